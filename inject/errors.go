@@ -1,0 +1,145 @@
+package inject
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors that providers wrap to classify a failure. The resolver
+// maps them to a [Code] and an exit code; an error that wraps none of them is
+// a permanent provider failure (PROVIDER_ERROR).
+var (
+	// ErrNotFound: the secret, or the version asked for, does not exist.
+	ErrNotFound = errors.New("secret not found")
+	// ErrKeyNotFound: the secret exists but the selected key or pointer does not.
+	ErrKeyNotFound = errors.New("key not found")
+	// ErrPermission: the store refused access to this secret.
+	ErrPermission = errors.New("permission denied")
+	// ErrAuth: logging in to the store failed, or the credentials were rejected.
+	ErrAuth = errors.New("authentication failed")
+	// ErrUnavailable: a transient fault (connection refused, 5xx, 429,
+	// sealed, throttled) that is worth retrying until the deadline.
+	ErrUnavailable = errors.New("provider unavailable")
+	// ErrBadData: the value cannot be used (not JSON for a selector, a NUL
+	// byte, a value of the wrong type).
+	ErrBadData = errors.New("bad data")
+	// ErrBadReference: the reference itself is malformed.
+	ErrBadReference = errors.New("bad reference")
+	// ErrNotConfigured: no provider is configured for the reference's scheme.
+	ErrNotConfigured = errors.New("provider not configured")
+)
+
+// Code is a stable identifier of a failure, carried by every error event so
+// that an alert can match it.
+type Code string
+
+// The codes the core produces. Other packages (the n8n guard) add their own.
+const (
+	CodeBadReference        Code = "BAD_REFERENCE"
+	CodeSecretNotFound      Code = "SECRET_NOT_FOUND"
+	CodeKeyNotFound         Code = "KEY_NOT_FOUND"
+	CodeBadData             Code = "BAD_DATA"
+	CodeConflict            Code = "VARIABLE_CONFLICT"
+	CodePermissionDenied    Code = "PERMISSION_DENIED"
+	CodeAuthFailed          Code = "AUTH_FAILED"
+	CodeProviderUnavailable Code = "PROVIDER_UNAVAILABLE"
+	CodeProviderError       Code = "PROVIDER_ERROR"
+	CodeNotConfigured       Code = "PROVIDER_NOT_CONFIGURED"
+	CodeUsage               Code = "USAGE"
+	CodeCanceled            Code = "CANCELED"
+)
+
+// Exit codes before exec (after exec the code is the child's).
+const (
+	ExitUsage       = 64 // usage or settings error
+	ExitData        = 65 // bad reference, missing secret or key, bad data
+	ExitUnavailable = 69 // a provider unreachable until the deadline
+	ExitNoPerm      = 77 // authentication failed or permission denied
+	ExitConfig      = 78 // the n8n guard refused to start
+	ExitNotExec     = 126
+	ExitNotFound    = 127
+)
+
+// ExitCode returns the process exit code for a failure with code c.
+func (c Code) ExitCode() int {
+	switch c {
+	case CodeUsage, CodeNotConfigured:
+		return ExitUsage
+	case CodePermissionDenied, CodeAuthFailed:
+		return ExitNoPerm
+	case CodeProviderUnavailable, CodeProviderError:
+		return ExitUnavailable
+	case CodeCanceled:
+		return 130
+	default:
+		return ExitData
+	}
+}
+
+// CodeOf classifies err by the sentinel it wraps.
+func CodeOf(err error) Code {
+	var ve *VarError
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &ve):
+		return ve.Code
+	case errors.Is(err, context.Canceled):
+		return CodeCanceled
+	case errors.Is(err, ErrBadReference):
+		return CodeBadReference
+	case errors.Is(err, ErrNotConfigured):
+		return CodeNotConfigured
+	case errors.Is(err, ErrNotFound):
+		return CodeSecretNotFound
+	case errors.Is(err, ErrKeyNotFound):
+		return CodeKeyNotFound
+	case errors.Is(err, ErrPermission):
+		return CodePermissionDenied
+	case errors.Is(err, ErrAuth):
+		return CodeAuthFailed
+	case errors.Is(err, ErrBadData):
+		return CodeBadData
+	case errors.Is(err, ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+		return CodeProviderUnavailable
+	default:
+		return CodeProviderError
+	}
+}
+
+// VarError is a failure to resolve one variable. Its message starts with the
+// variable's name; it never contains a secret value.
+type VarError struct {
+	Var  string // the variable, e.g. N8N_ENCRYPTION_KEY
+	Code Code
+	Err  error
+}
+
+func (e *VarError) Error() string { return e.Var + ": " + e.Err.Error() }
+
+func (e *VarError) Unwrap() error { return e.Err }
+
+// varErr wraps err for variable name, classifying it.
+func varErr(name string, err error) *VarError {
+	return &VarError{Var: name, Code: CodeOf(err), Err: err}
+}
+
+// badRef returns an ErrBadReference-wrapping error with a formatted reason.
+func badRef(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrBadReference}, args...)...)
+}
+
+// ExitCodeOf returns the exit code for a set of failures: the most pressing
+// one wins, in the order usage (64), permission (77), unavailable (69),
+// data (65). This keeps an operator's first look on what blocks everything.
+func ExitCodeOf(errs []error) int {
+	rank := map[int]int{130: 5, ExitUsage: 4, ExitNoPerm: 3, ExitUnavailable: 2, ExitData: 1}
+	best := 0
+	for _, err := range errs {
+		if c := CodeOf(err).ExitCode(); best == 0 || rank[c] > rank[best] {
+			best = c
+		}
+	}
+	return best
+}

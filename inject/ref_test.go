@@ -1,0 +1,187 @@
+package inject
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestParseReference(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want Reference
+	}{
+		{"vault plain", "vault://secret/n8n/core", Reference{Scheme: "vault", Path: "secret/n8n/core"}},
+		{"vault key", "vault://secret/n8n/core#encryption_key", Reference{Scheme: "vault", Path: "secret/n8n/core", Selector: "encryption_key"}},
+		{"vault version", "vault://secret/n8n/core?version=3#k", Reference{Scheme: "vault", Path: "secret/n8n/core", Version: "3", Selector: "k"}},
+		{"vault data path", "vault://secret/data/n8n/core", Reference{Scheme: "vault", Path: "secret/data/n8n/core"}},
+		{"vault pointer", "vault://secret/x#/a/b~1c/0", Reference{Scheme: "vault", Path: "secret/x", Selector: "/a/b~1c/0"}},
+		{"vault optional", "vault://secret/x?optional=true", Reference{Scheme: "vault", Path: "secret/x", Optional: true}},
+		{"vault optional false", "vault://secret/x?optional=false", Reference{Scheme: "vault", Path: "secret/x"}},
+		{"vault both options", "vault://secret/x?optional=true&version=12", Reference{Scheme: "vault", Path: "secret/x", Version: "12", Optional: true}},
+		{"awssm name", "awssm://prod/n8n/db#password", Reference{Scheme: "awssm", Path: "prod/n8n/db", Selector: "password"}},
+		{"awssm stage", "awssm://prod/n8n/db?version-stage=AWSPREVIOUS", Reference{Scheme: "awssm", Path: "prod/n8n/db", Stage: "AWSPREVIOUS"}},
+		{"awssm id region", "awssm://db?version-id=0f3a-11&region=eu-west-1", Reference{Scheme: "awssm", Path: "db", Version: "0f3a-11", Region: "eu-west-1"}},
+		{"awssm arn", "awssm://arn:aws:secretsmanager:us-east-2:123456789012:secret:prod/db-AbCdEf#password",
+			Reference{Scheme: "awssm", Path: "arn:aws:secretsmanager:us-east-2:123456789012:secret:prod/db-AbCdEf", Region: "us-east-2", Selector: "password"}},
+		{"awssm arn same region", "awssm://arn:aws:secretsmanager:us-east-2:123456789012:secret:db?region=us-east-2",
+			Reference{Scheme: "awssm", Path: "arn:aws:secretsmanager:us-east-2:123456789012:secret:db", Region: "us-east-2"}},
+		{"awssm name chars", "awssm://a_b+c=d.e@f-g", Reference{Scheme: "awssm", Path: "a_b+c=d.e@f-g"}},
+		{"file name", "file:redis_password", Reference{Scheme: "file", Path: "redis_password"}},
+		{"file sub", "file:n8n/db.json#password", Reference{Scheme: "file", Path: "n8n/db.json", Selector: "password"}},
+		{"file abs", "file:///etc/n8n/key", Reference{Scheme: "file", Path: "/etc/n8n/key"}},
+		{"file optional", "file:x?optional=true", Reference{Scheme: "file", Path: "x", Optional: true}},
+		{"selector with slash inside key", "vault://s/x#a/b", Reference{Scheme: "vault", Path: "s/x", Selector: "a/b"}},
+		{"selector with hash", "vault://s/x#a#b", Reference{Scheme: "vault", Path: "s/x", Selector: "a#b"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseReference(tt.in)
+			if err != nil {
+				t.Fatalf("ParseReference(%q): %v", tt.in, err)
+			}
+			if got != tt.want {
+				t.Fatalf("ParseReference(%q) = %#v, want %#v", tt.in, got, tt.want)
+			}
+			again, err := ParseReference(got.String())
+			if err != nil || again != got {
+				t.Fatalf("round trip of %q via %q: %#v, %v", tt.in, got.String(), again, err)
+			}
+		})
+	}
+}
+
+func TestParseReferenceErrors(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{"unknown scheme", "vaultx://a", "unknown scheme"},
+		{"vault no slashes", "vault:secret/x", "vault references start with vault://"},
+		{"awssm no slashes", "awssm:db", "awssm references start with awssm://"},
+		{"empty vault path", "vault://", "empty path"},
+		{"empty vault path with key", "vault://#k", "empty path"},
+		{"leading slash", "vault:///secret/x", "must not start or end"},
+		{"trailing slash", "vault://secret/x/", "must not start or end"},
+		{"double slash", "vault://secret//x", "must not start or end"},
+		{"dot dot", "vault://secret/../x", "'.' or '..'"},
+		{"space", "vault://secret/a b", "spaces"},
+		{"unknown option", "vault://secret/x?verison=2", `unknown option "verison" for vault`},
+		{"awssm option on vault", "vault://secret/x?region=eu-west-1", "unknown option"},
+		{"vault option on awssm", "awssm://db?version=2", "unknown option"},
+		{"bad version", "vault://secret/x?version=abc", "positive integer"},
+		{"zero version", "vault://secret/x?version=0", "positive integer"},
+		{"negative version", "vault://secret/x?version=-1", "positive integer"},
+		{"padded version", "vault://secret/x?version=01", "positive integer"},
+		{"empty option value", "vault://secret/x?version=", "empty value"},
+		{"option without value", "vault://secret/x?optional", "not key=value"},
+		{"duplicate option", "vault://secret/x?version=1&version=2", "given twice"},
+		{"empty options", "vault://secret/x?", "empty options"},
+		{"empty option pair", "vault://secret/x?version=1&", "not key=value"},
+		{"query after hash", "vault://secret/x#key?version=2", "'?' after '#'"},
+		{"empty selector", "vault://secret/x#", "empty selector"},
+		{"bad pointer escape", "vault://secret/x#/a~2", "'~'"},
+		{"optional yes", "vault://secret/x?optional=yes", "true or false"},
+		{"optional 1", "vault://secret/x?optional=1", "true or false"},
+		{"bad region", "awssm://db?region=EU_WEST", "region"},
+		{"arn region conflict", "awssm://arn:aws:secretsmanager:us-east-2:123456789012:secret:db?region=eu-west-1", "differs"},
+		{"bad arn service", "awssm://arn:aws:s3:us-east-2:123456789012:secret:db", "ARN must be"},
+		{"bad arn account", "awssm://arn:aws:secretsmanager:us-east-2:12345:secret:db", "ARN must be"},
+		{"bad secret name", "awssm://bad name", "secret id"},
+		{"bad version id", "awssm://db?version-id=a b", "version-id"},
+		{"file host", "file://host/x", "file://host"},
+		{"file one slash", "file:/run/secrets/x", "three slashes"},
+		{"file empty", "file:", "empty path"},
+		{"file escape", "file:../etc/passwd", "clean"},
+		{"file unclean", "file:a//b", "clean"},
+		{"file abs dotdot", "file:///run/secrets/../x", "clean"},
+		{"file unknown option", "file:x?version=2", "unknown option"},
+		{"control char", "vault://secret/x\n", "control character"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseReference(tt.in)
+			if err == nil {
+				t.Fatalf("ParseReference(%q) succeeded, want error containing %q", tt.in, tt.want)
+			}
+			if !errors.Is(err, ErrBadReference) {
+				t.Errorf("error %v does not wrap ErrBadReference", err)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("ParseReference(%q) error %q, want it to contain %q", tt.in, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseErrorDoesNotEchoInput(t *testing.T) {
+	// A literal secret that happens to start with a scheme must not be
+	// repeated by the error.
+	const canary = "CANARY-9f8e7d6c5b4a"
+	for _, in := range []string{
+		"file:" + canary + "/../x", "vault:" + canary, "vault://x?version=" + canary,
+		"awssm://" + canary + " x", "awssm://x?region=" + canary, "vault://x#" + canary + "?v",
+	} {
+		_, err := ParseReference(in)
+		if err == nil {
+			t.Fatalf("ParseReference succeeded for a malformed input (case %d)", len(in))
+		}
+		if strings.Contains(err.Error(), canary) {
+			t.Errorf("error for a malformed input repeats it: the message holds the canary")
+		}
+	}
+}
+
+func TestIsReference(t *testing.T) {
+	for in, want := range map[string]bool{
+		"vault://a": true, "vault:a": true, "awssm://a": true, "file:a": true,
+		"VAULT://a": false, "https://x": false, "": false, "secret": false, "filex:": false,
+	} {
+		if got := IsReference(in); got != want {
+			t.Errorf("IsReference(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
+
+func TestFetchKeyIgnoresSelectorAndOptional(t *testing.T) {
+	a, _ := ParseReference("vault://secret/x?version=2#a")
+	b, _ := ParseReference("vault://secret/x?version=2&optional=true#b")
+	c, _ := ParseReference("vault://secret/x?version=3#a")
+	if a.FetchKey() != b.FetchKey() {
+		t.Error("same path and version must share a fetch key")
+	}
+	if a.FetchKey() == c.FetchKey() {
+		t.Error("different versions must not share a fetch key")
+	}
+}
+
+func FuzzParseReference(f *testing.F) {
+	for _, s := range []string{
+		"vault://secret/n8n/core#encryption_key", "vault://s/x?version=2&optional=true#/a/b",
+		"awssm://arn:aws:secretsmanager:us-east-2:123456789012:secret:db-AbC?version-stage=AWSPREVIOUS#k",
+		"awssm://db?region=eu-west-1&version-id=abc", "file:x", "file:///run/secrets/x#/a~0b", "file:a?optional=true",
+		"vault://a#b?c", "file://x", "vault://", "awssm://a?region=", "vault://a/../b",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		r, err := ParseReference(s)
+		if err != nil {
+			if !errors.Is(err, ErrBadReference) {
+				t.Fatalf("error does not wrap ErrBadReference: %v", err)
+			}
+			return
+		}
+		out := r.String()
+		r2, err := ParseReference(out)
+		if err != nil {
+			t.Fatalf("String() of a parsed reference does not parse: %q: %v", out, err)
+		}
+		if r2 != r {
+			t.Fatalf("round trip changed the reference: %#v -> %q -> %#v", r, out, r2)
+		}
+		if r2.String() != out {
+			t.Fatalf("String() is not canonical: %q vs %q", out, r2.String())
+		}
+	})
+}
