@@ -36,8 +36,8 @@ type checkReport struct {
 }
 
 type guardReport struct {
-	Role        string        `json:"role"`
-	Fingerprint string        `json:"fingerprint,omitempty"`
+	Role        string         `json:"role"`
+	Fingerprint string         `json:"fingerprint,omitempty"`
 	Findings    []guardFinding `json:"findings"`
 }
 
@@ -223,4 +223,3 @@ func fingerprintCmd(s *settings, environ, args []string) int {
 	fmt.Println(n8n.Fingerprint(v))
 	return 0
 }
-

@@ -19,7 +19,9 @@ func TestScan(t *testing.T) {
 		"NOEQUALS",
 		"=novar",
 	}
-	skip := func(name string) bool { return strings.HasPrefix(name, "N8N_SECRETS_") || strings.HasPrefix(name, "VAULT_") }
+	skip := func(name string) bool {
+		return strings.HasPrefix(name, "N8N_SECRETS_") || strings.HasPrefix(name, "VAULT_")
+	}
 	reqs, errs := Scan(environ, skip)
 	if len(errs) > 0 {
 		t.Fatal(errs)
