@@ -1,0 +1,586 @@
+package n8n
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Environment variables of n8n that the guard reads or sets.
+const (
+	EnvKey             = "N8N_ENCRYPTION_KEY"
+	EnvUserFolder      = "N8N_USER_FOLDER"
+	EnvBlockEnvAccess  = "N8N_BLOCK_ENV_ACCESS_IN_NODE"
+	EnvAccessAllowlist = "N8N_ENV_ACCESS_ALLOWLIST"
+	EnvExecutionsMode  = "EXECUTIONS_MODE"
+	EnvMultiMain       = "N8N_MULTI_MAIN_SETUP_ENABLED"
+)
+
+// Settings of n8n-secrets that configure the guard, as errors name them.
+const (
+	SettingMode              = "N8N_SECRETS_N8N"
+	SettingSettingsMode      = "N8N_SECRETS_N8N_SETTINGS"
+	SettingExpectFingerprint = "N8N_SECRETS_EXPECT_KEY_FINGERPRINT"
+)
+
+// Values of Options.Mode. The empty string means ModeAuto.
+const (
+	ModeAuto = "auto" // on when the command runs n8n or N8N_ENCRYPTION_KEY is set
+	ModeOn   = "on"
+	ModeOff  = "off"
+)
+
+// Values of Options.SettingsMode. The empty string means SettingsCheck.
+const (
+	SettingsCheck = "check" // report a settings file whose key differs
+	SettingsSync  = "sync"  // rewrite it with N8N_ENCRYPTION_KEY instead
+)
+
+// Finding codes: stable, for alerts to match.
+const (
+	CodeKeyMissing          = "N8N_KEY_MISSING"
+	CodeKeyOnlyInSettings   = "N8N_KEY_ONLY_IN_SETTINGS"
+	CodeKeyIsPath           = "N8N_KEY_IS_PATH"
+	CodeKeyIsReference      = "N8N_KEY_IS_REFERENCE"
+	CodeKeyWhitespace       = "N8N_KEY_WHITESPACE"
+	CodeKeyQuoted           = "N8N_KEY_QUOTED"
+	CodeKeyNotUTF8          = "N8N_KEY_NOT_UTF8"
+	CodeKeyWeak             = "N8N_KEY_WEAK"
+	CodeFingerprintMismatch = "N8N_KEY_FINGERPRINT_MISMATCH"
+	CodeSettingsKeyMismatch = "N8N_SETTINGS_KEY_MISMATCH"
+	CodeSettingsInvalid     = "N8N_SETTINGS_INVALID"
+	CodeSettingsUnreadable  = "N8N_SETTINGS_UNREADABLE"
+	CodeSettingsReadable    = "N8N_SETTINGS_READABLE"
+	CodeSettingsSynced      = "N8N_SETTINGS_SYNCED"
+	CodeSettingsSyncFailed  = "N8N_SETTINGS_SYNC_FAILED"
+	CodeEnvAccessBlocked    = "N8N_ENV_ACCESS_BLOCKED"
+	CodeEnvAccessAllowed    = "N8N_ENV_ACCESS_ALLOWED"
+	CodeEnvAccessAmbiguous  = "N8N_ENV_ACCESS_AMBIGUOUS"
+)
+
+// Options configure the guard; main.go fills them from n8n-secrets'
+// settings. The zero value is valid: auto mode, check the settings file,
+// no expected fingerprint.
+type Options struct {
+	Mode              string // ModeAuto, ModeOn or ModeOff (N8N_SECRETS_N8N)
+	SettingsMode      string // SettingsCheck or SettingsSync (N8N_SECRETS_N8N_SETTINGS)
+	ExpectFingerprint string // see ParseFingerprint (N8N_SECRETS_EXPECT_KEY_FINGERPRINT)
+}
+
+// options are validated Options.
+type options struct {
+	mode   string
+	sync   bool
+	expect string
+}
+
+func (o Options) parse() (options, error) {
+	var p options
+	switch m := strings.ToLower(strings.TrimSpace(o.Mode)); m {
+	case "", ModeAuto:
+		p.mode = ModeAuto
+	case ModeOn, ModeOff:
+		p.mode = m
+	default:
+		return p, fmt.Errorf("n8n: %s must be auto, on or off, not %q", SettingMode, o.Mode)
+	}
+	switch strings.ToLower(strings.TrimSpace(o.SettingsMode)) {
+	case "", SettingsCheck:
+	case SettingsSync:
+		p.sync = true
+	default:
+		return p, fmt.Errorf("n8n: %s must be check or sync, not %q", SettingSettingsMode, o.SettingsMode)
+	}
+	if strings.TrimSpace(o.ExpectFingerprint) != "" {
+		fp, err := ParseFingerprint(o.ExpectFingerprint)
+		if err != nil {
+			return p, err
+		}
+		p.expect = fp
+	}
+	return p, nil
+}
+
+// Validate reports whether o is usable, so that main can refuse bad
+// settings before it fetches any secret. Errors name the setting.
+func (o Options) Validate() error {
+	_, err := o.parse()
+	return err
+}
+
+// Active reports whether the guard checks the command argv with the
+// environment env under mode: never for "off", always for "on"; for
+// "auto" (or "") when argv runs n8n or the n8n image's entrypoint
+// (docker-entrypoint.sh), directly or through su-exec, gosu, tini, node and
+// the like, or when N8N_ENCRYPTION_KEY is set in env, even to "". Another
+// mode is an error naming N8N_SECRETS_N8N.
+func Active(mode string, argv []string, env map[string]string) (bool, error) {
+	p, err := Options{Mode: mode}.parse()
+	if err != nil {
+		return false, err
+	}
+	return active(p.mode, argv, env), nil
+}
+
+func active(mode string, argv []string, env map[string]string) bool {
+	switch mode {
+	case ModeOn:
+		return true
+	case ModeOff:
+		return false
+	}
+	_, keySet := env[EnvKey]
+	return keySet || launcherIndex(argv) >= 0
+}
+
+// Severity ranks a Finding. Only Error stops the start.
+type Severity int
+
+// Severities, in increasing order.
+const (
+	Info Severity = iota
+	Warning
+	Error
+)
+
+// String returns "info", "warning" or "error".
+func (s Severity) String() string {
+	switch s {
+	case Info:
+		return "info"
+	case Warning:
+		return "warning"
+	case Error:
+		return "error"
+	}
+	return fmt.Sprintf("severity(%d)", int(s))
+}
+
+// MarshalText makes a Severity appear as its name in JSON and logs.
+func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// Finding is one result of Check. Message and Hint never contain a secret
+// value: they name variables and files and show fingerprints.
+type Finding struct {
+	Code     string // stable, e.g. N8N_KEY_MISSING
+	Severity Severity
+	Message  string // what is wrong and what n8n would do
+	Hint     string // how to fix it; may be empty
+}
+
+// KeySource tells where the key n8n will use comes from.
+type KeySource string
+
+// Key sources; the empty KeySource means n8n has no key and would
+// generate one (or, for a worker, refuse to start).
+const (
+	KeyFromEnv      KeySource = "env"      // N8N_ENCRYPTION_KEY
+	KeyFromSettings KeySource = "settings" // the settings file, N8N_ENCRYPTION_KEY unset
+)
+
+// Report is the result of Check.
+type Report struct {
+	Role Role
+	// Fingerprint is the fingerprint of the key n8n will use (see
+	// KeySource), "" when there is none. Log it on every node.
+	Fingerprint  string
+	KeySource    KeySource
+	SettingsFile string // the settings file n8n reads; "" when the guard is not active
+	Findings     []Finding
+	// SetEnv holds variables to set in the child's environment before
+	// exec, such as N8N_BLOCK_ENV_ACCESS_IN_NODE=true. Values are never
+	// secrets.
+	SetEnv map[string]string
+}
+
+// Failed reports whether a finding is an Error: n8n must not start.
+func (r Report) Failed() bool {
+	return slices.ContainsFunc(r.Findings, func(f Finding) bool { return f.Severity >= Error })
+}
+
+// Check inspects env, the environment n8n will be exec'd with (secret
+// references already resolved), for the command argv, and returns what it
+// found. injected names the variables whose values n8n-secrets fetched from
+// a secret store or file; only their number and names are reported.
+//
+// Check reads the settings file, and writes it only with SettingsMode
+// "sync" when its key differs from N8N_ENCRYPTION_KEY. Problems found
+// are Findings; the error is for invalid Options (naming the setting) or a
+// current directory that cannot be determined. When the guard is not
+// Active, the Report has only its Role.
+func Check(opts Options, argv []string, env map[string]string, injected []string) (Report, error) {
+	p, err := opts.parse()
+	if err != nil {
+		return Report{}, err
+	}
+	g := &guard{opts: p, env: env, injected: injected}
+	g.r.Role = RoleOf(argv)
+	if !active(p.mode, argv, env) {
+		return g.r, nil
+	}
+	if g.r.SettingsFile, err = SettingsPath(env); err != nil {
+		return Report{}, err
+	}
+	g.run()
+	return g.r, nil
+}
+
+// guard holds the state of one Check.
+type guard struct {
+	opts     options
+	env      map[string]string
+	injected []string
+	r        Report
+}
+
+func (g *guard) add(code string, sev Severity, hint, format string, args ...any) {
+	g.r.Findings = append(g.r.Findings, Finding{Code: code, Severity: sev, Message: fmt.Sprintf(format, args...), Hint: hint})
+}
+
+const hintFromStore = "give every node the cluster's key from a secret store: N8N_ENCRYPTION_KEY=vault://…, N8N_ENCRYPTION_KEY=awssm://… or N8N_ENCRYPTION_KEY_FILE=/run/secrets/…"
+
+func (g *guard) run() {
+	envKey, envKeySet := g.env[EnvKey]
+	st := readSettings(g.r.SettingsFile)
+	fileKey, fileHasKey := "", false
+	if st.doc != nil {
+		fileKey, fileHasKey = st.doc.key()
+	}
+
+	// The key n8n will use: the environment's, else the settings file's.
+	var key string
+	switch {
+	case envKey != "":
+		key, g.r.KeySource = envKey, KeyFromEnv
+	case fileHasKey && fileKey != "":
+		key, g.r.KeySource = fileKey, KeyFromSettings
+	}
+	if key != "" {
+		g.r.Fingerprint = Fingerprint(key)
+	}
+
+	g.checkSettingsReadable(st)
+	if envKey == "" {
+		g.checkMissing(st, envKeySet)
+	}
+	if key != "" {
+		label := EnvKey
+		if g.r.KeySource == KeyFromSettings {
+			label = "the encryptionKey in " + st.path
+		}
+		g.checkShape(label, key)
+	}
+	synced := false
+	if envKey != "" && st.doc != nil && (!fileHasKey || fileKey != envKey) {
+		synced = g.checkSettingsKey(st, envKey, fileKey, fileHasKey)
+	}
+	if st.exists && !synced {
+		if perm := st.info.Mode().Perm(); perm&0o077 != 0 {
+			g.add(CodeSettingsReadable, Warning,
+				"run chmod 600 on it, or set N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS=true and n8n will (n8n 1.x wrote it with mode 0644, 2.x writes 0600)",
+				"settings file %s has mode %04o: users other than its owner can read the encryption key it holds in plain text", st.path, perm)
+		}
+	}
+	g.checkExpected(key)
+	g.checkEnvAccess()
+}
+
+// checkSettingsReadable reports a settings file that n8n could not load.
+func (g *guard) checkSettingsReadable(st settingsFile) {
+	switch {
+	case st.err == nil:
+	case isErrSettings(st.err):
+		g.add(CodeSettingsInvalid, Error,
+			"repair the file, or remove it if N8N_ENCRYPTION_KEY holds the right key (n8n then writes a new one)",
+			"settings file %s is %v: n8n cannot start with it", st.path, st.err)
+	default:
+		g.add(CodeSettingsUnreadable, Error, "",
+			"cannot read the settings file: %v", st.err)
+	}
+}
+
+func isErrSettings(err error) bool {
+	_, ok := err.(errSettings)
+	return ok
+}
+
+// clustered returns why this process must share the cluster's key, or ""
+// for a lone main, which may keep a generated key in its settings file.
+func (g *guard) clustered() string {
+	switch {
+	case g.r.Role == RoleWorker:
+		return "a worker"
+	case g.r.Role == RoleWebhook:
+		return "a webhook processor"
+	case g.env[EnvExecutionsMode] == "queue":
+		return "a process in queue mode (EXECUTIONS_MODE=queue)"
+	case isTrue(g.env[EnvMultiMain]):
+		return "a main in a multi-main setup (N8N_MULTI_MAIN_SETUP_ENABLED)"
+	}
+	return ""
+}
+
+// isTrue parses a boolean as n8n's config does (decorators.ts).
+func isTrue(s string) bool {
+	s = strings.ToLower(s)
+	return s == "true" || s == "1"
+}
+
+// checkMissing reports that N8N_ENCRYPTION_KEY is unset or empty.
+func (g *guard) checkMissing(st settingsFile, envKeySet bool) {
+	what := EnvKey + " is not set"
+	if envKeySet {
+		what = EnvKey + " is set but empty"
+	}
+	who := g.clustered()
+	if g.r.KeySource == KeyFromSettings {
+		sev, why := Warning, ""
+		if who != "" {
+			sev = Error
+			why = fmt.Sprintf("; %s must get the cluster's key from the environment: a key in a file of its own may be one it generated itself", who)
+		}
+		g.add(CodeKeyOnlyInSettings, sev, hintFromStore+", the same key as the file's (same fingerprint)",
+			"%s, so n8n will use the encryptionKey in %s (fingerprint %s)%s", what, st.path, g.r.Fingerprint, why)
+		return
+	}
+	var consequence string
+	sev := Error
+	switch {
+	case g.r.Role == RoleWorker:
+		consequence = "a worker refuses to start without it"
+	case g.r.Role == RoleWebhook:
+		consequence = "a webhook processor would generate a key of its own and could not decrypt the cluster's credentials"
+	case who != "":
+		consequence = who + " needs the cluster's key, but this one would generate a key of its own"
+	case st.doc != nil || st.err != nil:
+		consequence = fmt.Sprintf("the settings file %s holds no usable key either", st.path)
+	case envKeySet:
+		consequence = "some n8n versions then use the empty string as the key, others generate one"
+	default:
+		sev = Warning
+		consequence = fmt.Sprintf("n8n will generate a key and keep it in plain text in %s, the only copy of the key to its credentials", st.path)
+	}
+	g.add(CodeKeyMissing, sev, hintFromStore, "%s: %s", what, consequence)
+}
+
+// checkShape reports keys that n8n would take literally but that are
+// probably not what was meant.
+func (g *guard) checkShape(label, key string) {
+	if !utf8.ValidString(key) {
+		g.add(CodeKeyNotUTF8, Error, "store the key as text, such as base64 (n8n-secrets keygen)",
+			"%s is not valid UTF-8: Node.js replaces the invalid bytes, so n8n would use another key than the one stored", label)
+		return
+	}
+	if looksLikePath(key) {
+		g.add(CodeKeyIsPath, Error, "to read the key from a file, set N8N_ENCRYPTION_KEY_FILE=<path>, or N8N_ENCRYPTION_KEY=file:<name> for a file in the secrets directory",
+			"%s holds a file path, not a key: n8n would use the path itself as the key", label)
+		return
+	}
+	if looksLikeReference(key) {
+		g.add(CodeKeyIsReference, Error, "check the reference's scheme: n8n-secrets resolves vault://, awssm:// and file: references",
+			"%s holds a secret reference that was not resolved: n8n would use the reference itself as the key", label)
+		return
+	}
+	shapeErr := false
+	if trimmed := strings.TrimFunc(key, unicode.IsSpace); trimmed != key {
+		shapeErr = true
+		g.add(CodeKeyWhitespace, Error,
+			"remove the whitespace where the key is stored; n8n-secrets drops one trailing newline from files (NAME_FILE, file:), n8n's own N8N_ENCRYPTION_KEY_FILE keeps it",
+			"%s has %s: n8n keeps it as part of the key, so nodes that trimmed the key use a different one (fingerprint without the whitespace: %s)",
+			label, describeSpace(key), Fingerprint(trimmed))
+	}
+	if q := quoted(key); q != Info {
+		shapeErr = shapeErr || q == Error
+		unq := strings.Trim(key, `"'`)
+		what := "is wrapped in quotes"
+		if q == Warning {
+			what = "begins or ends with a quote character"
+		}
+		g.add(CodeKeyQuoted, q, "remove the quotes where the key is set: env files passed to docker --env-file keep them",
+			"%s %s: n8n keeps quotes as part of the key (fingerprint without them: %s)", label, what, Fingerprint(unq))
+	}
+	if !shapeErr && utf8.RuneCountInString(key) < 16 {
+		g.add(CodeKeyWeak, Warning, "use a random key (n8n-secrets keygen prints one); changing the key of an existing instance means re-encrypting its credentials",
+			"%s is shorter than 16 characters: a short key can be guessed, also from its fingerprint", label)
+	}
+}
+
+// looksLikePath reports a key that is a path where a key was meant: under a
+// secrets mount, or the absolute path of an existing regular file.
+func looksLikePath(key string) bool {
+	if strings.HasPrefix(key, "/run/secrets/") || strings.HasPrefix(key, "/var/run/secrets/") {
+		return true
+	}
+	if !filepath.IsAbs(key) || len(key) > 4096 {
+		return false
+	}
+	fi, err := os.Stat(key)
+	return err == nil && fi.Mode().IsRegular()
+}
+
+// looksLikeReference reports a key of the form scheme://… or file:….
+func looksLikeReference(key string) bool {
+	if strings.HasPrefix(key, "file:") {
+		return true
+	}
+	i := strings.Index(key, "://")
+	if i <= 0 || i+3 == len(key) {
+		return false
+	}
+	for j, r := range key[:i] {
+		letter := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
+		if !letter && (j == 0 || !(r >= '0' && r <= '9' || r == '+' || r == '-' || r == '.')) {
+			return false
+		}
+	}
+	return true
+}
+
+// describeSpace says where key has whitespace, naming a newline when it is
+// one: the usual case, from a file written with echo.
+func describeSpace(key string) string {
+	first, _ := utf8.DecodeRuneInString(key)
+	last, _ := utf8.DecodeLastRuneInString(key)
+	lead, trail := unicode.IsSpace(first), unicode.IsSpace(last)
+	switch {
+	case lead && trail:
+		return "leading and trailing whitespace"
+	case lead:
+		return "leading whitespace"
+	case last == '\n':
+		return "a trailing newline"
+	case last == '\r':
+		return "a trailing carriage return"
+	}
+	return "trailing whitespace"
+}
+
+// quoted returns Error for a key wrapped in matching quotes, Warning for a
+// quote at one end only, and Info for none.
+func quoted(key string) Severity {
+	isQ := func(b byte) bool { return b == '"' || b == '\'' }
+	switch {
+	case len(key) >= 2 && isQ(key[0]) && key[0] == key[len(key)-1]:
+		return Error
+	case len(key) >= 1 && (isQ(key[0]) || isQ(key[len(key)-1])):
+		return Warning
+	}
+	return Info
+}
+
+// checkSettingsKey handles a settings file whose key differs from
+// envKey: rewrites it in sync mode, else reports it. It returns whether the
+// file was rewritten.
+func (g *guard) checkSettingsKey(st settingsFile, envKey, fileKey string, fileHasKey bool) bool {
+	holds := "holds no encryptionKey string"
+	switch {
+	case fileHasKey && fileKey == "":
+		holds = "holds an empty encryptionKey"
+	case fileHasKey:
+		holds = "holds a key with fingerprint " + Fingerprint(fileKey)
+	}
+	envFP := Fingerprint(envKey)
+	if g.opts.sync && utf8.ValidString(envKey) {
+		err := syncSettings(st, envKey)
+		if err == nil {
+			g.add(CodeSettingsSynced, Info, "",
+				"settings file %s %s: rewrote it with N8N_ENCRYPTION_KEY (fingerprint %s), other fields kept, mode 0600", st.path, holds, envFP)
+			return true
+		}
+		g.add(CodeSettingsSyncFailed, Error, "", "cannot rewrite the settings file: %v", err)
+	}
+	g.add(CodeSettingsKeyMismatch, Error,
+		"if N8N_ENCRYPTION_KEY is the right key, set "+SettingSettingsMode+"=sync to rewrite the file (the file's key is then gone) or remove the file; if the file's key is the right one, put that key in the secret store",
+		"settings file %s %s but N8N_ENCRYPTION_KEY has fingerprint %s: n8n would stop with \"Mismatching encryption keys\"", st.path, holds, envFP)
+	return false
+}
+
+// syncSettings rewrites the settings file with key, keeping other fields.
+func syncSettings(st settingsFile, key string) error {
+	doc, err := st.doc.withKey(key)
+	if err != nil {
+		return err
+	}
+	data, err := doc.render()
+	if err != nil {
+		return err
+	}
+	return writeSettings(st.path, data, st.info)
+}
+
+// checkExpected compares the key's fingerprint with the expected one.
+func (g *guard) checkExpected(key string) {
+	const hint = "this node's key differs from the cluster's: compare the fingerprints logged by every node and the secret each one references"
+	switch {
+	case g.opts.expect == "":
+	case key == "":
+		g.add(CodeFingerprintMismatch, Error, hint,
+			"%s expects a key with fingerprint %s, but n8n has no key and would generate one", SettingExpectFingerprint, g.opts.expect)
+	case g.r.Fingerprint != g.opts.expect:
+		g.add(CodeFingerprintMismatch, Error, hint,
+			"the key n8n will use has fingerprint %s, but %s expects %s", g.r.Fingerprint, SettingExpectFingerprint, g.opts.expect)
+	}
+}
+
+// checkEnvAccess makes sure workflow code cannot read injected secrets from
+// the environment, or says how many it can.
+func (g *guard) checkEnvAccess() {
+	var names []string // injected variables present in the child's environment
+	for _, n := range g.injected {
+		if _, ok := g.env[n]; ok {
+			names = append(names, n)
+		}
+	}
+	slices.Sort(names)
+	names = slices.Compact(names)
+
+	v := g.env[EnvBlockEnvAccess]
+	switch v {
+	case "true":
+	case "":
+		g.r.SetEnv = map[string]string{EnvBlockEnvAccess: "true"}
+		g.add(CodeEnvAccessBlocked, Info,
+			"to give workflows a variable on purpose, list it in N8N_ENV_ACCESS_ALLOWLIST (recent n8n versions)",
+			"%s is not set: setting it to true, so that expressions and Code nodes cannot read the environment, with %s (n8n 1.x lets them unless it is true)",
+			EnvBlockEnvAccess, secretsText(names))
+	case "false":
+		g.add(CodeEnvAccessAllowed, Warning,
+			"remove "+EnvBlockEnvAccess+" (n8n-secrets then sets it to true), or expose only what workflows need with N8N_ENV_ACCESS_ALLOWLIST (recent n8n versions)",
+			"%s=false lets expressions and Code nodes read the whole environment, with %s", EnvBlockEnvAccess, secretsText(names))
+	default:
+		g.add(CodeEnvAccessAmbiguous, Warning, "set "+EnvBlockEnvAccess+"=true",
+			"%s is neither \"true\" nor \"false\": n8n 1.x then lets expressions and Code nodes read the environment, with %s; n8n 2.x blocks it",
+			EnvBlockEnvAccess, secretsText(names))
+	}
+	if v == "false" {
+		return // already reported: everything is exposed
+	}
+	var exposed []string
+	for _, n := range strings.Split(g.env[EnvAccessAllowlist], ",") {
+		if n = strings.TrimSpace(n); n != "" && slices.Contains(names, n) {
+			exposed = append(exposed, n)
+		}
+	}
+	if len(exposed) > 0 {
+		slices.Sort(exposed)
+		exposed = slices.Compact(exposed)
+		g.add(CodeEnvAccessAllowed, Warning, "keep secrets out of N8N_ENV_ACCESS_ALLOWLIST: give them to workflows as n8n credentials",
+			"%s exposes %s to expressions and Code nodes (n8n versions that support it)", EnvAccessAllowlist, secretsText(exposed))
+	}
+}
+
+// secretsText counts and names injected variables: "2 injected secrets
+// (A, B)". Names of variables only, never values.
+func secretsText(names []string) string {
+	switch len(names) {
+	case 0:
+		return "0 injected secrets"
+	case 1:
+		return "1 injected secret (" + names[0] + ")"
+	}
+	return fmt.Sprintf("%d injected secrets (%s)", len(names), strings.Join(names, ", "))
+}
