@@ -32,7 +32,7 @@ References (a variable whose whole value starts with a scheme):
 Settings (each a variable N8N_SECRETS_<NAME> and a flag; the flag wins):
   --dir DIR                     N8N_SECRETS_DIR                     secrets dir (/run/secrets)
   --timeout 30s                 N8N_SECRETS_TIMEOUT                 total deadline, retries included
-  --concurrency 16              N8N_SECRETS_CONCURRENCY             fetches in flight
+  --concurrency 64              N8N_SECRETS_CONCURRENCY             fetches in flight
   --log-format json|text        N8N_SECRETS_LOG_FORMAT              logs on stderr (json)
   --log-level info              N8N_SECRETS_LOG_LEVEL               debug, info, warn, error
   --passthrough LIST            N8N_SECRETS_PASSTHROUGH             provider variables to keep (VAULT_ADDR,AWS_*)

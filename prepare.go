@@ -11,6 +11,7 @@ import (
 	"github.com/n8n-secrets/n8n-secrets/inject"
 	"github.com/n8n-secrets/n8n-secrets/n8n"
 	"github.com/n8n-secrets/n8n-secrets/providers/file"
+	"github.com/n8n-secrets/n8n-secrets/providers/vault"
 )
 
 // outcome is everything one resolution produced, for exec mode and check.
@@ -36,6 +37,9 @@ var factories = map[string]providerFactory{
 	inject.SchemeFile: func(s *settings, _ map[string]string, _ *slog.Logger) (inject.Provider, error) {
 		return file.New(s.Dir), nil
 	},
+	inject.SchemeVault: func(s *settings, env map[string]string, log *slog.Logger) (inject.Provider, error) {
+		return vault.New(vault.Options{Getenv: func(k string) string { return env[k] }, SecretsDir: s.Dir, AllowHTTP: s.AllowHTTP, Logger: log})
+	},
 }
 
 // ownedVars are the variables providers read: never scanned for
@@ -43,7 +47,7 @@ var factories = map[string]providerFactory{
 var ownedVars = inject.Matcher{settingsPrefix + "*", "VAULT_*", "AWS_*", "SSL_CERT_FILE"}
 
 // credentialVars are removed from the child unless passed through.
-var credentialVars = inject.Matcher{settingsPrefix + "*", "VAULT_*"}
+var credentialVars = append(inject.Matcher{settingsPrefix + "*"}, vault.CredentialVars...)
 
 // prepare scans environ, resolves every reference, builds the child's
 // environment and runs the n8n guard. failFast stops at the first definite

@@ -25,7 +25,7 @@ const settingsPrefix = "N8N_SECRETS_"
 type settings struct {
 	Dir                  string        `env:"DIR" envDefault:"/run/secrets"`
 	Timeout              time.Duration `env:"TIMEOUT" envDefault:"30s"`
-	Concurrency          int           `env:"CONCURRENCY" envDefault:"16"`
+	Concurrency          int           `env:"CONCURRENCY" envDefault:"64"`
 	LogFormat            string        `env:"LOG_FORMAT" envDefault:"json"`
 	LogLevel             string        `env:"LOG_LEVEL" envDefault:"info"`
 	Passthrough          string        `env:"PASSTHROUGH"`
@@ -41,7 +41,7 @@ type settings struct {
 var settingVars = []struct{ field, flag, help string }{
 	{"Dir", "dir", "directory of mounted secrets: file:<name>, vault_token, vault_role_id, … (default /run/secrets)"},
 	{"Timeout", "timeout", "total deadline for resolving every secret, retries included (default 30s)"},
-	{"Concurrency", "concurrency", "fetches in flight at once (default 16)"},
+	{"Concurrency", "concurrency", "fetches in flight at once (default 64)"},
 	{"LogFormat", "log-format", "json or text (default json)"},
 	{"LogLevel", "log-level", "debug, info, warn or error (default info)"},
 	{"Passthrough", "passthrough", "comma-separated variables (globs) to keep in the child, e.g. VAULT_ADDR,AWS_REGION"},
