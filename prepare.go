@@ -68,14 +68,13 @@ func prepare(ctx context.Context, s *settings, environ, argv []string, log *slog
 		}
 		f := factories[scheme]
 		if f == nil {
-			o.errs = append(o.errs, &inject.VarError{Var: q.Var, Code: inject.CodeNotConfigured,
-				Err: fmt.Errorf("%w: this build has no %s provider", inject.ErrNotConfigured, scheme)})
-			providers[scheme] = nil
+			providers[scheme] = broken{fmt.Errorf("%w: this build has no %s provider", inject.ErrNotConfigured, scheme)}
 			continue
 		}
 		p, err := f(s, envm, log)
 		if err != nil {
-			o.errs = append(o.errs, &inject.VarError{Var: q.Var, Code: inject.CodeOf(err), Err: err})
+			// Every variable of this scheme then fails with the reason.
+			p = broken{err}
 		}
 		providers[scheme] = p
 	}
@@ -109,6 +108,14 @@ func prepare(ctx context.Context, s *settings, environ, argv []string, log *slog
 	}
 	o.runGuard(s, argv)
 	return o
+}
+
+// broken stands for a provider that could not be set up: every fetch fails
+// with the reason, so that each variable using it reports it.
+type broken struct{ err error }
+
+func (b broken) Fetch(context.Context, inject.Reference) (inject.Payload, error) {
+	return inject.Payload{}, b.err
 }
 
 // closeProviders releases what providers hold (a Vault token obtained by
