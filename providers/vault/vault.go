@@ -22,6 +22,8 @@ package vault
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -368,6 +370,14 @@ func classify(op string, err error) error {
 	}
 	if errors.Is(err, context.Canceled) {
 		return fmt.Errorf("vault: %s: %w", op, err)
+	}
+	// An untrusted certificate will not fix itself: a settings error.
+	var cve *tls.CertificateVerificationError
+	var hne x509.HostnameError
+	var uae x509.UnknownAuthorityError
+	if errors.As(err, &cve) || errors.As(err, &hne) || errors.As(err, &uae) {
+		return fmt.Errorf("vault: %s: %w: TLS: the server's certificate is not trusted (set VAULT_CACERT, or VAULT_TLS_SERVER_NAME): %v",
+			op, inject.ErrNotConfigured, err)
 	}
 	// Connection refused, reset, timeouts, DNS: worth another attempt.
 	var ue *url.Error
