@@ -7,8 +7,8 @@ GO        ?= go
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 BIN       := bin/n8n-secrets
-STATICCHECK_VERSION := 2025.1.1
-BENCHSTAT := golang.org/x/perf/cmd/benchstat@v0.0.0-20250515181824-8b8a0c7fc2b1
+STATICCHECK_VERSION := v0.8.2
+BENCHSTAT := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 export CGO_ENABLED ?= 0
 
 .PHONY: all build run test test-short lint vaultdev bench fuzz clean
