@@ -10,6 +10,7 @@ import (
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
 	"github.com/n8n-secrets/n8n-secrets/n8n"
+	"github.com/n8n-secrets/n8n-secrets/providers/awssm"
 	"github.com/n8n-secrets/n8n-secrets/providers/file"
 	"github.com/n8n-secrets/n8n-secrets/providers/vault"
 )
@@ -40,6 +41,9 @@ var factories = map[string]providerFactory{
 	inject.SchemeVault: func(s *settings, env map[string]string, log *slog.Logger) (inject.Provider, error) {
 		return vault.New(vault.Options{Getenv: func(k string) string { return env[k] }, SecretsDir: s.Dir, AllowHTTP: s.AllowHTTP, Logger: log})
 	},
+	inject.SchemeAWSSM: func(s *settings, env map[string]string, log *slog.Logger) (inject.Provider, error) {
+		return awssm.New(awssm.Options{Getenv: func(k string) string { return env[k] }, AllowHTTP: s.AllowHTTP, Logger: log})
+	},
 }
 
 // ownedVars are the variables providers read: never scanned for
@@ -47,7 +51,7 @@ var factories = map[string]providerFactory{
 var ownedVars = inject.Matcher{settingsPrefix + "*", "VAULT_*", "AWS_*", "SSL_CERT_FILE"}
 
 // credentialVars are removed from the child unless passed through.
-var credentialVars = append(inject.Matcher{settingsPrefix + "*"}, vault.CredentialVars...)
+var credentialVars = append(append(inject.Matcher{settingsPrefix + "*"}, vault.CredentialVars...), awssm.CredentialVars...)
 
 // prepare scans environ, resolves every reference, builds the child's
 // environment and runs the n8n guard. failFast stops at the first definite
