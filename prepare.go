@@ -208,10 +208,10 @@ var hints = map[inject.Code]string{
 	inject.CodeSecretNotFound:      "check the path and version, or add ?optional=true if the variable may be absent",
 	inject.CodeKeyNotFound:         "check the #key or #/json/pointer selector against the secret's keys",
 	inject.CodePermissionDenied:    "the store's policy must allow reading this path for the identity used",
-	inject.CodeAuthFailed:          "check the store credentials (token, role, service account) mounted under the secrets dir",
+	inject.CodeAuthFailed:          "check the store's credentials: for Vault the token, AppRole ids or service-account JWT (under the secrets dir); for AWS the SDK's credential chain",
 	inject.CodeProviderUnavailable: "the store did not answer before the deadline; check its address and health, or raise N8N_SECRETS_TIMEOUT",
 	inject.CodeConflict:            "set either NAME or NAME_FILE, not both",
-	inject.CodeNotConfigured:       "configure the provider (for Vault: VAULT_ADDR)",
+	inject.CodeNotConfigured:       "configure the provider: for Vault VAULT_ADDR and credentials, for AWS a region (AWS_REGION or ?region=) and credentials",
 	inject.CodeCanceled:            "a signal stopped the start before every secret was fetched",
 }
 

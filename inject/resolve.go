@@ -255,12 +255,19 @@ func (r *Resolver) fetchOne(ctx context.Context, sem chan struct{}, p Provider, 
 			return
 		}
 		f.attempts++
-		f.payload, last = call(ctx, func() (Payload, error) { return p.Fetch(ctx, f.key) })
+		var err error
+		f.payload, err = call(ctx, func() (Payload, error) { return p.Fetch(ctx, f.key) })
 		<-sem
-		if last != nil && ctx.Err() != nil {
+		if err != nil && ctx.Err() != nil {
+			// Report the last real fault rather than the deadline that
+			// cut the attempt short, when there was one.
+			if last == nil || errors.Is(err, ErrUnavailable) {
+				last = err
+			}
 			f.err = giveUp(ctx, f.attempts, last)
 			return
 		}
+		last = err
 		if last == nil || !transient(last) {
 			f.err = last
 			return
@@ -296,7 +303,9 @@ func (r *Resolver) fetchBatch(ctx context.Context, sem chan struct{}, bp BatchPr
 		if err != nil {
 			res = nil
 			for _, f := range pending {
-				last[f] = err
+				if last[f] == nil {
+					last[f] = err
+				}
 			}
 			<-sem
 			finish(pending)

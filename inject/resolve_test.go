@@ -364,3 +364,32 @@ func TestResolveStuckProviderStopsAtDeadline(t *testing.T) {
 		t.Fatal("Resolve waited for a provider that ignores its context")
 	}
 }
+
+// TestResolveDeadlineKeepsLastFault: when the deadline cuts an attempt
+// short, the error names the last real fault, not just the deadline.
+func TestResolveDeadlineKeepsLastFault(t *testing.T) {
+	f := newFake(map[string]string{"s/a": "v"})
+	f.fails["s/a"] = 1
+	slowAfter := &slowSecond{fakeProvider: f}
+	r := &Resolver{Providers: map[string]Provider{"vault": slowAfter}, Backoff: fastBackoff()}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	_, errs := r.Resolve(ctx, []Request{req(t, "A", "vault://s/a")})
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "503") || CodeOf(errs[0]) != CodeProviderUnavailable {
+		t.Fatalf("errs = %v, want the 503 of the first attempt", errs)
+	}
+}
+
+// slowSecond fails like its fake the first time, then never answers.
+type slowSecond struct {
+	*fakeProvider
+	n atomic.Int32
+}
+
+func (s *slowSecond) Fetch(ctx context.Context, ref Reference) (Payload, error) {
+	if s.n.Add(1) == 1 {
+		return s.fakeProvider.Fetch(ctx, ref)
+	}
+	<-ctx.Done()
+	return Payload{}, ctx.Err()
+}
