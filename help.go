@@ -45,7 +45,8 @@ Settings (each a variable N8N_SECRETS_<NAME> and a flag; the flag wins):
 Vault: VAULT_ADDR, VAULT_TOKEN or VAULT_TOKEN_FILE (default <dir>/vault_token),
   VAULT_AUTH_METHOD=token|approle|jwt|kubernetes, VAULT_AUTH_MOUNT, VAULT_AUTH_ROLE,
   VAULT_ROLE_ID[_FILE], VAULT_SECRET_ID[_FILE], VAULT_JWT_FILE, VAULT_NAMESPACE,
-  VAULT_CACERT, VAULT_CLIENT_CERT, VAULT_CLIENT_KEY, VAULT_TLS_SERVER_NAME.
+  VAULT_CACERT, VAULT_CAPATH, VAULT_CLIENT_CERT, VAULT_CLIENT_KEY, VAULT_TLS_SERVER_NAME,
+  VAULT_SKIP_VERIFY.
 AWS: the SDK's default chain (environment, profiles, IRSA, ECS task role, IMDS).
 Provider credentials and N8N_SECRETS_* are removed from the child unless passed through.
 

@@ -134,7 +134,7 @@ func active(mode string, argv []string, env map[string]string) bool {
 		return false
 	}
 	_, keySet := env[EnvKey]
-	return keySet || launcherIndex(argv) >= 0
+	return keySet || runsN8N(argv)
 }
 
 // Severity ranks a Finding. Only Error stops the start.

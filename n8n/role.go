@@ -68,6 +68,25 @@ func launcherIndex(argv []string) int {
 	return i
 }
 
+// runsN8N reports whether argv starts n8n. docker-entrypoint.sh is also
+// the entrypoint's name in the postgres and redis images, so it counts only
+// when what follows is n8n's: nothing, a flag, n8n itself, or one of n8n's
+// commands (start, worker, webhook, execute, audit, import:…, export:…).
+func runsN8N(argv []string) bool {
+	i := launcherIndex(argv)
+	if i < 0 {
+		return false
+	}
+	if filepath.Base(argv[i]) == "n8n" || i+1 >= len(argv) {
+		return true
+	}
+	sub := argv[i+1]
+	return sub == "" || strings.HasPrefix(sub, "-") || strings.Contains(sub, ":") || n8nCommands[sub]
+}
+
+// n8nCommands are n8n's commands without a colon.
+var n8nCommands = map[string]bool{"start": true, "worker": true, "webhook": true, "execute": true, "execute-batch": true, "audit": true}
+
 // RoleOf returns the role of the n8n process that argv, the command to
 // exec, starts. Like n8n (instance-settings.ts reads process.argv[2]), it
 // takes the first argument after n8n or the image's entrypoint:
