@@ -149,7 +149,8 @@ func classifyLogin(method, path string, err error) error {
 }
 
 // Close revokes the token obtained by logging in, so that it is useless
-// once the child runs. A token given by the user is left alone.
+// once the child runs. A token given by the user is left alone, and so is a
+// login token that leased secrets were read with (see the package doc).
 func (p *Provider) Close(ctx context.Context) error {
 	p.loginMu.Lock()
 	defer p.loginMu.Unlock()
@@ -157,6 +158,11 @@ func (p *Provider) Close(ctx context.Context) error {
 		return nil
 	}
 	p.revoke = false
+	if n := p.leases.Load(); n > 0 {
+		p.log.Warn("vault login token not revoked: revoking it would revoke the leases of the dynamic secrets read with it; it expires with its TTL",
+			"method", p.auth.method, "leased_secrets", n)
+		return nil
+	}
 	if err := p.client.Auth().Token().RevokeSelfWithContext(ctx, ""); err != nil {
 		return classify("revoke the login token", err)
 	}

@@ -12,7 +12,9 @@
 // unreachable Vault is retried by the resolver under the deadline: with a
 // token (VAULT_TOKEN, VAULT_TOKEN_FILE, or <secrets dir>/vault_token),
 // AppRole, JWT or Kubernetes auth. A token it obtained by logging in is
-// revoked by Close, before the child is exec'd.
+// revoked by Close, before the child is exec'd, unless a secret read with it
+// carries a lease (dynamic database credentials): Vault revokes a token's
+// leases with it, so that token is left to expire with its TTL instead.
 //
 // Status codes map to the core's sentinels: 403 to ErrPermission, 404 to
 // ErrNotFound, 429, 5xx (a sealed or standby Vault answers 503) and
@@ -35,6 +37,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/hashicorp/vault/api"
 
@@ -71,6 +74,8 @@ type Provider struct {
 	loggedIn bool  // a token is set on the client
 	revoke   bool  // the token came from a login: revoke it in Close
 	loginErr error // a permanent login failure, returned to every fetch
+
+	leases atomic.Int64 // secrets read with a lease: they die with the token
 
 	mountMu  sync.Mutex
 	mounts   map[string]mount       // by mount path ("secret/")
@@ -235,6 +240,7 @@ func (p *Provider) Fetch(ctx context.Context, ref inject.Reference) (inject.Payl
 	pl := inject.Payload{Value: inject.NewSecret(b), Object: true, Version: version}
 	if sec.LeaseID != "" {
 		pl.Lease = &inject.Lease{ID: sec.LeaseID, Duration: sec.LeaseDuration, Renewable: sec.Renewable}
+		p.leases.Add(1)
 	}
 	return pl, nil
 }
