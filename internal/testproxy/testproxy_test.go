@@ -1,0 +1,75 @@
+package testproxy
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+)
+
+func TestProxyDelaysForwardsAndCounts(t *testing.T) {
+	var gotHost, gotPath string
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gotHost, gotPath = r.Host, r.URL.RequestURI()
+		w.Header().Set("X-Upstream", "yes")
+		w.WriteHeader(http.StatusTeapot)
+		io.WriteString(w, "hello "+r.Header.Get("X-Vault-Token"))
+	}))
+	defer upstream.Close()
+
+	const delay = 30 * time.Millisecond
+	p := New(t, upstream.URL, delay)
+	if p.URL == upstream.URL || p.URL == "" {
+		t.Fatalf("proxy URL %q must differ from upstream %q", p.URL, upstream.URL)
+	}
+
+	for i := 0; i < 3; i++ {
+		req, _ := http.NewRequest("GET", p.URL+"/v1/secret/data/x?version=2", nil)
+		req.Header.Set("X-Vault-Token", "tok")
+		start := time.Now()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if elapsed := time.Since(start); elapsed < delay {
+			t.Errorf("request took %v, want at least %v", elapsed, delay)
+		}
+		if resp.StatusCode != http.StatusTeapot || string(body) != "hello tok" || resp.Header.Get("X-Upstream") != "yes" {
+			t.Errorf("got %d %q %v", resp.StatusCode, body, resp.Header)
+		}
+	}
+	if gotPath != "/v1/secret/data/x?version=2" {
+		t.Errorf("upstream saw path %q", gotPath)
+	}
+	if want := upstream.Listener.Addr().String(); gotHost != want {
+		t.Errorf("upstream saw Host %q, want %q", gotHost, want)
+	}
+	if n := p.Count(); n != 3 {
+		t.Errorf("Count() = %d, want 3", n)
+	}
+	p.Reset()
+	if n := p.Count(); n != 0 {
+		t.Errorf("Count() after Reset = %d, want 0", n)
+	}
+}
+
+func TestProxyUpstreamDown(t *testing.T) {
+	upstream := httptest.NewServer(http.NotFoundHandler())
+	target := upstream.URL
+	upstream.Close()
+	p := New(t, target, 0)
+	resp, err := http.Get(p.URL + "/x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadGateway {
+		t.Errorf("status %d, want 502", resp.StatusCode)
+	}
+	if p.Count() != 1 {
+		t.Errorf("Count() = %d, want 1", p.Count())
+	}
+}
