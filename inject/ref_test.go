@@ -185,3 +185,31 @@ func FuzzParseReference(f *testing.F) {
 		}
 	})
 }
+
+func TestCheckEndpoint(t *testing.T) {
+	for _, tt := range []struct {
+		url   string
+		allow bool
+		ok    bool
+	}{
+		{"https://vault.example:8200", false, true},
+		{"http://127.0.0.1:8200", false, true},
+		{"http://127.8.9.10:8200", false, true},
+		{"http://localhost:8200", false, true},
+		{"http://[::1]:8200", false, true},
+		{"http://vault:8200", false, false},
+		{"http://10.0.0.5:8200", false, false},
+		{"http://vault:8200", true, true},
+		{"vault:8200", false, false},
+		{"ftp://vault", true, false},
+		{"https://", false, false},
+	} {
+		err := CheckEndpoint(tt.url, tt.allow, "VAULT_ADDR")
+		if (err == nil) != tt.ok {
+			t.Errorf("CheckEndpoint(%q, %v) = %v", tt.url, tt.allow, err)
+		}
+		if err != nil && (!errors.Is(err, ErrNotConfigured) || !strings.Contains(err.Error(), "VAULT_ADDR")) {
+			t.Errorf("error %v must wrap ErrNotConfigured and name the setting", err)
+		}
+	}
+}

@@ -174,24 +174,10 @@ func New(opts Options) (*Provider, error) {
 }
 
 func checkEndpoint(ep string, allowHTTP bool) error {
-	u, err := url.Parse(ep)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("awssm: %w: the Secrets Manager endpoint (AWS_ENDPOINT_URL_SECRETS_MANAGER, AWS_ENDPOINT_URL or endpoint_url) must be an http:// or https:// URL",
-			inject.ErrNotConfigured)
-	}
-	if u.Scheme == "http" && !allowHTTP && !isLoopback(u.Hostname()) {
-		return fmt.Errorf("awssm: %w: the Secrets Manager endpoint uses plain http:// to %s, which is not loopback: use https://, or set N8N_SECRETS_ALLOW_HTTP=true to accept it",
-			inject.ErrNotConfigured, u.Hostname())
+	if err := inject.CheckEndpoint(ep, allowHTTP, "the Secrets Manager endpoint (AWS_ENDPOINT_URL_SECRETS_MANAGER, AWS_ENDPOINT_URL or endpoint_url)"); err != nil {
+		return fmt.Errorf("awssm: %w", err)
 	}
 	return nil
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 func isTrue(s string) bool {

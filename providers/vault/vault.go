@@ -31,7 +31,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -111,13 +110,8 @@ func New(opts Options) (*Provider, error) {
 	if addr == "" {
 		return nil, fmt.Errorf("vault: %w: VAULT_ADDR is not set", inject.ErrNotConfigured)
 	}
-	u, err := url.Parse(addr)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("vault: %w: VAULT_ADDR must be an http:// or https:// URL", inject.ErrNotConfigured)
-	}
-	if u.Scheme == "http" && !opts.AllowHTTP && !isLoopback(u.Hostname()) {
-		return nil, fmt.Errorf("vault: %w: VAULT_ADDR uses plain http:// to %s, which is not loopback: use https://, or set N8N_SECRETS_ALLOW_HTTP=true to accept it",
-			inject.ErrNotConfigured, u.Hostname())
+	if err := inject.CheckEndpoint(addr, opts.AllowHTTP, "VAULT_ADDR"); err != nil {
+		return nil, fmt.Errorf("vault: %w", err)
 	}
 	cfg := api.DefaultConfig()
 	if cfg.Error != nil {
@@ -155,14 +149,6 @@ func New(opts Options) (*Provider, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Provider{client: client, auth: a, log: log, mounts: map[string]mount{}, inflight: map[string]*mountProbe{}}, nil
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 func isTrue(s string) bool {
