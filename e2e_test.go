@@ -443,6 +443,10 @@ func TestCheckCommand(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || !rep.OK || len(rep.Variables) != 3 || rep.N8N == nil || rep.N8N.Fingerprint == "" {
 		t.Fatalf("check --json: %v\n%s", err, r.stdout)
 	}
+	r = e.run([]string{"EXECUTIONS_MODE=queue"}, "check", "--role", "worker")
+	if r.code != 78 || !strings.Contains(r.stdout, "N8N_KEY_MISSING") || !strings.Contains(r.stdout, "problems found (exit 78)") {
+		t.Errorf("check must show the guard's refusal with exit 78; got %d\n%s", r.code, r.stdout)
+	}
 	r = e.run(append(env, "BAD=file:nope"), "check", "--json")
 	if r.code != 65 || !strings.Contains(r.stdout, `"ok": false`) || !strings.Contains(r.stdout, "SECRET_NOT_FOUND") {
 		t.Errorf("check with a missing secret: exit %d\n%s", r.code, r.stdout)
