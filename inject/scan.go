@@ -12,15 +12,6 @@ type Request struct {
 	FileVar string    // for NAME_FILE=/path: "NAME_FILE", which the child does not get
 }
 
-// Source describes where a request's value came from, for logs: the
-// reference, or NAME_FILE's path.
-func (r Request) Source() string {
-	if r.FileVar != "" {
-		return r.FileVar + "=" + r.Ref.Path
-	}
-	return r.Ref.String()
-}
-
 // Scan finds the requests in environ ("NAME=value" entries, as os.Environ
 // returns them): every variable whose value is a reference (see
 // [IsReference]) and every NAME_FILE=/absolute/path, which gives NAME the
