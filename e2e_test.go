@@ -240,8 +240,13 @@ func TestExecKeepsPIDArgvAndBuildsEnv(t *testing.T) {
 			resolved++
 		}
 	}
-	if resolved != 4 || events[len(events)-1]["msg"] != "exec" {
-		t.Errorf("want 4 resolved events and a final exec summary, got %d events:\n%s", len(events), r.stderr)
+	last := events[len(events)-1]
+	if resolved != 4 || last["msg"] != "exec" {
+		t.Fatalf("want 4 resolved events and a final exec summary, got %d events:\n%s", len(events), r.stderr)
+	}
+	if last["variables"] != 4.0 || last["fetches"] != 4.0 || last["optional_missing"] != 1.0 || last["version"] != "e2e" ||
+		fmt.Sprint(last["providers"]) != "[file]" || last["env_removed"] != 5.0 {
+		t.Errorf("summary %v", last)
 	}
 }
 

@@ -25,6 +25,7 @@ type outcome struct {
 	guardErr error       // the guard could not run (bad settings)
 	removed  int         // variables kept from the child (settings, credentials)
 	fetches  int         // distinct secrets fetched
+	schemes  []string    // the providers used, in order of first use
 	started  time.Time
 	duration time.Duration
 }
@@ -70,6 +71,7 @@ func prepare(ctx context.Context, s *settings, environ, argv []string, log *slog
 		if _, done := providers[scheme]; done {
 			continue
 		}
+		o.schemes = append(o.schemes, scheme)
 		f := factories[scheme]
 		if f == nil {
 			providers[scheme] = broken{fmt.Errorf("%w: this build has no %s provider", inject.ErrNotConfigured, scheme)}
@@ -224,7 +226,8 @@ func (o *outcome) summary(command string) []any {
 		}
 	}
 	attrs := []any{"command", command, "variables", len(o.results) - removed, "fetches", o.fetches,
-		"optional_missing", removed, "env_removed", o.removed, "duration_ms", ms(time.Since(o.started))}
+		"providers", o.schemes, "optional_missing", removed, "env_removed", o.removed,
+		"duration_ms", ms(time.Since(o.started)), "version", version}
 	if o.guard != nil && o.guard.Fingerprint != "" {
 		attrs = append(attrs, "n8n_key_fingerprint", o.guard.Fingerprint, "n8n_role", string(o.guard.Role))
 	}
