@@ -4,14 +4,18 @@
 //
 // A typical use is measuring how a secret provider behaves against a remote
 // service with realistic latency ("50 secrets behind 10 ms per request")
-// while asserting how many round trips it made.
+// while asserting how many round trips it made. NewTLS serves the same over
+// TLS with HTTP/2, as a production Vault is reached.
 package testproxy
 
 import (
+	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os"
+	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -22,6 +26,9 @@ import (
 type Proxy struct {
 	// URL is the proxy's base URL, e.g. "http://127.0.0.1:41234".
 	URL string
+	// CAFile is, for NewTLS, a PEM file holding the certificate that
+	// clients must trust (for Vault: VAULT_CACERT).
+	CAFile string
 
 	delay time.Duration
 	count atomic.Int64
@@ -34,12 +41,29 @@ type Proxy struct {
 // not an absolute http(s) URL.
 func New(t testing.TB, target string, delay time.Duration) *Proxy {
 	t.Helper()
+	return start(t, target, delay, false)
+}
+
+// NewTLS is New over TLS with HTTP/2 enabled; the certificate to trust is
+// written to CAFile.
+func NewTLS(t testing.TB, target string, delay time.Duration) *Proxy {
+	t.Helper()
+	return start(t, target, delay, true)
+}
+
+func start(t testing.TB, target string, delay time.Duration, useTLS bool) *Proxy {
+	t.Helper()
 	u, err := url.Parse(target)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		t.Fatalf("testproxy: bad target URL %q: %v", target, err)
 	}
 	p := &Proxy{delay: delay}
+	// Keep upstream connections for reuse, so that the proxy's own cost
+	// stays small next to what is measured through it.
+	upstream := http.DefaultTransport.(*http.Transport).Clone()
+	upstream.MaxIdleConnsPerHost = 256
 	rp := &httputil.ReverseProxy{
+		Transport: upstream,
 		Rewrite: func(r *httputil.ProxyRequest) {
 			r.SetURL(u)
 			// Keep the Host header of the target, as a real client of
@@ -47,7 +71,7 @@ func New(t testing.TB, target string, delay time.Duration) *Proxy {
 			r.Out.Host = u.Host
 		},
 	}
-	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	p.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p.count.Add(1)
 		if p.delay > 0 {
 			timer := time.NewTimer(p.delay)
@@ -62,6 +86,17 @@ func New(t testing.TB, target string, delay time.Duration) *Proxy {
 		}
 		rp.ServeHTTP(w, r)
 	}))
+	if useTLS {
+		p.srv.EnableHTTP2 = true
+		p.srv.StartTLS()
+		p.CAFile = filepath.Join(t.TempDir(), "proxy-ca.pem")
+		pemBytes := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: p.srv.Certificate().Raw})
+		if err := os.WriteFile(p.CAFile, pemBytes, 0o600); err != nil {
+			t.Fatalf("testproxy: %v", err)
+		}
+	} else {
+		p.srv.Start()
+	}
 	p.URL = p.srv.URL
 	t.Cleanup(p.Close)
 	return p
