@@ -245,7 +245,7 @@ func TestExecKeepsPIDArgvAndBuildsEnv(t *testing.T) {
 		t.Fatalf("want 4 resolved events and a final exec summary, got %d events:\n%s", len(events), r.stderr)
 	}
 	if last["variables"] != 4.0 || last["fetches"] != 4.0 || last["optional_missing"] != 1.0 || last["version"] != "e2e" ||
-		fmt.Sprint(last["providers"]) != "[file]" || last["env_removed"] != 5.0 {
+		fmt.Sprint(last["providers"]) != "[file]" || last["env_removed"] != 5.0 || last["pid"] != float64(r.child.PID) {
 		t.Errorf("summary %v", last)
 	}
 }

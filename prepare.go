@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"sort"
 	"time"
 
@@ -227,7 +228,7 @@ func (o *outcome) summary(command string) []any {
 	}
 	attrs := []any{"command", command, "variables", len(o.results) - removed, "fetches", o.fetches,
 		"providers", o.schemes, "optional_missing", removed, "env_removed", o.removed,
-		"duration_ms", ms(time.Since(o.started)), "version", version}
+		"duration_ms", ms(time.Since(o.started)), "version", version, "pid", os.Getpid()}
 	if o.guard != nil && o.guard.Fingerprint != "" {
 		attrs = append(attrs, "n8n_key_fingerprint", o.guard.Fingerprint, "n8n_role", string(o.guard.Role))
 	}
