@@ -123,3 +123,37 @@ func TestMatcher(t *testing.T) {
 		t.Error("a malformed glob must be reported")
 	}
 }
+
+func FuzzScanBuildEnv(f *testing.F) {
+	f.Add("A=vault://s/x#k\x00B_FILE=/run/secrets/b\x00C=plain\x00A=dup")
+	f.Add("K=file:x?optional=true\x00K_FILE=/x\x00=bad\x00noeq")
+	f.Fuzz(func(t *testing.T, joined string) {
+		environ := strings.Split(joined, "\x00")
+		reqs, errs := Scan(environ, nil)
+		for _, err := range errs {
+			if _, ok := err.(*VarError); !ok {
+				t.Fatalf("error %v is not a *VarError", err)
+			}
+		}
+		results := make([]Result, len(reqs))
+		for i, q := range reqs {
+			results[i] = Result{Request: q, Value: NewSecret([]byte("v"))}
+		}
+		env := BuildEnv(environ, results, func(n string) bool { return strings.HasPrefix(n, "N8N_SECRETS_") })
+		seen := map[string]bool{}
+		for _, kv := range env {
+			k, _, ok := strings.Cut(kv, "=")
+			if !ok || k == "" || seen[k] {
+				t.Fatalf("child environment entry %q is malformed or duplicated", kv)
+			}
+			seen[k] = true
+			if strings.HasSuffix(k, "_FILE") {
+				for _, q := range reqs {
+					if q.FileVar == k {
+						t.Fatalf("%s was resolved but reached the child", k)
+					}
+				}
+			}
+		}
+	})
+}

@@ -76,3 +76,26 @@ func TestSelectErrorsNameKeysNotValues(t *testing.T) {
 		t.Fatalf("invalid-JSON error leaks or is nil: %v", err)
 	}
 }
+
+func FuzzSelect(f *testing.F) {
+	for _, s := range []struct{ doc, sel string }{
+		{`{"a":{"b":[1,"x",{"c~/d":true}]}}`, "/a/b/2/c~0~1d"},
+		{`{"a":"v"}`, "a"}, {`{"a":"v"}`, ""}, {`[1,2]`, "/1"}, {`"s"`, "/x"}, {`{}`, "/"}, {`{"":1}`, "/"},
+	} {
+		f.Add(s.doc, s.sel, false)
+		f.Add(s.doc, s.sel, true)
+	}
+	f.Fuzz(func(t *testing.T, doc, sel string, object bool) {
+		ref := Reference{Scheme: "vault", Path: "x", Selector: sel}
+		v, err := Select(Payload{Value: NewSecret([]byte(doc)), Object: object}, ref)
+		if err != nil {
+			if !errors.Is(err, ErrKeyNotFound) && !errors.Is(err, ErrBadData) {
+				t.Fatalf("unclassified error %v", err)
+			}
+			return
+		}
+		if sel == "" && !object && string(v.Reveal()) != doc {
+			t.Fatal("no selector must return the whole value")
+		}
+	})
+}
