@@ -26,6 +26,7 @@ func (e *e2e) awsEnv(s *awsfake.Server, region string) []string {
 		"AWS_SECRET_ACCESS_KEY=" + c.SecretAccessKey,
 		"AWS_EC2_METADATA_DISABLED=true",
 		"N8N_SECRETS_N8N=off",
+		"N8N_SECRETS_LOG_LEVEL=debug",
 		"E2E_CHILD_EXIT=0",
 	}
 }
@@ -49,6 +50,7 @@ func TestAWSSMValuesReachChild(t *testing.T) {
 		"AWS_SESSION_TOKEN=" + sess.SessionToken,
 		"AWS_EC2_METADATA_DISABLED=true",
 		"N8N_SECRETS_N8N=off",
+		"N8N_SECRETS_LOG_LEVEL=debug",
 		"E2E_CHILD_EXIT=0",
 		"N8N_ENCRYPTION_KEY=awssm://n8n/core",
 		"DB_POSTGRESDB_PASSWORD=awssm://n8n/db#password",
@@ -107,6 +109,7 @@ func TestAWSSMContainerCredentials(t *testing.T) {
 		"AWS_CONTAINER_CREDENTIALS_FULL_URI=" + cc.URL,
 		"AWS_EC2_METADATA_DISABLED=true",
 		"N8N_SECRETS_N8N=off",
+		"N8N_SECRETS_LOG_LEVEL=debug",
 		"E2E_CHILD_EXIT=0",
 		"N8N_ENCRYPTION_KEY=awssm://n8n/core#encryption_key",
 	}
