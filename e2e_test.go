@@ -309,8 +309,10 @@ func TestBadInputs(t *testing.T) {
 		{"vault not configured", []string{"K=vault://secret/x"}, nil, 64, "K", ""},
 		{"no command", []string{"K=file:s"}, []string{"--"}, 64, "", ""},
 		{"no -- before command", []string{"K=file:s"}, []string{"sh"}, 64, "", ""},
-		{"command not found", []string{"K=file:s"}, []string{"--", "no-such-command-n8n-secrets"}, 127, "", "COMMAND_NOT_FOUND"},
-		{"command not executable", []string{"K=file:s"}, []string{"--", "@notexec"}, 126, "", "COMMAND_NOT_EXECUTABLE"},
+		// K names a missing file: 127/126 rather than 65 shows the command
+		// is looked up before any secret is fetched.
+		{"command not found", []string{"K=file:nope"}, []string{"--", "no-such-command-n8n-secrets"}, 127, "", "COMMAND_NOT_FOUND"},
+		{"command not executable", []string{"K=file:nope"}, []string{"--", "@notexec"}, 126, "", "COMMAND_NOT_EXECUTABLE"},
 		{"bad timeout", []string{"N8N_SECRETS_TIMEOUT=soon"}, nil, 64, "N8N_SECRETS_TIMEOUT", ""},
 		{"bad concurrency", []string{"N8N_SECRETS_CONCURRENCY=0"}, nil, 64, "N8N_SECRETS_CONCURRENCY", ""},
 		{"bad log format", []string{"N8N_SECRETS_LOG_FORMAT=xml"}, nil, 64, "N8N_SECRETS_LOG_FORMAT", ""},
