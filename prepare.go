@@ -18,7 +18,6 @@ import (
 
 // outcome is everything one resolution produced, for exec mode and check.
 type outcome struct {
-	reqs     []inject.Request
 	results  []inject.Result
 	errs     []error     // setting, reference and resolution failures
 	env      []string    // the child's environment, when errs is empty
@@ -28,7 +27,6 @@ type outcome struct {
 	fetches  int         // distinct secrets fetched
 	schemes  []string    // the providers used, in order of first use
 	started  time.Time
-	duration time.Duration
 }
 
 // providerFactory builds the provider of one scheme. It must do no network
@@ -60,11 +58,10 @@ var credentialVars = append(append(inject.Matcher{settingsPrefix + "*"}, vault.C
 // failure (exec mode); check wants every result.
 func prepare(ctx context.Context, s *settings, environ, argv []string, log *slog.Logger, failFast bool) *outcome {
 	o := &outcome{started: time.Now()}
-	defer func() { o.duration = time.Since(o.started) }()
 	envm := envMap(environ)
 	skip := inject.ParseMatcher(s.Skip)
 	reqs, errs := inject.Scan(environ, func(name string) bool { return ownedVars.Match(name) || skip.Match(name) })
-	o.reqs, o.errs = reqs, errs
+	o.errs = errs
 
 	providers := map[string]inject.Provider{}
 	for _, q := range reqs {
@@ -104,8 +101,9 @@ func prepare(ctx context.Context, s *settings, environ, argv []string, log *slog
 		return o
 	}
 
+	passthrough := inject.ParseMatcher(s.Passthrough)
 	removeVar := func(name string) bool {
-		return credentialVars.Match(name) && !inject.ParseMatcher(s.Passthrough).Match(name)
+		return credentialVars.Match(name) && !passthrough.Match(name)
 	}
 	o.env = inject.BuildEnv(environ, o.results, removeVar)
 	for k := range envm {

@@ -300,18 +300,16 @@ func (r *Resolver) fetchBatch(ctx context.Context, sem chan struct{}, bp BatchPr
 			f.attempts++
 		}
 		res, err := call(ctx, func() ([]BatchResult, error) { return bp.FetchBatch(ctx, refs), nil })
+		<-sem
 		if err != nil {
-			res = nil
 			for _, f := range pending {
 				if last[f] == nil {
 					last[f] = err
 				}
 			}
-			<-sem
 			finish(pending)
 			break
 		}
-		<-sem
 		var again []*fetch
 		for i, f := range pending {
 			var br BatchResult
