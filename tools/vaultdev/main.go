@@ -27,10 +27,11 @@
 // anyone who can read the info file and must never be reachable from another
 // host. It exits with status 0 after a clean shutdown on SIGINT or SIGTERM.
 //
-// Mountable types: secrets engine "kv" (use options version=1 or version=2,
-// or the "kv-v1"/"kv-v2" aliases) and auth methods "approle", "jwt" (also
-// "oidc") and "kubernetes", plus Vault's built-in token, cubbyhole, identity
-// and sys backends.
+// Mountable types: secrets engines "kv" (use options version=1 or version=2,
+// or the "kv-v1"/"kv-v2" aliases) and "database" (dynamic credentials, with
+// Vault's own "postgresql-database-plugin" as its only database plugin), auth
+// methods "approle", "jwt" (also "oidc") and "kubernetes", plus Vault's
+// built-in token, cubbyhole, identity and sys backends.
 //
 // Build (from this directory; it is a separate Go module so the product's
 // go.mod does not inherit Vault's dependency tree):
@@ -58,13 +59,17 @@ import (
 	kubeauth "github.com/hashicorp/vault-plugin-auth-kubernetes"
 	kv "github.com/hashicorp/vault-plugin-secrets-kv"
 	"github.com/hashicorp/vault/builtin/credential/approle"
+	"github.com/hashicorp/vault/builtin/logical/database"
 	"github.com/hashicorp/vault/helper/namespace"
 	"github.com/hashicorp/vault/helper/testhelpers/corehelpers"
 	vaulthttp "github.com/hashicorp/vault/http"
 	"github.com/hashicorp/vault/internalshared/configutil"
+	"github.com/hashicorp/vault/plugins/database/postgresql"
+	"github.com/hashicorp/vault/sdk/helper/consts"
 	"github.com/hashicorp/vault/sdk/logical"
 	"github.com/hashicorp/vault/sdk/physical/inmem"
 	"github.com/hashicorp/vault/vault"
+	"github.com/hashicorp/vault/vault/plugincatalog"
 )
 
 // info is the document written to the -info file once the server is ready.
@@ -218,7 +223,8 @@ func newUnsealedCore(logger hclog.Logger, addr string) (*vault.Core, *vault.Init
 		// and v2; the version is chosen by the mount's "version" option.
 		// "oidc" is the JWT plugin's second name, as in a real Vault.
 		LogicalBackends: map[string]logical.Factory{
-			"kv": kv.Factory,
+			"kv":       kv.Factory,
+			"database": database.Factory,
 		},
 		CredentialBackends: map[string]logical.Factory{
 			"approle":    approle.Factory,
@@ -228,8 +234,9 @@ func newUnsealedCore(logger hclog.Logger, addr string) (*vault.Core, *vault.Init
 		},
 		// The plugin catalog needs a registry of builtins to exist; the
 		// mock one from Vault's own test helpers is small and has no
-		// heavy dependencies. Our backends above take precedence.
-		BuiltinRegistry: corehelpers.NewMockBuiltinRegistry(),
+		// heavy dependencies. Our backends above take precedence, and
+		// builtins serves the real PostgreSQL database plugin.
+		BuiltinRegistry: builtins{corehelpers.NewMockBuiltinRegistry()},
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("creating vault core: %w", err)
@@ -307,4 +314,24 @@ func writeInfoAtomically(path string, v info) error {
 		return fmt.Errorf("info file: %w", err)
 	}
 	return nil
+}
+
+// builtins is the catalog of builtin plugins: the mock registry of Vault's
+// test helpers, except that the database plugin "postgresql-database-plugin"
+// is Vault's real one (the mock's is an empty backend). The database secrets
+// engine runs it in process, as a production Vault runs its builtins.
+type builtins struct {
+	plugincatalog.BuiltinRegistry
+}
+
+// postgresPlugin is the name the database engine's connection config takes
+// as plugin_name.
+const postgresPlugin = "postgresql-database-plugin"
+
+// Get returns the factory of a builtin plugin.
+func (b builtins) Get(name string, pluginType consts.PluginType) (func() (interface{}, error), bool) {
+	if name == postgresPlugin && pluginType == consts.PluginTypeDatabase {
+		return postgresql.New, true
+	}
+	return b.BuiltinRegistry.Get(name, pluginType)
 }
