@@ -56,14 +56,18 @@ type Payload struct {
 	Object bool
 	// Version is the version the store reports (for logs), if any.
 	Version string
+	// Stamp identifies the value for change detection, where Version does
+	// not (a file's content digest): see Watcher. It is never logged.
+	Stamp string
 	// Lease describes a lease on a dynamic secret, if any.
 	Lease *Lease
 }
 
 // Lease is the lease of a dynamic secret (Vault database credentials, …),
-// kept for a later supervise mode that renews it.
+// or of a provider's own credential (see CredentialRenewer), which
+// supervise mode renews (see Renewer).
 type Lease struct {
-	ID        string
-	Duration  int // seconds
+	ID        string // the store's lease id; empty for a credential
+	Duration  int    // seconds left when the lease was issued or renewed
 	Renewable bool
 }

@@ -60,6 +60,7 @@ type Result struct {
 	Value    Secret        // the value, when Err is nil and Removed is false
 	Removed  bool          // optional and missing: the variable is left out
 	Version  string        // the version the store reported, if any
+	Stamp    string        // the value's stamp for change detection (see Watcher), never logged
 	Lease    *Lease        // the lease of a dynamic secret, if any
 	Duration time.Duration // the fetch's duration, shared by deduplicated variables
 	Attempts int           // fetch attempts made
@@ -147,7 +148,7 @@ func (r *Resolver) Resolve(ctx context.Context, reqs []Request) ([]Result, []err
 	var errs []error
 	for i, q := range reqs {
 		f := fetches[q.Ref.FetchKey()]
-		res := Result{Request: q, Duration: f.dur, Attempts: f.attempts, Version: f.payload.Version, Lease: f.payload.Lease}
+		res := Result{Request: q, Duration: f.dur, Attempts: f.attempts, Version: f.payload.Version, Stamp: f.payload.Stamp, Lease: f.payload.Lease}
 		err := f.err
 		if err == nil {
 			res.Value, err = Select(f.payload, q.Ref)
