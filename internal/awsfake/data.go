@@ -117,6 +117,7 @@ func (s *Server) MoveStages(region, secretID, versionID string, stages ...string
 		s.t.Fatalf("awsfake: secret %q has no version %q", secretID, versionID)
 	}
 	sec.moveStages(v, stages)
+	sec.changed = s.now()
 }
 
 // DeleteSecret marks a secret for deletion: reads then fail with
@@ -125,7 +126,8 @@ func (s *Server) DeleteSecret(region, secretID string) {
 	s.t.Helper()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.mustResolve(region, secretID).deleted = true
+	sec := s.mustResolve(region, secretID)
+	sec.deleted, sec.deletedAt = true, s.now()
 }
 
 // Versions lists the versions of a secret, oldest first.

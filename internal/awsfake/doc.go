@@ -9,9 +9,9 @@
 //     "X-Amz-Target: secretsmanager.<Operation>" and
 //     "Content-Type: application/x-amz-json-1.1"; the JSON members are the
 //     ones the SDK serializes (SecretId, VersionId, VersionStage,
-//     SecretIdList, Filters, MaxResults, NextToken, ...). Answers carry ARN,
-//     Name, VersionId, SecretString or SecretBinary (base64), VersionStages
-//     and CreatedDate (epoch seconds as a JSON number).
+//     SecretIdList, Filters, MaxResults, NextToken, SortOrder, ...). Answers
+//     carry ARN, Name, VersionId, SecretString or SecretBinary (base64),
+//     VersionStages and CreatedDate (epoch seconds as a JSON number).
 //   - Errors: HTTP 400 for client errors and 500 for InternalServiceError,
 //     a JSON body {"__type":"<Code>","Message":"..."} (modeled Secrets
 //     Manager errors) or {"__type":"<Code>","message":"..."} (errors of the
@@ -21,8 +21,17 @@
 //     (aws/signer/v4) from a registry of known credentials; the region is taken
 //     from the credential scope and secrets are kept per region.
 //
-// Operations served: GetSecretValue, BatchGetSecretValue, PutSecretValue and
-// CreateSecret. Anything else is answered with UnknownOperationException.
+// Operations served: GetSecretValue, BatchGetSecretValue, ListSecrets,
+// PutSecretValue and CreateSecret. Anything else is answered with
+// UnknownOperationException.
+//
+// ListSecrets answers with the metadata AWS lists (ARN, Name, Description,
+// Tags, CreatedDate, LastChangedDate, SecretVersionsToStages), never a
+// value. Where AWS's documentation is silent the fake chooses, and says so:
+// secrets are listed by CreatedDate, oldest first, names breaking ties; a
+// page holds MaxResults entries (default 100). AWS documents ListSecrets as
+// eventually consistent (changes of the last minutes may be missing); the
+// fake is always current.
 //
 // On top of that the Server offers what tests need and AWS does not: data
 // helpers (AddSecret, PutVersion, ...), fault injection (deny an operation or

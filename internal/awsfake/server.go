@@ -25,7 +25,7 @@ const (
 	OpBatchGetSecretValue = "BatchGetSecretValue"
 	OpPutSecretValue      = "PutSecretValue"
 	OpCreateSecret        = "CreateSecret"
-	OpListSecrets         = "ListSecrets" // only as a permission: BatchGetSecretValue with Filters needs it
+	OpListSecrets         = "ListSecrets" // also the permission BatchGetSecretValue with Filters needs
 )
 
 const (
@@ -317,6 +317,8 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, op string, delay
 		handler = s.putSecretValue
 	case OpCreateSecret:
 		handler = s.createSecret
+	case OpListSecrets:
+		handler = s.listSecrets
 	}
 	if r.Method != http.MethodPost || handler == nil {
 		return nil, clientError(CodeUnknownOperation, "")

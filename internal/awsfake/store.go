@@ -53,11 +53,13 @@ type secret struct {
 	description string
 	tags        map[string]string
 	created     time.Time
+	changed     time.Time // LastChangedDate: a new version or a staging label moved
 
 	versions map[string]*version
 	order    []string // version ids, oldest first
 
 	deleted     bool
+	deletedAt   time.Time
 	decryptFail bool
 	denied      bool
 }
@@ -81,6 +83,7 @@ func (s *secret) addVersion(v *version, stages []string) {
 	}
 	s.versions[v.id] = v
 	s.order = append(s.order, v.id)
+	s.changed = v.created
 	s.moveStages(v, stages)
 }
 
@@ -124,6 +127,7 @@ func (st *store) create(region, name string, created time.Time) *secret {
 		name:     name,
 		arn:      fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s-%s", region, st.account, name, randomSuffix()),
 		created:  created,
+		changed:  created,
 		versions: map[string]*version{},
 		tags:     map[string]string{},
 	}
