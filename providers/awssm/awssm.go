@@ -478,21 +478,26 @@ func refusesBatch(code string) bool {
 func match(id string, vals []types.SecretValueEntry) int {
 	best, rank := -1, 0
 	for i, v := range vals {
-		arn, name := aws.ToString(v.ARN), aws.ToString(v.Name)
-		r := 0
-		switch {
-		case arn == id:
-			r = 3
-		case name == id:
-			r = 2
-		case strings.HasPrefix(id, "arn:") && len(arn) == len(id)+7 && arn[len(id)] == '-' && strings.HasPrefix(arn, id):
-			r = 1
-		}
-		if r > rank {
+		if r := idRank(id, aws.ToString(v.ARN), aws.ToString(v.Name)); r > rank {
 			best, rank = i, r
 		}
 	}
 	return best
+}
+
+// idRank tells how well a secret with this ARN and name answers id: 3 for
+// the same ARN, 2 for the same name, 1 when id is its partial ARN, 0 when
+// it does not.
+func idRank(id, arn, name string) int {
+	switch {
+	case arn == id:
+		return 3
+	case name == id:
+		return 2
+	case strings.HasPrefix(id, "arn:") && len(arn) == len(id)+7 && arn[len(id)] == '-' && strings.HasPrefix(arn, id):
+		return 1
+	}
+	return 0
 }
 
 // markedCredentials marks the errors of a credentials provider, so that a

@@ -54,7 +54,7 @@ func (p *Provider) Fetch(ctx context.Context, ref inject.Reference) (inject.Payl
 	if err != nil {
 		return inject.Payload{}, err
 	}
-	return inject.Payload{Value: inject.NewSecret(TrimNewline(b))}, nil
+	return inject.Payload{Value: inject.NewSecret(TrimNewline(b)), Stamp: digest(b)}, nil
 }
 
 func readLimited(name string) ([]byte, error) {

@@ -1,0 +1,40 @@
+package file
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+
+	"github.com/n8n-secrets/n8n-secrets/inject"
+)
+
+var _ inject.Watcher = (*Provider)(nil)
+
+// Watch reads each file again and returns a digest of its content as the
+// stamp, the same a Fetch puts in the payload: a file replaced in place, or
+// by a new target behind a symlink (Kubernetes updates a secret volume by
+// pointing its ..data symlink at a new directory), changes the stamp, and a
+// file rewritten with the same content does not. Errors are those of Fetch.
+func (p *Provider) Watch(ctx context.Context, refs []inject.Reference) []inject.WatchResult {
+	res := make([]inject.WatchResult, len(refs))
+	for i, ref := range refs {
+		if err := ctx.Err(); err != nil {
+			res[i].Err = err
+			continue
+		}
+		b, err := readLimited(p.Path(ref))
+		if err != nil {
+			res[i].Err = err
+			continue
+		}
+		res[i].Stamp = digest(b)
+	}
+	return res
+}
+
+// digest is a file's stamp: SHA-256 of its bytes, in hex. It never leaves
+// the process.
+func digest(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}

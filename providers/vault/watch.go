@@ -1,0 +1,80 @@
+package vault
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/hashicorp/vault/api"
+
+	"github.com/n8n-secrets/n8n-secrets/inject"
+)
+
+var _ inject.Watcher = (*Provider)(nil)
+
+// watchParallel bounds the metadata reads one Watch has in flight.
+const watchParallel = 16
+
+// Watch returns, for each reference to a KV v2 secret, the secret's
+// current version from its metadata (<mount>/metadata/<path>): the version
+// a Fetch would read, without reading the data. The token's policy needs
+// read on the metadata path; when it is denied, the result wraps
+// inject.ErrPermission and the caller reads the secret instead. References
+// to KV v1 and other engines, and those pinned to a version, get an empty
+// stamp: Vault keeps no version to compare.
+func (p *Provider) Watch(ctx context.Context, refs []inject.Reference) []inject.WatchResult {
+	res := make([]inject.WatchResult, len(refs))
+	if err := p.login(ctx); err != nil {
+		for i := range res {
+			res[i].Err = err
+		}
+		return res
+	}
+	sem := make(chan struct{}, watchParallel)
+	var wg sync.WaitGroup
+	for i, ref := range refs {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			res[i].Stamp, res[i].Err = p.currentVersion(ctx, ref)
+		})
+	}
+	wg.Wait()
+	return res
+}
+
+// currentVersion reads the current version of a KV v2 secret, or returns
+// "" for a reference Vault keeps no versions for.
+func (p *Provider) currentVersion(ctx context.Context, ref inject.Reference) (string, error) {
+	if ref.Version != "" {
+		return "", nil
+	}
+	m, err := p.mountOf(ctx, ref.Path)
+	if err != nil {
+		return "", err
+	}
+	if m.typ != "kv" || m.version != "2" {
+		return "", nil
+	}
+	rest := strings.TrimPrefix(ref.Path, m.path)
+	rest = strings.TrimPrefix(rest, "data/")
+	meta := m.path + "metadata/" + rest
+	sec, err := p.client.Logical().ReadWithContext(ctx, meta)
+	if err != nil {
+		var re *api.ResponseError
+		if errors.As(err, &re) && re.StatusCode == 403 {
+			return "", fmt.Errorf("vault: read %s: %w (allow read on %s to detect new versions without reading the secret)", meta, inject.ErrPermission, meta)
+		}
+		return "", classify("read "+meta, err)
+	}
+	if sec == nil || sec.Data == nil {
+		return "", fmt.Errorf("vault: read %s: %w: no metadata", meta, inject.ErrNotFound)
+	}
+	v, ok := sec.Data["current_version"]
+	if !ok {
+		return "", fmt.Errorf("vault: read %s: %w: the metadata has no current_version", meta, inject.ErrUnavailable)
+	}
+	return fmt.Sprint(v), nil
+}
