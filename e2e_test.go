@@ -52,6 +52,10 @@ type childReport struct {
 }
 
 func childMain(out string) {
+	if os.Getenv("E2E_CHILD_MODE") == "serve" {
+		serveChild(out) // long-running, for supervise mode
+		return
+	}
 	rep := childReport{PID: os.Getpid(), Args: os.Args, Env: os.Environ()}
 	b, _ := json.Marshal(rep)
 	if err := os.WriteFile(out, b, 0o600); err != nil {

@@ -124,6 +124,9 @@ func execMode(s *settings, environ, argv []string) int {
 	if len(argv) == 0 {
 		return fail(usagef("n8n-secrets [flags] -- CMD [ARGS…]", "no command after --"))
 	}
+	if s.Mode == modeSupervise {
+		return superviseMode(s, environ, argv)
+	}
 	log := s.logger()
 	// Find the command first: a typo should not cost a login to a store.
 	path, code := lookPath(argv[0])

@@ -27,6 +27,10 @@ type outcome struct {
 	fetches  int         // distinct secrets fetched
 	schemes  []string    // the providers used, in order of first use
 	started  time.Time
+	// For supervise mode, which keeps the providers open: what was asked
+	// and who answered.
+	reqs      []inject.Request
+	providers map[string]inject.Provider
 }
 
 // providerFactory builds the provider of one scheme. It must do no network
@@ -91,7 +95,10 @@ func prepare(ctx context.Context, s *settings, environ, argv []string, log *slog
 	r := &inject.Resolver{Providers: providers, Concurrency: s.Concurrency, FailFast: failFast, Logger: log}
 	o.results, errs = r.Resolve(ctx, reqs)
 	o.errs = append(o.errs, errs...)
-	closeProviders(providers, log)
+	o.reqs, o.providers = reqs, providers
+	if !s.keepProviders || len(o.errs) > 0 {
+		closeProviders(providers, log)
+	}
 	keys := map[inject.Reference]bool{}
 	for _, q := range reqs {
 		keys[q.Ref.FetchKey()] = true

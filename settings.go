@@ -34,6 +34,14 @@ type settings struct {
 	N8NSettings          string        `env:"N8N_SETTINGS" envDefault:"check"`
 	ExpectKeyFingerprint string        `env:"EXPECT_KEY_FINGERPRINT"`
 	AllowHTTP            bool          `env:"ALLOW_HTTP"`
+	Mode                 string        `env:"MODE" envDefault:"exec"`
+	Refresh              time.Duration `env:"REFRESH" envDefault:"5m"`
+	OnChange             string        `env:"ON_CHANGE" envDefault:"restart"`
+	Splay                time.Duration `env:"SPLAY" envDefault:"60s"`
+
+	// keepProviders makes prepare leave the providers open (supervise
+	// mode renews and watches with them); not a setting.
+	keepProviders bool
 }
 
 // settingVars maps each field to its variable and flag, for messages and
@@ -50,6 +58,10 @@ var settingVars = []struct{ field, flag, help string }{
 	{"N8NSettings", "n8n-settings", "n8n settings file with another key: check (refuse) or sync (rewrite it) (default check)"},
 	{"ExpectKeyFingerprint", "expect-key-fingerprint", "refuse to start unless N8N_ENCRYPTION_KEY has this fingerprint"},
 	{"AllowHTTP", "allow-http", "allow plain http:// to a secret store that is not on loopback"},
+	{"Mode", "mode", "exec (replace this process with the command) or supervise (stay its parent) (default exec)"},
+	{"Refresh", "refresh", "supervise: how often to look for new versions, 0 never (default 5m)"},
+	{"OnChange", "on-change", "supervise: what new values do: restart, signal:NAME, exit or none (default restart)"},
+	{"Splay", "splay", "supervise: longest random delay before applying new values (default 60s)"},
 }
 
 func varName(field string) string {
@@ -94,7 +106,7 @@ func loadSettings(environ map[string]string) (*settings, error) {
 
 func kindOf(field string) string {
 	switch field {
-	case "Timeout":
+	case "Timeout", "Refresh", "Splay":
 		return "duration (like 30s or 2m)"
 	case "Concurrency":
 		return "whole number"
@@ -118,6 +130,10 @@ func (s *settings) register(fs *flag.FlagSet) {
 	fs.StringVar(&s.N8NSettings, "n8n-settings", s.N8NSettings, "")
 	fs.StringVar(&s.ExpectKeyFingerprint, "expect-key-fingerprint", s.ExpectKeyFingerprint, "")
 	fs.BoolVar(&s.AllowHTTP, "allow-http", s.AllowHTTP, "")
+	fs.StringVar(&s.Mode, "mode", s.Mode, "")
+	fs.DurationVar(&s.Refresh, "refresh", s.Refresh, "")
+	fs.StringVar(&s.OnChange, "on-change", s.OnChange, "")
+	fs.DurationVar(&s.Splay, "splay", s.Splay, "")
 }
 
 // validate checks the values once flags and variables are merged.
@@ -153,6 +169,9 @@ func (s *settings) validate() error {
 		return err
 	}
 	if err := oneOf("N8NSettings", s.N8NSettings, "check", "sync"); err != nil {
+		return err
+	}
+	if err := s.validateSupervise(); err != nil {
 		return err
 	}
 	if err := (n8n.Options{Mode: s.N8N, SettingsMode: s.N8NSettings, ExpectFingerprint: s.ExpectKeyFingerprint}).Validate(); err != nil {

@@ -1,0 +1,269 @@
+package main
+
+// Supervise mode (N8N_SECRETS_MODE=supervise): resolve and guard as exec
+// mode does, then run the command as a child and stay its parent. Package
+// supervise runs the child (signals, reaping, restarts); package watch
+// keeps the secrets current (versions, leases, the login token); this file
+// wires the two to the providers and the n8n guard, which decides whether
+// new values may reach the command.
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"slices"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/n8n-secrets/n8n-secrets/inject"
+	"github.com/n8n-secrets/n8n-secrets/n8n"
+	"github.com/n8n-secrets/n8n-secrets/supervise"
+	"github.com/n8n-secrets/n8n-secrets/watch"
+)
+
+// Values of settings.Mode.
+const (
+	modeExec      = "exec"
+	modeSupervise = "supervise"
+)
+
+// Log codes of this file's events, stable for alerts to match.
+const (
+	// codeSuperviseStart: the secrets resolved and the guard passed; the command starts as a child.
+	codeSuperviseStart = "SUPERVISE_START"
+	// codeUpdateRefused: new values failed to resolve or failed the n8n guard; the command keeps running with the old ones.
+	codeUpdateRefused = "UPDATE_REFUSED"
+	// codeKeyChanged: N8N_ENCRYPTION_KEY has a new value; the command keeps the old one (change it with every node stopped).
+	codeKeyChanged = "N8N_KEY_CHANGED"
+	// codeValuesUnchanged: a store has new versions whose values are those the command has; nothing to do.
+	codeValuesUnchanged = "VALUES_UNCHANGED"
+)
+
+// gracefulShutdownVar is n8n's own setting: how long n8n waits for running
+// executions when it is stopped, in seconds. Supervise mode waits as long
+// after TERM before it sends KILL.
+const gracefulShutdownVar = "N8N_GRACEFUL_SHUTDOWN_TIMEOUT"
+
+// defaultGrace is n8n's default for N8N_GRACEFUL_SHUTDOWN_TIMEOUT.
+const defaultGrace = 30 * time.Second
+
+// validateSupervise checks the settings of supervise mode.
+func (s *settings) validateSupervise() error {
+	if s.Mode != modeExec && s.Mode != modeSupervise {
+		return usagef("", "%s: must be one of exec, supervise", varName("Mode"))
+	}
+	if s.Refresh < 0 {
+		return usagef("0 turns the refresh off", "%s: must not be negative", varName("Refresh"))
+	}
+	if s.Refresh > 0 && s.Refresh < 100*time.Millisecond {
+		return usagef("", "%s: must be at least 100ms (or 0: never)", varName("Refresh"))
+	}
+	if s.Splay < 0 {
+		return usagef("", "%s: must not be negative", varName("Splay"))
+	}
+	if _, err := supervise.ParsePolicy(s.OnChange); err != nil {
+		return usagef("", "%s: %v", varName("OnChange"), err)
+	}
+	return nil
+}
+
+// graceOf reads n8n's N8N_GRACEFUL_SHUTDOWN_TIMEOUT (whole seconds).
+func graceOf(env map[string]string) (time.Duration, error) {
+	v, ok := env[gracefulShutdownVar]
+	if !ok || v == "" {
+		return defaultGrace, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, usagef("n8n reads it as whole seconds, like 30", "%s: not a number of seconds", gracefulShutdownVar)
+	}
+	return time.Duration(n) * time.Second, nil
+}
+
+// superviseMode resolves and checks as exec mode does, then supervises the
+// command until it exits for good, and returns its exit code.
+func superviseMode(s *settings, environ, argv []string) int {
+	log := s.logger()
+	policy, _ := supervise.ParsePolicy(s.OnChange) // validated
+	grace, err := graceOf(envMap(environ))
+	if err != nil {
+		return fail(err)
+	}
+	path, code := lookPath(argv[0])
+	if code != 0 {
+		log.Error("command not runnable", "code", codeName(code), "command", argv[0], "exit", code)
+		return code
+	}
+	ctx, stop := signalContext()
+	s.keepProviders = true
+	o := prepare(ctx, s, environ, argv, log, true)
+	if code := o.report(log); code != 0 {
+		if len(o.errs) == 0 {
+			closeProviders(o.providers, log) // refused by the guard: prepare left them open
+		}
+		stop()
+		var sig signalError
+		if errors.As(context.Cause(ctx), &sig) {
+			return 128 + int(sig.sig)
+		}
+		return code
+	}
+	stop()
+
+	k := watch.New(watch.Options{Providers: o.providers, Requests: o.reqs, Concurrency: s.Concurrency,
+		Timeout: s.Timeout, Logger: log}, o.results)
+	src := &secretSource{s: s, argv: argv, environ: environ, log: log, keeper: k, env: o.env,
+		remove: removeFunc(s), sets: map[*supervise.Update]*watch.Set{}}
+	log.Info("supervise", append(o.summary(argv[0]), "code", codeSuperviseStart)...)
+	return supervise.Run(supervise.Config{
+		Path: path, Argv: argv, Env: o.env,
+		Source: src, Refresh: s.Refresh, Splay: s.Splay, Grace: grace, Policy: policy,
+		Logger: log,
+	})
+}
+
+// removeFunc reports the variables kept from the child: credentials and
+// settings, unless passed through (as prepare does).
+func removeFunc(s *settings) func(string) bool {
+	passthrough := inject.ParseMatcher(s.Passthrough)
+	return func(name string) bool { return credentialVars.Match(name) && !passthrough.Match(name) }
+}
+
+// secretSource is the supervise.Source over the providers: it turns what
+// the Keeper reports into new environments that passed the n8n guard.
+// Only supervise's worker goroutine calls it.
+type secretSource struct {
+	s       *settings
+	argv    []string
+	environ []string // the injector's own environment, with the references
+	log     *slog.Logger
+	keeper  *watch.Keeper
+	env     []string // the environment the command runs with
+	remove  func(string) bool
+	sets    map[*supervise.Update]*watch.Set
+}
+
+var _ supervise.Source = (*secretSource)(nil)
+
+func (src *secretSource) Refresh(ctx context.Context) *supervise.Update {
+	c := src.keeper.Changed(ctx)
+	if c == nil {
+		return nil
+	}
+	return src.update(ctx, "rotation", nil, c.Detected, time.Time{})
+}
+
+func (src *secretSource) Renew(ctx context.Context) *supervise.Update {
+	e := src.keeper.Renew(ctx)
+	if e == nil {
+		return nil
+	}
+	return src.update(ctx, e.Reason, e.Keys, time.Now(), e.Deadline)
+}
+
+func (src *secretSource) Due() time.Time { return src.keeper.Due() }
+
+func (src *secretSource) Settle(ctx context.Context, u *supervise.Update, adopted bool) {
+	set := src.sets[u]
+	delete(src.sets, u)
+	if set == nil {
+		return
+	}
+	if adopted {
+		src.env = u.Env
+		src.keeper.Adopt(ctx, set)
+	} else {
+		src.keeper.Drop(ctx, set)
+	}
+}
+
+func (src *secretSource) Close(ctx context.Context) { src.keeper.Close(ctx) }
+
+// update resolves every secret again (refetch: leased ones to fetch anew)
+// and returns the new environment, unless a value fails to resolve, the
+// n8n guard refuses it, or N8N_ENCRYPTION_KEY changed: then the command
+// keeps running with what it has, and the failure is logged.
+func (src *secretSource) update(ctx context.Context, reason string, refetch []inject.Reference, detected, deadline time.Time) *supervise.Update {
+	set, errs := src.keeper.Resolve(ctx, refetch)
+	if len(errs) > 0 {
+		for _, err := range errs {
+			logFailure(src.log, err)
+		}
+		src.refuse(ctx, set, reason, "new values did not resolve", "failed", len(errs))
+		return nil
+	}
+	env := inject.BuildEnv(src.environ, set.Results, src.remove)
+
+	// The guard as at start, except that it never writes: the running
+	// command may be using n8n's settings file.
+	check := *src.s
+	check.N8NSettings = n8n.SettingsCheck
+	o := &outcome{results: set.Results, env: env}
+	o.runGuard(&check, src.argv)
+	if o.guardErr != nil {
+		src.refuse(ctx, set, reason, "the n8n guard could not run", "error", o.guardErr.Error())
+		return nil
+	}
+	if o.guard != nil && o.guard.Failed() {
+		for _, f := range o.guard.Findings {
+			if f.Severity == n8n.Error {
+				src.log.Error(f.Message, "code", f.Code, "role", string(o.guard.Role), "hint", f.Hint)
+			}
+		}
+		src.refuse(ctx, set, reason, "the n8n guard refused the new values", "n8n_key_fingerprint", o.guard.Fingerprint)
+		return nil
+	}
+	env = o.env
+	old, now := envMap(src.env), envMap(env)
+	if src.s.N8N != n8n.ModeOff && old[n8n.EnvKey] != now[n8n.EnvKey] {
+		attrs := []any{"code", codeKeyChanged, "var", n8n.EnvKey,
+			"hint", "the key changes only with every node stopped: re-encrypt n8n's data with the new key, then start the nodes again"}
+		if k := old[n8n.EnvKey]; k != "" {
+			attrs = append(attrs, "n8n_key_fingerprint", n8n.Fingerprint(k))
+		}
+		if k := now[n8n.EnvKey]; k != "" {
+			attrs = append(attrs, "new_n8n_key_fingerprint", n8n.Fingerprint(k))
+		}
+		src.log.Error("N8N_ENCRYPTION_KEY changed in the store: the command keeps running with the old key", attrs...)
+		src.keeper.Drop(ctx, set)
+		return nil
+	}
+	vars := changedVars(old, now)
+	src.keeper.Acknowledge(set)
+	if len(vars) == 0 {
+		src.log.Info("new versions hold the values the command has: nothing to do", "code", codeValuesUnchanged, "reason", reason)
+		src.keeper.Drop(ctx, set)
+		return nil
+	}
+	src.keeper.Propose(set)
+	u := &supervise.Update{Env: env, Vars: vars, Reason: reason, Deadline: deadline, Detected: detected}
+	src.sets[u] = set
+	return u
+}
+
+// refuse logs that new values will not reach the command, and releases
+// what resolving them obtained.
+func (src *secretSource) refuse(ctx context.Context, set *watch.Set, reason, msg string, attrs ...any) {
+	src.log.Error(msg+": the command keeps running with the values it has",
+		append([]any{"code", codeUpdateRefused, "reason", reason}, attrs...)...)
+	src.keeper.Drop(ctx, set)
+}
+
+// changedVars names the variables whose values differ between two
+// environments, or that only one has.
+func changedVars(a, b map[string]string) []string {
+	var vars []string
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			vars = append(vars, k)
+		}
+	}
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			vars = append(vars, k)
+		}
+	}
+	sort.Strings(vars)
+	return slices.Compact(vars)
+}

@@ -1,0 +1,570 @@
+package supervise
+
+import (
+	"context"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+// Update is a new environment for the child.
+type Update struct {
+	// Env is the child's complete new environment.
+	Env []string
+	// Vars names the variables whose values differ from the running
+	// child's, for the logs. Never values.
+	Vars []string
+	// Reason says what brought the change, for the logs: "rotation" (a
+	// new version in a store), "lease" (a lease at its maximum lifetime),
+	// "credential" (the store's login credential replaced).
+	Reason string
+	// Deadline, when set, is when the values the child runs with stop
+	// working (a lease reaching its maximum lifetime): the splay is cut
+	// so that the restart can complete before it.
+	Deadline time.Time
+	// Detected is when the change was first seen, for the logs.
+	Detected time.Time
+}
+
+// Source supplies new environments and keeps the current one alive. The
+// supervisor calls its methods one at a time, from one goroutine, never
+// from the loop: they may take as long as the stores do, under ctx.
+type Source interface {
+	// Refresh is called at every refresh tick: it returns an Update when
+	// the stores hold new values that passed every check, else nil. It
+	// logs what it found. Once an Update is returned, the Source reports
+	// it no more: a later Update carries what changed after it.
+	Refresh(ctx context.Context) *Update
+	// Renew is called when the time Due last returned has come: it renews
+	// what is due (leases, the login credential) and returns an Update
+	// when values must be replaced because they can no longer be renewed.
+	Renew(ctx context.Context) *Update
+	// Due returns when Renew must be called next; zero means never.
+	Due() time.Time
+	// Settle tells the Source what became of an Update it returned:
+	// adopted is true when the child now runs with it (the old values can
+	// be released), false when it was dropped (its own values can).
+	Settle(ctx context.Context, u *Update, adopted bool)
+	// Close releases everything (revokes leases) once the child has
+	// exited for good.
+	Close(ctx context.Context)
+}
+
+// Config configures Run.
+type Config struct {
+	Path string   // the command's file, as found by exec.LookPath
+	Argv []string // argv[0] and the arguments, passed as they are
+	Env  []string // the first child's environment
+
+	// Source supplies new values; nil means the supervisor only forwards
+	// signals, reaps, and exits with the child's code.
+	Source Source
+	// Refresh is the interval between calls to Source.Refresh, each
+	// drawn within ±10% of it; zero or less: never.
+	Refresh time.Duration
+	// Splay is the longest random delay before new values are applied,
+	// so that the nodes of a cluster do not all restart at once.
+	Splay time.Duration
+	// Grace is how long the child has to exit after TERM, before KILL.
+	Grace time.Duration
+	// Policy is what new values do to the running child.
+	Policy Policy
+	// Logger receives the supervisor's events; nil discards them.
+	Logger *slog.Logger
+}
+
+// cleanupTimeout bounds Source.Close at the end.
+const cleanupTimeout = 15 * time.Second
+
+// sweepDelay is how long an exited process that is not the child stays a
+// zombie before the supervisor reaps it. A helper that a library in this
+// process started and waits for itself (the AWS SDK's credential_process)
+// is reaped by its own waiter long before; reaping every zombie at once
+// could take its status from under it.
+const sweepDelay = time.Second
+
+// forwarded are the signals passed on to the child.
+var forwarded = []os.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT,
+	syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGWINCH}
+
+// Run starts the command as a child and supervises it until it exits for
+// good; it returns the code to exit with: the child's (128+N when it died
+// of signal N), ExitChanged under the Exit policy, or 126/127 when the
+// command could not be started.
+func Run(cfg Config) int {
+	s := &supervisor{cfg: cfg, log: cfg.Logger}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	return s.run()
+}
+
+// supervisor is the loop's state. Only the loop goroutine touches it.
+type supervisor struct {
+	cfg Config
+	log *slog.Logger
+
+	child *child
+	tty   bool // standard input is a terminal: the child shares our process group
+
+	sigs chan os.Signal
+
+	// The worker runs the Source's methods; busy while one runs.
+	jobs    chan job
+	results chan jobResult
+	busy    bool
+	queue   []job
+	workCtx context.Context
+	stopWrk context.CancelFunc
+
+	refresh, renew, splay, grace, sweep timer
+
+	pending    *Update // waiting for the splay
+	next       *Update // the restart under way starts the child with it
+	restarting bool    // TERM sent for a restart
+	exiting    bool    // TERM sent under the Exit policy
+	stopping   bool    // a stop signal came, or the child exited: no more changes
+	finished   bool
+	code       int
+}
+
+// timer is a stoppable one-shot timer whose channel is nil while unset,
+// so that a select on it blocks.
+type timer struct {
+	t *time.Timer
+	c <-chan time.Time
+}
+
+func (t *timer) set(d time.Duration) {
+	t.stop()
+	t.t = time.NewTimer(max(d, 0))
+	t.c = t.t.C
+}
+
+func (t *timer) stop() {
+	if t.t != nil {
+		t.t.Stop()
+		t.t, t.c = nil, nil
+	}
+}
+
+func (t *timer) active() bool { return t.t != nil }
+
+func (s *supervisor) run() int {
+	if os.Getpid() != 1 {
+		if err := becomeSubreaper(); err != nil {
+			s.log.Warn("cannot register as a child subreaper: orphans of the command go to PID 1",
+				"code", CodeSubreaperFailed, "error", err.Error())
+		}
+	}
+	s.tty = isTerminal(0)
+	s.sigs = make(chan os.Signal, 32)
+	signal.Notify(s.sigs, append([]os.Signal{syscall.SIGCHLD}, forwarded...)...)
+	defer signal.Stop(s.sigs)
+
+	c, err := startChild(s.cfg.Path, s.cfg.Argv, s.cfg.Env, !s.tty, 1)
+	if err != nil {
+		code := startFailureCode(err)
+		s.log.Error("cannot start the command", "code", CodeChildStartFailed, "error", err.Error(), "exit", code)
+		s.startWorker()
+		s.closeSource()
+		return code
+	}
+	s.child = c
+	s.log.Info("command started", "code", CodeChildStarted, "pid", c.pid, "supervisor_pid", os.Getpid(),
+		"policy", s.cfg.Policy.String(), "refresh_s", s.cfg.Refresh.Seconds(), "splay_s", s.cfg.Splay.Seconds(),
+		"grace_s", s.cfg.Grace.Seconds())
+
+	s.startWorker()
+	if s.cfg.Source != nil {
+		s.armRefresh()
+		s.enqueue(job{kind: jobRenew})
+	}
+	for !s.finished {
+		select {
+		case sig := <-s.sigs:
+			s.onSignal(sig.(syscall.Signal))
+		case <-s.refresh.c:
+			s.refresh.stop()
+			if !s.stopping && !s.restarting && !s.exiting {
+				s.enqueue(job{kind: jobRefresh})
+			}
+			s.armRefresh()
+		case <-s.renew.c:
+			s.renew.stop()
+			s.enqueue(job{kind: jobRenew})
+		case <-s.splay.c:
+			s.splay.stop()
+			s.apply()
+		case <-s.grace.c:
+			s.grace.stop()
+			s.onGraceOver()
+		case <-s.sweep.c:
+			s.sweep.stop()
+			s.sweepZombies()
+		case r := <-s.results:
+			s.onResult(r)
+		}
+	}
+	return s.code
+}
+
+// --- the worker ---
+
+type jobKind int
+
+const (
+	jobRefresh jobKind = iota
+	jobRenew
+	jobSettle
+	jobClose
+)
+
+type job struct {
+	kind    jobKind
+	u       *Update
+	adopted bool
+}
+
+type jobResult struct {
+	kind jobKind
+	u    *Update
+	due  time.Time
+}
+
+// startWorker starts the goroutine that runs the Source's methods.
+func (s *supervisor) startWorker() {
+	s.jobs = make(chan job, 1)
+	s.results = make(chan jobResult, 1)
+	s.workCtx, s.stopWrk = context.WithCancel(context.Background())
+	src, ctx, jobs, results := s.cfg.Source, s.workCtx, s.jobs, s.results
+	go func() {
+		for j := range jobs {
+			r := jobResult{kind: j.kind}
+			if src != nil {
+				switch j.kind {
+				case jobRefresh:
+					r.u = src.Refresh(ctx)
+				case jobRenew:
+					r.u = src.Renew(ctx)
+				case jobSettle:
+					// Settling releases leases: it must run even after
+					// the loop stopped asking for new work.
+					sctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
+					src.Settle(sctx, j.u, j.adopted)
+					cancel()
+				case jobClose:
+					cctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
+					src.Close(cctx)
+					cancel()
+				}
+				r.due = src.Due()
+			}
+			results <- r
+		}
+	}()
+}
+
+// enqueue runs j on the worker as soon as it is free.
+func (s *supervisor) enqueue(j job) {
+	if s.cfg.Source == nil && j.kind != jobClose {
+		return
+	}
+	s.queue = append(s.queue, j)
+	s.dispatch()
+}
+
+func (s *supervisor) dispatch() {
+	if s.busy || len(s.queue) == 0 {
+		return
+	}
+	j := s.queue[0]
+	s.queue = s.queue[1:]
+	s.busy = true
+	s.jobs <- j
+}
+
+func (s *supervisor) onResult(r jobResult) {
+	s.busy = false
+	if r.kind == jobClose {
+		close(s.jobs)
+		s.finished = true
+		return
+	}
+	if !s.stopping || s.child != nil {
+		if r.due.IsZero() {
+			s.renew.stop()
+		} else {
+			s.renew.set(time.Until(r.due))
+		}
+	}
+	if r.u != nil {
+		s.onUpdate(r.u)
+	}
+	s.dispatch()
+}
+
+// settle tells the Source what became of u.
+func (s *supervisor) settle(u *Update, adopted bool) {
+	if u != nil {
+		s.enqueue(job{kind: jobSettle, u: u, adopted: adopted})
+	}
+}
+
+// closeSource releases the Source and ends the loop once that is done (or
+// took too long: a store that does not answer must not keep the container
+// from exiting).
+func (s *supervisor) closeSource() {
+	s.stopWrk()
+	// Drop the work not started yet, but settle what was decided.
+	var keep []job
+	for _, j := range s.queue {
+		if j.kind == jobSettle {
+			keep = append(keep, j)
+		}
+	}
+	s.queue = keep
+	s.enqueue(job{kind: jobClose})
+	deadline := time.NewTimer(cleanupTimeout + cleanupTimeout/2)
+	defer deadline.Stop()
+	for !s.finished {
+		select {
+		case r := <-s.results:
+			s.onResult(r)
+		case <-s.sigs:
+			// The child is gone: nothing to forward. Zombies are
+			// reaped by the sweep below, or by the init after us.
+		case <-deadline.C:
+			s.log.Error("releasing the secrets took too long; exiting without waiting", "code", CodeCleanupTimeout)
+			s.finished = true
+		}
+	}
+}
+
+// --- changes ---
+
+// armRefresh sets the next refresh tick, within ±10% of the interval.
+func (s *supervisor) armRefresh() {
+	if s.cfg.Source == nil || s.cfg.Refresh <= 0 || s.stopping {
+		return
+	}
+	s.refresh.set(jitter(s.cfg.Refresh, 0.1))
+}
+
+// jitter returns d changed by a random fraction within ±frac.
+func jitter(d time.Duration, frac float64) time.Duration {
+	return time.Duration(float64(d) * (1 + frac*(2*rand.Float64()-1)))
+}
+
+// onUpdate schedules new values per the policy.
+func (s *supervisor) onUpdate(u *Update) {
+	if s.stopping || s.exiting {
+		s.settle(u, false)
+		return
+	}
+	attrs := []any{"vars", u.Vars, "reason", u.Reason}
+	if s.cfg.Policy.Action == None {
+		s.log.Warn("new values not applied (N8N_SECRETS_ON_CHANGE=none): the command keeps the old ones",
+			append(attrs, "code", CodeChangeIgnored)...)
+		s.settle(u, false)
+		return
+	}
+	if s.restarting {
+		// A restart is under way: start the new child with the newest.
+		s.settle(s.next, false)
+		s.next = u
+		return
+	}
+	if s.pending != nil {
+		s.log.Info("pending change replaced by newer values", "code", CodeRestartCanceled, "vars", s.pending.Vars)
+		s.settle(s.pending, false)
+	}
+	s.pending = u
+	delay := time.Duration(0)
+	if s.cfg.Splay > 0 {
+		delay = rand.N(s.cfg.Splay + 1)
+	}
+	if !u.Deadline.IsZero() {
+		// Leave the restart time to finish before the old values die.
+		room := (time.Until(u.Deadline) - s.cfg.Grace) / 2
+		delay = max(min(delay, room), 0)
+	}
+	s.log.Info("change scheduled", append(attrs, "code", CodeChangeScheduled, "action", s.cfg.Policy.String(),
+		"delay_ms", delay.Milliseconds())...)
+	s.splay.set(delay)
+}
+
+// apply carries out the pending change, once its splay is over.
+func (s *supervisor) apply() {
+	u := s.pending
+	s.pending = nil
+	if u == nil || s.child == nil {
+		return
+	}
+	attrs := []any{"vars", u.Vars, "reason", u.Reason, "pid", s.child.pid}
+	switch s.cfg.Policy.Action {
+	case Signal:
+		err := s.child.signal(s.cfg.Policy.Signal)
+		attrs = append(attrs, "code", CodeChangeSignaled, "signal", signalName(s.cfg.Policy.Signal))
+		if err != nil {
+			s.log.Warn("new values: signaling the command failed", append(attrs, "error", err.Error())...)
+		} else {
+			s.log.Info("new values: command signaled, it keeps its environment", attrs...)
+		}
+		s.settle(u, false)
+	case Exit:
+		s.exiting = true
+		s.log.Info("new values: stopping the command and exiting, for the orchestrator to start it again",
+			append(attrs, "code", CodeChangeExit, "exit", ExitChanged)...)
+		s.settle(u, false)
+		s.stopChild()
+	default:
+		s.restarting = true
+		s.next = u
+		s.stopChild()
+	}
+}
+
+// stopChild sends TERM and starts the grace period.
+func (s *supervisor) stopChild() {
+	reason := "exit"
+	if s.restarting {
+		reason = "restart"
+	}
+	s.log.Info("stopping the command", "code", CodeChildStopping, "pid", s.child.pid, "for", reason,
+		"grace_s", s.cfg.Grace.Seconds())
+	_ = s.child.signal(syscall.SIGTERM)
+	s.grace.set(s.cfg.Grace)
+}
+
+func (s *supervisor) onGraceOver() {
+	if s.child == nil {
+		return
+	}
+	s.log.Warn("the command outlived the grace period: killing it", "code", CodeChildKilled, "pid", s.child.pid,
+		"grace_s", s.cfg.Grace.Seconds())
+	_ = s.child.kill()
+}
+
+// --- signals and exits ---
+
+func (s *supervisor) onSignal(sig syscall.Signal) {
+	if sig == syscall.SIGCHLD {
+		s.reapChild()
+		if !s.sweep.active() {
+			s.sweep.set(sweepDelay)
+		}
+		return
+	}
+	if sig == syscall.SIGTERM || sig == syscall.SIGINT || sig == syscall.SIGQUIT {
+		s.stopChanges()
+	}
+	if s.child == nil {
+		return
+	}
+	if s.tty && (sig == syscall.SIGINT || sig == syscall.SIGQUIT || sig == syscall.SIGWINCH) {
+		// The terminal sent it to its whole process group, the child too.
+		return
+	}
+	err := s.child.signal(sig)
+	level := slog.LevelInfo
+	if sig == syscall.SIGWINCH {
+		level = slog.LevelDebug
+	}
+	attrs := []any{"code", CodeSignalForwarded, "signal", signalName(sig), "pid", s.child.pid}
+	if err != nil {
+		attrs = append(attrs, "error", err.Error())
+	}
+	s.log.Log(context.Background(), level, "signal forwarded", attrs...)
+}
+
+// stopChanges drops any change not applied yet: the container is being
+// stopped, the child must exit with the values it has.
+func (s *supervisor) stopChanges() {
+	if s.stopping {
+		return
+	}
+	s.stopping = true
+	s.refresh.stop()
+	s.splay.stop()
+	for _, u := range []*Update{s.pending, s.next} {
+		if u != nil {
+			s.log.Info("change canceled: stopping", "code", CodeRestartCanceled, "vars", u.Vars)
+			s.settle(u, false)
+		}
+	}
+	s.pending, s.next = nil, nil
+}
+
+// reapChild collects the child's status if it exited.
+func (s *supervisor) reapChild() {
+	if s.child == nil {
+		return
+	}
+	var ws syscall.WaitStatus
+	pid, err := syscall.Wait4(s.child.pid, &ws, syscall.WNOHANG, nil)
+	if err != nil || pid != s.child.pid {
+		return
+	}
+	s.onChildExit(ws)
+}
+
+// sweepZombies reaps every exited process that is not the child: orphans
+// reparented to this process (as PID 1 or as a subreaper).
+func (s *supervisor) sweepZombies() {
+	n := 0
+	for {
+		var ws syscall.WaitStatus
+		pid, err := syscall.Wait4(-1, &ws, syscall.WNOHANG, nil)
+		if err != nil || pid <= 0 {
+			break
+		}
+		if s.child != nil && pid == s.child.pid {
+			s.onChildExit(ws)
+			continue
+		}
+		n++
+	}
+	if n > 0 {
+		s.log.Debug("orphaned processes reaped", "code", CodeZombiesReaped, "count", n)
+	}
+}
+
+func (s *supervisor) onChildExit(ws syscall.WaitStatus) {
+	old := s.child
+	s.child = nil
+	s.grace.stop()
+	code := exitCode(ws)
+	if s.restarting && s.next != nil && !s.stopping {
+		u := s.next
+		s.restarting, s.next = false, nil
+		c, err := startChild(s.cfg.Path, s.cfg.Argv, u.Env, !s.tty, old.gen+1)
+		if err == nil {
+			s.child = c
+			attrs := []any{"code", CodeChildRestarted, "pid", c.pid, "old_pid", old.pid, "old_exit", code,
+				"vars", u.Vars, "reason", u.Reason, "generation", c.gen}
+			if !u.Detected.IsZero() {
+				attrs = append(attrs, "since_change_ms", time.Since(u.Detected).Milliseconds())
+			}
+			s.log.Info("command restarted with new values", attrs...)
+			s.settle(u, true)
+			s.armRefresh()
+			return
+		}
+		s.settle(u, false)
+		code = startFailureCode(err)
+		s.log.Error("cannot start the command again", "code", CodeChildStartFailed, "error", err.Error(), "exit", code)
+	} else if s.exiting {
+		code = ExitChanged
+	}
+	s.log.Info("command exited", "code", CodeChildExited, "pid", old.pid, "exit", code,
+		"uptime_s", time.Since(old.started).Round(time.Millisecond).Seconds())
+	s.code = code
+	s.stopChanges()
+	s.renew.stop()
+	s.sweepZombies()
+	s.closeSource()
+}
