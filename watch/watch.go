@@ -83,7 +83,7 @@ type Keeper struct {
 	pollOnly map[inject.Reference]bool   // compared by fetching, not by watching
 	warned   map[inject.Reference]string // code of the last watch failure logged
 
-	leases map[string]*leaseState   // by lease id
+	leases map[string]*leaseState      // by lease id
 	creds  map[string]*credentialState // by scheme
 }
 

@@ -176,4 +176,3 @@ func listEntry(sec *secret) secretListEntry {
 	}
 	return e
 }
-
