@@ -112,7 +112,7 @@ func superviseMode(s *settings, environ, argv []string) int {
 	stop()
 
 	k := watch.New(watch.Options{Providers: o.providers, Requests: o.reqs, Concurrency: s.Concurrency,
-		Timeout: s.Timeout, Logger: log}, o.results)
+		Timeout: s.Timeout, Lead: grace + s.Splay + s.Timeout, Logger: log}, o.results)
 	src := &secretSource{s: s, argv: argv, environ: environ, log: log, keeper: k, env: o.env,
 		remove: removeFunc(s), sets: map[*supervise.Update]*watch.Set{}}
 	log.Info("supervise", append(o.summary(argv[0]), "code", codeSuperviseStart)...)

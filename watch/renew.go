@@ -15,7 +15,8 @@ import (
 // live (jittered, so that the nodes of a cluster spread their requests).
 // When one can be extended no further, the values that depend on it are
 // reported (Renew returns an Expiry) at about two thirds of what is left,
-// which leaves a third for a restart with new values.
+// and at least Options.Lead before the end, which leaves the time of a
+// restart with new values.
 
 // Due returns when Renew has something to do next; zero when nothing.
 func (k *Keeper) Due() time.Time {
@@ -121,7 +122,7 @@ func (k *Keeper) renewLease(ctx context.Context, ls *leaseState, now time.Time) 
 			return
 		}
 		ls.final = true
-		ls.next = now.Add(twoThirds(seconds(o.l.Duration)))
+		ls.next = now.Add(k.refetchIn(seconds(o.l.Duration)))
 		k.log.Warn("lease renewed to its maximum TTL: new values will be fetched before it ends",
 			append(attrs, "code", CodeLeaseMaxTTL, "ttl_s", o.l.Duration, "refetch_in_s", int(time.Until(ls.next).Seconds()))...)
 	case errors.Is(o.err, inject.ErrNotFound):
@@ -181,6 +182,7 @@ func (k *Keeper) renewCredential(ctx context.Context, c *credentialState, now ti
 	c.next = now.Add(twoThirds(ttl))
 	if !o.l.Renewable {
 		c.relogin = true
+		c.next = now.Add(k.refetchIn(ttl))
 		k.log.Warn("the store's login credential reached its maximum TTL: logging in again before it ends",
 			append(attrs, "code", CodeCredentialMaxTTL, "ttl_s", o.l.Duration, "relogin_in_s", int(time.Until(c.next).Seconds()))...)
 	} else if !relogin {

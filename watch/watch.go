@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"sort"
@@ -42,6 +43,11 @@ type Options struct {
 	// Timeout is the deadline of each round: a resolution, a watch, a
 	// renewal, the release at exit.
 	Timeout time.Duration
+	// Lead is how long a restart with new values takes at most (the
+	// command's grace period after TERM, the splay, a resolution): values
+	// whose lease cannot be extended are reported at least that long
+	// before it ends, when there is that much time left.
+	Lead time.Duration
 	// Logger receives the events; nil discards them.
 	Logger *slog.Logger
 }
@@ -80,6 +86,7 @@ type Keeper struct {
 	live    map[*Set]bool // current, and sets proposed and not yet settled
 
 	seen     map[inject.Reference]string // acknowledged stamps
+	told     map[inject.Reference]string // stamps of the last change logged
 	pollOnly map[inject.Reference]bool   // compared by fetching, not by watching
 	warned   map[inject.Reference]string // code of the last watch failure logged
 
@@ -118,6 +125,7 @@ func New(opts Options, initial []inject.Result) *Keeper {
 		keyVars:  map[inject.Reference][]string{},
 		live:     map[*Set]bool{},
 		seen:     map[inject.Reference]string{},
+		told:     map[inject.Reference]string{},
 		pollOnly: map[inject.Reference]bool{},
 		warned:   map[inject.Reference]string{},
 		leases:   map[string]*leaseState{},
@@ -156,10 +164,11 @@ func (k *Keeper) track(set *Set, fetched []inject.Result, now time.Time) {
 		}
 		ls := &leaseState{lease: *r.Lease, scheme: r.Ref.Scheme, key: r.Ref.FetchKey(), vars: k.keyVars[r.Ref.FetchKey()],
 			expires: now.Add(seconds(r.Lease.Duration))}
+		ls.next = now.Add(twoThirds(ls.expires.Sub(now)))
 		if _, ok := k.opts.Providers[ls.scheme].(inject.Renewer); !ok || !r.Lease.Renewable {
 			ls.final = true
+			ls.next = now.Add(k.refetchIn(ls.expires.Sub(now)))
 		}
-		ls.next = now.Add(twoThirds(ls.expires.Sub(now)))
 		k.leases[id] = ls
 	}
 }
@@ -170,6 +179,13 @@ func seconds(n int) time.Duration { return time.Duration(n) * time.Second }
 // half a second: when to act on something that lasts d.
 func twoThirds(d time.Duration) time.Duration {
 	return max(time.Duration(float64(d)*2/3*(0.9+0.2*rand.Float64())), 500*time.Millisecond)
+}
+
+// refetchIn is when to replace values whose lease cannot be extended and
+// ends in left: at about two thirds of it, but at least Lead before the
+// end, and at once when there is less time than that.
+func (k *Keeper) refetchIn(left time.Duration) time.Duration {
+	return max(min(twoThirds(left), left-k.opts.Lead), 0)
 }
 
 // retryIn is when to try again something that failed, with left before
@@ -280,6 +296,7 @@ func (k *Keeper) Changed(ctx context.Context) *Change {
 		}
 	}
 	var changed []inject.Reference
+	observed := map[inject.Reference]string{}
 	schemes := make([]string, 0, len(byScheme))
 	for s := range byScheme {
 		schemes = append(schemes, s)
@@ -308,11 +325,13 @@ func (k *Keeper) Changed(ctx context.Context) *Change {
 				k.recovered(key)
 				if r.Stamp != k.seen[key] {
 					changed = append(changed, key)
+					observed[key] = r.Stamp
 				}
 			case errors.Is(r.Err, inject.ErrNotFound):
 				k.recovered(key)
 				if k.seen[key] != missing {
 					changed = append(changed, key)
+					observed[key] = missing
 				}
 			case errors.Is(r.Err, inject.ErrPermission):
 				k.startPolling(key, "denied", r.Err)
@@ -322,7 +341,9 @@ func (k *Keeper) Changed(ctx context.Context) *Change {
 			}
 		}
 	}
-	changed = append(changed, k.poll(ctx, poll)...)
+	polled, polledStamps := k.poll(ctx, poll)
+	changed = append(changed, polled...)
+	maps.Copy(observed, polledStamps)
 	if len(changed) == 0 {
 		return nil
 	}
@@ -330,7 +351,12 @@ func (k *Keeper) Changed(ctx context.Context) *Change {
 	c := &Change{Keys: changed, Detected: time.Now()}
 	for _, key := range changed {
 		c.Vars = append(c.Vars, k.keyVars[key]...)
-		k.log.Info("new version", "code", CodeSecretChanged, "vars", k.keyVars[key], "scheme", key.Scheme, "path", key.Path)
+		// Once per new version: a refused change is looked at again at
+		// every refresh, and logged as refused each time, not as new.
+		if k.told[key] != observed[key] {
+			k.told[key] = observed[key]
+			k.log.Info("new version", "code", CodeSecretChanged, "vars", k.keyVars[key], "scheme", key.Scheme, "path", key.Path)
+		}
 	}
 	sort.Strings(c.Vars)
 	return c
@@ -374,10 +400,10 @@ func (k *Keeper) recovered(key inject.Reference) {
 }
 
 // poll fetches keys and returns those whose values differ from the
-// acknowledged ones.
-func (k *Keeper) poll(ctx context.Context, keys []inject.Reference) []inject.Reference {
+// acknowledged ones, with the stamps of their new values.
+func (k *Keeper) poll(ctx context.Context, keys []inject.Reference) ([]inject.Reference, map[inject.Reference]string) {
 	if len(keys) == 0 {
-		return nil
+		return nil, nil
 	}
 	var reqs []inject.Request
 	for _, q := range k.opts.Requests {
@@ -388,6 +414,7 @@ func (k *Keeper) poll(ctx context.Context, keys []inject.Reference) []inject.Ref
 	r := &inject.Resolver{Providers: k.opts.Providers, Concurrency: k.opts.Concurrency}
 	results, _ := r.Resolve(ctx, reqs)
 	var changed []inject.Reference
+	stamps := map[inject.Reference]string{}
 	for _, key := range keys {
 		failed := false
 		for _, res := range results {
@@ -401,11 +428,12 @@ func (k *Keeper) poll(ctx context.Context, keys []inject.Reference) []inject.Ref
 			continue
 		}
 		k.recovered(key)
-		if valueStamp(key, results) != k.seen[key] {
+		if st := valueStamp(key, results); st != k.seen[key] {
 			changed = append(changed, key)
+			stamps[key] = st
 		}
 	}
-	return changed
+	return changed, stamps
 }
 
 func sortRefs(refs []inject.Reference) {

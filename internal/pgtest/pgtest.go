@@ -328,3 +328,41 @@ func freePort(t testing.TB) int {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
 }
+
+// RequirePasswords makes every role but the superuser log in over TCP with
+// its password (scram-sha-256), so that a password that is wrong, or a
+// role whose VALID UNTIL has passed, is refused: with the default trust
+// authentication any login succeeds. The superuser keeps trust, for the
+// helpers above.
+func (s *Server) RequirePasswords() {
+	s.t.Helper()
+	hba := "local all all trust\n" +
+		"host all " + Superuser + " 127.0.0.1/32 trust\n" +
+		"host all all 127.0.0.1/32 scram-sha-256\n"
+	path := filepath.Join(s.dir, "data", "pg_hba.conf")
+	if err := os.WriteFile(path, []byte(hba), 0o600); err != nil {
+		s.t.Fatalf("pgtest: %v", err)
+	}
+	if s.cred != nil {
+		if err := os.Chown(path, int(s.cred.Uid), int(s.cred.Gid)); err != nil {
+			s.t.Fatalf("pgtest: %v", err)
+		}
+	}
+	s.Exec("postgres", "SELECT pg_reload_conf()")
+}
+
+// Login connects to database db as user with password and runs a query; it
+// returns psql's error when the server refuses the login. The error holds
+// psql's message, which names the user, never the password.
+func (s *Server) Login(db, user, password string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c := exec.CommandContext(ctx, filepath.Join(s.Bin, "psql"), "-X", "-q", "-A", "-t", "-w",
+		"-h", s.Host, "-p", strconv.Itoa(s.Port), "-U", user, "-d", db, "-c", "SELECT 1")
+	c.Env = append(os.Environ(), "LC_ALL=C", "PGPASSWORD="+password, "PGCONNECT_TIMEOUT=10")
+	out, err := c.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("pgtest: login as %s: %v: %s", user, err, strings.TrimSpace(strings.ReplaceAll(string(out), password, "[password]")))
+	}
+	return nil
+}

@@ -25,3 +25,23 @@ func TestStartCreateRestore(t *testing.T) {
 		t.Fatal("psql after Stop: no error")
 	}
 }
+
+func TestRequirePasswords(t *testing.T) {
+	s := Start(t)
+	s.Exec("postgres", `CREATE ROLE app LOGIN PASSWORD 'right'`)
+	s.Exec("postgres", `CREATE ROLE old LOGIN PASSWORD 'right' VALID UNTIL '2000-01-01'`)
+	if err := s.Login("postgres", "app", "wrong"); err != nil {
+		t.Fatalf("trust before RequirePasswords: %v", err)
+	}
+	s.RequirePasswords()
+	if err := s.Login("postgres", "app", "right"); err != nil {
+		t.Errorf("right password refused: %v", err)
+	}
+	if err := s.Login("postgres", "app", "wrong"); err == nil {
+		t.Error("wrong password accepted")
+	}
+	if err := s.Login("postgres", "old", "right"); err == nil {
+		t.Error("a role past its VALID UNTIL logged in")
+	}
+	s.Exec("postgres", "SELECT 1") // the superuser still trusted
+}
