@@ -165,6 +165,11 @@ func (k *Keeper) renewCredential(ctx context.Context, c *credentialState, now ti
 		}
 		left := c.expires.Sub(now)
 		c.next = now.Add(retryIn(max(left, 4*time.Second)))
+		if !relogin && (errors.Is(o.err, inject.ErrPermission) || errors.Is(o.err, inject.ErrAuth)) {
+			// The store no longer takes the credential (it expired, or
+			// was revoked): log in again.
+			c.relogin, c.next = true, now
+		}
 		k.log.Warn("renewing the store's login credential failed: trying again",
 			append(attrs, "code", CodeCredentialRenewFailed, "relogin", relogin, "error_code", string(inject.CodeOf(o.err)),
 				"error", o.err.Error())...)

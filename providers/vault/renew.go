@@ -129,15 +129,18 @@ func (p *Provider) RenewCredential(ctx context.Context, relogin bool) (*inject.L
 	}
 	ttl, _ := look.TokenTTL()
 	renewable, _ := look.TokenIsRenewable()
-	if ttl <= 0 {
-		return nil, nil
-	}
 	creation := seconds(look.Data["creation_ttl"])
+	if creation <= 0 && ttl <= 0 {
+		return nil, nil // a root token, or one created without a TTL
+	}
 	if !renewable {
 		return &inject.Lease{Duration: int(ttl / time.Second), Renewable: false}, nil
 	}
-	if fresh || creation <= 0 {
+	if fresh {
 		return &inject.Lease{Duration: int(ttl / time.Second), Renewable: true}, nil
+	}
+	if creation <= 0 {
+		creation = int(ttl / time.Second)
 	}
 	sec, err := p.client.Auth().Token().RenewSelfWithContext(ctx, creation)
 	if err != nil {
