@@ -1,0 +1,103 @@
+package awssm_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/n8n-secrets/n8n-secrets/inject"
+	"github.com/n8n-secrets/n8n-secrets/internal/awsfake"
+	"github.com/n8n-secrets/n8n-secrets/providers/awssm"
+)
+
+// versionsOf fetches refs and returns the version ids the fetch returned.
+func versionsOf(t *testing.T, p *awssm.Provider, refs []string) []string {
+	t.Helper()
+	res, errs := resolve(t, p, refs...)
+	if len(errs) > 0 {
+		t.Fatalf("resolve: %v", errs)
+	}
+	var versions []string
+	for _, r := range res {
+		versions = append(versions, r.Version)
+	}
+	return versions
+}
+
+func TestWatchListsVersionsTenNamesPerCall(t *testing.T) {
+	s := setup(t)
+	var refs []string
+	var secrets []awsfake.SecretRef
+	for i := range 23 {
+		secrets = append(secrets, s.AddSecret(usEast, fmt.Sprintf("n8n/s%02d", i), canary(fmt.Sprint(i))))
+	}
+	for i, sec := range secrets {
+		switch i % 3 {
+		case 0:
+			refs = append(refs, "awssm://"+sec.Name)
+		case 1:
+			refs = append(refs, "awssm://"+sec.ARN)
+		default:
+			refs = append(refs, "awssm://"+sec.PartialARN())
+		}
+	}
+	p := newProvider(t, awssm.Options{})
+	versions := versionsOf(t, p, refs)
+	refs = append(refs, "awssm://n8n/s00?version-stage=AWSPREVIOUS")
+	s.PutVersion(usEast, "n8n/s00", awsfake.StringValue(canary("0b")))
+	s.Reset()
+	res := p.Watch(context.Background(), keysOf(t, refs...))
+	if n := s.Calls(awsfake.OpListSecrets); n != 3 {
+		t.Errorf("%d ListSecrets calls for 23 names, want 3 (10 names a call)", n)
+	}
+	if n := s.Calls(awsfake.OpGetSecretValue) + s.Calls(awsfake.OpBatchGetSecretValue); n != 0 {
+		t.Errorf("watching read %d values", n)
+	}
+	for i := 1; i < 23; i++ {
+		if res[i].Err != nil || res[i].Stamp != versions[i] {
+			t.Errorf("%s: stamp %q, err %v; want the fetched version %q", refs[i], res[i].Stamp, res[i].Err, versions[i])
+		}
+	}
+	// n8n/s00 has a new version: its stamp moved; the AWSPREVIOUS
+	// reference now points at the first one.
+	if res[0].Err != nil || res[0].Stamp == versions[0] || res[0].Stamp == "" {
+		t.Errorf("new version not seen: %q vs %q (%v)", res[0].Stamp, versions[0], res[0].Err)
+	}
+	if res[23].Err != nil || res[23].Stamp != secrets[0].VersionID {
+		t.Errorf("AWSPREVIOUS: %q, want %q (%v)", res[23].Stamp, secrets[0].VersionID, res[23].Err)
+	}
+}
+
+func keysOf(t *testing.T, refs ...string) []inject.Reference {
+	t.Helper()
+	var keys []inject.Reference
+	for _, q := range parse(t, refs...) {
+		keys = append(keys, q.Ref.FetchKey())
+	}
+	return keys
+}
+
+func TestWatchMissingDeniedPinned(t *testing.T) {
+	s := setup(t)
+	a := s.AddSecret(usEast, "n8n/a", canary("a"))
+	s.AddSecret(usEast, "n8n/gone", canary("g"))
+	s.DeleteSecret(usEast, "n8n/gone")
+	p := newProvider(t, awssm.Options{})
+	res := p.Watch(context.Background(), keysOf(t, "awssm://n8n/a", "awssm://n8n/gone", "awssm://n8n/a?version-id="+a.VersionID))
+	if res[0].Err != nil || res[0].Stamp != a.VersionID {
+		t.Errorf("n8n/a: %q %v", res[0].Stamp, res[0].Err)
+	}
+	if !errors.Is(res[1].Err, inject.ErrNotFound) {
+		t.Errorf("a secret marked for deletion: %v, want ErrNotFound", res[1].Err)
+	}
+	if res[2].Err != nil || res[2].Stamp != "" {
+		t.Errorf("pinned version: %q %v, want no stamp (it cannot change)", res[2].Stamp, res[2].Err)
+	}
+	s.DenyOperation(awsfake.OpListSecrets)
+	res = p.Watch(context.Background(), keysOf(t, "awssm://n8n/a"))
+	if !errors.Is(res[0].Err, inject.ErrPermission) {
+		t.Errorf("ListSecrets denied: %v, want ErrPermission", res[0].Err)
+	}
+	noCanary(t, []error{res[0].Err})
+}
