@@ -14,10 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/vault/api"
-
 	"github.com/n8n-secrets/n8n-secrets/internal/pgtest"
-	"github.com/n8n-secrets/n8n-secrets/internal/vaulttest"
 )
 
 // watchPolicy lets a token read the versions of the n8n secrets.
@@ -129,38 +126,6 @@ func TestSuperviseVaultKeepsCommandOnBadValues(t *testing.T) {
 	}
 }
 
-// enableDatabase mounts Vault's database secrets engine at "database",
-// connected to pg as its superuser, with a role "n8n" whose users live
-// defaultTTL and at most maxTTL, and the policy "n8n-db" that reads them.
-func enableDatabase(t *testing.T, v *vaulttest.Server, pg *pgtest.Server, defaultTTL, maxTTL string) {
-	t.Helper()
-	c := v.Client()
-	if err := c.Sys().Mount("database", &api.MountInput{Type: "database"}); err != nil {
-		t.Fatalf("mounting the database engine: %v", err)
-	}
-	write := func(path string, data map[string]any) {
-		t.Helper()
-		if _, err := c.Logical().Write(path, data); err != nil {
-			t.Fatalf("writing %s: %v", path, err)
-		}
-	}
-	write("database/config/pg", map[string]any{
-		"plugin_name":    "postgresql-database-plugin",
-		"connection_url": fmt.Sprintf("postgresql://{{username}}:{{password}}@%s:%d/postgres?sslmode=disable", pg.Host, pg.Port),
-		"username":       pgtest.Superuser,
-		"password":       "trusted-on-loopback",
-		"allowed_roles":  "n8n",
-	})
-	write("database/roles/n8n", map[string]any{
-		"db_name":             "pg",
-		"creation_statements": []string{`CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`},
-		"default_ttl":         defaultTTL,
-		"max_ttl":             maxTTL,
-	})
-	v.WritePolicy("n8n-db", `path "database/creds/n8n" { capabilities = ["read"] }
-path "sys/leases/revoke" { capabilities = ["update"] }`)
-}
-
 // roleExists reports whether PostgreSQL has a role of that name.
 func roleExists(pg *pgtest.Server, name string) bool {
 	return strings.TrimSpace(pg.Exec("postgres", "SELECT count(*) FROM pg_roles WHERE rolname = '"+strings.ReplaceAll(name, "'", "''")+"'")) == "1"
@@ -171,7 +136,7 @@ func TestSuperviseVaultDatabaseLeases(t *testing.T) {
 	pg.RequirePasswords()
 	ve := newVaultE2E(t)
 	const defaultTTL, maxTTL = 4 * time.Second, 14 * time.Second
-	enableDatabase(t, ve.v, pg, "4s", "14s")
+	ve.v.EnableDatabase(pg.Host, pg.Port, pgtest.Superuser, "4s", "14s")
 	roleID, secretID := ve.v.EnableAppRole("n8n", "n8n-read", "n8n-db")
 	// Login tokens that live 4 s unless renewed.
 	if _, err := ve.v.Client().Logical().Write("auth/approle/role/n8n", map[string]any{

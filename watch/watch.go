@@ -292,6 +292,7 @@ func (k *Keeper) Changed(ctx context.Context) *Change {
 		if _, ok := k.opts.Providers[key.Scheme].(inject.Watcher); ok && !k.pollOnly[key] {
 			byScheme[key.Scheme] = append(byScheme[key.Scheme], key)
 		} else {
+			k.startPolling(key, "", nil)
 			poll = append(poll, key)
 		}
 	}
@@ -376,7 +377,7 @@ func (k *Keeper) startPolling(key inject.Reference, why string, err error) {
 			append(attrs, "code", CodeWatchDenied, "error", err.Error())...)
 		return
 	}
-	k.log.Debug("the store keeps no versions of this secret: new values are detected by reading it again",
+	k.log.Debug("the store tells no versions of this secret: new values are detected by reading it again",
 		append(attrs, "code", CodeWatchByFetch)...)
 }
 

@@ -686,3 +686,33 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// EnableDatabase mounts Vault's database secrets engine at "database",
+// connected with the PostgreSQL plugin to the server at host:port as user
+// (which must log in over TCP without a password, as pgtest's superuser
+// does), with a role "n8n" whose users are created with a password and a
+// VALID UNTIL at their lease's end, and live defaultTTL, at most maxTTL
+// ("4s", "1m"). It writes the policy "n8n-db", which reads their
+// credentials and may revoke leases.
+func (s *Server) EnableDatabase(host string, port int, user, defaultTTL, maxTTL string) {
+	s.t.Helper()
+	c := s.Client()
+	if err := c.Sys().Mount("database", &api.MountInput{Type: "database"}); err != nil {
+		s.t.Fatalf("vaulttest: mounting the database engine: %v", err)
+	}
+	s.write(c, "database/config/pg", map[string]any{
+		"plugin_name":    "postgresql-database-plugin",
+		"connection_url": fmt.Sprintf("postgresql://{{username}}:{{password}}@%s:%d/postgres?sslmode=disable", host, port),
+		"username":       user,
+		"password":       "unused-trusted-on-loopback",
+		"allowed_roles":  "n8n",
+	})
+	s.write(c, "database/roles/n8n", map[string]any{
+		"db_name":             "pg",
+		"creation_statements": []string{`CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`},
+		"default_ttl":         defaultTTL,
+		"max_ttl":             maxTTL,
+	})
+	s.WritePolicy("n8n-db", `path "database/creds/n8n" { capabilities = ["read"] }
+path "sys/leases/revoke" { capabilities = ["update"] }`)
+}

@@ -1,0 +1,206 @@
+package supervise
+
+// The loop with real children (/bin/sh scripts) and a fake Source. The
+// end-to-end tests in the repository root run the real binary, with
+// signals sent from outside, as PID 1 and as a subreaper.
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestParsePolicy(t *testing.T) {
+	for in, want := range map[string]Policy{
+		"":               {Action: Restart},
+		"restart":        {Action: Restart},
+		"EXIT":           {Action: Exit},
+		"none":           {Action: None},
+		"signal:HUP":     {Action: Signal, Signal: syscall.SIGHUP},
+		"signal:sigusr1": {Action: Signal, Signal: syscall.SIGUSR1},
+	} {
+		got, err := ParsePolicy(in)
+		if err != nil || got != want {
+			t.Errorf("ParsePolicy(%q) = %+v, %v; want %+v", in, got, err, want)
+		}
+		if again, _ := ParsePolicy(got.String()); again != got {
+			t.Errorf("%q does not read back as %+v", got.String(), got)
+		}
+	}
+	for _, in := range []string{"reload", "signal:", "signal:KILL", "signal:9", "kill"} {
+		if _, err := ParsePolicy(in); err == nil {
+			t.Errorf("ParsePolicy(%q): no error", in)
+		}
+	}
+}
+
+// source is a fake Source: each Refresh hands out the next update.
+type source struct {
+	mu      sync.Mutex
+	updates []*Update
+	settled []string
+	closed  bool
+}
+
+func (s *source) Refresh(context.Context) *Update {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.updates) == 0 {
+		return nil
+	}
+	u := s.updates[0]
+	s.updates = s.updates[1:]
+	return u
+}
+
+func (s *source) Renew(context.Context) *Update { return nil }
+func (s *source) Due() time.Time                { return time.Time{} }
+
+func (s *source) Settle(_ context.Context, u *Update, adopted bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	what := "dropped"
+	if adopted {
+		what = "adopted"
+	}
+	s.settled = append(s.settled, what+":"+strings.Join(u.Vars, ","))
+}
+
+func (s *source) Close(context.Context) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+}
+
+// script runs sh -c body; the child appends "$V" to $OUT when it starts.
+func script(t *testing.T, body string, env ...string) (Config, string) {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "out")
+	return Config{
+		Path: "/bin/sh",
+		Argv: []string{"sh", "-c", `printf '%s\n' "$V" >> "$OUT"; ` + body},
+		Env:  append([]string{"OUT=" + out, "PATH=" + os.Getenv("PATH")}, env...),
+	}, out
+}
+
+func lines(t *testing.T, path string) []string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Fields(string(b))
+}
+
+type logs struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logs) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logs) has(code string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Contains(l.b.String(), `"code":"`+code+`"`)
+}
+
+func logger() (*slog.Logger, *logs) {
+	l := &logs{}
+	return slog.New(slog.NewJSONHandler(l, nil)), l
+}
+
+// Ends the first child on TERM, the second (V=two) on its own.
+const restartable = `[ "$V" = two ] && exit 4; trap 'exit 0' TERM; while :; do sleep 0.05; done`
+
+func TestExitCodes(t *testing.T) {
+	for body, want := range map[string]int{"exit 7": 7, "kill -USR2 $$": 128 + int(syscall.SIGUSR2), "exit 0": 0} {
+		cfg, _ := script(t, body)
+		if got := Run(cfg); got != want {
+			t.Errorf("%s: exit %d, want %d", body, got, want)
+		}
+	}
+	cfg, _ := script(t, "exit 0")
+	cfg.Path = "/nonexistent/cmd"
+	if got := Run(cfg); got != 127 {
+		t.Errorf("missing command: %d, want 127", got)
+	}
+}
+
+func TestRestartWithNewValues(t *testing.T) {
+	cfg, out := script(t, restartable, "V=one")
+	src := &source{updates: []*Update{{Env: append(append([]string{}, cfg.Env[:2]...), "V=two"), Vars: []string{"V"}, Reason: "rotation"}}}
+	cfg.Source, cfg.Refresh, cfg.Grace, cfg.Policy = src, 50*time.Millisecond, 10*time.Second, Policy{Action: Restart}
+	var l *logs
+	cfg.Logger, l = logger()
+	if got := Run(cfg); got != 4 {
+		t.Errorf("exit %d, want the second child's 4", got)
+	}
+	if got := lines(t, out); strings.Join(got, " ") != "one two" {
+		t.Errorf("children saw %v, want one then two", got)
+	}
+	if strings.Join(src.settled, " ") != "adopted:V" || !src.closed {
+		t.Errorf("settled %v, closed %v", src.settled, src.closed)
+	}
+	for _, code := range []string{CodeChangeScheduled, CodeChildStopping, CodeChildRestarted, CodeChildExited} {
+		if !l.has(code) {
+			t.Errorf("no %s event", code)
+		}
+	}
+}
+
+func TestKillAfterGrace(t *testing.T) {
+	// The first child ignores TERM.
+	cfg, out := script(t, `[ "$V" = two ] && exit 0; trap '' TERM; while :; do sleep 0.05; done`, "V=one")
+	src := &source{updates: []*Update{{Env: append(append([]string{}, cfg.Env[:2]...), "V=two"), Vars: []string{"V"}}}}
+	cfg.Source, cfg.Refresh, cfg.Grace = src, 50*time.Millisecond, 300*time.Millisecond
+	var l *logs
+	cfg.Logger, l = logger()
+	if got := Run(cfg); got != 0 {
+		t.Errorf("exit %d, want 0", got)
+	}
+	if !l.has(CodeChildKilled) || strings.Join(lines(t, out), " ") != "one two" {
+		t.Errorf("want the first child killed after the grace period and the second started\n%s", l.b.String())
+	}
+}
+
+func TestExitPolicyAndNewerUpdates(t *testing.T) {
+	cfg, out := script(t, restartable, "V=one")
+	u1 := &Update{Env: cfg.Env, Vars: []string{"A"}}
+	u2 := &Update{Env: cfg.Env, Vars: []string{"B"}}
+	src := &source{updates: []*Update{u1, u2}}
+	// A long splay: the second update replaces the first while it waits;
+	// the deadline of the second cuts the splay short.
+	u2.Deadline = time.Now().Add(2 * time.Second)
+	cfg.Source, cfg.Refresh, cfg.Splay, cfg.Grace, cfg.Policy = src, 50*time.Millisecond, time.Hour, time.Second, Policy{Action: Exit}
+	var l *logs
+	cfg.Logger, l = logger()
+	if got := Run(cfg); got != ExitChanged {
+		t.Errorf("exit %d, want %d", got, ExitChanged)
+	}
+	if len(lines(t, out)) != 1 {
+		t.Error("the exit policy started the command again")
+	}
+	if strings.Join(src.settled, " ") != "dropped:A dropped:B" || !l.has(CodeRestartCanceled) || !l.has(CodeChangeExit) {
+		t.Errorf("settled %v\n%s", src.settled, l.b.String())
+	}
+}
+
+func TestJitter(t *testing.T) {
+	for range 1000 {
+		if d := jitter(time.Minute, 0.1); d < 54*time.Second || d > 66*time.Second {
+			t.Fatalf("jitter(1m, 10%%) = %v", d)
+		}
+	}
+}
