@@ -16,6 +16,7 @@ package watch
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -437,8 +438,12 @@ func (k *Keeper) poll(ctx context.Context, keys []inject.Reference) ([]inject.Re
 	return changed, stamps
 }
 
+// sortRefs sorts fetch keys, for stable logs and requests.
 func sortRefs(refs []inject.Reference) {
-	sort.Slice(refs, func(i, j int) bool { return refs[i].String() < refs[j].String() })
+	slices.SortFunc(refs, func(a, b inject.Reference) int {
+		return cmp.Or(cmp.Compare(a.Scheme, b.Scheme), cmp.Compare(a.Path, b.Path), cmp.Compare(a.Version, b.Version),
+			cmp.Compare(a.Stage, b.Stage), cmp.Compare(a.Region, b.Region))
+	})
 }
 
 // Resolve fetches the secrets again for a new set of values. The leased

@@ -2,8 +2,10 @@ package vault
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 
@@ -15,7 +17,7 @@ import (
 var _ inject.Watcher = (*Provider)(nil)
 
 // watchParallel bounds the metadata reads one Watch has in flight.
-const watchParallel = 16
+const watchParallel = 4
 
 // Watch returns, for each reference to a KV v2 secret, the secret's
 // current version from its metadata (<mount>/metadata/<path>): the version
@@ -32,15 +34,21 @@ func (p *Provider) Watch(ctx context.Context, refs []inject.Reference) []inject.
 		}
 		return res
 	}
-	sem := make(chan struct{}, watchParallel)
+	// A few workers, not a goroutine per secret: the reads are small, and
+	// a refresh that costs little CPU matters more than its latency.
+	next := make(chan int)
 	var wg sync.WaitGroup
-	for i, ref := range refs {
-		sem <- struct{}{}
+	for range min(watchParallel, len(refs)) {
 		wg.Go(func() {
-			defer func() { <-sem }()
-			res[i].Stamp, res[i].Err = p.currentVersion(ctx, ref)
+			for i := range next {
+				res[i].Stamp, res[i].Err = p.currentVersion(ctx, refs[i])
+			}
 		})
 	}
+	for i := range refs {
+		next <- i
+	}
+	close(next)
 	wg.Wait()
 	return res
 }
@@ -61,7 +69,13 @@ func (p *Provider) currentVersion(ctx context.Context, ref inject.Reference) (st
 	rest := strings.TrimPrefix(ref.Path, m.path)
 	rest = strings.TrimPrefix(rest, "data/")
 	meta := m.path + "metadata/" + rest
-	sec, err := p.client.Logical().ReadWithContext(ctx, meta)
+	resp, err := p.client.Logical().ReadRawWithContext(ctx, meta)
+	if resp != nil {
+		defer resp.Body.Close()
+	}
+	if resp != nil && resp.StatusCode == 404 {
+		return "", fmt.Errorf("vault: read %s: %w: no metadata", meta, inject.ErrNotFound)
+	}
 	if err != nil {
 		var re *api.ResponseError
 		if errors.As(err, &re) && re.StatusCode == 403 {
@@ -69,12 +83,18 @@ func (p *Provider) currentVersion(ctx context.Context, ref inject.Reference) (st
 		}
 		return "", classify("read "+meta, err)
 	}
-	if sec == nil || sec.Data == nil {
-		return "", fmt.Errorf("vault: read %s: %w: no metadata", meta, inject.ErrNotFound)
+	// Only the current version is wanted: decode that, not the history
+	// of every version the metadata lists.
+	var body struct {
+		Data *struct {
+			CurrentVersion json.Number `json:"current_version"`
+		} `json:"data"`
 	}
-	v, ok := sec.Data["current_version"]
-	if !ok {
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&body); err != nil {
+		return "", fmt.Errorf("vault: read %s: %w: the answer is not Vault's metadata", meta, inject.ErrUnavailable)
+	}
+	if body.Data == nil || body.Data.CurrentVersion == "" {
 		return "", fmt.Errorf("vault: read %s: %w: the metadata has no current_version", meta, inject.ErrUnavailable)
 	}
-	return fmt.Sprint(v), nil
+	return body.Data.CurrentVersion.String(), nil
 }
