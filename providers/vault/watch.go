@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
 	"sync"
 
@@ -16,8 +17,10 @@ import (
 
 var _ inject.Watcher = (*Provider)(nil)
 
-// watchParallel bounds the metadata reads one Watch has in flight.
-const watchParallel = 4
+// watchParallel bounds the metadata reads one Watch has in flight: no more
+// than the client keeps idle connections for (GOMAXPROCS+1), so that a
+// refresh opens no new connection.
+var watchParallel = min(4, runtime.GOMAXPROCS(0)+1)
 
 // Watch returns, for each reference to a KV v2 secret, the secret's
 // current version from its metadata (<mount>/metadata/<path>): the version
