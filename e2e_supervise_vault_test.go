@@ -218,3 +218,52 @@ func TestSuperviseVaultDatabaseLeases(t *testing.T) {
 		t.Errorf("the login token was not revoked at exit (%d tokens before, %d after)", len(accessorsBefore), len(after))
 	}
 }
+
+// TestSuperviseVaultReplacesTokenAtMaxTTL: the login token reaches its
+// maximum TTL long before the database user's lease; Vault would revoke
+// the user with the token, so the supervisor logs in again, fetches a new
+// user with the new token and restarts the command with it.
+func TestSuperviseVaultReplacesTokenAtMaxTTL(t *testing.T) {
+	pg := pgtest.Start(t)
+	pg.RequirePasswords()
+	ve := newVaultE2E(t)
+	ve.v.EnableDatabase(pg.Host, pg.Port, pgtest.Superuser, "1m", "5m")
+	roleID, secretID := ve.v.EnableAppRole("n8n", "n8n-db")
+	if _, err := ve.v.Client().Logical().Write("auth/approle/role/n8n", map[string]any{
+		"token_policies": []string{"n8n-db"}, "token_ttl": "6s", "token_max_ttl": "14s"}); err != nil {
+		t.Fatal(err)
+	}
+	ve.canaries = append(ve.canaries, roleID, secretID, ve.v.RootToken)
+	r := ve.start(superviseEnv("VAULT_ADDR="+ve.v.Addr, "VAULT_AUTH_METHOD=approle", "VAULT_ROLE_ID="+roleID,
+		"VAULT_SECRET_ID="+secretID, "DB_POSTGRESDB_USER=vault://database/creds/n8n#username",
+		"DB_POSTGRESDB_PASSWORD=vault://database/creds/n8n#password", "N8N_SECRETS_N8N=off", "N8N_SECRETS_REFRESH=0",
+		"E2E_CHILD_EXIT=0"), nil)
+	first := r.waitStarts(1, 30*time.Second)[0]
+	ve.canaries = append(ve.canaries, childEnv(first)["DB_POSTGRESDB_PASSWORD"])
+	starts := r.waitStarts(2, 30*time.Second)
+	user2, pw2 := childEnv(starts[1])["DB_POSTGRESDB_USER"], childEnv(starts[1])["DB_POSTGRESDB_PASSWORD"]
+	ve.canaries = append(ve.canaries, pw2)
+	if ev := r.logEvents("CHILD_RESTARTED"); len(ev) != 1 || ev[0]["reason"] != "credential" {
+		t.Errorf("CHILD_RESTARTED %v, want one for the credential", ev)
+	}
+	for _, code := range []string{"CREDENTIAL_MAX_TTL", "CREDENTIAL_RELOGIN"} {
+		if !r.logged(code) {
+			t.Errorf("no %s event", code)
+		}
+	}
+	// Past the first token's maximum TTL, the new user still logs in: it
+	// was read with the new token, which is renewed.
+	time.Sleep(8 * time.Second)
+	if err := pg.Login("postgres", user2, pw2); err != nil {
+		t.Errorf("the user read with the new token lost its login: %v", err)
+	}
+	if roleExists(pg, childEnv(first)["DB_POSTGRESDB_USER"]) {
+		t.Error("the user read with the old token still exists")
+	}
+	if code := r.stop(); code != 0 {
+		t.Errorf("exit %d\n%s", code, r.stderr.String())
+	}
+	if roleExists(pg, user2) {
+		t.Error("the user outlived the command")
+	}
+}

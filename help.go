@@ -41,6 +41,11 @@ Settings (each a variable N8N_SECRETS_<NAME> and a flag; the flag wins):
   --n8n-settings check|sync     N8N_SECRETS_N8N_SETTINGS            ~/.n8n/config with another key: refuse or rewrite
   --expect-key-fingerprint FP   N8N_SECRETS_EXPECT_KEY_FINGERPRINT  refuse another encryption key
   --allow-http                  N8N_SECRETS_ALLOW_HTTP              allow http:// to a store off loopback
+  --mode exec|supervise         N8N_SECRETS_MODE                    exec (default), or stay the command's parent:
+                                                                    signals, reaping, leases, restarts on new versions
+  --refresh 5m                  N8N_SECRETS_REFRESH                 supervise: how often to look for new versions (0: never)
+  --on-change restart           N8N_SECRETS_ON_CHANGE               supervise: restart, signal:NAME, exit (75) or none
+  --splay 60s                   N8N_SECRETS_SPLAY                   supervise: longest random delay before a restart
 
 Vault: VAULT_ADDR, VAULT_TOKEN or VAULT_TOKEN_FILE (default <dir>/vault_token),
   VAULT_AUTH_METHOD=token|approle|jwt|kubernetes, VAULT_AUTH_MOUNT, VAULT_AUTH_ROLE,
@@ -54,4 +59,6 @@ Exit codes before exec (after exec the code is the command's):
   64 usage or settings   65 bad reference, missing secret or key, bad data
   69 store unreachable   77 authentication or permission   78 the n8n guard refused
   126 command not executable   127 command not found   130/143 stopped by SIGINT/SIGTERM
+Supervise mode: the command's code (128+N when it died of signal N); 75 when
+  N8N_SECRETS_ON_CHANGE=exit stopped it for new values.
 `

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 	"time"
 )
@@ -268,9 +269,14 @@ func (s *supervisor) startWorker() {
 	}()
 }
 
-// enqueue runs j on the worker as soon as it is free.
+// enqueue runs j on the worker as soon as it is free. A refresh or a
+// renewal already waiting is not queued twice: a store slower than the
+// refresh interval must not pile up work.
 func (s *supervisor) enqueue(j job) {
 	if s.cfg.Source == nil && j.kind != jobClose {
+		return
+	}
+	if (j.kind == jobRefresh || j.kind == jobRenew) && slices.ContainsFunc(s.queue, func(q job) bool { return q.kind == j.kind }) {
 		return
 	}
 	s.queue = append(s.queue, j)

@@ -43,15 +43,21 @@ func TestParsePolicy(t *testing.T) {
 
 // source is a fake Source: each Refresh hands out the next update.
 type source struct {
-	mu      sync.Mutex
-	updates []*Update
-	settled []string
-	closed  bool
+	mu        sync.Mutex
+	updates   []*Update
+	settled   []string
+	closed    bool
+	slow      time.Duration // the first Refresh takes that long
+	refreshes int
 }
 
 func (s *source) Refresh(context.Context) *Update {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.refreshes++
+	if s.refreshes == 1 {
+		time.Sleep(s.slow)
+	}
 	if len(s.updates) == 0 {
 		return nil
 	}
@@ -202,5 +208,21 @@ func TestJitter(t *testing.T) {
 		if d := jitter(time.Minute, 0.1); d < 54*time.Second || d > 66*time.Second {
 			t.Fatalf("jitter(1m, 10%%) = %v", d)
 		}
+	}
+}
+
+func TestSlowSourceDoesNotPileUp(t *testing.T) {
+	cfg, _ := script(t, "sleep 1.6")
+	src := &source{slow: time.Second}
+	cfg.Source, cfg.Refresh = src, 100*time.Millisecond
+	if got := Run(cfg); got != 0 {
+		t.Fatalf("exit %d", got)
+	}
+	// A 100 ms refresh whose first round takes a second: the ticks
+	// meanwhile make one more round, not ten run back to back. About 7 in
+	// all, against 15 if they piled up.
+	if src.refreshes > 10 {
+		t.Errorf("%d refreshes ran: the ticks of a slow source piled up", src.refreshes)
+
 	}
 }
