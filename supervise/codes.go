@@ -10,6 +10,8 @@ const (
 	CodeChildStartFailed = "CHILD_START_FAILED"
 	// CodeSignalForwarded: a signal the supervisor received was sent to the child.
 	CodeSignalForwarded = "SIGNAL_FORWARDED"
+	// CodeSignalHeld: a TERM was not forwarded: the child already got one and is stopping.
+	CodeSignalHeld = "SIGNAL_NOT_FORWARDED"
 	// CodeChangeScheduled: new values will be applied after the splay delay.
 	CodeChangeScheduled = "CHANGE_SCHEDULED"
 	// CodeChangeIgnored: new values, and the policy is none: the child keeps the old ones.

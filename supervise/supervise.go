@@ -475,6 +475,14 @@ func (s *supervisor) onSignal(sig syscall.Signal) {
 		// The terminal sent it to its whole process group, the child too.
 		return
 	}
+	if sig == syscall.SIGTERM && s.grace.active() {
+		// The child has had its TERM (a restart, or the exit policy) and
+		// is stopping: a second one would make n8n stop at once. Its grace
+		// period runs on.
+		s.log.Info("signal not forwarded: the command is already stopping", "code", CodeSignalHeld,
+			"signal", "TERM", "pid", s.child.pid)
+		return
+	}
 	err := s.child.signal(sig)
 	level := slog.LevelInfo
 	if sig == syscall.SIGWINCH {

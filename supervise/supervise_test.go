@@ -226,3 +226,32 @@ func TestSlowSourceDoesNotPileUp(t *testing.T) {
 
 	}
 }
+
+func TestTermDuringRestartIsNotSentTwice(t *testing.T) {
+	cfg, out := script(t, `trap 'echo term >> "$OUT"; sleep 0.5; exit 3' TERM; while :; do sleep 0.05; done`, "V=one")
+	src := &source{updates: []*Update{{Env: cfg.Env, Vars: []string{"V"}}}}
+	cfg.Source, cfg.Refresh, cfg.Grace = src, 50*time.Millisecond, 10*time.Second
+	var l *logs
+	cfg.Logger, l = logger()
+	go func() {
+		// Once the child got the restart's TERM, the container is stopped.
+		for !strings.Contains(readFile(out), "term") {
+			time.Sleep(10 * time.Millisecond)
+		}
+		_ = syscall.Kill(os.Getpid(), syscall.SIGTERM)
+	}()
+	if got := Run(cfg); got != 3 {
+		t.Errorf("exit %d, want the child's 3, and no restart", got)
+	}
+	if got := lines(t, out); strings.Join(got, " ") != "one term" {
+		t.Errorf("child saw %v: want one start and one TERM", got)
+	}
+	if !l.has(CodeSignalHeld) || !l.has(CodeRestartCanceled) || src.settled[0] != "dropped:V" {
+		t.Errorf("settled %v\n%s", src.settled, l.b.String())
+	}
+}
+
+func readFile(path string) string {
+	b, _ := os.ReadFile(path)
+	return string(b)
+}
