@@ -115,12 +115,24 @@ func superviseMode(s *settings, environ, argv []string) int {
 		Timeout: s.Timeout, Lead: grace + s.Splay + s.Timeout, Logger: log}, o.results)
 	src := &secretSource{s: s, argv: argv, environ: environ, log: log, keeper: k, env: o.env,
 		remove: removeFunc(s), sets: map[*supervise.Update]*watch.Set{}}
-	log.Info("supervise", append(o.summary(argv[0]), "code", codeSuperviseStart)...)
+	log.Info("supervise", withCode(o.summary(argv[0]), codeSuperviseStart)...)
 	return supervise.Run(supervise.Config{
 		Path: path, Argv: argv, Env: o.env,
 		Source: src, Refresh: s.Refresh, Splay: s.Splay, Grace: grace, Policy: policy,
 		Logger: log,
 	})
+}
+
+// withCode returns attrs with its "code" set to code, replacing one that
+// is there (the exec summary's).
+func withCode(attrs []any, code string) []any {
+	for i := 0; i+1 < len(attrs); i += 2 {
+		if attrs[i] == "code" {
+			attrs[i+1] = code
+			return attrs
+		}
+	}
+	return append(attrs, "code", code)
 }
 
 // removeFunc reports the variables kept from the child: credentials and

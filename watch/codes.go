@@ -34,6 +34,8 @@ const (
 	CodeCredentialMaxTTL = "CREDENTIAL_MAX_TTL"
 	// CodeCredentialRelogin: logged in to a store again, replacing a credential at its maximum TTL.
 	CodeCredentialRelogin = "CREDENTIAL_RELOGIN"
+	// CodeCredentialNoExpiry: a store's login credential does not expire (a Vault root token): nothing to renew.
+	CodeCredentialNoExpiry = "CREDENTIAL_NO_EXPIRY"
 	// CodeCredentialExpiring: a login credential given by the user cannot be replaced and will expire.
 	CodeCredentialExpiring = "CREDENTIAL_EXPIRING"
 	// CodeCleanupFailed: releasing a provider at exit (revoking its login token) failed.

@@ -179,7 +179,7 @@ func (k *Keeper) renewCredential(ctx context.Context, c *credentialState, now ti
 	c.relogin = false
 	if o.l == nil {
 		c.next = time.Time{}
-		k.log.Debug("the store's login credential does not expire", attrs...)
+		k.log.Debug("the store's login credential does not expire", append(attrs, "code", CodeCredentialNoExpiry)...)
 		return false
 	}
 	ttl := seconds(o.l.Duration)

@@ -22,12 +22,9 @@ func (p *Provider) Watch(ctx context.Context, refs []inject.Reference) []inject.
 			res[i].Err = err
 			continue
 		}
-		b, err := readLimited(p.Path(ref))
-		if err != nil {
-			res[i].Err = err
-			continue
-		}
-		res[i].Stamp = digest(b)
+		// Fetch reads and digests the file: the same stamp, the same errors.
+		pl, err := p.Fetch(ctx, ref)
+		res[i].Stamp, res[i].Err = pl.Stamp, err
 	}
 	return res
 }

@@ -22,6 +22,10 @@ import (
 // with a token that this provider obtained by logging in also ends when that
 // token is revoked at exit, so a denied revocation leaves it to that.
 
+// CodeLeaseLeftToToken: revoking a lease was denied; it ends with the
+// login token, which is revoked at exit.
+const CodeLeaseLeftToToken = "VAULT_LEASE_LEFT_TO_TOKEN"
+
 var (
 	_ inject.Renewer           = (*Provider)(nil)
 	_ inject.Revoker           = (*Provider)(nil)
@@ -67,7 +71,8 @@ func (p *Provider) Revoke(ctx context.Context, l inject.Lease) error {
 		return nil
 	case errors.As(err, &re) && re.StatusCode == 403 && p.ownsToken():
 		p.leases.Add(-1)
-		p.log.Debug("vault lease revocation denied: the lease ends with the login token, revoked at exit", "lease", l.ID)
+		p.log.Debug("vault lease revocation denied: the lease ends with the login token, revoked at exit",
+			"code", CodeLeaseLeftToToken, "lease", l.ID)
 		return nil
 	}
 	err = classify("revoke lease "+l.ID, err)
