@@ -29,7 +29,7 @@ func TestSuperviseAWSRollsOutNewVersions(t *testing.T) {
 			s.AddSecret("us-east-1", "n8n/db", `{"password":"`+pw+`"}`)
 			env := append(e.awsEnv(s, "us-east-1"), superviseEnv("N8N_ENCRYPTION_KEY=awssm://n8n/core",
 				"DB_POSTGRESDB_PASSWORD=awssm://n8n/db#password", "N8N_SECRETS_REFRESH=300ms")...)
-			r := e.start(env, nil)
+			r := e.startSupervised(env, nil)
 			r.waitStarts(1, 30*time.Second)
 			// A few idle refreshes: with ListSecrets, no value is read.
 			s.Reset()

@@ -120,7 +120,7 @@ func superviseEnv(extra ...string) []string {
 
 // start runs the binary in supervise mode with this test binary as the
 // command; sys, when set, starts it in new namespaces.
-func (e *e2e) start(env []string, sys *syscall.SysProcAttr) *supervised {
+func (e *e2e) startSupervised(env []string, sys *syscall.SysProcAttr) *supervised {
 	e.t.Helper()
 	out := filepath.Join(e.t.TempDir(), "child.jsonl")
 	cmd := exec.Command(binPath, "--", self(e.t))
@@ -270,7 +270,7 @@ func TestSuperviseForwardsSignalsAndReturnsExitCode(t *testing.T) {
 			e := newE2E(t)
 			v := e.canary("s")
 			e.plant("s", v)
-			r := e.start(superviseEnv(append(tc.onTerm, "S=file:s", "N8N_SECRETS_N8N=off")...), nil)
+			r := e.startSupervised(superviseEnv(append(tc.onTerm, "S=file:s", "N8N_SECRETS_N8N=off")...), nil)
 			child := r.waitStarts(1, 30*time.Second)[0]
 			if child.PID == r.cmd.Process.Pid {
 				t.Fatal("the command replaced the supervisor: it must run as a child")
@@ -353,7 +353,7 @@ func TestSuperviseReapsOrphans(t *testing.T) {
 				t.Skip("a new PID namespace needs root")
 			}
 			e := newE2E(t)
-			r := e.start(superviseEnv("N8N_SECRETS_N8N=off", "E2E_CHILD_ORPHAN=1.5", "E2E_CHILD_EXIT=0"), tc.sys)
+			r := e.startSupervised(superviseEnv("N8N_SECRETS_N8N=off", "E2E_CHILD_ORPHAN=1.5", "E2E_CHILD_EXIT=0"), tc.sys)
 			child := r.waitStarts(1, 30*time.Second)[0]
 			if child.Orphan == 0 {
 				t.Fatal("the command reported no orphan")
@@ -428,7 +428,7 @@ func TestSuperviseRestartsOnKubernetesSecretSwap(t *testing.T) {
 	old, next := e.canary("old"), e.canary("new")
 	other := e.canary("other")
 	vol := newK8sVolume(t, e.dir, map[string]string{"db_password": old + "\n", "other": other})
-	r := e.start(superviseEnv("N8N_SECRETS_N8N=off", "DB_PASSWORD=file:db_password",
+	r := e.startSupervised(superviseEnv("N8N_SECRETS_N8N=off", "DB_PASSWORD=file:db_password",
 		"OTHER_FILE="+filepath.Join(e.dir, "other"), "N8N_SECRETS_REFRESH=300ms", "E2E_CHILD_EXIT=0"), nil)
 	first := r.waitStarts(1, 30*time.Second)[0]
 	if childEnv(first)["DB_PASSWORD"] != old || childEnv(first)["OTHER"] != other {
@@ -462,7 +462,7 @@ func TestSupervisePolicies(t *testing.T) {
 	t.Run("exit", func(t *testing.T) {
 		e := newE2E(t)
 		vol := newK8sVolume(t, e.dir, map[string]string{"s": e.canary("a")})
-		r := e.start(superviseEnv("N8N_SECRETS_N8N=off", "S=file:s", "N8N_SECRETS_REFRESH=300ms",
+		r := e.startSupervised(superviseEnv("N8N_SECRETS_N8N=off", "S=file:s", "N8N_SECRETS_REFRESH=300ms",
 			"N8N_SECRETS_ON_CHANGE=exit", "E2E_CHILD_EXIT=0"), nil)
 		first := r.waitStarts(1, 30*time.Second)[0]
 		vol.swap(map[string]string{"s": e.canary("b")})
@@ -482,7 +482,7 @@ func TestSupervisePolicies(t *testing.T) {
 	t.Run("signal", func(t *testing.T) {
 		e := newE2E(t)
 		vol := newK8sVolume(t, e.dir, map[string]string{"s": e.canary("a")})
-		r := e.start(superviseEnv("N8N_SECRETS_N8N=off", "S=file:s", "N8N_SECRETS_REFRESH=300ms",
+		r := e.startSupervised(superviseEnv("N8N_SECRETS_N8N=off", "S=file:s", "N8N_SECRETS_REFRESH=300ms",
 			"N8N_SECRETS_ON_CHANGE=signal:USR1", "E2E_CHILD_EXIT=0"), nil)
 		first := r.waitStarts(1, 30*time.Second)[0]
 		vol.swap(map[string]string{"s": e.canary("b")})
@@ -510,7 +510,7 @@ func TestSupervisePolicies(t *testing.T) {
 	t.Run("none", func(t *testing.T) {
 		e := newE2E(t)
 		vol := newK8sVolume(t, e.dir, map[string]string{"s": e.canary("a")})
-		r := e.start(superviseEnv("N8N_SECRETS_N8N=off", "S=file:s", "N8N_SECRETS_REFRESH=300ms",
+		r := e.startSupervised(superviseEnv("N8N_SECRETS_N8N=off", "S=file:s", "N8N_SECRETS_REFRESH=300ms",
 			"N8N_SECRETS_ON_CHANGE=none", "E2E_CHILD_EXIT=0"), nil)
 		r.waitStarts(1, 30*time.Second)
 		vol.swap(map[string]string{"s": e.canary("b")})

@@ -26,7 +26,7 @@ func TestSuperviseVaultRollsOutNewVersions(t *testing.T) {
 	token := ve.v.Token("n8n-read", "n8n-watch")
 	ve.canaries = append(ve.canaries, token, ve.v.RootToken)
 	const refresh, splay = 500 * time.Millisecond, 1500 * time.Millisecond
-	r := ve.start(superviseEnv(append(ve.refs(), "VAULT_TOKEN="+token, "N8N_SECRETS_N8N=auto",
+	r := ve.startSupervised(superviseEnv(append(ve.refs(), "VAULT_TOKEN="+token, "N8N_SECRETS_N8N=auto",
 		"N8N_SECRETS_REFRESH="+refresh.String(), "N8N_SECRETS_SPLAY="+splay.String(), "E2E_CHILD_EXIT=0")...), nil)
 	first := r.waitStarts(1, 30*time.Second)[0]
 	if env := childEnv(first); env["DB_POSTGRESDB_PASSWORD"] != ve.db || env["N8N_ENCRYPTION_KEY"] != ve.key {
@@ -72,7 +72,7 @@ func TestSuperviseVaultKeepsCommandOnBadValues(t *testing.T) {
 	env := append(ve.refs(), "VAULT_TOKEN="+token, "N8N_SECRETS_N8N=auto", "N8N_SECRETS_REFRESH=300ms", "E2E_CHILD_EXIT=0")
 	env = slices.DeleteFunc(env, func(kv string) bool { return strings.HasPrefix(kv, "DB_POSTGRESDB_PASSWORD=") })
 	env = append(env, "DB_POSTGRESDB_PASSWORD=vault://secret/n8n/db#password")
-	r := ve.start(superviseEnv(env...), nil)
+	r := ve.startSupervised(superviseEnv(env...), nil)
 	first := r.waitStarts(1, 30*time.Second)[0]
 	other := ve.canary("other")
 
@@ -161,7 +161,7 @@ func TestSuperviseVaultDatabaseLeases(t *testing.T) {
 		t.Fatalf("a fresh dynamic user cannot log in: %v", err)
 	}
 
-	r := ve.start(superviseEnv(append(env, "N8N_SECRETS_REFRESH=0", "E2E_CHILD_EXIT=0")...), nil)
+	r := ve.startSupervised(superviseEnv(append(env, "N8N_SECRETS_REFRESH=0", "E2E_CHILD_EXIT=0")...), nil)
 	first := r.waitStarts(1, 30*time.Second)[0]
 	user1, pw1 := childEnv(first)["DB_POSTGRESDB_USER"], childEnv(first)["DB_POSTGRESDB_PASSWORD"]
 	ve.canaries = append(ve.canaries, pw1)
@@ -234,7 +234,7 @@ func TestSuperviseVaultReplacesTokenAtMaxTTL(t *testing.T) {
 		t.Fatal(err)
 	}
 	ve.canaries = append(ve.canaries, roleID, secretID, ve.v.RootToken)
-	r := ve.start(superviseEnv("VAULT_ADDR="+ve.v.Addr, "VAULT_AUTH_METHOD=approle", "VAULT_ROLE_ID="+roleID,
+	r := ve.startSupervised(superviseEnv("VAULT_ADDR="+ve.v.Addr, "VAULT_AUTH_METHOD=approle", "VAULT_ROLE_ID="+roleID,
 		"VAULT_SECRET_ID="+secretID, "DB_POSTGRESDB_USER=vault://database/creds/n8n#username",
 		"DB_POSTGRESDB_PASSWORD=vault://database/creds/n8n#password", "N8N_SECRETS_N8N=off", "N8N_SECRETS_REFRESH=0",
 		"E2E_CHILD_EXIT=0"), nil)

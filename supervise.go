@@ -99,9 +99,7 @@ func superviseMode(s *settings, environ, argv []string) int {
 	s.keepProviders = true
 	o := prepare(ctx, s, environ, argv, log, true)
 	if code := o.report(log); code != 0 {
-		if len(o.errs) == 0 {
-			closeProviders(o.providers, log) // refused by the guard: prepare left them open
-		}
+		closeProviders(o.providers, log) // prepare left them open (closing twice does nothing)
 		stop()
 		var sig signalError
 		if errors.As(context.Cause(ctx), &sig) {
