@@ -341,8 +341,8 @@ func (s *supervisor) closeSource() {
 		case r := <-s.results:
 			s.onResult(r)
 		case <-s.sigs:
-			// The child is gone: nothing to forward. Zombies are
-			// reaped by the sweep below, or by the init after us.
+			// The child is gone: nothing to forward. Orphans that exit
+			// now are reaped by the init that adopts them after us.
 		case <-deadline.C:
 			s.log.Error("releasing the secrets took too long; exiting without waiting", "code", CodeCleanupTimeout)
 			s.finished = true
