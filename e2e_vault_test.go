@@ -150,7 +150,7 @@ func TestVaultLoginTokenRevoked(t *testing.T) {
 	before := ve.accessors()
 	r := ve.run(ve.refs(), "--", self(t))
 	ve.assertChild(r)
-	if !strings.Contains(r.stderr, "vault token revoked") || !strings.Contains(r.stderr, "vault login") {
+	if !strings.Contains(r.stderr, `"code":"VAULT_TOKEN_REVOKED"`) || !strings.Contains(r.stderr, `"code":"VAULT_LOGIN"`) {
 		t.Errorf("want a login and a revocation event:\n%s", r.stderr)
 	}
 	for a := range ve.accessors() {

@@ -35,7 +35,7 @@ Settings (each a variable N8N_SECRETS_<NAME> and a flag; the flag wins):
   --concurrency 64              N8N_SECRETS_CONCURRENCY             fetches in flight
   --log-format json|text        N8N_SECRETS_LOG_FORMAT              logs on stderr (json)
   --log-level info              N8N_SECRETS_LOG_LEVEL               debug, info, warn, error
-  --passthrough LIST            N8N_SECRETS_PASSTHROUGH             provider variables to keep (VAULT_ADDR,AWS_*)
+  --passthrough LIST            N8N_SECRETS_PASSTHROUGH             provider variables to keep (VAULT_ADDR,AWS_REGION)
   --skip LIST                   N8N_SECRETS_SKIP                    variables never treated as references
   --n8n auto|on|off             N8N_SECRETS_N8N                     the n8n guard (auto)
   --n8n-settings check|sync     N8N_SECRETS_N8N_SETTINGS            ~/.n8n/config with another key: refuse or rewrite

@@ -130,7 +130,7 @@ func (p *Provider) login(ctx context.Context) error {
 	}
 	p.client.SetToken(sec.Auth.ClientToken)
 	p.loggedIn, p.revoke = true, true
-	p.log.Debug("vault login", "method", p.auth.method, "mount", p.auth.mount, "ttl_s", sec.Auth.LeaseDuration)
+	p.log.Info("vault login", "code", CodeLogin, "method", p.auth.method, "mount", p.auth.mount, "ttl_s", sec.Auth.LeaseDuration)
 	return nil
 }
 
@@ -160,13 +160,13 @@ func (p *Provider) Close(ctx context.Context) error {
 	p.revoke = false
 	if n := p.leases.Load(); n > 0 {
 		p.log.Warn("vault login token not revoked: revoking it would revoke the leases of the dynamic secrets read with it; it expires with its TTL",
-			"method", p.auth.method, "leased_secrets", n)
+			"code", CodeTokenKept, "method", p.auth.method, "leased_secrets", n)
 		return nil
 	}
 	if err := p.client.Auth().Token().RevokeSelfWithContext(ctx, ""); err != nil {
 		return classify("revoke the login token", err)
 	}
 	p.client.ClearToken()
-	p.log.Debug("vault token revoked", "method", p.auth.method)
+	p.log.Info("vault login token revoked", "code", CodeTokenRevoked, "method", p.auth.method)
 	return nil
 }

@@ -47,6 +47,19 @@ import (
 // them from the child unless passed through.
 var CredentialVars = []string{"VAULT_*"}
 
+// Codes of this provider's log events.
+const (
+	// CodeLogin: logged in (AppRole, JWT, Kubernetes); ttl_s is the token's TTL.
+	CodeLogin = "VAULT_LOGIN"
+	// CodeTokenRevoked: the login token was revoked before exec.
+	CodeTokenRevoked = "VAULT_TOKEN_REVOKED"
+	// CodeTokenKept: the login token was not revoked, because leased
+	// (dynamic) secrets were read with it; it expires with its TTL.
+	CodeTokenKept = "VAULT_TOKEN_KEPT"
+	// CodeMount: what is mounted at a path (debug).
+	CodeMount = "VAULT_MOUNT"
+)
+
 // DefaultJWTFile is where Kubernetes mounts a pod's service-account token.
 const DefaultJWTFile = "/var/run/secrets/kubernetes.io/serviceaccount/token"
 
@@ -336,7 +349,7 @@ func (p *Provider) lookupMount(ctx context.Context, path string) (mount, error) 
 	if m.path == "" || !strings.HasPrefix(path+"/", m.path) {
 		return mount{}, fmt.Errorf("vault: read %s: %w: no secrets engine is mounted at this path", path, inject.ErrNotFound)
 	}
-	p.log.Debug("vault mount", "mount", m.path, "type", m.typ, "version", m.version)
+	p.log.Debug("vault mount", "code", CodeMount, "mount", m.path, "type", m.typ, "version", m.version)
 	return m, nil
 }
 

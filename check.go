@@ -1,13 +1,10 @@
 package main
 
 import (
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
@@ -59,7 +56,7 @@ func checkCmd(s *settings, environ, args []string) int {
 		fs.StringVar(&role, "role", "start", "")
 	})
 	if err != nil {
-		return fail(err)
+		return fail(s, err)
 	}
 	log := s.logger()
 	if s.LogLevel == "info" {
@@ -67,16 +64,27 @@ func checkCmd(s *settings, environ, args []string) int {
 		s.LogLevel = "warn"
 		log = s.logger()
 	}
-	ctx, stop := signalContext()
-	defer stop()
+	ctx, sigs, done := begin(s)
+	defer done()
 	argv := []string{"n8n", role}
 	o := prepare(ctx, s, environ, argv, log, false)
+	if o.guard != nil {
+		o.guard.Sync.Close() // a dry run: check never writes
+	}
+	if sig := sigs.received(); sig != 0 {
+		return 128 + int(sig)
+	}
 	rep := checkReport{OK: len(o.errs) == 0, Variables: []checkRow{}}
 	for _, r := range o.results {
 		row := checkRow{Variable: r.Var, Scheme: r.Ref.Scheme, Path: r.Ref.Path, Selector: r.Ref.Selector, Version: r.Version, Status: "ok"}
 		switch {
 		case r.Err != nil:
 			row.Status, row.Code, row.Error = "error", string(r.Err.Code), r.Err.Err.Error()
+			if r.Ref.Scheme == inject.SchemeFile && !r.Ref.IsAbs() {
+				// It did not resolve: it may be a literal secret that
+				// starts with "file:", not a file's name.
+				row.Path = "(not shown)"
+			}
 		case r.Removed:
 			row.Status = "missing (optional)"
 		}
@@ -172,54 +180,4 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
-}
-
-// keygenCmd prints a new random encryption key: 32 bytes, base64, with a
-// newline only when stdout is a terminal (so $(…) and pipes get the bare key).
-func keygenCmd(args []string) int {
-	if len(args) > 0 {
-		return fail(usagef("n8n-secrets keygen", "keygen takes no arguments"))
-	}
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return fail(fmt.Errorf("keygen: %w", err))
-	}
-	fmt.Print(base64.StdEncoding.EncodeToString(b))
-	if st, err := os.Stdout.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-		fmt.Println()
-	}
-	return 0
-}
-
-// fingerprintCmd resolves N8N_ENCRYPTION_KEY (only it) and prints its
-// fingerprint, so that nodes can be compared without showing the key.
-func fingerprintCmd(s *settings, environ, args []string) int {
-	if err := parseSub("fingerprint", s, args, nil); err != nil {
-		return fail(err)
-	}
-	const key = "N8N_ENCRYPTION_KEY"
-	var only []string
-	for _, kv := range environ {
-		if name, _, _ := strings.Cut(kv, "="); name == key || name == key+"_FILE" || ownedVars.Match(name) {
-			only = append(only, kv)
-		}
-	}
-	log := s.logger()
-	ctx, stop := signalContext()
-	defer stop()
-	o := prepare(ctx, s, only, nil, log, true)
-	for _, err := range o.errs {
-		logFailure(log, err)
-	}
-	if len(o.errs) > 0 {
-		return inject.ExitCodeOf(o.errs)
-	}
-	v, ok := envMap(o.env)[key]
-	if !ok || v == "" {
-		log.Error("no encryption key", "code", "N8N_KEY_MISSING", "var", key,
-			"hint", "set N8N_ENCRYPTION_KEY (a reference) or N8N_ENCRYPTION_KEY_FILE")
-		return inject.ExitConfig
-	}
-	fmt.Println(n8n.Fingerprint(v))
-	return 0
 }

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"github.com/n8n-secrets/n8n-secrets/inject"
+	"github.com/n8n-secrets/n8n-secrets/n8n"
+	"github.com/n8n-secrets/n8n-secrets/providers/awssm"
+	"github.com/n8n-secrets/n8n-secrets/providers/vault"
+)
+
+// Event codes of the command itself; the core's failure codes are in
+// package inject and the guard's in package n8n. Every log line carries one
+// (the "code" attribute), so that an alert can match it.
+const (
+	codeResolved        = "RESOLVED"                // a variable got its value (info)
+	codeOptionalMissing = "OPTIONAL_MISSING"        // an optional secret is missing: the variable is left out (warn)
+	codeExec            = "EXEC"                    // the summary just before exec (info)
+	codeNotStarting     = "NOT_STARTING"            // the start is refused; failed_codes says why (error)
+	codeCleanupFailed   = "PROVIDER_CLEANUP_FAILED" // a provider could not release what it held, such as revoking a login token (warn)
+	codeFileVarsLeft    = "FILE_VARS_LEFT"          // NAME_FILE variables whose file is outside the secrets mounts, passed on unresolved (info)
+	codeCommandNotFound = "COMMAND_NOT_FOUND"       // the command does not exist (127)
+	codeCommandNotExec  = "COMMAND_NOT_EXECUTABLE"  // the command cannot be executed (126)
+)
+
+// codeDoc documents one stable code for the README's table.
+type codeDoc struct {
+	Code    string
+	Level   string // the level of the events that carry it
+	Meaning string
+}
+
+// codeTable lists every code a log line can carry, with its meaning. The
+// README's table of codes is generated from it (TestREADMECodes), and the
+// tests fail when a code is logged, or declared in a package, that it does
+// not list.
+var codeTable = []codeDoc{
+	// Resolution.
+	{codeResolved, "info", "a variable got its value: `var`, `scheme`, `path`, `selector`, `version`, `duration_ms`, `attempts` (never the value)"},
+	{codeOptionalMissing, "warn", "an `optional=true` secret or key is missing: the variable is left out"},
+	{inject.CodeRetrying, "warn", "a transient fault is retried; `cause` is its code (`PROVIDER_UNAVAILABLE`), `attempt` its number"},
+	{codeFileVarsLeft, "info", "`NAME_FILE` variables whose file is outside the secrets mounts, passed on unresolved (`vars`)"},
+	{codeExec, "info", "the summary just before exec: `command`, `variables`, `fetches`, `providers`, `n8n_role`, `n8n_key_fingerprint`, `duration_ms`, `pid`"},
+	{codeNotStarting, "error", "the start is refused: `failed_codes` lists why, with `command`, `n8n_role`, `exit`; one per refused start, the event to alert on"},
+	{codeCleanupFailed, "warn", "a provider could not release what it held (a Vault login token not revoked)"},
+	// Failures of one variable (each also in a NOT_STARTING's failed_codes).
+	{string(inject.CodeBadReference), "error", "a malformed reference, or a value one typo away from one (`vualt://`): exit 65"},
+	{string(inject.CodeSecretNotFound), "error", "the secret, version or file does not exist: exit 65"},
+	{string(inject.CodeKeyNotFound), "error", "the selected key or JSON pointer does not exist (or is JSON `null`): exit 65"},
+	{string(inject.CodeBadData), "error", "the value cannot be used: a NUL byte, not JSON for a selector, a directory, a loop of links: exit 65"},
+	{string(inject.CodeTooLarge), "error", "a value larger than Linux passes in an environment variable (128 KiB), or an environment too large in all: exit 65"},
+	{string(inject.CodeConflict), "error", "`NAME` and `NAME_FILE` both set: exit 65"},
+	{string(inject.CodePermissionDenied), "error", "the store refused access to the secret: exit 77"},
+	{string(inject.CodeAuthFailed), "error", "logging in to the store failed, or its credentials were refused: exit 77"},
+	{string(inject.CodeProviderUnavailable), "error", "the store did not answer before the deadline (network errors, 5xx, 429, sealed): exit 69"},
+	{string(inject.CodeProviderError), "error", "the store refused the request for another reason (a 4xx that says nothing more): exit 65"},
+	{string(inject.CodeNotConfigured), "error", "the store is not configured, or its settings are wrong (no address, `http://` refused, an untrusted certificate): exit 64"},
+	{string(inject.CodeUsage), "error", "a usage or settings error: exit 64"},
+	{string(inject.CodeCanceled), "error", "SIGTERM or SIGINT stopped the start: exit 143 or 130"},
+	{codeCommandNotFound, "error", "the command does not exist: exit 127, before any secret is fetched"},
+	{codeCommandNotExec, "error", "the command cannot be executed: exit 126"},
+	// Vault.
+	{vault.CodeLogin, "info", "logged in to Vault (AppRole, JWT, Kubernetes): `method`, `mount`, `ttl_s`"},
+	{vault.CodeTokenRevoked, "info", "the login token was revoked before exec"},
+	{vault.CodeTokenKept, "warn", "the login token was kept (dynamic secrets were read with it, and die with it): it expires with its TTL"},
+	{vault.CodeMount, "debug", "what is mounted where a path is read (KV v1 or v2, another engine)"},
+	// AWS Secrets Manager.
+	{awssm.CodeBatchRefused, "info", "`BatchGetSecretValue` is denied: each secret is read with `GetSecretValue` (allow `secretsmanager:BatchGetSecretValue` for one call per 20 secrets)"},
+	{awssm.CodeBatchSplit, "debug", "a batch call failed as a whole: each of its secrets is read on its own to tell which"},
+	// The n8n guard.
+	{n8n.CodeKeyMissing, "error or warn", "no `N8N_ENCRYPTION_KEY`: an error for a worker, a webhook processor or queue mode, a warning for a lone main"},
+	{n8n.CodeKeyOnlyInSettings, "error or warn", "the key only in n8n's settings file: an error in a cluster"},
+	{n8n.CodeKeyIsPath, "error", "the key holds a file path (n8n would take the path as the key): exit 78"},
+	{n8n.CodeKeyIsReference, "error", "the key holds an unresolved reference: exit 78"},
+	{n8n.CodeKeyWhitespace, "error", "white space around the key: exit 78"},
+	{n8n.CodeKeyQuoted, "error or warn", "quotes around the key"},
+	{n8n.CodeKeyNotUTF8, "error", "the key is not valid UTF-8 (Node.js would change it): exit 78"},
+	{n8n.CodeKeyWeak, "warn", "a key shorter than 16 characters"},
+	{n8n.CodeFingerprintMismatch, "error", "the key's fingerprint is not `N8N_SECRETS_EXPECT_KEY_FINGERPRINT`: exit 78"},
+	{n8n.CodeSettingsKeyMismatch, "error", "n8n's settings file holds another key (n8n: \"Mismatching encryption keys\"): exit 78"},
+	{n8n.CodeSettingsInvalid, "error", "n8n's settings file is not valid JSON: exit 78"},
+	{n8n.CodeSettingsUnreadable, "error", "n8n's settings file cannot be read, or is not a regular file: exit 78"},
+	{n8n.CodeSettingsReadable, "warn", "n8n's settings file is readable by other users"},
+	{n8n.CodeSettingsSyncPlanned, "info", "with `N8N_SECRETS_N8N_SETTINGS=sync`, the settings file will be rewritten as the last step before exec (`check` never writes)"},
+	{n8n.CodeSettingsSynced, "info", "the settings file was rewritten with the key: `path`, `old_fingerprint`, `n8n_key_fingerprint`"},
+	{n8n.CodeSettingsSyncFailed, "error", "the settings file could not be rewritten (left as it was): exit 78"},
+	{n8n.CodeEnvAccessBlocked, "info", "`N8N_BLOCK_ENV_ACCESS_IN_NODE` was unset: set to `true` in the child"},
+	{n8n.CodeEnvAccessAllowed, "warn", "workflow expressions and Code nodes can read injected secrets (`N8N_BLOCK_ENV_ACCESS_IN_NODE=false`, or an allow-list naming them)"},
+	{n8n.CodeEnvAccessAmbiguous, "warn", "`N8N_BLOCK_ENV_ACCESS_IN_NODE` is neither `true` nor `false`"},
+	{n8n.CodeExecuteCommand, "warn", "workflows can use the Execute Command node, which reads the environment whatever `N8N_BLOCK_ENV_ACCESS_IN_NODE` says (`NODES_EXCLUDE` does not name it)"},
+}
