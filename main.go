@@ -64,6 +64,8 @@ func run(args, environ []string) int {
 		return fingerprintCmd(s, environ, subArgs)
 	case "keygen":
 		return keygenCmd(subArgs)
+	case "audit":
+		return auditCmd(s, subArgs)
 	case "version":
 		fmt.Printf("n8n-secrets %s\n", version)
 		return 0
