@@ -46,7 +46,7 @@ func (a *auditor) auditDockerfile(df *dockerfile) {
 	// The final stage as a container: its ENV (with the stages it is built
 	// from) and its ENTRYPOINT.
 	final := df.stage("")
-	s := &service{subject: "Dockerfile stage " + stageName(final), group: df.file, pos: final.basePos, image: final.base, imagePos: final.basePos, standalone: true}
+	s := &service{subject: "the image (stage " + stageName(final) + ")", group: df.file, pos: final.basePos, image: final.base, imagePos: final.basePos, standalone: true}
 	var chain []*dockerStage
 	for st := final; st != nil && len(chain) < 64; st = df.parent(st) {
 		chain = append([]*dockerStage{st}, chain...)
@@ -196,7 +196,7 @@ func (a *auditor) checkServices() {
 			switch s.runs {
 			case injectorNo:
 				a.add(CodeReferenceWithoutInjector, Error, orPos(s.runsPos, s.pos), s.subject,
-					fmt.Sprintf("%s %s references, but %s: n8n would get them as literal strings", strings.Join(refs, ", "), isAre(refs), s.runsWhy), "")
+					fmt.Sprintf("%s %s, but %s: n8n would get the reference text as the value", strings.Join(refs, ", "), isAre(refs), s.runsWhy), "")
 			case injectorUnknown:
 				if s.image == "" && s.standalone {
 					break // a .env file: no container to judge
@@ -280,9 +280,9 @@ func orPos(p, fallback Pos) Pos {
 
 func isAre(list []string) string {
 	if len(list) == 1 {
-		return "is a"
+		return "is a reference"
 	}
-	return "are"
+	return "are references"
 }
 
 // keySource says where a service's encryption key comes from: id compares

@@ -91,12 +91,19 @@ func (r *Report) WriteTable(w io.Writer) error {
 		}
 	}
 	s := r.Summary()
-	fmt.Fprintf(w, "\n%d files: %d errors, %d warnings, %d infos", len(r.Files), s.Errors, s.Warnings, s.Infos)
+	fmt.Fprintf(w, "\n%s: %s, %s, %s", plural(len(r.Files), "file"), plural(s.Errors, "error"), plural(s.Warnings, "warning"), plural(s.Infos, "info"))
 	if s.Suppressed > 0 {
 		fmt.Fprintf(w, ", %d suppressed", s.Suppressed)
 	}
 	_, err := fmt.Fprintln(w)
 	return err
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }
 
 func oneLine(s string) string { return strings.ReplaceAll(s, "\n", " ") }

@@ -347,7 +347,11 @@ func (a *auditor) sorted() []Finding {
 	for _, f := range a.findings {
 		k := key{f.Code, f.File, f.Line, f.Column, f.Message}
 		if i, ok := index[k]; ok {
-			if f.Subject != "" && !strings.Contains(", "+out[i].Subject+", ", ", "+f.Subject+", ") {
+			switch {
+			case f.Subject == "" || strings.Contains(", "+out[i].Subject+", ", ", "+f.Subject+", "):
+			case out[i].Subject == "":
+				out[i].Subject = f.Subject
+			default:
 				out[i].Subject += ", " + f.Subject
 			}
 			if f.Severity > out[i].Severity {

@@ -70,6 +70,8 @@ func looksLikeSecretFile(src string) bool {
 	if i := strings.LastIndexAny(base, `/\`); i >= 0 {
 		base = base[i+1:]
 	}
+	// The injector's own binary is no secret.
+	base = strings.ReplaceAll(base, "n8n-secrets", "")
 	if base == "" || base == "." || base == "*" {
 		return false
 	}

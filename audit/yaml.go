@@ -58,16 +58,20 @@ type pair struct{ key, val *yaml.Node }
 // keys win over merged ones, and of several merged mappings the first that
 // has a key wins. Values are dereferenced; keys keep their own position.
 func pairs(n *yaml.Node) []pair {
-	return mergePairs(n, 0)
+	return mergePairs(n, map[*yaml.Node]bool{})
 }
 
-func mergePairs(n *yaml.Node, depth int) []pair {
+// mergePairs collects a mapping's entries; seen holds the mappings already
+// taken, so that a mapping merged into itself, or twice, cannot make the
+// walk loop or grow exponentially.
+func mergePairs(n *yaml.Node, seen map[*yaml.Node]bool) []pair {
 	n = deref(n)
-	if n == nil || n.Kind != yaml.MappingNode || depth > 32 {
+	if n == nil || n.Kind != yaml.MappingNode || seen[n] {
 		return nil
 	}
+	seen[n] = true
 	var out, merged []pair
-	seen := map[string]bool{}
+	keys := map[string]bool{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if k.Kind == yaml.ScalarNode && k.Value == "<<" && k.Tag == "!!merge" {
@@ -75,20 +79,20 @@ func mergePairs(n *yaml.Node, depth int) []pair {
 			switch {
 			case src == nil:
 			case src.Kind == yaml.MappingNode:
-				merged = append(merged, mergePairs(src, depth+1)...)
+				merged = append(merged, mergePairs(src, seen)...)
 			case src.Kind == yaml.SequenceNode:
 				for _, m := range src.Content {
-					merged = append(merged, mergePairs(m, depth+1)...)
+					merged = append(merged, mergePairs(m, seen)...)
 				}
 			}
 			continue
 		}
-		seen[k.Value] = true
+		keys[k.Value] = true
 		out = append(out, pair{k, deref(v)})
 	}
 	for _, p := range merged {
-		if !seen[p.key.Value] {
-			seen[p.key.Value] = true
+		if !keys[p.key.Value] {
+			keys[p.key.Value] = true
 			out = append(out, p)
 		}
 	}
