@@ -33,6 +33,7 @@ type checkReport struct {
 	Variables []checkRow   `json:"variables"`
 	Problems  []checkRow   `json:"problems,omitempty"`
 	N8N       *guardReport `json:"n8n,omitempty"`
+	Access    []accessRow  `json:"least_privilege,omitempty"`
 }
 
 type guardReport struct {
@@ -70,8 +71,8 @@ func checkCmd(s *settings, environ, args []string) int {
 	ctx, stop := signalContext()
 	defer stop()
 	argv := []string{"n8n", role}
-	o := prepare(ctx, s, environ, argv, log, false)
-	rep := checkReport{OK: len(o.errs) == 0, Variables: []checkRow{}}
+	o := prepare(ctx, s, environ, argv, log, false, reviewAccess)
+	rep := checkReport{OK: len(o.errs) == 0, Variables: []checkRow{}, Access: o.access.Rows}
 	for _, r := range o.results {
 		row := checkRow{Variable: r.Var, Scheme: r.Ref.Scheme, Path: r.Ref.Path, Selector: r.Ref.Selector, Version: r.Version, Status: "ok"}
 		switch {
@@ -150,6 +151,7 @@ func checkCmd(s *settings, environ, args []string) int {
 			}
 		}
 	}
+	o.access.print(os.Stdout)
 	if rep.OK {
 		fmt.Println("\nok")
 	} else {

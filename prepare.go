@@ -19,15 +19,21 @@ import (
 // outcome is everything one resolution produced, for exec mode and check.
 type outcome struct {
 	results  []inject.Result
-	errs     []error     // setting, reference and resolution failures
-	env      []string    // the child's environment, when errs is empty
-	guard    *n8n.Report // nil when the guard is off
-	guardErr error       // the guard could not run (bad settings)
-	removed  int         // variables kept from the child (settings, credentials)
-	fetches  int         // distinct secrets fetched
-	schemes  []string    // the providers used, in order of first use
+	errs     []error      // setting, reference and resolution failures
+	env      []string     // the child's environment, when errs is empty
+	guard    *n8n.Report  // nil when the guard is off
+	guardErr error        // the guard could not run (bad settings)
+	removed  int          // variables kept from the child (settings, credentials)
+	fetches  int          // distinct secrets fetched
+	schemes  []string     // the providers used, in order of first use
+	access   accessReview // check: what the credentials may do beyond the reads
 	started  time.Time
 }
+
+// afterResolve runs after resolution and before the providers are closed
+// (a Vault login token is still valid), under the run's deadline: check's
+// least-privilege review.
+type afterResolve func(ctx context.Context, providers map[string]inject.Provider, o *outcome)
 
 // providerFactory builds the provider of one scheme. It must do no network
 // I/O: providers log in lazily, inside the resolver's retries and deadline.
@@ -55,8 +61,9 @@ var credentialVars = append(append(inject.Matcher{settingsPrefix + "*"}, vault.C
 
 // prepare scans environ, resolves every reference, builds the child's
 // environment and runs the n8n guard. failFast stops at the first definite
-// failure (exec mode); check wants every result.
-func prepare(ctx context.Context, s *settings, environ, argv []string, log *slog.Logger, failFast bool) *outcome {
+// failure (exec mode); check wants every result. after, if any, run once
+// resolution is done, before the providers are closed.
+func prepare(ctx context.Context, s *settings, environ, argv []string, log *slog.Logger, failFast bool, after ...afterResolve) *outcome {
 	o := &outcome{started: time.Now()}
 	envm := envMap(environ)
 	skip := inject.ParseMatcher(s.Skip)
@@ -91,6 +98,9 @@ func prepare(ctx context.Context, s *settings, environ, argv []string, log *slog
 	r := &inject.Resolver{Providers: providers, Concurrency: s.Concurrency, FailFast: failFast, Logger: log}
 	o.results, errs = r.Resolve(ctx, reqs)
 	o.errs = append(o.errs, errs...)
+	for _, f := range after {
+		f(ctx, providers, o)
+	}
 	closeProviders(providers, log)
 	keys := map[inject.Reference]bool{}
 	for _, q := range reqs {
