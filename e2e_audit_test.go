@@ -79,7 +79,7 @@ func TestAuditCommand(t *testing.T) {
 	r = e.run(nil, "audit", broken, "--format", "json")
 	var rep struct {
 		Findings []struct{ Code, File string } `json:"findings"`
-		Summary  struct{ Errors int }         `json:"summary"`
+		Summary  struct{ Errors int }          `json:"summary"`
 	}
 	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || r.code != exitFindings || rep.Summary.Errors < 4 {
 		t.Errorf("--format json: exit %d, %d errors, %v", r.code, rep.Summary.Errors, err)

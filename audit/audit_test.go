@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -497,4 +499,38 @@ func FuzzParsers(f *testing.F) {
 		_ = rep.WriteJSON(&b)
 		_ = rep.WriteSARIF(&b, "fuzz")
 	})
+}
+
+var update = flag.Bool("update", false, "rewrite the rules table of docs/audit.md")
+
+// TestDocsListEveryRule keeps docs/audit.md's table of findings equal to
+// Rules.
+func TestDocsListEveryRule(t *testing.T) {
+	p := filepath.Join("..", "docs", "audit.md")
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const begin, end = "<!-- rules: generated", "<!-- end rules -->"
+	doc := string(data)
+	i, j := strings.Index(doc, begin), strings.Index(doc, end)
+	if i < 0 || j < i {
+		t.Fatalf("%s: no rules markers", p)
+	}
+	i += strings.Index(doc[i:], "\n") + 1
+	var b strings.Builder
+	b.WriteString("| code | severity | finding |\n|---|---|---|\n")
+	for _, r := range Rules {
+		fmt.Fprintf(&b, "| `%s` | %s | %s. %s |\n", r.Code, r.Severity, strings.ToUpper(r.Title[:1])+r.Title[1:], r.Help)
+	}
+	if doc[i:j] == b.String() {
+		return
+	}
+	if *update {
+		if err := os.WriteFile(p, []byte(doc[:i]+b.String()+doc[j:]), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	t.Errorf("%s: the rules table differs from audit.Rules: run go test ./audit -run TestDocsListEveryRule -update", p)
 }
