@@ -534,3 +534,29 @@ func TestDocsListEveryRule(t *testing.T) {
 	}
 	t.Errorf("%s: the rules table differs from audit.Rules: run go test ./audit -run TestDocsListEveryRule -update", p)
 }
+
+// TestEnvFile: a service's env_file is read as part of its environment,
+// and a secret in it is reported once, at its line, whether the file is
+// also audited on its own or not.
+func TestEnvFile(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"compose.yaml": "services:\n  n8n:\n    image: n8nio/n8n:2.40.0\n    entrypoint: [\"/usr/local/bin/n8n-secrets\", \"--\", \"n8n\"]\n    env_file: [n8n.env]\n",
+		"n8n.env":      "# comment\nN8N_ENCRYPTION_KEY=vault://secret/n8n/core#encryption_key\nDB_POSTGRESDB_PASSWORD=CANARY-env-file\n",
+	}
+	for n, c := range files {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte(c), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, paths := range [][]string{{dir}, {filepath.Join(dir, "compose.yaml")}} {
+		rep := run(t, paths...)
+		found := codesIn(rep)[CodeLiteralSecret]
+		if len(found) != 1 || found[0].File != filepath.Join(dir, "n8n.env") || found[0].Line != 3 || found[0].Column != 1 {
+			t.Errorf("%v: want one LITERAL_SECRET at n8n.env:3:1, got %v", paths, summary(rep))
+		}
+		if len(codesIn(rep)[CodeKeyMissing]) != 0 {
+			t.Errorf("%v: the key in the env_file was not seen: %v", paths, summary(rep))
+		}
+	}
+}

@@ -84,7 +84,9 @@ func (a *auditor) composeServices(file string, doc *yaml.Node) []*service {
 				p = filepath.Join(dir, ef)
 			}
 			if data, err := a.readFile(p); err == nil {
-				for _, v := range parseEnvFile(p, data, "env_file "+ef) {
+				// The position names the file: no "in" needed, and a .env
+				// audited on its own too reports the same finding once.
+				for _, v := range parseEnvFile(p, data, "") {
 					s.setEnv(v)
 				}
 			}
