@@ -560,3 +560,14 @@ func TestEnvFile(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkAuditExamples audits the project's examples and Dockerfile,
+// as CI would before a deploy.
+func BenchmarkAuditExamples(b *testing.B) {
+	paths := []string{filepath.Join("..", "examples"), filepath.Join("..", "docker")}
+	for b.Loop() {
+		if _, err := Run(context.Background(), paths); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
