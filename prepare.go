@@ -19,15 +19,16 @@ import (
 // outcome is everything one resolution produced, for exec mode and check.
 type outcome struct {
 	results  []inject.Result
-	errs     []error      // setting, reference and resolution failures
-	env      []string     // the child's environment, when errs is empty
-	guard    *n8n.Report  // nil when the guard is off
-	guardErr error        // the guard could not run (bad settings)
-	removed  int          // variables kept from the child (settings, credentials)
-	fetches  int          // distinct secrets fetched
-	schemes  []string     // the providers used, in order of first use
-	access   accessReview // check: what the credentials may do beyond the reads
+	errs     []error     // setting, reference and resolution failures
+	env      []string    // the child's environment, when errs is empty
+	guard    *n8n.Report // nil when the guard is off
+	guardErr error       // the guard could not run (bad settings)
+	removed  int         // variables kept from the child (settings, credentials)
+	fetches  int         // distinct secrets fetched
+	schemes  []string    // the providers used, in order of first use
 	started  time.Time
+
+	access accessReview // check: what the credentials may do beyond the reads
 }
 
 // afterResolve runs after resolution and before the providers are closed
