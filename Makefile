@@ -55,12 +55,13 @@ bench: vaultdev
 	VAULTDEV_BIN=$(CURDIR)/bin/vaultdev $(GO) test -run '^$$' -bench . -benchmem -count 6 -timeout 30m ./... | tee bench.txt
 	$(GO) run $(BENCHSTAT) bench.txt
 
-# Every parser's fuzz test, 20 s each.
+# Every parser's fuzz test, 20 s each (the audit's file parsers too).
 fuzz:
 	for t in FuzzParseReference FuzzSelect FuzzScanBuildEnv; do \
 	  $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime 20s ./inject/ || exit 1; done
 	for t in FuzzRoleOf FuzzParseSettings; do \
 	  $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime 20s ./n8n/ || exit 1; done
+	$(GO) test -run '^$$' -fuzz '^FuzzParsers$$' -fuzztime 20s ./audit/
 
 clean:
 	rm -rf bin bench.txt

@@ -30,6 +30,7 @@ type checkReport struct {
 	Variables []checkRow   `json:"variables"`
 	Problems  []checkRow   `json:"problems,omitempty"`
 	N8N       *guardReport `json:"n8n,omitempty"`
+	Access    []accessRow  `json:"least_privilege,omitempty"`
 }
 
 type guardReport struct {
@@ -67,14 +68,14 @@ func checkCmd(s *settings, environ, args []string) int {
 	ctx, sigs, done := begin(s)
 	defer done()
 	argv := []string{"n8n", role}
-	o := prepare(ctx, s, environ, argv, log, false)
+	o := prepare(ctx, s, environ, argv, log, false, reviewAccess)
 	if o.guard != nil {
 		o.guard.Sync.Close() // a dry run: check never writes
 	}
 	if sig := sigs.received(); sig != 0 {
 		return 128 + int(sig)
 	}
-	rep := checkReport{OK: len(o.errs) == 0, Variables: []checkRow{}}
+	rep := checkReport{OK: len(o.errs) == 0, Variables: []checkRow{}, Access: o.access.Rows}
 	for _, r := range o.results {
 		row := checkRow{Variable: r.Var, Scheme: r.Ref.Scheme, Path: r.Ref.Path, Selector: r.Ref.Selector, Version: r.Version, Status: "ok"}
 		switch {
@@ -158,6 +159,7 @@ func checkCmd(s *settings, environ, args []string) int {
 			}
 		}
 	}
+	o.access.print(os.Stdout)
 	if rep.OK {
 		fmt.Println("\nok")
 	} else {

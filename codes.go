@@ -1,6 +1,12 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+
 	"github.com/n8n-secrets/n8n-secrets/inject"
 	"github.com/n8n-secrets/n8n-secrets/n8n"
 	"github.com/n8n-secrets/n8n-secrets/providers/awssm"
@@ -23,9 +29,9 @@ const (
 
 // codeDoc documents one stable code for the README's table.
 type codeDoc struct {
-	Code    string
-	Level   string // the level of the events that carry it
-	Meaning string
+	Code    string `json:"code"`
+	Level   string `json:"level"` // of the events that carry it; "check" for check's output
+	Meaning string `json:"meaning"`
 }
 
 // codeTable lists every code a log line can carry, with its meaning. The
@@ -65,6 +71,15 @@ var codeTable = []codeDoc{
 	// AWS Secrets Manager.
 	{awssm.CodeBatchRefused, "info", "`BatchGetSecretValue` is denied: each secret is read with `GetSecretValue` (allow `secretsmanager:BatchGetSecretValue` for one call per 20 secrets)"},
 	{awssm.CodeBatchSplit, "debug", "a batch call failed as a whole: each of its secrets is read on its own to tell which"},
+	// check's least-privilege review (shown by check, not logged).
+	{codeAccessReviewFailed, "check", "the store refused to say what the credentials may do (Vault: `sys/capabilities-self`, `auth/token/lookup-self`)"},
+	{vault.CodeTokenRoot, "check", "the Vault token holds the root policy"},
+	{vault.CodeTokenNoExpiry, "check", "the Vault token never expires"},
+	{vault.CodeTokenCanWrite, "check", "the Vault token may write, delete or destroy the secrets it reads"},
+	{vault.CodeTokenCanList, "check", "the Vault token may list beyond the secrets it reads"},
+	{vault.CodeTokenReadsBeyond, "check", "the Vault token may read secrets beyond the ones it reads"},
+	{vault.CodeTokenCanAdmin, "check", "the Vault token may change policies, mounts or auth methods"},
+	{awssm.CodeLongLivedKeys, "check", "the AWS credentials are long-lived access keys, not a role's temporary ones"},
 	// The n8n guard.
 	{n8n.CodeKeyMissing, "error or warn", "no `N8N_ENCRYPTION_KEY`: an error for a worker, a webhook processor or queue mode, a warning for a lone main"},
 	{n8n.CodeKeyOnlyInSettings, "error or warn", "the key only in n8n's settings file: an error in a cluster"},
@@ -86,4 +101,28 @@ var codeTable = []codeDoc{
 	{n8n.CodeEnvAccessAllowed, "warn", "workflow expressions and Code nodes can read injected secrets (`N8N_BLOCK_ENV_ACCESS_IN_NODE=false`, or an allow-list naming them)"},
 	{n8n.CodeEnvAccessAmbiguous, "warn", "`N8N_BLOCK_ENV_ACCESS_IN_NODE` is neither `true` nor `false`"},
 	{n8n.CodeExecuteCommand, "warn", "workflows can use the Execute Command node, which reads the environment whatever `N8N_BLOCK_ENV_ACCESS_IN_NODE` says (`NODES_EXCLUDE` does not name it)"},
+}
+
+// codesCmd prints every stable code with its level and meaning: a table,
+// or JSON with --json, for whoever writes alert rules on the logs.
+func codesCmd(s *settings, _, args []string) int {
+	var asJSON bool
+	fs := newFlagSet("codes", s)
+	fs.BoolVar(&asJSON, "json", false, "")
+	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
+		return fail(s, usagef("n8n-secrets codes [--json]", "codes takes only --json"))
+	}
+	if asJSON {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(codeTable)
+		return 0
+	}
+	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CODE\tLEVEL\tMEANING")
+	for _, c := range codeTable {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", c.Code, c.Level, strings.ReplaceAll(c.Meaning, "`", ""))
+	}
+	_ = tw.Flush()
+	return 0
 }

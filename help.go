@@ -10,7 +10,11 @@ Usage:
                                          resolve everything and print a table; never a value
   n8n-secrets fingerprint [flags]        print the fingerprint of N8N_ENCRYPTION_KEY as resolved
   n8n-secrets keygen                     print a new random encryption key (32 bytes, base64)
-  n8n-secrets version                    print the version
+  n8n-secrets audit [--format table|json|sarif] [--fail-on error|warning|info] [PATH...]
+                                         check deployment files (Compose, Swarm, Kubernetes,
+                                         Dockerfiles, .env, Vault policies); exit 1 on findings
+  n8n-secrets codes [--json]             list the stable codes of the logs, for alert rules
+  n8n-secrets version, --version         print the version
   n8n-secrets help                       print this text
 
 In a Dockerfile built on n8nio/n8n:

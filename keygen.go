@@ -23,4 +23,3 @@ func keygenCmd(s *settings, _, args []string) int {
 	}
 	return 0
 }
-

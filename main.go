@@ -81,6 +81,8 @@ func init() {
 		"check":       checkCmd,
 		"fingerprint": fingerprintCmd,
 		"keygen":      keygenCmd,
+		"audit":       func(s *settings, _, args []string) int { return auditCmd(s, args) },
+		"codes":       codesCmd,
 		"version":     func(*settings, []string, []string) int { return versionCmd() },
 		"help": func(*settings, []string, []string) int {
 			fmt.Print(helpText)

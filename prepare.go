@@ -34,7 +34,14 @@ type outcome struct {
 	// outside the secrets mounts): passed on as they are.
 	leftFileVars []string
 	started      time.Time
+
+	access accessReview // check: what the credentials may do beyond the reads
 }
+
+// afterResolve runs after resolution and before the providers are closed
+// (a Vault login token is still valid), under the run's deadline: check's
+// least-privilege review.
+type afterResolve func(ctx context.Context, providers map[string]inject.Provider, o *outcome)
 
 // providerFactory builds the provider of one scheme. It must do no network
 // I/O: providers log in lazily, inside the resolver's retries and deadline.
@@ -62,7 +69,8 @@ var credentialVars = append(append(inject.Matcher{settingsPrefix + "*"}, vault.C
 
 // prepare scans environ, resolves every reference, builds the child's
 // environment and runs the n8n guard. failFast stops at the first definite
-// failure (exec mode); check wants every result.
+// failure (exec mode); check wants every result. after, if any, run once
+// resolution is done, before the providers are closed.
 //
 // ctx carries the start's one deadline and is canceled by a signal:
 // everything here that reads a file or the network (provider set-up, which
@@ -70,7 +78,7 @@ var credentialVars = append(append(inject.Matcher{settingsPrefix + "*"}, vault.C
 // n8n's settings file) runs under it and is abandoned when it ends. prepare
 // writes nothing: what the guard decides to write is applied by the caller,
 // last.
-func prepare(ctx context.Context, s *settings, environ, argv []string, log *slog.Logger, failFast bool) *outcome {
+func prepare(ctx context.Context, s *settings, environ, argv []string, log *slog.Logger, failFast bool, after ...afterResolve) *outcome {
 	o := &outcome{started: time.Now()}
 	envm := envMap(environ)
 	skip := inject.ParseMatcher(s.Skip)
@@ -89,6 +97,9 @@ func prepare(ctx context.Context, s *settings, environ, argv []string, log *slog
 	r := &inject.Resolver{Providers: providers, Concurrency: s.Concurrency, FailFast: failFast, Logger: log}
 	o.results, errs = r.Resolve(ctx, reqs)
 	o.errs = append(o.errs, errs...)
+	for _, f := range after {
+		f(ctx, providers, o)
+	}
 	closeProviders(ctx, providers, log)
 	keys := map[inject.Reference]bool{}
 	for _, q := range reqs {
