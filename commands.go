@@ -24,6 +24,7 @@ type checkRow struct {
 	Status      string `json:"status"`
 	Code        string `json:"code,omitempty"`
 	Error       string `json:"error,omitempty"`
+	Hint        string `json:"hint,omitempty"`
 	Fingerprint string `json:"fingerprint,omitempty"`
 }
 
@@ -33,6 +34,8 @@ type checkReport struct {
 	Variables []checkRow   `json:"variables"`
 	Problems  []checkRow   `json:"problems,omitempty"`
 	N8N       *guardReport `json:"n8n,omitempty"`
+
+	Requests map[string]int64 `json:"requests,omitempty"` // requests sent to each store, by scheme
 }
 
 type guardReport struct {
@@ -71,12 +74,12 @@ func checkCmd(s *settings, environ, args []string) int {
 	defer stop()
 	argv := []string{"n8n", role}
 	o := prepare(ctx, s, environ, argv, log, false)
-	rep := checkReport{OK: len(o.errs) == 0, Variables: []checkRow{}}
+	rep := checkReport{OK: len(o.errs) == 0, Variables: []checkRow{}, Requests: o.requests}
 	for _, r := range o.results {
 		row := checkRow{Variable: r.Var, Scheme: r.Ref.Scheme, Path: r.Ref.Path, Selector: r.Ref.Selector, Version: r.Version, Status: "ok"}
 		switch {
 		case r.Err != nil:
-			row.Status, row.Code, row.Error = "error", string(r.Err.Code), r.Err.Err.Error()
+			row.Status, row.Code, row.Error, row.Hint = "error", string(r.Err.Code), r.Err.Err.Error(), hintOf(r.Err)
 		case r.Removed:
 			row.Status = "missing (optional)"
 		}
@@ -134,6 +137,11 @@ func checkCmd(s *settings, environ, args []string) int {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", dash(r.Variable), dash(r.Scheme), dash(path), dash(r.Version), status, dash(r.Fingerprint))
 	}
 	_ = tw.Flush()
+	for _, scheme := range o.schemes {
+		if n, ok := rep.Requests[scheme]; ok {
+			fmt.Printf("%s: %d requests\n", scheme, n)
+		}
+	}
 	if rep.N8N != nil {
 		fmt.Printf("\nn8n guard (role %s", rep.N8N.Role)
 		if rep.N8N.Fingerprint != "" {

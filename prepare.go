@@ -27,6 +27,8 @@ type outcome struct {
 	fetches  int         // distinct secrets fetched
 	schemes  []string    // the providers used, in order of first use
 	started  time.Time
+
+	requests map[string]int64 // requests sent, by scheme, for providers that count them
 }
 
 // providerFactory builds the provider of one scheme. It must do no network
@@ -92,6 +94,7 @@ func prepare(ctx context.Context, s *settings, environ, argv []string, log *slog
 	o.results, errs = r.Resolve(ctx, reqs)
 	o.errs = append(o.errs, errs...)
 	closeProviders(providers, log)
+	o.requests = requestCounts(providers)
 	keys := map[inject.Reference]bool{}
 	for _, q := range reqs {
 		keys[q.Ref.FetchKey()] = true
@@ -138,6 +141,17 @@ func closeProviders(providers map[string]inject.Provider, log *slog.Logger) {
 		}
 		cancel()
 	}
+}
+
+// requestCounts returns the requests each provider that counts them sent.
+func requestCounts(providers map[string]inject.Provider) map[string]int64 {
+	n := map[string]int64{}
+	for scheme, p := range providers {
+		if rc, ok := p.(inject.RequestCounter); ok {
+			n[scheme] = rc.Requests()
+		}
+	}
+	return n
 }
 
 // injectedNames lists the variables whose values the injector supplied.
@@ -198,10 +212,18 @@ func logFailure(log *slog.Logger, err error) {
 		msg = ve.Err.Error()
 	}
 	attrs = append(attrs, "error", msg)
-	if h := hints[code]; h != "" {
+	if h := hintOf(err); h != "" {
 		attrs = append(attrs, "hint", h)
 	}
 	log.Error("secret not resolved", attrs...)
+}
+
+// hintOf returns the hint for err: its own, else its code's.
+func hintOf(err error) string {
+	if h := inject.HintOf(err); h != "" {
+		return h
+	}
+	return hints[inject.CodeOf(err)]
 }
 
 var hints = map[inject.Code]string{

@@ -318,12 +318,8 @@ func (p *Provider) payload(ref inject.Reference, m mount, resp *api.Response, er
 	if err != nil {
 		return inject.Payload{}, classify(op, err)
 	}
-	switch {
-	case resp.StatusCode == http.StatusNoContent:
+	if resp.StatusCode == http.StatusNoContent {
 		return inject.Payload{}, fmt.Errorf("vault: %s: %w: empty response", op, inject.ErrNotFound)
-	case resp.StatusCode >= 300 && resp.StatusCode < 400:
-		return inject.Payload{}, fmt.Errorf("vault: %s: %w: Vault answered with a redirect (HTTP %d), and VAULT_DISABLE_REDIRECTS is set",
-			op, inject.ErrNotConfigured, resp.StatusCode)
 	}
 	sec, err := parseAnswer(op, resp)
 	if err != nil {
@@ -394,8 +390,13 @@ func (p *Provider) notFound(ref inject.Reference, m mount, re *api.ResponseError
 
 // parseAnswer reads a successful answer of at most maxAnswer bytes. A read
 // cut short is transient; an answer too large, not Vault's, or wrapped
-// (response wrapping forced on the path) is not.
+// (response wrapping forced on the path) is not, nor a redirect that
+// VAULT_DISABLE_REDIRECTS kept the client from following.
 func parseAnswer(op string, resp *api.Response) (*api.Secret, error) {
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		return nil, fmt.Errorf("vault: %s: %w: Vault answered with a redirect (HTTP %d), and VAULT_DISABLE_REDIRECTS is set",
+			op, inject.ErrNotConfigured, resp.StatusCode)
+	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
 	if err != nil {
 		return nil, fmt.Errorf("vault: %s: %w: reading the answer: %v", op, inject.ErrUnavailable, err)
@@ -507,6 +508,9 @@ func (p *Provider) lookupMount(ctx context.Context, path string) (mount, error) 
 		return mount{}, classify(op, err)
 	}
 	sec, err := parseAnswer(op, resp)
+	if err != nil && !errors.Is(err, inject.ErrBadData) {
+		return mount{}, err
+	}
 	if err != nil || sec.Data == nil {
 		return mount{}, fmt.Errorf("vault: %s: %w: the answer is not Vault's: check %s", op, inject.ErrNotConfigured, p.transport.addrVar)
 	}
