@@ -49,7 +49,6 @@ func median(d []time.Duration) time.Duration {
 	return s[len(s)/2]
 }
 
-
 // pairs runs a and b once per iteration, alternating which goes first, and
 // returns the durations of each.
 func pairs(b *testing.B, a, c func() time.Duration) (as, cs []time.Duration) {
