@@ -68,7 +68,7 @@ var LibraryVariables = []LibraryVariable{
 	{"VAULT_NAMESPACE", Honoured, "Vault Enterprise namespace, sent with every request, login included"},
 	{"VAULT_TOKEN", Honoured, "the token, for token auth; must not end with a newline or hold control characters (64 at once)"},
 	{"VAULT_HEADERS", Honoured, "a JSON object of extra request headers, as Vault's client takes it (no `X-Vault-*`); invalid JSON or header text is refused (64)"},
-	{"VAULT_HTTP_PROXY", Honoured, "an HTTP proxy for every request (`VAULT_PROXY_ADDR` wins); see below"},
+	{"VAULT_HTTP_PROXY", Honoured, "an HTTP proxy for every request (`VAULT_PROXY_ADDR` wins), under the rule of *Where requests go*"},
 	{"VAULT_PROXY_ADDR", Honoured, "the same, and it wins over `VAULT_HTTP_PROXY`"},
 	{"VAULT_RATE_LIMIT", Honoured, "`rate[:burst]`, requests per second, as Vault's client takes it"},
 	{"VAULT_DISABLE_REDIRECTS", Honoured, "`true`: a redirect from Vault fails (64) instead of being followed once"},
