@@ -80,7 +80,7 @@ func TestRelativeMount(t *testing.T) {
 func TestOneLine(t *testing.T) {
 	for in, want := range map[string]string{
 		"2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n": "permission denied; invalid token",
-		"1 error occurred:\n\t* permission denied\n\n":                    "permission denied",
+		"1 error occurred:\n\t* permission denied\n\n":                     "permission denied",
 		"no handler for route \"x\". route entry not found.":               "no handler for route \"x\". route entry not found.",
 		"  padded  ": "padded",
 	} {
