@@ -55,6 +55,9 @@ func TestAddressesRefusedBeforeAnyLookup(t *testing.T) {
 			if !errors.Is(err, inject.ErrNotConfigured) || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err = %v, want ErrNotConfigured with %q", err, tt.want)
 			}
+			if h := inject.HintOf(err); !strings.Contains(h, "Vault") || strings.Contains(h, "AWS") {
+				t.Errorf("hint %q: want one about Vault's settings alone", h)
+			}
 		})
 	}
 	// An http:// proxy in front of an https:// Vault only relays TLS: allowed.

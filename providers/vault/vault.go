@@ -139,15 +139,15 @@ func New(opts Options) (*Provider, error) {
 	}
 	cc, err := readClientConfig(getenv, opts.AllowHTTP)
 	if err != nil {
-		return nil, fmt.Errorf("vault: %w", err)
+		return nil, settingsHint(fmt.Errorf("vault: %w", err))
 	}
 	client, tr, err := newClient(cc)
 	if err != nil {
-		return nil, fmt.Errorf("vault: %w", err)
+		return nil, settingsHint(fmt.Errorf("vault: %w", err))
 	}
 	a, err := authFromEnv(getenv, opts.SecretsDir)
 	if err != nil {
-		return nil, err
+		return nil, settingsHint(err)
 	}
 	log := opts.Logger
 	if log == nil {
@@ -172,6 +172,21 @@ func (p *Provider) Requests() int64 { return p.transport.sent.Load() }
 
 // Fetch reads the secret that ref names.
 func (p *Provider) Fetch(ctx context.Context, ref inject.Reference) (inject.Payload, error) {
+	pl, err := p.fetch(ctx, ref)
+	return pl, settingsHint(err)
+}
+
+// settingsHint gives a settings error without a hint of its own one about
+// Vault's settings (rather than the core's, which speaks of every store).
+func settingsHint(err error) error {
+	if errors.Is(err, inject.ErrNotConfigured) && inject.HintOf(err) == "" {
+		return inject.WithHint(err, "check Vault's settings: VAULT_ADDR (or VAULT_AGENT_ADDR), the credentials (VAULT_TOKEN, "+
+			"VAULT_TOKEN_FILE, AppRole ids or a JWT), TLS (VAULT_CACERT, VAULT_TLS_SERVER_NAME), proxies; see the README's Vault section")
+	}
+	return err
+}
+
+func (p *Provider) fetch(ctx context.Context, ref inject.Reference) (inject.Payload, error) {
 	if err := p.login(ctx); err != nil {
 		return inject.Payload{}, err
 	}
