@@ -14,6 +14,7 @@ package testproxy
 
 import (
 	"encoding/pem"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -38,6 +39,7 @@ type Proxy struct {
 
 	delay time.Duration
 	count atomic.Int64
+	conns atomic.Int64
 	srv   *httptest.Server
 
 	mu  sync.Mutex
@@ -113,6 +115,11 @@ func start(t testing.TB, target string, delay time.Duration, useTLS bool) *Proxy
 		}
 		rp.ServeHTTP(w, r)
 	}))
+	p.srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			p.conns.Add(1)
+		}
+	}
 	if useTLS {
 		p.srv.EnableHTTP2 = true
 		p.srv.StartTLS()
@@ -133,9 +140,15 @@ func start(t testing.TB, target string, delay time.Duration, useTLS bool) *Proxy
 // since the last Reset, including requests still being delayed.
 func (p *Proxy) Count() int64 { return p.count.Load() }
 
-// Reset sets the request counter back to zero and empties the log.
+// Conns returns the number of client connections accepted since the proxy
+// started or since the last Reset.
+func (p *Proxy) Conns() int64 { return p.conns.Load() }
+
+// Reset sets the request and connection counters back to zero and empties
+// the log.
 func (p *Proxy) Reset() {
 	p.count.Store(0)
+	p.conns.Store(0)
 	p.mu.Lock()
 	p.log = nil
 	p.mu.Unlock()

@@ -119,6 +119,9 @@ func TestRequestLogAndDepth(t *testing.T) {
 	if d := Depth(reqs); d != 2 {
 		t.Errorf("Depth = %d, want 2", d)
 	}
+	if n := p.Conns(); n < 1 || n > 3 {
+		t.Errorf("Conns() = %d, want the client's one or two connections", n)
+	}
 	if d := Depth(nil); d != 0 {
 		t.Errorf("Depth(nil) = %d", d)
 	}

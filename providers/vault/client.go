@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -291,14 +293,33 @@ func (e *refusedError) Unwrap() error { return e.err }
 // transport is the client's round tripper. Before anything leaves, the
 // request's URL and its proxy pass checkRoute, however the URL was reached
 // (VAULT_ADDR, VAULT_AGENT_ADDR, a redirect Vault sent); it counts the
-// requests it sends.
+// requests it sends, and says when a first connection is up.
 type transport struct {
 	next      *http.Transport
 	allowHTTP bool
 	host      string // the configured address's host
 	addrVar   string
 	sent      atomic.Int64
+
+	// connected is closed once a request got a connection. Over https,
+	// requests that can wait for it (the speculative reads) do, so that
+	// with HTTP/2 they share that connection instead of each dialing and
+	// shaking hands for one that is then dropped. Over http:// (HTTP/1.1,
+	// a connection per request in flight) it is closed from the start.
+	connected     chan struct{}
+	connectedOnce sync.Once
 }
+
+func newTransport(next *http.Transport, c *clientConfig) *transport {
+	u, _ := url.Parse(c.addr)
+	t := &transport{next: next, allowHTTP: c.allowHTTP, host: u.Host, addrVar: c.addrVar, connected: make(chan struct{})}
+	if u.Scheme != "https" {
+		t.markConnected()
+	}
+	return t
+}
+
+func (t *transport) markConnected() { t.connectedOnce.Do(func() { close(t.connected) }) }
 
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	what := t.addrVar
@@ -312,6 +333,12 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, &refusedError{err}
 	}
 	t.sent.Add(1)
+	select {
+	case <-t.connected:
+	default:
+		trace := &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { t.markConnected() }}
+		req = req.WithContext(httptrace.WithClientTrace(req.Context(), trace))
+	}
 	return t.next.RoundTrip(req)
 }
 
@@ -340,8 +367,7 @@ func newClient(c *clientConfig) (*api.Client, *transport, error) {
 		return nil, nil, fmt.Errorf("%w: TLS settings (VAULT_CACERT, VAULT_CACERT_BYTES, VAULT_CAPATH, VAULT_CLIENT_CERT, VAULT_CLIENT_KEY): %v",
 			inject.ErrNotConfigured, tlsSettingsError(err))
 	}
-	u, _ := url.Parse(c.addr)
-	t := &transport{next: tr, allowHTTP: c.allowHTTP, host: u.Host, addrVar: c.addrVar}
+	t := newTransport(tr, c)
 	cfg.HttpClient.Transport = t
 	client, err := api.NewClient(cfg)
 	if err != nil {

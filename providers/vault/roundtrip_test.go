@@ -1,9 +1,11 @@
 package vault_test
 
-// Round trips against the real Vault, seen from a proxy that adds 10 ms to
-// every request and logs when each arrived and was answered: requests sent
-// together overlap, requests sent one after another do not, so the log
-// gives how many round trips deep a fetch was (testproxy.Depth).
+// Round trips against the real Vault, seen from a proxy that adds a delay
+// to every request and logs when each arrived and was answered: requests
+// sent together overlap, requests sent one after another do not, so the
+// log gives how many round trips deep a fetch was (testproxy.Depth). The
+// delay is long next to the skew between goroutines started together on a
+// loaded machine (under -race), so that it never makes a chain.
 
 import (
 	"context"
@@ -70,7 +72,7 @@ func TestRoundTripDepth(t *testing.T) {
 	v.PutKV("team/a/kv/n8n", map[string]any{"k": canaryPrefix + "nested"})
 	v.WritePolicy("all", `path "*" { capabilities = ["read"] }`)
 	roleID, secretID := v.EnableAppRole("n8n", "all")
-	px := testproxy.New(t, v.Addr, 10*time.Millisecond)
+	px := testproxy.New(t, v.Addr, 50*time.Millisecond)
 	tests := []struct {
 		name     string
 		vars     map[string]string
@@ -164,7 +166,7 @@ func sameSet(a, b []string) bool {
 func TestGuessDeniedOnKV1(t *testing.T) {
 	v := seed(t)
 	v.WritePolicy("kv1-only", `path "kv1/n8n/*" { capabilities = ["read"] }`)
-	px := testproxy.New(t, v.Addr, 10*time.Millisecond)
+	px := testproxy.New(t, v.Addr, 50*time.Millisecond)
 	rec := &recorder{}
 	p, err := vault.New(vault.Options{Getenv: env(map[string]string{"VAULT_ADDR": px.URL, "VAULT_TOKEN": v.Token("kv1-only")}),
 		SecretsDir: t.TempDir(), Logger: slog.New(rec)})
@@ -221,7 +223,8 @@ func TestConfirmedGuessIsTheAnswer(t *testing.T) {
 }
 
 // TestFiftySecretsOneRoundTrip: fifty KV v2 paths under one mount cost one
-// lookup and fifty reads, all sent at once.
+// lookup and fifty reads, all sent at once; over TLS with HTTP/2 they share
+// one connection (the reads wait for it rather than each dialing one).
 func TestFiftySecretsOneRoundTrip(t *testing.T) {
 	v := seed(t)
 	var refs []string
@@ -229,31 +232,49 @@ func TestFiftySecretsOneRoundTrip(t *testing.T) {
 		v.PutKV(fmt.Sprintf("secret/many/s%02d", i), map[string]any{"v": fmt.Sprint(i)})
 		refs = append(refs, fmt.Sprintf("vault://secret/many/s%02d", i))
 	}
-	px := testproxy.New(t, v.Addr, 10*time.Millisecond)
-	p := newProvider(t, map[string]string{"VAULT_ADDR": px.URL, "VAULT_TOKEN": v.RootToken})
-	var reqs []inject.Request
-	for i, s := range refs {
-		ref, _ := inject.ParseReference(s)
-		reqs = append(reqs, inject.Request{Var: fmt.Sprintf("V%d", i), Ref: ref})
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	// The injector's default concurrency, 64: every fetch at once.
-	r := &inject.Resolver{Providers: map[string]inject.Provider{"vault": p}, Concurrency: 64}
-	res, errs := r.Resolve(ctx, reqs)
-	if len(errs) > 0 {
-		t.Fatal(errs)
-	}
-	for i := range 50 {
-		if value(res[i]) != fmt.Sprint(i) {
-			t.Fatalf("s%02d: wrong value", i)
-		}
-	}
-	log := px.Requests()
-	if len(log) != 51 {
-		t.Errorf("%d requests, want 51: one lookup and fifty reads", len(log))
-	}
-	if d := testproxy.Depth(log); d != 1 {
-		t.Errorf("%d round trips deep, want 1:%s", d, requestLog(log))
+	for _, tc := range []struct {
+		name  string
+		px    *testproxy.Proxy
+		conns int64 // 0: not checked
+	}{
+		{"http1", testproxy.New(t, v.Addr, 200*time.Millisecond), 0},
+		{"https-h2", testproxy.NewTLS(t, v.Addr, 200*time.Millisecond), 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			px := tc.px
+			vars := map[string]string{"VAULT_ADDR": px.URL, "VAULT_TOKEN": v.RootToken}
+			if px.CAFile != "" {
+				vars["VAULT_CACERT"] = px.CAFile
+			}
+			p := newProvider(t, vars)
+			var reqs []inject.Request
+			for i, s := range refs {
+				ref, _ := inject.ParseReference(s)
+				reqs = append(reqs, inject.Request{Var: fmt.Sprintf("V%d", i), Ref: ref})
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			// The injector's default concurrency, 64: every fetch at once.
+			r := &inject.Resolver{Providers: map[string]inject.Provider{"vault": p}, Concurrency: 64}
+			res, errs := r.Resolve(ctx, reqs)
+			if len(errs) > 0 {
+				t.Fatal(errs)
+			}
+			for i := range 50 {
+				if value(res[i]) != fmt.Sprint(i) {
+					t.Fatalf("s%02d: wrong value", i)
+				}
+			}
+			log := px.Requests()
+			if len(log) != 51 {
+				t.Errorf("%d requests, want 51: one lookup and fifty reads", len(log))
+			}
+			if d := testproxy.Depth(log); d != 1 {
+				t.Errorf("%d round trips deep, want 1:%s", d, requestLog(log))
+			}
+			if tc.conns != 0 && px.Conns() != tc.conns {
+				t.Errorf("%d connections, want %d", px.Conns(), tc.conns)
+			}
+		})
 	}
 }

@@ -265,22 +265,34 @@ func guessPath(ref inject.Reference) (string, url.Values, bool) {
 
 // guess is a read sent before the mount is known, at guessPath.
 type guess struct {
-	path   string
-	params url.Values
-	done   chan struct{}
-	resp   *api.Response // valid once done is closed
-	err    error
+	path    string
+	params  url.Values
+	done    chan struct{} // closed when resp and err are set, or the guess was never sent
+	resp    *api.Response
+	err     error
+	dropped chan struct{} // closed by discard
+	once    sync.Once
 }
 
 // startGuess sends the read at guessPath in the background, or returns nil.
+// Over https it waits for the first connection to Vault to be up (see
+// transport.connected), unless it is dropped first.
 func (p *Provider) startGuess(ctx context.Context, ref inject.Reference) *guess {
 	path, params, ok := guessPath(ref)
 	if !ok {
 		return nil
 	}
-	g := &guess{path: path, params: params, done: make(chan struct{})}
+	g := &guess{path: path, params: params, done: make(chan struct{}), dropped: make(chan struct{})}
 	go func() {
 		defer close(g.done)
+		select {
+		case <-p.transport.connected:
+		case <-g.dropped:
+			return
+		case <-ctx.Done():
+			g.err = ctx.Err()
+			return
+		}
 		g.resp, g.err = p.client.Logical().ReadRawWithDataWithContext(ctx, path, params)
 	}()
 	return g
@@ -303,20 +315,24 @@ func (g *guess) wait(ctx context.Context) (*api.Response, error) {
 	}
 }
 
-// discard drops the guess's answer unread once it arrives, whatever it says:
-// it is not the secret's path, so a 403 or 404 there means nothing.
+// discard drops the guess, unsent if it still waits, or its answer unread
+// once it arrives, whatever it says: it is not the secret's path, so a 403
+// or 404 there means nothing.
 func (g *guess) discard() {
 	if g == nil {
 		return
 	}
-	go func() {
-		<-g.done
-		if g.resp != nil {
-			// Drained, so that the connection can serve another request.
-			_, _ = io.Copy(io.Discard, io.LimitReader(g.resp.Body, 64<<10))
-			g.resp.Body.Close()
-		}
-	}()
+	g.once.Do(func() {
+		close(g.dropped)
+		go func() {
+			<-g.done
+			if g.resp != nil {
+				// Drained, so that the connection can serve another request.
+				_, _ = io.Copy(io.Discard, io.LimitReader(g.resp.Body, 64<<10))
+				g.resp.Body.Close()
+			}
+		}()
+	})
 }
 
 // payload turns Vault's answer to the read for ref (on mount m) into the
