@@ -118,16 +118,17 @@ func readClientConfig(getenv func(string) string, allowHTTP bool) (*clientConfig
 	if c.addr == "" {
 		return nil, fmt.Errorf("%w: VAULT_ADDR is not set", inject.ErrNotConfigured)
 	}
-	bools := map[string]*bool{"VAULT_SKIP_VERIFY": &c.skipVerify, "VAULT_DISABLE_REDIRECTS": &c.disableRedirects}
 	var srv bool
-	bools["VAULT_SRV_LOOKUP"] = &srv
-	for name, dst := range bools {
-		if v := getenv(name); v != "" {
-			b, err := strconv.ParseBool(v)
+	for _, b := range []struct {
+		name string
+		dst  *bool
+	}{{"VAULT_SKIP_VERIFY", &c.skipVerify}, {"VAULT_DISABLE_REDIRECTS", &c.disableRedirects}, {"VAULT_SRV_LOOKUP", &srv}} {
+		if v := getenv(b.name); v != "" {
+			val, err := strconv.ParseBool(v)
 			if err != nil {
-				return nil, fmt.Errorf("%w: %s must be true or false", inject.ErrNotConfigured, name)
+				return nil, fmt.Errorf("%w: %s must be true or false", inject.ErrNotConfigured, b.name)
 			}
-			*dst = b
+			*b.dst = val
 		}
 	}
 	if srv {
@@ -196,7 +197,7 @@ func parseRateLimit(v string) (*rate.Limiter, error) {
 		burst, err = strconv.Atoi(burstStr)
 	}
 	if err != nil || r <= 0 || burst < 1 {
-		return nil, fmt.Errorf("%w: VAULT_RATE_LIMIT must be a positive rate of requests per second, optionally with :burst", inject.ErrNotConfigured)
+		return nil, fmt.Errorf("%w: VAULT_RATE_LIMIT must be a positive rate of requests per second, optionally with :burst (a rate under 1 needs one)", inject.ErrNotConfigured)
 	}
 	return rate.NewLimiter(rate.Limit(r), burst), nil
 }
