@@ -21,6 +21,7 @@ type checkRow struct {
 	Status      string `json:"status"`
 	Code        string `json:"code,omitempty"`
 	Error       string `json:"error,omitempty"`
+	Hint        string `json:"hint,omitempty"`
 	Fingerprint string `json:"fingerprint,omitempty"`
 }
 
@@ -31,6 +32,8 @@ type checkReport struct {
 	Problems  []checkRow   `json:"problems,omitempty"`
 	N8N       *guardReport `json:"n8n,omitempty"`
 	Access    []accessRow  `json:"least_privilege,omitempty"`
+
+	Requests map[string]int64 `json:"requests,omitempty"` // requests sent to each store, by scheme
 }
 
 type guardReport struct {
@@ -75,12 +78,12 @@ func checkCmd(s *settings, environ, args []string) int {
 	if sig := sigs.received(); sig != 0 {
 		return 128 + int(sig)
 	}
-	rep := checkReport{OK: len(o.errs) == 0, Variables: []checkRow{}, Access: o.access.Rows}
+	rep := checkReport{OK: len(o.errs) == 0, Variables: []checkRow{}, Access: o.access.Rows, Requests: o.requests}
 	for _, r := range o.results {
 		row := checkRow{Variable: r.Var, Scheme: r.Ref.Scheme, Path: r.Ref.Path, Selector: r.Ref.Selector, Version: r.Version, Status: "ok"}
 		switch {
 		case r.Err != nil:
-			row.Status, row.Code, row.Error = "error", string(r.Err.Code), r.Err.Err.Error()
+			row.Status, row.Code, row.Error, row.Hint = "error", string(r.Err.Code), r.Err.Err.Error(), hintOf(r.Err, r.Ref.Scheme)
 			if r.Ref.Scheme == inject.SchemeFile && !r.Ref.IsAbs() {
 				// It did not resolve: it may be a literal secret that
 				// starts with "file:", not a file's name.
@@ -143,6 +146,11 @@ func checkCmd(s *settings, environ, args []string) int {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", dash(r.Variable), dash(r.Scheme), dash(path), dash(r.Version), status, dash(r.Fingerprint))
 	}
 	_ = tw.Flush()
+	for _, scheme := range o.schemes {
+		if n, ok := rep.Requests[scheme]; ok {
+			fmt.Printf("%s: %d requests\n", scheme, n)
+		}
+	}
 	if rep.N8N != nil {
 		fmt.Printf("\nn8n guard (role %s", rep.N8N.Role)
 		if rep.N8N.Fingerprint != "" {

@@ -68,6 +68,9 @@ var codeTable = []codeDoc{
 	{vault.CodeTokenRevoked, "info", "the login token was revoked before exec"},
 	{vault.CodeTokenKept, "warn", "the login token was kept (dynamic secrets were read with it, and die with it): it expires with its TTL"},
 	{vault.CodeMount, "debug", "what is mounted where a path is read (KV v1 or v2, another engine)"},
+	{vault.CodeResponseWarning, "warn", "Vault's answer to a read carried warnings, logged as Vault wrote them"},
+	{vault.CodeEnvIgnored, "warn", "a `VAULT_*` variable Vault's client library would act on is set, and has no effect here (the README's Vault section lists each)"},
+	{vault.CodeTLSVerifyOff, "warn", "`VAULT_SKIP_VERIFY` turns the check of Vault's certificate off"},
 	// AWS Secrets Manager.
 	{awssm.CodeBatchRefused, "info", "`BatchGetSecretValue` is denied: each secret is read with `GetSecretValue` (allow `secretsmanager:BatchGetSecretValue` for one call per 20 secrets)"},
 	{awssm.CodeBatchSplit, "debug", "a batch call failed as a whole: each of its secrets is read on its own to tell which"},

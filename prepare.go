@@ -35,7 +35,8 @@ type outcome struct {
 	leftFileVars []string
 	started      time.Time
 
-	access accessReview // check: what the credentials may do beyond the reads
+	access   accessReview     // check: what the credentials may do beyond the reads
+	requests map[string]int64 // requests sent, by scheme, for providers that count them
 }
 
 // afterResolve runs after resolution and before the providers are closed
@@ -97,6 +98,8 @@ func prepare(ctx context.Context, s *settings, environ, argv []string, log *slog
 	r := &inject.Resolver{Providers: providers, Concurrency: s.Concurrency, FailFast: failFast, Logger: log}
 	o.results, errs = r.Resolve(ctx, reqs)
 	o.errs = append(o.errs, errs...)
+	// The resolution's own requests, before a review's or a revoke's.
+	o.requests = requestCounts(providers)
 	for _, f := range after {
 		f(ctx, providers, o)
 	}
@@ -215,6 +218,17 @@ func closeProviders(ctx context.Context, providers map[string]inject.Provider, l
 // cleanupGrace is the least time provider cleanup gets.
 const cleanupGrace = 2 * time.Second
 
+// requestCounts returns the requests each provider that counts them sent.
+func requestCounts(providers map[string]inject.Provider) map[string]int64 {
+	n := map[string]int64{}
+	for scheme, p := range providers {
+		if rc, ok := p.(inject.RequestCounter); ok {
+			n[scheme] = rc.Requests()
+		}
+	}
+	return n
+}
+
 // injectedNames lists the variables whose values the injector supplied.
 func (o *outcome) injectedNames() []string {
 	var names []string
@@ -312,15 +326,20 @@ func (o *outcome) logFailure(log *slog.Logger, err error) {
 		}
 	}
 	attrs = append(attrs, "error", msg)
-	if h := hintFor(code, scheme); h != "" {
+	if h := hintOf(err, scheme); h != "" {
 		attrs = append(attrs, "hint", h)
 	}
 	log.Error("secret not resolved", attrs...)
 }
 
-// hintFor returns what to do about a failure with code, for a reference
-// of scheme ("" when not known).
-func hintFor(code inject.Code, scheme string) string {
+// hintOf returns what to do about err, for a reference of scheme ("" when
+// not known): its own hint, else its code's for that store, else its
+// code's.
+func hintOf(err error, scheme string) string {
+	if h := inject.HintOf(err); h != "" {
+		return h
+	}
+	code := inject.CodeOf(err)
 	if h := schemeHints[scheme][code]; h != "" {
 		return h
 	}

@@ -152,3 +152,31 @@ func ExitCodeOf(errs []error) int {
 	}
 	return best
 }
+
+// WithHint returns err carrying hint: advice to the operator on what to do
+// about this particular failure, which is shown instead of the generic hint
+// of its code. A hint, like an error, never holds a secret value.
+func WithHint(err error, hint string) error {
+	if err == nil {
+		return nil
+	}
+	return &hintError{err: err, hint: hint}
+}
+
+// HintOf returns the hint that err carries (the outermost one), or "".
+func HintOf(err error) string {
+	var h *hintError
+	if errors.As(err, &h) {
+		return h.hint
+	}
+	return ""
+}
+
+type hintError struct {
+	err  error
+	hint string
+}
+
+func (e *hintError) Error() string { return e.err.Error() }
+
+func (e *hintError) Unwrap() error { return e.err }

@@ -2,6 +2,7 @@ package vault
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -116,15 +117,20 @@ func (p *Provider) login(ctx context.Context) error {
 		}
 	}
 	path := "auth/" + p.auth.mount + "/login"
-	sec, err := p.client.Logical().WriteWithContext(ctx, path, body)
+	sec, err := p.loginRequest(ctx, path, body)
 	if err != nil {
-		err = classifyLogin(p.auth.method, path, err)
-		if !errors.Is(err, inject.ErrUnavailable) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+		err = classifyLogin(p.auth.method, path, err, p.loginLost)
+		switch {
+		case errors.Is(err, inject.ErrUnavailable):
+			// The request may have reached Vault, which may have used
+			// up a single-use secret id before the answer was lost.
+			p.loginLost = true
+		case !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded):
 			p.loginErr = err
 		}
 		return err
 	}
-	if sec == nil || sec.Auth == nil || sec.Auth.ClientToken == "" {
+	if sec.Auth == nil || sec.Auth.ClientToken == "" {
 		p.loginErr = fmt.Errorf("vault: %s login at %s: %w: no token in the response", p.auth.method, path, inject.ErrAuth)
 		return p.loginErr
 	}
@@ -134,18 +140,21 @@ func (p *Provider) login(ctx context.Context) error {
 	return nil
 }
 
-// classifyLogin maps a login failure: a 4xx answer means the credentials
-// were refused (ErrAuth); 5xx, 429 and connection errors are transient.
-func classifyLogin(method, path string, err error) error {
-	var re *api.ResponseError
-	if errors.As(err, &re) && re.StatusCode >= 400 && re.StatusCode < 500 && re.StatusCode != 429 && re.StatusCode != 412 {
-		msg := fmt.Sprintf("HTTP %d", re.StatusCode)
-		if !re.RawError && len(re.Errors) > 0 {
-			msg += ": " + trunc(strings.Join(re.Errors, "; "), 200)
-		}
-		return fmt.Errorf("vault: %s login at %s: %w (%s)", method, path, inject.ErrAuth, msg)
+// loginRequest sends the login and reads its answer. An answer cut short
+// is a transient fault, like a connection reset.
+func (p *Provider) loginRequest(ctx context.Context, path string, body map[string]any) (*api.Secret, error) {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return nil, fmt.Errorf("vault: %s login at %s: %w: cannot encode the request", p.auth.method, path, inject.ErrBadData)
 	}
-	return classify(method+" login at "+path, err)
+	resp, err := p.client.Logical().WriteRawWithContext(ctx, path, b)
+	if resp != nil {
+		defer resp.Body.Close()
+	}
+	if err != nil {
+		return nil, err
+	}
+	return parseAnswer(p.auth.method+" login at "+path, resp)
 }
 
 // Close revokes the token obtained by logging in, so that it is useless
