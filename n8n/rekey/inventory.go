@@ -134,4 +134,3 @@ func (l location) join(text string, old, new []part) string {
 	}
 	return text
 }
-

@@ -3,15 +3,68 @@ package rekey
 import (
 	"errors"
 	"sort"
+
+	"github.com/n8n-secrets/n8n-secrets/n8n/store"
 )
 
-// Log event codes of this package: stable, for alerts to match.
+// Log event codes of verify-key, rekey and the check before start: stable,
+// for alerts to match. The commands (verifykey.go, rekey.go, guard.go) log
+// them; they are declared here, beside what they report.
 const (
+	// CodeKeyDBMismatch: values in n8n's database do not decrypt with the
+	// key (or, for rekey, with neither key).
+	CodeKeyDBMismatch = "N8N_KEY_DB_MISMATCH"
+	// CodeKeyDBVerified: the key decrypts what was checked.
+	CodeKeyDBVerified = "N8N_KEY_DB_VERIFIED"
+	// CodeDBUnreachable: n8n's database did not answer before the deadline.
+	CodeDBUnreachable = "N8N_DB_UNREACHABLE"
+	// CodeDBAuth: n8n's database refused the credentials.
+	CodeDBAuth = "N8N_DB_AUTH_FAILED"
+	// CodeDBSettings: n8n's database variables are invalid, or the SQLite
+	// file does not exist.
+	CodeDBSettings = "N8N_DB_SETTINGS"
+	// CodeDBInUse: rekey refused because another process (n8n) holds the
+	// database.
+	CodeDBInUse = "N8N_DB_IN_USE"
+	// CodeDBError: a query failed (schema or data not as n8n makes them).
+	CodeDBError = "N8N_DB_ERROR"
+	// CodeRekeyRefused: rekey cannot do what was asked on this database.
+	CodeRekeyRefused = "N8N_REKEY_REFUSED"
+	// CodeRekeyCheckFailed: re-encrypted values did not verify with the
+	// new key; the transaction was rolled back.
+	CodeRekeyCheckFailed = "N8N_REKEY_CHECK_FAILED"
+	// CodeRekeyDone: rekey wrote and committed (info), or finished a dry run.
+	CodeRekeyDone = "N8N_REKEY_DONE"
+	// CodeKeyOnArgv: a literal key was given on the command line (refused).
+	CodeKeyOnArgv = "N8N_KEY_ON_ARGV"
+
 	// CodeRekeyed is a debug event per value re-encrypted (location, id).
 	CodeRekeyed = "N8N_REKEY_VALUE"
 	// CodeBatch is a debug event per batch of rows read.
 	CodeBatch = "N8N_REKEY_BATCH"
 )
+
+// CodeOf returns the log code of an error of this package or of package
+// store.
+func CodeOf(err error) string {
+	switch {
+	case errors.Is(err, ErrMismatch):
+		return CodeKeyDBMismatch
+	case errors.Is(err, ErrRefused):
+		return CodeRekeyRefused
+	case errors.Is(err, ErrCheckFailed):
+		return CodeRekeyCheckFailed
+	case errors.Is(err, store.ErrHeld):
+		return CodeDBInUse
+	case errors.Is(err, store.ErrUnavailable):
+		return CodeDBUnreachable
+	case errors.Is(err, store.ErrAuth):
+		return CodeDBAuth
+	case errors.Is(err, store.ErrConfig):
+		return CodeDBSettings
+	}
+	return CodeDBError
+}
 
 // Errors a caller maps to exit codes. Each is wrapped with the details
 // (locations and ids, never values).

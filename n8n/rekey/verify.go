@@ -13,8 +13,8 @@ import (
 
 // Layouts of n8n's database, as reports name them.
 const (
-	Layout1x = "1.x"              // no deployment_key table: every value CBC under the instance key
-	Layout2x = "2.x"              // deployment_key: wrapped data keys, a stored legacy key
+	Layout1x = "1.x"               // no deployment_key table: every value CBC under the instance key
+	Layout2x = "2.x"               // deployment_key: wrapped data keys, a stored legacy key
 	LayoutNo = "no n8n tables yet" // n8n has not migrated this database
 )
 
