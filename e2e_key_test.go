@@ -115,6 +115,7 @@ func TestKeyCommandsPostgres(t *testing.T) {
 		t.Fatalf("verify-key: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 	// The test's own session would count as n8n's: none is open here.
+	n8ntest.WaitIdle(t, s, "n8n240")
 	r = ve.run(env, "rekey", "--to", "N8N_NEW_KEY", "--apply")
 	if r.code != 0 || !strings.Contains(r.stdout, "done:") {
 		t.Fatalf("rekey --apply: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
@@ -281,6 +282,7 @@ func TestRekeyCrashPostgres(t *testing.T) {
 	c := n8ntest.OpenPostgres(t, s, "n8ncrash")
 	addCredentials(t, c, 3000)
 	c.Close()
+	n8ntest.WaitIdle(t, s, "n8ncrash")
 	ke := newKeyE2E(t, n8ntest.SQLite1x) // for its sandbox and keys; the database is PostgreSQL
 	env := ke.env()
 	for k, v := range n8ntest.PostgresEnv(s, "n8ncrash") {

@@ -96,6 +96,9 @@ func openPGFixture(t *testing.T, s *pgtest.Server, v variant, dbname string) *fi
 		enc.DEKID, enc.DEK = dek.id, dek.key
 	}
 	planted := n8ntest.Plant(t, conn, enc, v.twoX, owners[name], "p"+v.String())
+	// The test's own session must not count as n8n holding the database.
+	conn.Close()
+	n8ntest.WaitIdle(t, s, dbname)
 	cfg, err := store.FromEnv(n8ntest.PostgresEnv(s, dbname))
 	if err != nil {
 		t.Fatal(err)
@@ -104,9 +107,6 @@ func openPGFixture(t *testing.T, s *pgtest.Server, v variant, dbname string) *fi
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The test's own connection must not count as n8n holding the
-	// database: close it before any --apply, reopen after.
-	conn.Close()
 	t.Cleanup(func() { db.Close() })
 	return &fixture{name: "postgres-" + v.String(), db: db, twoX: v.twoX, planted: planted}
 }
