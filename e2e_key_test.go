@@ -137,6 +137,17 @@ func TestKeyCommandsPostgres(t *testing.T) {
 		t.Fatalf("rekey while held: exit %d\n%s", r.code, r.stderr)
 	}
 	conn.Close()
+	// A database variable as NAME_FILE, like any variable.
+	dbFile := ve.plant("pg_database", "n8n240\n")
+	var fileEnv []string
+	for _, kv := range newEnv {
+		if !strings.HasPrefix(kv, "DB_POSTGRESDB_DATABASE=") {
+			fileEnv = append(fileEnv, kv)
+		}
+	}
+	if r = ve.run(append(fileEnv, "DB_POSTGRESDB_DATABASE_FILE="+dbFile), "verify-key"); r.code != 0 {
+		t.Fatalf("DB_POSTGRESDB_DATABASE_FILE: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
 	// Unreachable: 69.
 	bad := append(append([]string{}, env...), "DB_POSTGRESDB_PORT=1")
 	if r = ve.run(bad, "verify-key"); r.code != 69 || !strings.Contains(r.stderr, rekey.CodeDBUnreachable) {

@@ -55,7 +55,7 @@ func verifyKeyCmd(s *settings, environ, args []string) int {
 	out.Report = rep
 	code = 0
 	if err != nil {
-		out.Code, out.Error, code = rekey.CodeOf(err), err.Error(), dbExit(err)
+		out.Code, out.Error, code = rekey.CodeOf(err), err.Error(), dbExit(ctx, err)
 		log.Error("verify-key", "code", out.Code, "error", err.Error(), "exit", code)
 	}
 	out.OK = err == nil
@@ -119,8 +119,13 @@ func printCounts(cs []rekey.Count, forRekey bool) {
 	}
 }
 
-// dbExit maps an error of packages store and rekey to an exit code.
-func dbExit(err error) int {
+// dbExit maps an error of packages store and rekey to an exit code; a
+// run stopped by a signal exits 128+signal, as the default mode does.
+func dbExit(ctx context.Context, err error) int {
+	var sig signalError
+	if errors.As(context.Cause(ctx), &sig) {
+		return 128 + int(sig.sig)
+	}
 	switch {
 	case errors.Is(err, rekey.ErrMismatch), errors.Is(err, store.ErrHeld):
 		return inject.ExitConfig

@@ -488,3 +488,21 @@ func TestRefusals(t *testing.T) {
 		t.Fatalf("bad signing mode: %v", err)
 	}
 }
+
+// TestExecutionDataCounted: runtime data inside executions is reported by
+// count, as not verified and not rekeyed, never silently.
+func TestExecutionDataCounted(t *testing.T) {
+	ctx := context.Background()
+	f := openSQLiteFixture(t, variant{file: "2x", twoX: true})
+	v, _ := cipher.EncryptCBC(n8ntest.Key, []byte(`{"token":"x"}`))
+	f.conn.Exec(t, `INSERT INTO execution_data ("executionId", "workflowData", "data") VALUES (?, ?, ?)`,
+		4242, "{}", `[{"executionData":"1"},{"runtimeData":"2"},{"credentials":"3"},"`+v+`"]`)
+	vr, err := Verify(ctx, f.db, n8ntest.Key, nil)
+	if err != nil || len(vr.Unverified) != 1 || vr.Unverified[0].Rows != 1 {
+		t.Fatalf("verify: %v, unverified %+v", err, vr.Unverified)
+	}
+	res, err := Run(ctx, f.db, Options{From: n8ntest.Key, To: newKey})
+	if err != nil || len(res.Unverified) != 1 || res.Unverified[0].Location != "execution_data.data" {
+		t.Fatalf("dry run: %v, unverified %+v", err, res.Unverified)
+	}
+}
