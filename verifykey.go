@@ -96,6 +96,9 @@ func verifyDB(ctx context.Context, env map[string]string, key string, log *slog.
 	return rekey.Verify(ctx, db, key, log)
 }
 
+// maxListed is how many failed ids per location the table lists.
+const maxListed = 20
+
 // printCounts prints a table of counts: verify's columns, or rekey's.
 func printCounts(cs []rekey.Count, forRekey bool) {
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
@@ -113,7 +116,11 @@ func printCounts(cs []rekey.Count, forRekey bool) {
 	}
 	_ = tw.Flush()
 	for _, c := range cs {
-		for _, f := range c.Failed {
+		for i, f := range c.Failed {
+			if i == maxListed {
+				fmt.Printf("  does not decrypt: %s: and %d more (--json lists them all)\n", c.Location, len(c.Failed)-i)
+				break
+			}
 			fmt.Printf("  does not decrypt: %s %s\n", c.Location, f)
 		}
 	}
