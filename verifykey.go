@@ -73,6 +73,8 @@ func verifyKeyCmd(s *settings, environ, args []string) int {
 		}
 	}
 	switch {
+	case err == nil && rep.Layout == rekey.LayoutNo:
+		fmt.Println("\nok: n8n's tables are not in this database yet: nothing to verify")
 	case err == nil:
 		fmt.Println("\nok: every encrypted value decrypts with this key")
 	case errors.Is(err, rekey.ErrMismatch):
