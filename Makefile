@@ -62,6 +62,7 @@ fuzz:
 	for t in FuzzRoleOf FuzzParseSettings; do \
 	  $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime 20s ./n8n/ || exit 1; done
 	$(GO) test -run '^$$' -fuzz '^FuzzParsers$$' -fuzztime 20s ./audit/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseValue$$' -fuzztime 20s ./n8n/cipher/
 
 clean:
 	rm -rf bin bench.txt

@@ -9,6 +9,7 @@ import (
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
 	"github.com/n8n-secrets/n8n-secrets/n8n"
+	"github.com/n8n-secrets/n8n-secrets/n8n/rekey"
 	"github.com/n8n-secrets/n8n-secrets/providers/awssm"
 	"github.com/n8n-secrets/n8n-secrets/providers/vault"
 )
@@ -104,6 +105,20 @@ var codeTable = []codeDoc{
 	{n8n.CodeEnvAccessAllowed, "warn", "workflow expressions and Code nodes can read injected secrets (`N8N_BLOCK_ENV_ACCESS_IN_NODE=false`, or an allow-list naming them)"},
 	{n8n.CodeEnvAccessAmbiguous, "warn", "`N8N_BLOCK_ENV_ACCESS_IN_NODE` is neither `true` nor `false`"},
 	{n8n.CodeExecuteCommand, "warn", "workflows can use the Execute Command node, which reads the environment whatever `N8N_BLOCK_ENV_ACCESS_IN_NODE` says (`NODES_EXCLUDE` does not name it)"},
+	// The key against n8n's database: the check before start, verify-key, rekey.
+	{rekey.CodeKeyDBMismatch, "error", "values in n8n's database do not decrypt with the key (with neither key, for rekey): exit 78, n8n not started"},
+	{rekey.CodeKeyDBVerified, "info", "the key decrypts what was checked (the check before start, verify-key)"},
+	{rekey.CodeDBUnreachable, "error or warn", "n8n's database did not answer: a warning before start under `N8N_SECRETS_VERIFY_KEY=auto`, exit 69 under `on` and for the key commands"},
+	{rekey.CodeDBAuth, "error or warn", "n8n's database refused the credentials: exit 77 for the key commands"},
+	{rekey.CodeDBSettings, "error or warn", "n8n's database variables (`DB_TYPE`, `DB_POSTGRESDB_*`, `DB_SQLITE_*`) are invalid, or the SQLite file does not exist"},
+	{rekey.CodeDBInUse, "error", "rekey refused: another process (n8n) holds the database; stop every node first: exit 78"},
+	{rekey.CodeDBError, "error", "a query on n8n's database failed (schema or data not as n8n makes them): exit 65"},
+	{rekey.CodeRekeyRefused, "error", "rekey cannot do what was asked on this database (`--rewrap-only` on legacy values, the same key twice): exit 64"},
+	{rekey.CodeRekeyCheckFailed, "error", "re-encrypted values did not decrypt with the new key: the transaction was rolled back, nothing written"},
+	{rekey.CodeRekeyDone, "info", "rekey committed (`--apply`) or finished a dry run: `changes`, `n8n_key_fingerprint` of the new key"},
+	{rekey.CodeKeyOnArgv, "error", "a literal key on the command line (readable in /proc) was refused: give a reference"},
+	{rekey.CodeRekeyed, "debug", "one value re-encrypted: location and row id, never the value"},
+	{rekey.CodeBatch, "debug", "one batch of rows read by verify-key or rekey"},
 }
 
 // codesCmd prints every stable code with its level and meaning: a table,

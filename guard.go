@@ -2,17 +2,26 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
+	"time"
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
 	"github.com/n8n-secrets/n8n-secrets/n8n"
+	"github.com/n8n-secrets/n8n-secrets/n8n/rekey"
+	"github.com/n8n-secrets/n8n-secrets/n8n/store"
 )
 
 // runGuard runs the n8n guard over the child's environment, when it is
 // active for this command, under ctx (it reads n8n's settings file), and
-// applies the variables it sets. It writes nothing: a rewrite of the
-// settings file it decides on is applied last by applySync. It does
+// applies the variables it sets; then, unless the guard already refused,
+// the check of the key against n8n's database (N8N_SECRETS_VERIFY_KEY),
+// under ctx too. It writes nothing: a rewrite of the settings file it
+// decides on is applied last by applySync, and only if nothing refused. It
+// does
 // nothing for argv nil (the fingerprint command).
 func (o *outcome) runGuard(ctx context.Context, s *settings, argv []string) {
 	if argv == nil {
@@ -37,10 +46,75 @@ func (o *outcome) runGuard(ctx context.Context, s *settings, argv []string) {
 		o.guardErr = err
 		return
 	}
+	if !rep.Failed() && rep.KeySource == n8n.KeyFromEnv {
+		if f := verifyBeforeStart(ctx, s.VerifyKey, envm); f != nil {
+			rep.Findings = append(rep.Findings, *f)
+		}
+	}
 	o.guard = &rep
 	for k, v := range rep.SetEnv {
 		o.env = inject.SetVar(o.env, k, v)
 	}
+}
+
+// autoVerifyTimeout bounds the check before start under
+// N8N_SECRETS_VERIFY_KEY=auto; under on the start's deadline applies.
+const autoVerifyTimeout = 5 * time.Second
+
+// verifyBeforeStart checks N8N_ENCRYPTION_KEY against a sample of n8n's
+// database (rekey.Sample: one connection, one query) and returns the
+// finding: an error (exit 78) when the key does not decrypt it; when the
+// database cannot be reached, a warning under auto (n8n reports it itself)
+// and an error under on (exit 69). Under auto, a SQLite database that does
+// not exist yet (a first start) is not checked, and the check gives up
+// after autoVerifyTimeout. Nothing is written.
+func verifyBeforeStart(ctx context.Context, mode string, env map[string]string) *n8n.Finding {
+	if mode == "off" {
+		return nil
+	}
+	start := time.Now()
+	sev := n8n.Warning
+	if mode == "on" {
+		sev = n8n.Error
+	} else {
+		// auto: a database that does not answer delays the start by at
+		// most this much (n8n then reports it itself).
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, autoVerifyTimeout)
+		defer cancel()
+	}
+	cfg, err := store.FromEnv(env)
+	if err != nil {
+		return &n8n.Finding{Code: rekey.CodeDBSettings, Severity: sev, Message: "the key was not checked against n8n's database: " + err.Error()}
+	}
+	if !cfg.Exists() {
+		if mode == "on" {
+			return &n8n.Finding{Code: rekey.CodeKeyDBVerified, Severity: n8n.Info,
+				Message: "no database yet at " + cfg.Describe() + ": nothing encrypted to check the key against"}
+		}
+		return nil
+	}
+	db, err := store.Open(ctx, cfg, store.Options{ReadOnly: true})
+	if err == nil {
+		var rep *rekey.SampleReport
+		rep, err = rekey.Sample(ctx, db, env[n8n.EnvKey])
+		db.Close()
+		ms := fmt.Sprintf("%.1f ms", float64(time.Since(start).Microseconds())/1000)
+		switch {
+		case err == nil && len(rep.Checked) == 0:
+			return &n8n.Finding{Code: rekey.CodeKeyDBVerified, Severity: n8n.Info, Message: "n8n's database holds nothing encrypted yet (" + ms + ")"}
+		case err == nil:
+			return &n8n.Finding{Code: rekey.CodeKeyDBVerified, Severity: n8n.Info,
+				Message: fmt.Sprintf("the key decrypts n8n's database: %s (%s)", strings.Join(rep.Checked, ", "), ms)}
+		case errors.Is(err, rekey.ErrMismatch):
+			return &n8n.Finding{Code: rekey.CodeKeyDBMismatch, Severity: n8n.Error,
+				Message: "N8N_ENCRYPTION_KEY does not decrypt n8n's database (" + cfg.Describe() + "): " + strings.Join(rep.Failed, ", ") + " do not decrypt",
+				Hint:    "this node has another key than the one the database was written with: compare n8n_key_fingerprint across nodes, and run n8n-secrets verify-key"}
+		}
+	}
+	return &n8n.Finding{Code: rekey.CodeOf(err), Severity: sev,
+		Message: "the key was not checked against n8n's database: " + err.Error(),
+		Hint:    "N8N_SECRETS_VERIFY_KEY=auto starts anyway when the database cannot be reached; on refuses"}
 }
 
 // guardExit logs the guard's findings and returns 78 when it refuses the
@@ -71,7 +145,11 @@ func (o *outcome) guardExit(log *slog.Logger, command string) int {
 	}
 	if len(failed) > 0 {
 		o.guard.Sync.Close()
-		return o.notStarting(log, command, failed, inject.ExitConfig)
+		exit := inject.ExitConfig
+		if slices.Equal(failed, []string{rekey.CodeDBUnreachable}) {
+			exit = inject.ExitUnavailable // N8N_SECRETS_VERIFY_KEY=on, and nothing else refused
+		}
+		return o.notStarting(log, command, failed, exit)
 	}
 	return 0
 }

@@ -83,6 +83,8 @@ func init() {
 		"keygen":      keygenCmd,
 		"audit":       func(s *settings, _, args []string) int { return auditCmd(s, args) },
 		"codes":       codesCmd,
+		"verify-key":  verifyKeyCmd,
+		"rekey":       rekeyCmd,
 		"version":     func(*settings, []string, []string) int { return versionCmd() },
 		"help": func(*settings, []string, []string) int {
 			fmt.Print(helpText)
