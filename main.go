@@ -223,10 +223,11 @@ func execMode(s *settings, environ, argv []string) int {
 
 // begin starts the one deadline of a command that reads secrets, before it
 // reads any file or the network: the context ends at the deadline, or on
-// SIGTERM or SIGINT, which sigs records. done releases both.
+// SIGTERM or SIGINT once watched (watchSignalsFrom), which sigs records.
+// done releases both.
 func begin(s *settings) (ctx context.Context, sigs *signals, done func()) {
-	sigs = watchSignals()
-	ctx, cancel := context.WithTimeout(sigs.ctx, s.Timeout)
+	sigs = newSignals()
+	ctx, cancel := context.WithTimeout(context.WithValue(sigs.ctx, signalsKey{}, sigs), s.Timeout)
 	return ctx, sigs, func() {
 		cancel()
 		sigs.stop()
@@ -268,30 +269,57 @@ func codeName(exit int) string {
 }
 
 // signals is the watch on SIGTERM and SIGINT kept until exec: ctx is
-// canceled by the first one, and the start stops.
+// canceled by the first one, and the start stops. It is installed only
+// once there is something to clean up after (see watchSignalsFrom): before
+// that, a signal's default action ends the process at once, which execs
+// nothing, and costs nothing to set up (os/signal takes an OS thread of
+// its own, the largest part of the start-up that is ours).
 type signals struct {
-	ctx     context.Context
-	ch      chan os.Signal
-	done    chan struct{}
-	mu      sync.Mutex
-	got     syscall.Signal
-	stopped bool
+	ctx      context.Context
+	cancel   context.CancelCauseFunc
+	ch       chan os.Signal
+	done     chan struct{}
+	mu       sync.Mutex
+	got      syscall.Signal
+	watching bool
+	stopped  bool
 }
 
-// watchSignals starts watching SIGTERM and SIGINT.
-func watchSignals() *signals {
+// newSignals returns a watch that is not installed yet.
+func newSignals() *signals {
 	ctx, cancel := context.WithCancelCause(context.Background())
-	s := &signals{ctx: ctx, ch: make(chan os.Signal, 2), done: make(chan struct{})}
+	return &signals{ctx: ctx, cancel: cancel, ch: make(chan os.Signal, 2), done: make(chan struct{})}
+}
+
+// watch installs the handlers, once (not after stop).
+func (s *signals) watch() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.watching || s.stopped {
+		return
+	}
+	s.watching = true
 	signal.Notify(s.ch, syscall.SIGTERM, syscall.SIGINT)
 	go func() {
 		select {
 		case sig := <-s.ch:
 			s.record(sig.(syscall.Signal))
-			cancel(signalError{sig.(syscall.Signal)})
+			s.cancel(signalError{sig.(syscall.Signal)})
 		case <-s.done:
 		}
 	}()
-	return s
+}
+
+// signalsKey keys the watch in a context.
+type signalsKey struct{}
+
+// watchSignalsFrom installs the signal handlers of the command whose
+// context ctx is: called where work starts that must be cleaned up after
+// (a login to a store, to revoke), rather than cut short by a signal.
+func watchSignalsFrom(ctx context.Context) {
+	if s, ok := ctx.Value(signalsKey{}).(*signals); ok {
+		s.watch()
+	}
 }
 
 func (s *signals) record(sig syscall.Signal) {
@@ -316,8 +344,10 @@ func (s *signals) stop() syscall.Signal {
 	s.mu.Lock()
 	if !s.stopped {
 		s.stopped = true
-		signal.Stop(s.ch)
-		close(s.done)
+		if s.watching {
+			signal.Stop(s.ch)
+			close(s.done)
+		}
 	}
 	s.mu.Unlock()
 	select {

@@ -93,6 +93,10 @@ func prepare(ctx context.Context, s *settings, environ, argv []string, log *slog
 		return o
 	}
 	var errs []error
+	if len(reqs) > 0 {
+		// A provider may log in: a signal must let it revoke.
+		watchSignalsFrom(ctx)
+	}
 
 	providers := o.setUp(ctx, s, envm, reqs, log)
 	r := &inject.Resolver{Providers: providers, Concurrency: s.Concurrency, FailFast: failFast, Logger: log}

@@ -2,8 +2,9 @@
 // that links the same libraries as n8n-secrets, reached the same way, and
 // does nothing but exec its arguments. It links the provider packages,
 // whose start-up costs nothing (they do no work until asked to fetch), so
-// that the same parts of Vault's client and of the AWS SDK are linked and
-// their package initialisation runs as in n8n-secrets. n8n-secrets started
+// that the same parts of Vault's client, the AWS SDK, the database drivers
+// and the HCL parser are linked and their package initialisation runs as
+// in n8n-secrets. n8n-secrets started
 // with no reference, against this, is the start-up cost that is ours: its
 // settings, scan, guard, signal handling, log line and exec.
 package main
@@ -13,6 +14,9 @@ import (
 	"os"
 	"syscall"
 
+	"github.com/n8n-secrets/n8n-secrets/audit"
+	"github.com/n8n-secrets/n8n-secrets/n8n/rekey"
+	"github.com/n8n-secrets/n8n-secrets/n8n/store"
 	"github.com/n8n-secrets/n8n-secrets/providers/awssm"
 	"github.com/n8n-secrets/n8n-secrets/providers/file"
 	"github.com/n8n-secrets/n8n-secrets/providers/vault"
@@ -24,6 +28,7 @@ var used = []any{
 	vault.New, (*vault.Provider).Fetch, (*vault.Provider).Close, (*vault.Provider).Requests,
 	awssm.New, (*awssm.Provider).Fetch, (*awssm.Provider).FetchBatch,
 	file.New, (*file.Provider).Fetch,
+	store.Open, rekey.Run, rekey.Sample, audit.Run,
 }
 
 func main() {
