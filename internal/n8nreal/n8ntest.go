@@ -1,4 +1,4 @@
-// Package n8ntest runs the real n8n in tests: its CLI (import:credentials,
+// Package n8nreal runs the real n8n in tests: its CLI (import:credentials,
 // export:credentials --decrypted) and its server (n8n start, with a health
 // wait on a free loopback port and a stop with SIGTERM), each node with a
 // fresh N8N_USER_FOLDER.
@@ -6,7 +6,7 @@
 // The installs come from `make n8n` (tools/n8n/install.sh), which puts them
 // in a cache outside the repository:
 // ${XDG_CACHE_HOME:-$HOME/.cache}/n8n-secrets/n8n-<version>. [V1] and [V2]
-// find them through N8NTEST_N8N1 and N8NTEST_N8N2 (set by the Makefile),
+// find them through N8NREAL_N8N1 and N8NREAL_N8N2 (set by the Makefile),
 // else in that cache. When an install is missing the test is skipped,
 // except under CI=true, where it fails: CI installs both (.ci/run runs
 // `make test`, which depends on `make n8n`). Under -short (`make
@@ -17,7 +17,7 @@
 // N8N_RUNNERS_ENABLED=false for 1.x; N8N_EXPRESSION_ENGINE=legacy, since
 // the installs skip native build scripts and 2.x's default engine needs
 // isolated-vm), plus what the test adds (the key, the database settings).
-package n8ntest
+package n8nreal
 
 import (
 	"bytes"
@@ -43,8 +43,8 @@ import (
 // Environment variables naming the installs (a directory made by
 // tools/n8n/install.sh).
 const (
-	EnvV1 = "N8NTEST_N8N1"
-	EnvV2 = "N8NTEST_N8N2"
+	EnvV1 = "N8NREAL_N8N1"
+	EnvV2 = "N8NREAL_N8N2"
 )
 
 // Timeouts: a CLI command (import, export) and a start until healthy. A
@@ -108,13 +108,13 @@ func V2(t testing.TB) *Install { t.Helper(); return find(t, 2, EnvV2) }
 func find(t testing.TB, major int, env string) *Install {
 	t.Helper()
 	if testing.Short() {
-		t.Skip("n8ntest: -short: the real n8n is not run")
+		t.Skip("n8nreal: -short: the real n8n is not run")
 	}
 	in, err := Find(major, os.Getenv(env))
 	if err == nil {
 		return in
 	}
-	msg := fmt.Sprintf("n8ntest: no n8n %d.x install (%v); run `make n8n` or set %s", major, err, env)
+	msg := fmt.Sprintf("n8nreal: no n8n %d.x install (%v); run `make n8n` or set %s", major, err, env)
 	if ci, _ := strconv.ParseBool(os.Getenv("CI")); ci {
 		t.Fatalf("%s (CI is set: tests with the real n8n must not be skipped)", msg)
 	}
@@ -260,10 +260,10 @@ func (n *Node) Run(args ...string) (string, error) {
 	defer cancel()
 	out, err := n.Command(ctx, args...).CombinedOutput()
 	if ctx.Err() != nil {
-		return string(out), fmt.Errorf("n8ntest: n8n %s: timed out after %v", strings.Join(args, " "), CommandTimeout)
+		return string(out), fmt.Errorf("n8nreal: n8n %s: timed out after %v", strings.Join(args, " "), CommandTimeout)
 	}
 	if err != nil {
-		return string(out), fmt.Errorf("n8ntest: n8n %s: %w", strings.Join(args, " "), err)
+		return string(out), fmt.Errorf("n8nreal: n8n %s: %w", strings.Join(args, " "), err)
 	}
 	return string(out), nil
 }
@@ -304,11 +304,11 @@ func (n *Node) ExportCredentials() ([]Credential, string, error) {
 	}
 	b, err := os.ReadFile(f)
 	if err != nil {
-		return nil, out, fmt.Errorf("n8ntest: export:credentials wrote no file: %w", err)
+		return nil, out, fmt.Errorf("n8nreal: export:credentials wrote no file: %w", err)
 	}
 	var creds []Credential
 	if err := json.Unmarshal(b, &creds); err != nil {
-		return nil, out, fmt.Errorf("n8ntest: export:credentials wrote no JSON array: %w", err)
+		return nil, out, fmt.Errorf("n8nreal: export:credentials wrote no JSON array: %w", err)
 	}
 	sort.Slice(creds, func(i, j int) bool { return creds[i].ID < creds[j].ID })
 	return creds, out, nil
@@ -338,7 +338,7 @@ type StartError struct {
 }
 
 func (e *StartError) Error() string {
-	return fmt.Sprintf("n8ntest: n8n start: %s (exit %d)", e.Reason, e.Code)
+	return fmt.Sprintf("n8nreal: n8n start: %s (exit %d)", e.Reason, e.Code)
 }
 
 // Start runs `n8n start` on free loopback ports and returns once
@@ -414,7 +414,7 @@ func (p *Process) Stop() error {
 		case <-time.After(StopTimeout):
 			_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
 			<-p.exited
-			err = fmt.Errorf("n8ntest: n8n ignored SIGTERM for %v and was killed", StopTimeout)
+			err = fmt.Errorf("n8nreal: n8n ignored SIGTERM for %v and was killed", StopTimeout)
 		}
 		// The task runners and other children n8n started, if any
 		// outlived it.
@@ -485,7 +485,7 @@ func freePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatalf("n8ntest: %v", err)
+		t.Fatalf("n8nreal: %v", err)
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port

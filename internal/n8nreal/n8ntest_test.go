@@ -1,4 +1,4 @@
-package n8ntest
+package n8nreal
 
 import (
 	"os"

@@ -1,4 +1,4 @@
-package n8ntest
+package n8nreal
 
 import (
 	"crypto/hmac"
@@ -16,7 +16,7 @@ import (
 func TOTP(secret string, at time.Time) (string, error) {
 	key, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(strings.ToUpper(strings.TrimRight(secret, "=")))
 	if err != nil {
-		return "", fmt.Errorf("n8ntest: the TOTP secret is not base32")
+		return "", fmt.Errorf("n8nreal: the TOTP secret is not base32")
 	}
 	var msg [8]byte
 	binary.BigEndian.PutUint64(msg[:], uint64(at.Unix()/30))
