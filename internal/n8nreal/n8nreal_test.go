@@ -10,7 +10,7 @@ import (
 
 // testCreds are the credentials of the project's n8n test data.
 var testCreds = []Credential{
-	{ID: "fixtureCred001", Name: "c1", Type: "httpHeaderAuth", Data: map[string]any{"name": "X-API-Key", "value": "n8ntest-api-key-1"}},
+	{ID: "fixtureCred001", Name: "c1", Type: "httpHeaderAuth", Data: map[string]any{"name": "X-API-Key", "value": "n8nreal-api-key-1"}},
 	{ID: "fixtureCred002", Name: "c2", Type: "httpBasicAuth", Data: map[string]any{"user": "bob", "password": "n8ntest basic pässword"}},
 }
 
@@ -21,7 +21,7 @@ func TestRealN8N(t *testing.T) {
 	for name, get := range map[string]func(testing.TB) *Install{"1.x": V1, "2.x": V2} {
 		t.Run(name, func(t *testing.T) {
 			in := get(t)
-			const keyA, keyB = "n8ntest-key-A-0123456789abcdef", "n8ntest-key-B-0123456789abcdef"
+			const keyA, keyB = "n8nreal-key-A-0123456789abcdef", "n8nreal-key-B-0123456789abcdef"
 			node := NewNode(t, in, "N8N_ENCRYPTION_KEY="+keyA)
 			if out, err := node.ImportCredentials(testCreds); err != nil {
 				t.Fatalf("%v\n%s", err, out)
