@@ -32,12 +32,37 @@ func walkStrings(v any, loc string, fn func(loc, s string)) {
 	}
 }
 
+// expandContainerArgs does in a Kubernetes workload (Job, Deployment) what
+// Kubernetes does before it runs a container: $(NAME) in command and args
+// becomes the container's variable NAME (env entries with a value).
+func expandContainerArgs(doc map[string]any) {
+	pod := asMap(asMap(asMap(doc["spec"])["template"])["spec"])
+	cs, _ := pod["containers"].([]any)
+	for _, c := range cs {
+		cm := asMap(c)
+		env := map[string]string{}
+		es, _ := cm["env"].([]any)
+		for _, e := range es {
+			env[str(asMap(e)["name"])] = str(asMap(e)["value"])
+		}
+		for _, field := range []string{"command", "args"} {
+			list, _ := cm[field].([]any)
+			for i, a := range list {
+				if s, ok := a.(string); ok {
+					list[i] = k8sExpand(s, env)
+				}
+			}
+		}
+	}
+}
+
 // TestYAMLParsesAndReferencesParse parses every YAML file (all documents)
 // and every value in them that is a secret reference.
 func TestYAMLParsesAndReferencesParse(t *testing.T) {
 	refs := map[string]int{}
 	for _, f := range yamlFiles(t) {
 		for i, doc := range loadYAML(t, f) {
+			expandContainerArgs(doc)
 			walkStrings(doc, "doc"+strconv.Itoa(i), func(loc, s string) {
 				s = interpolate(s, nil)
 				if !inject.IsReference(s) {

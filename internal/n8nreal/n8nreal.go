@@ -224,17 +224,24 @@ func (n *Node) DataDir() string { return filepath.Join(n.UserFolder, ".n8n") }
 // SQLitePath returns the path of the node's default SQLite database.
 func (n *Node) SQLitePath() string { return filepath.Join(n.DataDir(), "database.sqlite") }
 
-// Environ returns the whole environment of an n8n process of this node:
-// PATH (with the install's node first), HOME and N8N_USER_FOLDER, the
-// defaults, then Env.
-func (n *Node) Environ() []string {
-	env := []string{"PATH=" + n.Install.path(), "HOME=" + n.UserFolder, "N8N_USER_FOLDER=" + n.UserFolder,
+// Environ returns the base environment of an n8n process of this release
+// with the user folder userFolder: PATH (with the install's node first),
+// HOME and N8N_USER_FOLDER, and the defaults of the package doc. The key
+// and the database settings are the caller's to add.
+func (in *Install) Environ(userFolder string) []string {
+	env := []string{"PATH=" + in.path(), "HOME=" + userFolder, "N8N_USER_FOLDER=" + userFolder,
 		"TZ=UTC", "LANG=C.UTF-8"}
 	env = append(env, baseEnv...)
-	if n.Install.Major() < 2 {
+	if in.Major() < 2 {
 		env = append(env, "N8N_RUNNERS_ENABLED=false")
 	}
-	return append(env, n.Env...)
+	return env
+}
+
+// Environ returns the whole environment of an n8n process of this node:
+// its install's Environ, then Env.
+func (n *Node) Environ() []string {
+	return append(n.Install.Environ(n.UserFolder), n.Env...)
 }
 
 // Command returns a command running `n8n ARGS…` with the node's
