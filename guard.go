@@ -1,16 +1,25 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"log/slog"
+	"strings"
+	"time"
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
 	"github.com/n8n-secrets/n8n-secrets/n8n"
+	"github.com/n8n-secrets/n8n-secrets/n8n/rekey"
+	"github.com/n8n-secrets/n8n-secrets/n8n/store"
 )
 
 // runGuard runs the n8n guard over the child's environment, when it is
-// active for this command, and applies the variables it sets. It does
+// active for this command, and applies the variables it sets; then, unless
+// the guard already refused, the check of the key against n8n's database
+// (N8N_SECRETS_VERIFY_KEY), under ctx (the start's deadline). It does
 // nothing for argv nil (the fingerprint command).
-func (o *outcome) runGuard(s *settings, argv []string) {
+func (o *outcome) runGuard(ctx context.Context, s *settings, argv []string) {
 	if argv == nil {
 		return
 	}
@@ -29,10 +38,64 @@ func (o *outcome) runGuard(s *settings, argv []string) {
 		o.guardErr = err
 		return
 	}
+	if !rep.Failed() && rep.KeySource == n8n.KeyFromEnv {
+		if f := verifyBeforeStart(ctx, s.VerifyKey, envm); f != nil {
+			rep.Findings = append(rep.Findings, *f)
+		}
+	}
 	o.guard = &rep
 	for k, v := range rep.SetEnv {
 		o.env = inject.SetVar(o.env, k, v)
 	}
+}
+
+// verifyBeforeStart checks N8N_ENCRYPTION_KEY against a sample of n8n's
+// database (rekey.Sample: one connection, one query) and returns the
+// finding: an error (exit 78) when the key does not decrypt it; when the
+// database cannot be reached, a warning under auto (n8n reports it itself)
+// and an error under on (exit 69). Under auto, a SQLite database that does
+// not exist yet (a first start) is not checked. Nothing is written.
+func verifyBeforeStart(ctx context.Context, mode string, env map[string]string) *n8n.Finding {
+	if mode == "off" {
+		return nil
+	}
+	start := time.Now()
+	sev := n8n.Warning
+	if mode == "on" {
+		sev = n8n.Error
+	}
+	cfg, err := store.FromEnv(env)
+	if err != nil {
+		return &n8n.Finding{Code: rekey.CodeDBSettings, Severity: sev, Message: "the key was not checked against n8n's database: " + err.Error()}
+	}
+	if !cfg.Exists() {
+		if mode == "on" {
+			return &n8n.Finding{Code: rekey.CodeKeyDBVerified, Severity: n8n.Info,
+				Message: "no database yet at " + cfg.Describe() + ": nothing encrypted to check the key against"}
+		}
+		return nil
+	}
+	db, err := store.Open(ctx, cfg, store.Options{ReadOnly: true})
+	if err == nil {
+		var rep *rekey.SampleReport
+		rep, err = rekey.Sample(ctx, db, env[n8n.EnvKey])
+		db.Close()
+		ms := fmt.Sprintf("%.1f ms", float64(time.Since(start).Microseconds())/1000)
+		switch {
+		case err == nil && len(rep.Checked) == 0:
+			return &n8n.Finding{Code: rekey.CodeKeyDBVerified, Severity: n8n.Info, Message: "n8n's database holds nothing encrypted yet (" + ms + ")"}
+		case err == nil:
+			return &n8n.Finding{Code: rekey.CodeKeyDBVerified, Severity: n8n.Info,
+				Message: fmt.Sprintf("the key decrypts n8n's database: %s (%s)", strings.Join(rep.Checked, ", "), ms)}
+		case errors.Is(err, rekey.ErrMismatch):
+			return &n8n.Finding{Code: rekey.CodeKeyDBMismatch, Severity: n8n.Error,
+				Message: "N8N_ENCRYPTION_KEY does not decrypt n8n's database (" + cfg.Describe() + "): " + strings.Join(rep.Failed, ", ") + " do not decrypt",
+				Hint:    "this node has another key than the one the database was written with: compare n8n_key_fingerprint across nodes, and run n8n-secrets verify-key"}
+		}
+	}
+	return &n8n.Finding{Code: rekey.CodeOf(err), Severity: sev,
+		Message: "the key was not checked against n8n's database: " + err.Error(),
+		Hint:    "N8N_SECRETS_VERIFY_KEY=auto starts anyway when the database cannot be reached; on refuses"}
 }
 
 // guardExit logs the guard's findings and returns 78 when it refuses the
@@ -60,9 +123,15 @@ func (o *outcome) guardExit(log *slog.Logger) int {
 		}
 	}
 	if o.guard.Failed() {
-		log.Error("not starting: the n8n guard refused", "code", "N8N_GUARD", "exit", inject.ExitConfig,
+		code := inject.ExitConfig
+		for _, f := range o.guard.Findings {
+			if f.Severity == n8n.Error && f.Code == rekey.CodeDBUnreachable {
+				code = inject.ExitUnavailable // N8N_SECRETS_VERIFY_KEY=on
+			}
+		}
+		log.Error("not starting: the n8n guard refused", "code", "N8N_GUARD", "exit", code,
 			"n8n_key_fingerprint", o.guard.Fingerprint)
-		return inject.ExitConfig
+		return code
 	}
 	return 0
 }

@@ -64,6 +64,10 @@ func run(args, environ []string) int {
 		return fingerprintCmd(s, environ, subArgs)
 	case "keygen":
 		return keygenCmd(subArgs)
+	case "verify-key":
+		return verifyKeyCmd(s, environ, subArgs)
+	case "rekey":
+		return rekeyCmd(s, environ, subArgs)
 	case "version":
 		fmt.Printf("n8n-secrets %s\n", version)
 		return 0

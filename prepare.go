@@ -111,7 +111,7 @@ func prepare(ctx context.Context, s *settings, environ, argv []string, log *slog
 			o.removed++
 		}
 	}
-	o.runGuard(s, argv)
+	o.runGuard(ctx, s, argv)
 	return o
 }
 

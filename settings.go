@@ -34,6 +34,7 @@ type settings struct {
 	N8NSettings          string        `env:"N8N_SETTINGS" envDefault:"check"`
 	ExpectKeyFingerprint string        `env:"EXPECT_KEY_FINGERPRINT"`
 	AllowHTTP            bool          `env:"ALLOW_HTTP"`
+	VerifyKey            string        `env:"VERIFY_KEY" envDefault:"auto"`
 }
 
 // settingVars maps each field to its variable and flag, for messages and
@@ -50,6 +51,7 @@ var settingVars = []struct{ field, flag, help string }{
 	{"N8NSettings", "n8n-settings", "n8n settings file with another key: check (refuse) or sync (rewrite it) (default check)"},
 	{"ExpectKeyFingerprint", "expect-key-fingerprint", "refuse to start unless N8N_ENCRYPTION_KEY has this fingerprint"},
 	{"AllowHTTP", "allow-http", "allow plain http:// to a secret store that is not on loopback"},
+	{"VerifyKey", "verify-key", "before n8n starts, check the key against a sample of n8n's database: auto, on or off (default auto)"},
 }
 
 func varName(field string) string {
@@ -118,6 +120,7 @@ func (s *settings) register(fs *flag.FlagSet) {
 	fs.StringVar(&s.N8NSettings, "n8n-settings", s.N8NSettings, "")
 	fs.StringVar(&s.ExpectKeyFingerprint, "expect-key-fingerprint", s.ExpectKeyFingerprint, "")
 	fs.BoolVar(&s.AllowHTTP, "allow-http", s.AllowHTTP, "")
+	fs.StringVar(&s.VerifyKey, "verify-key", s.VerifyKey, "")
 }
 
 // validate checks the values once flags and variables are merged.
@@ -153,6 +156,9 @@ func (s *settings) validate() error {
 		return err
 	}
 	if err := oneOf("N8NSettings", s.N8NSettings, "check", "sync"); err != nil {
+		return err
+	}
+	if err := oneOf("VerifyKey", s.VerifyKey, "auto", "on", "off"); err != nil {
 		return err
 	}
 	if err := (n8n.Options{Mode: s.N8N, SettingsMode: s.N8NSettings, ExpectFingerprint: s.ExpectKeyFingerprint}).Validate(); err != nil {
