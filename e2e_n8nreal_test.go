@@ -14,10 +14,13 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/n8n-secrets/n8n-secrets/internal/n8nreal"
+	"github.com/n8n-secrets/n8n-secrets/internal/n8ntest"
 	"github.com/n8n-secrets/n8n-secrets/internal/pgtest"
 	"github.com/n8n-secrets/n8n-secrets/n8n"
 )
@@ -223,15 +226,121 @@ func TestRekeyWithRealN8N(t *testing.T) {
 	}
 }
 
-// jsonLines decodes the JSON lines of s (the binary's log), ignoring the
-// rest.
-func jsonLines(s string) []map[string]any {
-	var out []map[string]any
-	for _, line := range strings.Split(s, "\n") {
-		var ev map[string]any
-		if json.Unmarshal([]byte(line), &ev) == nil {
-			out = append(out, ev)
+
+// The MFA owner of the 2.40 fixtures (testdata/n8n/README.md).
+const (
+	fixtureOwnerEmail    = "owner@fixture.test"
+	fixtureOwnerPassword = "Fixture-Owner-Pw1"
+)
+
+// fixtureMFASecret is each 2.40 fixture's owner's TOTP secret.
+var fixtureMFASecret = map[string]string{
+	n8ntest.SQLite2x:   "5K6O2I23BK2ODV336TW5XD325J6KXJGS",
+	n8ntest.Postgres2x: "FDILMY4NSHXUI45WMZCBQDF3KDLZSBEN",
+}
+
+// TestRekeyWithRealN8N2: the databases n8n 2.40.7 made (data keys in
+// deployment_key, values under `<keyId>:`), rekeyed in full and with
+// --rewrap-only: n8n 2.40 then starts with the new key (not with the old
+// one), decrypts the same credentials, and the MFA owner still logs in with
+// a TOTP code.
+func TestRekeyWithRealN8N2(t *testing.T) {
+	in := n8nreal.V2(t)
+	for _, fixture := range []string{n8ntest.SQLite2x, n8ntest.Postgres2x} {
+		for _, mode := range []string{"full", "rewrap-only"} {
+			t.Run(fixture+"/"+mode, func(t *testing.T) {
+				r := &realRig{e2e: newE2E(t), keys: map[string]string{"a": n8ntest.Key}}
+				r.canaries = append(r.canaries, n8ntest.Key)
+				r.plant("key_a", n8ntest.Key)
+				kb := r.canary("keyb") + "-0123456789abcdef"
+				r.canaries = append(r.canaries, kb)
+				r.plant("key_b", kb)
+				r.keys["b"] = kb
+				for _, plain := range n8ntest.Credentials {
+					var m map[string]any
+					_ = json.Unmarshal([]byte(plain), &m)
+					for _, v := range m {
+						if s, ok := v.(string); ok && strings.HasPrefix(s, "fixture") {
+							r.canaries = append(r.canaries, s)
+						}
+					}
+				}
+				r.node = n8nreal.NewNode(t, in)
+				if fixture == n8ntest.SQLite2x {
+					b, err := os.ReadFile(filepath.Join(n8ntest.Dir(), fixture))
+					if err != nil {
+						t.Fatal(err)
+					}
+					if err := os.MkdirAll(r.node.DataDir(), 0o700); err != nil {
+						t.Fatal(err)
+					}
+					if err := os.WriteFile(r.node.SQLitePath(), b, 0o600); err != nil {
+						t.Fatal(err)
+					}
+				} else {
+					pg := pgtest.Start(t)
+					n8ntest.RestorePostgres(t, pg, fixture, "n8n240")
+					for k, v := range n8ntest.PostgresEnv(pg, "n8n240") {
+						r.n8nDB = append(r.n8nDB, k+"="+v)
+					}
+					sort.Strings(r.n8nDB)
+					r.binDB = r.n8nDB
+				}
+
+				args := []string{"rekey", "--to", "file:key_b", "--apply"}
+				if mode == "rewrap-only" {
+					args = append(args, "--rewrap-only")
+				}
+				if res := r.bin("a", args...); res.code != 0 {
+					t.Fatalf("rekey %s: exit %d\n%s%s", mode, res.code, res.stdout, res.stderr)
+				}
+
+				// n8n 2.40 refuses the old key: its data keys are wrapped
+				// under the new one.
+				r.useKey("a")
+				r.node.Env = append(r.node.Env, "N8N_ENV_FEAT_ENCRYPTION_KEY_ROTATION=true")
+				_, err := r.node.Start()
+				if se, ok := n8nreal.IsStartError(err); !ok || !strings.Contains(se.Output, "cannot be read with this instance encryption key") {
+					t.Errorf("n8n 2.40 with the old key after rekey: %v, want its refusal of the deployment keys", err)
+				}
+
+				r.useKey("b")
+				r.node.Env = append(r.node.Env, "N8N_ENV_FEAT_ENCRYPTION_KEY_ROTATION=true")
+				p, err := r.node.Start()
+				if err != nil {
+					se, _ := n8nreal.IsStartError(err)
+					t.Fatalf("n8n 2.40 with the new key: %v\n%s", err, lastLines(se.Output, 15))
+				}
+				if status, code, err := p.Login(fixtureOwnerEmail, fixtureOwnerPassword, ""); err != nil || status != 401 || code != 998 {
+					t.Errorf("login without an MFA code: status %d, code %d (%v), want 401 with n8n's MFA error 998", status, code, err)
+				}
+				totp, err := n8nreal.TOTP(fixtureMFASecret[fixture], time.Now())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if status, _, err := p.Login(fixtureOwnerEmail, fixtureOwnerPassword, totp); err != nil || status != 200 {
+					t.Errorf("login with a TOTP code after rekey: status %d (%v), want 200: the MFA secret must decrypt", status, err)
+				}
+				if err := p.Stop(); err != nil {
+					t.Error(err)
+				}
+				got, err := r.export()
+				if err != nil {
+					t.Fatalf("n8n 2.40 export under the new key: %v", err)
+				}
+				if len(got) != len(n8ntest.Credentials) {
+					t.Fatalf("exported %d credentials, want %d", len(got), len(n8ntest.Credentials))
+				}
+				for _, c := range got {
+					var want map[string]any
+					if err := json.Unmarshal([]byte(n8ntest.Credentials[c.ID]), &want); err != nil {
+						t.Fatalf("credential %s is not one of the fixture's", c.ID)
+					}
+					if !reflect.DeepEqual(c.Data, want) {
+						t.Errorf("credential %s does not hold the fixture's plaintext", c.ID)
+					}
+				}
+			})
 		}
 	}
-	return out
 }

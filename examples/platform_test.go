@@ -800,12 +800,14 @@ func (st *fakeState) setReplicas(name string, s *fakeService, n int) int {
 func (st *fakeState) startNode(name string, s *fakeService) int {
 	dir := filepath.Dir(os.Getenv("FAKE_PLATFORM"))
 	home := filepath.Join(dir, "home-"+name+"-"+strconv.FormatInt(time.Now().UnixNano(), 36))
-	if s.DataDir != "" {
-		// The persistent volume is n8n's folder, home/.n8n.
-		home = filepath.Dir(s.DataDir)
-	}
-	if err := os.MkdirAll(filepath.Join(home, ".n8n"), 0o700); err != nil {
+	if err := os.MkdirAll(home, 0o700); err != nil {
 		return 2
+	}
+	if s.DataDir != "" {
+		// The persistent volume is mounted at n8n's folder, home/.n8n.
+		if err := os.Symlink(s.DataDir, filepath.Join(home, ".n8n")); err != nil {
+			return 2
+		}
 	}
 	in, err := n8nreal.Find(st.N8NMajor, st.N8NDir)
 	if err != nil {
@@ -869,6 +871,10 @@ func (st *fakeState) stopNode(s *fakeService) {
 		_ = syscall.Kill(-pid, syscall.SIGKILL)
 	}
 	s.Node.PID = 0
+	// A platform's stop returns once the container is gone, a moment after
+	// its process ended; PostgreSQL ends the process's sessions in that
+	// moment (rekey refuses while it still sees them).
+	time.Sleep(time.Second)
 }
 
 // byNodeID returns the service whose node has id.

@@ -174,6 +174,7 @@ func (r *rotateRig) rotate(dir string, env map[string]string, args ...string) (i
 	}
 	out, _ := cmd.CombinedOutput()
 	r.sec.assertAbsent("rotate-key.sh output", string(out))
+	r.t.Logf("rotate-key.sh %s: exit %d\n%s", strings.Join(args, " "), cmd.ProcessState.ExitCode(), r.sec.show(string(out)))
 	return cmd.ProcessState.ExitCode(), string(out)
 }
 

@@ -331,7 +331,7 @@ swarm) EXPECT_FINGERPRINT=$fp "$here/verify.sh" swarm "$stack" || failed=1 ;;
 kubernetes) EXPECT_FINGERPRINT=$fp "$here/verify.sh" kubernetes "$ns" || failed=1 ;;
 esac
 
-echo "== n8n was down $((t_started - t_stop)) s: stop $((t_rekey - t_stop)) s, rekey $((t_rekeyed - t_rekey)) s, start $((t_started - t_start)) s"
+echo "== from the stop to the start commands' return: $((t_started - t_stop)) s (stop $((t_rekey - t_stop)) s, rekey $((t_rekeyed - t_rekey)) s, start $((t_started - t_start)) s); n8n then needs its own start-up until healthy"
 if [ "$status" -ne 0 ]; then
 	echo "the key was NOT rotated: the nodes run with version $old again" >&2
 	exit 1
