@@ -226,7 +226,6 @@ func TestRekeyWithRealN8N(t *testing.T) {
 	}
 }
 
-
 // The MFA owner of the 2.40 fixtures (testdata/n8n/README.md).
 const (
 	fixtureOwnerEmail    = "owner@fixture.test"
