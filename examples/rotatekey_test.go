@@ -282,7 +282,7 @@ func TestRotateKeyComposeRehearsal(t *testing.T) {
 		t.Errorf(".env does not pin the new fingerprint: %q", env)
 	}
 	r.after(newKey)
-	r.order(`^docker compose .* stop n8n$`, `run .*--entrypoint n8n-secrets n8n rekey --from vault://secret/n8n/core\?version=1#encryption_key --to vault://secret/n8n/core\?version=2#encryption_key --apply$`,
+	r.order(`^docker compose .* stop n8n$`, `run .*--entrypoint n8n-secrets n8n rekey --from vault://secret/n8n/core\?version=1#encryption_key --to vault://secret/n8n/core\?version=2#encryption_key --apply --rewrap-only=false$`,
 		`--entrypoint rm n8n -f /home/node/.n8n/config$`, `up -d --no-deps --force-recreate n8n$`, `^docker exec n8n-\S+ n8n-secrets verify-key$`)
 }
 
@@ -389,9 +389,31 @@ func TestRotateKeyKubernetesRehearsal(t *testing.T) {
 	r.client("kubectl", "-n", "n8n", "scale", "deployment/n8n", "--replicas=1")
 	r.healthy()
 
-	code, out := r.rotate(t.TempDir(), map[string]string{"VAULT_ADDR": srv.Addr, "VAULT_TOKEN": srv.RootToken}, "kubernetes", "n8n")
+	// --rewrap-only on a 1.x database: rekey refuses it (nothing written),
+	// the Job fails, the old key becomes the newest version again and the
+	// main starts with it.
+	vaultEnv := map[string]string{"VAULT_ADDR": srv.Addr, "VAULT_TOKEN": srv.RootToken}
+	code, out := r.rotate(t.TempDir(), vaultEnv, "--rewrap-only", "kubernetes", "n8n")
+	if code != 1 || !strings.Contains(out, "the key was NOT rotated") {
+		t.Fatalf("rotate-key.sh --rewrap-only kubernetes on n8n 1.x: exit %d, want 1 and the key not rotated\n%s", code, r.sec.show(out))
+	}
+	if str(kv.data("secret/n8n/core")["encryption_key"]) != keyA {
+		t.Fatal("after the refused rekey, the newest version in Vault is not the old key")
+	}
+	if fp := n8n.Fingerprint(keyA); !strings.Contains(readFile(t, r.healthy().Log), `"n8n_key_fingerprint":"`+fp+`"`) {
+		t.Errorf("after the refused rekey, the main does not run with the old key (%s)", fp)
+	}
+	if r.load().ConfigMap["N8N_SECRETS_EXPECT_KEY_FINGERPRINT"] != "" {
+		t.Error("the refused rotation pinned a fingerprint")
+	}
+
+	// The full rekey, from the version the old key now has (3) to 4.
+	code, out = r.rotate(t.TempDir(), vaultEnv, "kubernetes", "n8n")
 	if code != 0 {
 		t.Fatalf("rotate-key.sh kubernetes: exit %d\n%s", code, r.sec.show(out))
+	}
+	if !strings.Contains(out, "rekey --from vault://secret/n8n/core?version=3#encryption_key --to vault://secret/n8n/core?version=4#encryption_key") {
+		t.Errorf("the second rotation does not rekey from version 3 to 4:\n%s", r.sec.show(out))
 	}
 	newKey := str(kv.data("secret/n8n/core")["encryption_key"])
 	fp := n8n.Fingerprint(newKey)
@@ -456,7 +478,7 @@ func TestRotateKeySwarmRehearsal(t *testing.T) {
 	}
 	r.after(newKey)
 	r.order(`^docker secret create n8n_encryption_key_v2 -$`, `service scale --detach=false n8n_n8n=0$`,
-		`service create --name n8n_n8n-rekey .* --entrypoint n8n-secrets \S+ rekey --from file:n8n_encryption_key_old --to file:n8n_encryption_key_new --apply$`,
+		`service create --name n8n_n8n-rekey .* --entrypoint n8n-secrets \S+ rekey --from file:n8n_encryption_key_old --to file:n8n_encryption_key_new --apply --rewrap-only=false$`,
 		`service update .*--secret-add source=n8n_encryption_key_v2,target=n8n_encryption_key.* n8n_n8n$`, `^docker exec n8n-\S+ n8n-secrets verify-key$`)
 }
 
@@ -503,8 +525,8 @@ func TestRekeyJob(t *testing.T) {
 	for i, a := range args {
 		args[i] = k8sExpand(a, env)
 	}
-	if len(args) != 6 || args[0] != "rekey" || args[1] != "--from" || args[3] != "--to" || args[5] != "--apply" {
-		t.Fatalf("%s: args %q, want rekey --from REF --to REF --apply", path, args)
+	if len(args) != 7 || args[0] != "rekey" || args[1] != "--from" || args[3] != "--to" || args[5] != "--apply" || args[6] != "--rewrap-only=false" {
+		t.Fatalf("%s: args %q, want rekey --from REF --to REF --apply --rewrap-only=false", path, args)
 	}
 	for _, a := range []string{args[2], args[4]} {
 		ref, err := inject.ParseReference(a)
@@ -542,12 +564,12 @@ func TestRekeyJob(t *testing.T) {
 	// rotate-key.sh rewrites both versions with sed: its patterns match.
 	script := readFile(t, filepath.Join("rotate", "rotate-key.sh"))
 	data := readFile(t, path)
-	for _, name := range []string{"REKEY_FROM_VERSION", "REKEY_TO_VERSION"} {
-		if !strings.Contains(script, "s/{name: "+name+`, value: \"[0-9]*\"}/`) {
+	for name, class := range map[string]string{"REKEY_FROM_VERSION": "[0-9]*", "REKEY_TO_VERSION": "[0-9]*", "REKEY_REWRAP_ONLY": "[a-z]*"} {
+		if !strings.Contains(script, "s/{name: "+name+`, value: \"`+class+`\"}/`) {
 			t.Errorf("rotate-key.sh does not set %s", name)
 		}
-		if !regexp.MustCompile(`\{name: ` + name + `, value: "[0-9]*"\}`).MatchString(data) {
-			t.Errorf("%s: no line {name: %s, value: \"N\"} for rotate-key.sh to set", path, name)
+		if !regexp.MustCompile(`\{name: ` + name + `, value: "` + class + `"\}`).MatchString(data) {
+			t.Errorf("%s: no line {name: %s, value: \"…\"} for rotate-key.sh to set", path, name)
 		}
 	}
 }

@@ -1,5 +1,5 @@
 #!/bin/sh
-# rotate-key.sh compose [COMPOSE_FILE] | swarm STACK | kubernetes [NAMESPACE]
+# rotate-key.sh [--rewrap-only] compose [COMPOSE_FILE] | swarm STACK | kubernetes [NAMESPACE]
 #
 # Rotates n8n's encryption key (N8N_ENCRYPTION_KEY) of the examples in
 # ../compose, ../swarm and ../kubernetes (vault-auth.yaml): every value n8n
@@ -16,7 +16,11 @@
 #      while one holds the database);
 #   3. `n8n-secrets rekey --from <old version> --to <new version> --apply`,
 #      once, in a one-off container with the main's settings: one
-#      transaction, every value or none. If it fails, nothing was written:
+#      transaction, every value or none. With --rewrap-only (n8n 2.x
+#      databases whose values are all under data keys; routine rotations,
+#      not after a leak) only deployment_key is re-wrapped, in a tiny
+#      transaction; rekey refuses it on any other database. If it fails,
+#      nothing was written:
 #      the old key is made current again (compose, kubernetes: its value
 #      becomes the newest version; swarm: the services still name the old
 #      secret) and the nodes start with it;
@@ -52,9 +56,14 @@ KV_PATH=secret/n8n/core
 KV_KEY=encryption_key
 
 usage() {
-	echo "usage: $0 compose [COMPOSE_FILE] | swarm STACK | kubernetes [NAMESPACE]" >&2
+	echo "usage: $0 [--rewrap-only] compose [COMPOSE_FILE] | swarm STACK | kubernetes [NAMESPACE]" >&2
 	exit 64
 }
+rewrap=false
+if [ "${1:-}" = --rewrap-only ]; then
+	rewrap=true
+	shift
+fi
 [ $# -ge 1 ] || usage
 platform=$1
 shift
@@ -178,11 +187,11 @@ esac
 # ---- 3. rekey ---------------------------------------------------------------
 
 t_rekey=$(now)
-say "n8n-secrets rekey --from $from --to $to --apply"
+say "n8n-secrets rekey --from $from --to $to --apply --rewrap-only=$rewrap"
 status=0
 case $platform in
 compose)
-	dc run --rm -T --no-deps --entrypoint n8n-secrets "$main" rekey --from "$from" --to "$to" --apply || status=$?
+	dc run --rm -T --no-deps --entrypoint n8n-secrets "$main" rekey --from "$from" --to "$to" --apply --rewrap-only="$rewrap" || status=$?
 	;;
 swarm)
 	# A one-off task with the main's image and database settings, and both
@@ -198,7 +207,7 @@ swarm)
 		--secret "source=n8n_encryption_key_v$old,target=n8n_encryption_key_old,$owner" \
 		--secret "source=n8n_encryption_key_v$new,target=n8n_encryption_key_new,$owner" \
 		--secret "source=n8n_db_password_v${DB_PASSWORD_VERSION:-1},target=n8n_db_password,$owner" \
-		"$@" --entrypoint n8n-secrets "$image" rekey --from "$from" --to "$to" --apply >/dev/null || true
+		"$@" --entrypoint n8n-secrets "$image" rekey --from "$from" --to "$to" --apply --rewrap-only="$rewrap" >/dev/null || true
 	docker service logs --raw "${stack}_n8n-rekey" 2>&1 || true
 	state=$(docker service ps --format '{{.CurrentState}}' "${stack}_n8n-rekey" | head -n 1)
 	docker service rm "${stack}_n8n-rekey" >/dev/null
@@ -207,7 +216,8 @@ swarm)
 kubernetes)
 	kubectl -n "$ns" delete job n8n-rekey --ignore-not-found
 	sed -e "s/{name: REKEY_FROM_VERSION, value: \"[0-9]*\"}/{name: REKEY_FROM_VERSION, value: \"$old\"}/" \
-		-e "s/{name: REKEY_TO_VERSION, value: \"[0-9]*\"}/{name: REKEY_TO_VERSION, value: \"$new\"}/" "$job" |
+		-e "s/{name: REKEY_TO_VERSION, value: \"[0-9]*\"}/{name: REKEY_TO_VERSION, value: \"$new\"}/" \
+		-e "s/{name: REKEY_REWRAP_ONLY, value: \"[a-z]*\"}/{name: REKEY_REWRAP_ONLY, value: \"$rewrap\"}/" "$job" |
 		kubectl -n "$ns" apply -f -
 	i=0
 	while :; do
