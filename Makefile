@@ -80,6 +80,7 @@ fuzz:
 	  $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime 20s ./inject/ || exit 1; done
 	for t in FuzzRoleOf FuzzParseSettings; do \
 	  $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime 20s ./n8n/ || exit 1; done
+	$(GO) test -run '^$$' -fuzz '^FuzzParseValue$$' -fuzztime 20s ./n8n/cipher/
 
 clean:
 	rm -rf bin bench.txt

@@ -115,6 +115,7 @@ func TestKeyCommandsPostgres(t *testing.T) {
 		t.Fatalf("verify-key: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 	// The test's own session would count as n8n's: none is open here.
+	n8ntest.WaitIdle(t, s, "n8n240")
 	r = ve.run(env, "rekey", "--to", "N8N_NEW_KEY", "--apply")
 	if r.code != 0 || !strings.Contains(r.stdout, "done:") {
 		t.Fatalf("rekey --apply: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
@@ -136,6 +137,17 @@ func TestKeyCommandsPostgres(t *testing.T) {
 		t.Fatalf("rekey while held: exit %d\n%s", r.code, r.stderr)
 	}
 	conn.Close()
+	// A database variable as NAME_FILE, like any variable.
+	dbFile := ve.plant("pg_database", "n8n240\n")
+	var fileEnv []string
+	for _, kv := range newEnv {
+		if !strings.HasPrefix(kv, "DB_POSTGRESDB_DATABASE=") {
+			fileEnv = append(fileEnv, kv)
+		}
+	}
+	if r = ve.run(append(fileEnv, "DB_POSTGRESDB_DATABASE_FILE="+dbFile), "verify-key"); r.code != 0 {
+		t.Fatalf("DB_POSTGRESDB_DATABASE_FILE: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
 	// Unreachable: 69.
 	bad := append(append([]string{}, env...), "DB_POSTGRESDB_PORT=1")
 	if r = ve.run(bad, "verify-key"); r.code != 69 || !strings.Contains(r.stderr, rekey.CodeDBUnreachable) {
@@ -281,6 +293,7 @@ func TestRekeyCrashPostgres(t *testing.T) {
 	c := n8ntest.OpenPostgres(t, s, "n8ncrash")
 	addCredentials(t, c, 3000)
 	c.Close()
+	n8ntest.WaitIdle(t, s, "n8ncrash")
 	ke := newKeyE2E(t, n8ntest.SQLite1x) // for its sandbox and keys; the database is PostgreSQL
 	env := ke.env()
 	for k, v := range n8ntest.PostgresEnv(s, "n8ncrash") {

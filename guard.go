@@ -49,12 +49,17 @@ func (o *outcome) runGuard(ctx context.Context, s *settings, argv []string) {
 	}
 }
 
+// autoVerifyTimeout bounds the check before start under
+// N8N_SECRETS_VERIFY_KEY=auto; under on the start's deadline applies.
+const autoVerifyTimeout = 5 * time.Second
+
 // verifyBeforeStart checks N8N_ENCRYPTION_KEY against a sample of n8n's
 // database (rekey.Sample: one connection, one query) and returns the
 // finding: an error (exit 78) when the key does not decrypt it; when the
 // database cannot be reached, a warning under auto (n8n reports it itself)
 // and an error under on (exit 69). Under auto, a SQLite database that does
-// not exist yet (a first start) is not checked. Nothing is written.
+// not exist yet (a first start) is not checked, and the check gives up
+// after autoVerifyTimeout. Nothing is written.
 func verifyBeforeStart(ctx context.Context, mode string, env map[string]string) *n8n.Finding {
 	if mode == "off" {
 		return nil
@@ -63,6 +68,12 @@ func verifyBeforeStart(ctx context.Context, mode string, env map[string]string) 
 	sev := n8n.Warning
 	if mode == "on" {
 		sev = n8n.Error
+	} else {
+		// auto: a database that does not answer delays the start by at
+		// most this much (n8n then reports it itself).
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, autoVerifyTimeout)
+		defer cancel()
 	}
 	cfg, err := store.FromEnv(env)
 	if err != nil {

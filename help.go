@@ -10,6 +10,13 @@ Usage:
                                          resolve everything and print a table; never a value
   n8n-secrets fingerprint [flags]        print the fingerprint of N8N_ENCRYPTION_KEY as resolved
   n8n-secrets keygen                     print a new random encryption key (32 bytes, base64)
+  n8n-secrets verify-key [--json]        decrypt every encrypted value in n8n's database with
+                                         N8N_ENCRYPTION_KEY; counts and ids, never a value
+  n8n-secrets rekey --to REF [--from REF] [--apply] [--rewrap-only] [--skip-undecryptable]
+                    [--signing-secrets keep|regenerate] [--json]
+                                         re-encrypt n8n's database under a new key (dry run
+                                         unless --apply); REF: vault://…, awssm://…, file:…
+                                         or a variable's name, never the key itself
   n8n-secrets version                    print the version
   n8n-secrets help                       print this text
 
@@ -41,6 +48,7 @@ Settings (each a variable N8N_SECRETS_<NAME> and a flag; the flag wins):
   --n8n-settings check|sync     N8N_SECRETS_N8N_SETTINGS            ~/.n8n/config with another key: refuse or rewrite
   --expect-key-fingerprint FP   N8N_SECRETS_EXPECT_KEY_FINGERPRINT  refuse another encryption key
   --allow-http                  N8N_SECRETS_ALLOW_HTTP              allow http:// to a store off loopback
+  --verify-key auto|on|off      N8N_SECRETS_VERIFY_KEY              check the key against n8n's database before start
 
 Vault: VAULT_ADDR, VAULT_TOKEN or VAULT_TOKEN_FILE (default <dir>/vault_token),
   VAULT_AUTH_METHOD=token|approle|jwt|kubernetes, VAULT_AUTH_MOUNT, VAULT_AUTH_ROLE,
@@ -52,6 +60,7 @@ Provider credentials and N8N_SECRETS_* are removed from the child unless passed 
 
 Exit codes before exec (after exec the code is the command's):
   64 usage or settings   65 bad reference, missing secret or key, bad data
-  69 store unreachable   77 authentication or permission   78 the n8n guard refused
+  69 store or database unreachable   77 authentication or permission
+  78 the n8n guard refused, the key does not match n8n's database, or rekey found it in use
   126 command not executable   127 command not found   130/143 stopped by SIGINT/SIGTERM
 `

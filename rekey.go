@@ -85,7 +85,7 @@ func rekeyCmd(s *settings, environ, args []string) int {
 	out.Result = res
 	code = 0
 	if err != nil {
-		out.Code, out.Error, code = rekey.CodeOf(err), err.Error(), dbExit(err)
+		out.Code, out.Error, code = rekey.CodeOf(err), err.Error(), dbExit(ctx, err)
 		attrs := []any{"code", out.Code, "error", err.Error(), "exit", code}
 		if errors.Is(err, store.ErrHeld) {
 			attrs = append(attrs, "hint", "stop every n8n node (main, workers, webhook processors) first, then run rekey again")

@@ -55,7 +55,7 @@ func verifyKeyCmd(s *settings, environ, args []string) int {
 	out.Report = rep
 	code = 0
 	if err != nil {
-		out.Code, out.Error, code = rekey.CodeOf(err), err.Error(), dbExit(err)
+		out.Code, out.Error, code = rekey.CodeOf(err), err.Error(), dbExit(ctx, err)
 		log.Error("verify-key", "code", out.Code, "error", err.Error(), "exit", code)
 	}
 	out.OK = err == nil
@@ -73,6 +73,8 @@ func verifyKeyCmd(s *settings, environ, args []string) int {
 		}
 	}
 	switch {
+	case err == nil && rep.Layout == rekey.LayoutNo:
+		fmt.Println("\nok: n8n's tables are not in this database yet: nothing to verify")
 	case err == nil:
 		fmt.Println("\nok: every encrypted value decrypts with this key")
 	case errors.Is(err, rekey.ErrMismatch):
@@ -96,6 +98,9 @@ func verifyDB(ctx context.Context, env map[string]string, key string, log *slog.
 	return rekey.Verify(ctx, db, key, log)
 }
 
+// maxListed is how many failed ids per location the table lists.
+const maxListed = 20
+
 // printCounts prints a table of counts: verify's columns, or rekey's.
 func printCounts(cs []rekey.Count, forRekey bool) {
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
@@ -113,14 +118,23 @@ func printCounts(cs []rekey.Count, forRekey bool) {
 	}
 	_ = tw.Flush()
 	for _, c := range cs {
-		for _, f := range c.Failed {
+		for i, f := range c.Failed {
+			if i == maxListed {
+				fmt.Printf("  does not decrypt: %s: and %d more (--json lists them all)\n", c.Location, len(c.Failed)-i)
+				break
+			}
 			fmt.Printf("  does not decrypt: %s %s\n", c.Location, f)
 		}
 	}
 }
 
-// dbExit maps an error of packages store and rekey to an exit code.
-func dbExit(err error) int {
+// dbExit maps an error of packages store and rekey to an exit code; a
+// run stopped by a signal exits 128+signal, as the default mode does.
+func dbExit(ctx context.Context, err error) int {
+	var sig signalError
+	if errors.As(context.Cause(ctx), &sig) {
+		return 128 + int(sig.sig)
+	}
 	switch {
 	case errors.Is(err, rekey.ErrMismatch), errors.Is(err, store.ErrHeld):
 		return inject.ExitConfig

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver
 	_ "modernc.org/sqlite"             // the "sqlite" driver
@@ -241,4 +242,22 @@ func Plant(t testing.TB, c *Conn, enc Encrypter, twoX bool, ownerID, tag string)
 	c.Exec(t, `INSERT INTO dynamic_credential_entry ("credential_id", "subject_id", "resolver_id", "data") VALUES (?, ?, ?, ?)`, "fixtureCred001", "subject-1", "res"+tag, enc.Encrypt(t, de))
 	add("dynamic_credential_entry.data", "fixtureCred001/subject-1/res"+tag, de)
 	return out
+}
+
+// WaitIdle waits until no client session is connected to database db on
+// s: a closed connection's server process ends a moment after the client
+// left, and a rekey --apply refuses while any session is there.
+func WaitIdle(t testing.TB, s *pgtest.Server, db string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		out := strings.TrimSpace(s.Exec("postgres", "SELECT count(*) FROM pg_stat_activity WHERE datname = '"+db+"' AND backend_type = 'client backend'"))
+		if out == "0" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("n8ntest: %s sessions still connected to %s", out, db)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

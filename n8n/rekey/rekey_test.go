@@ -96,6 +96,9 @@ func openPGFixture(t *testing.T, s *pgtest.Server, v variant, dbname string) *fi
 		enc.DEKID, enc.DEK = dek.id, dek.key
 	}
 	planted := n8ntest.Plant(t, conn, enc, v.twoX, owners[name], "p"+v.String())
+	// The test's own session must not count as n8n holding the database.
+	conn.Close()
+	n8ntest.WaitIdle(t, s, dbname)
 	cfg, err := store.FromEnv(n8ntest.PostgresEnv(s, dbname))
 	if err != nil {
 		t.Fatal(err)
@@ -104,9 +107,6 @@ func openPGFixture(t *testing.T, s *pgtest.Server, v variant, dbname string) *fi
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The test's own connection must not count as n8n holding the
-	// database: close it before any --apply, reopen after.
-	conn.Close()
 	t.Cleanup(func() { db.Close() })
 	return &fixture{name: "postgres-" + v.String(), db: db, twoX: v.twoX, planted: planted}
 }
@@ -486,5 +486,23 @@ func TestRefusals(t *testing.T) {
 	}
 	if _, err := Run(ctx, f.db, Options{From: n8ntest.Key, To: newKey, Signing: "maybe"}); !errors.Is(err, ErrRefused) {
 		t.Fatalf("bad signing mode: %v", err)
+	}
+}
+
+// TestExecutionDataCounted: runtime data inside executions is reported by
+// count, as not verified and not rekeyed, never silently.
+func TestExecutionDataCounted(t *testing.T) {
+	ctx := context.Background()
+	f := openSQLiteFixture(t, variant{file: "2x", twoX: true})
+	v, _ := cipher.EncryptCBC(n8ntest.Key, []byte(`{"token":"x"}`))
+	f.conn.Exec(t, `INSERT INTO execution_data ("executionId", "workflowData", "data") VALUES (?, ?, ?)`,
+		4242, "{}", `[{"executionData":"1"},{"runtimeData":"2"},{"credentials":"3"},"`+v+`"]`)
+	vr, err := Verify(ctx, f.db, n8ntest.Key, nil)
+	if err != nil || len(vr.Unverified) != 1 || vr.Unverified[0].Rows != 1 {
+		t.Fatalf("verify: %v, unverified %+v", err, vr.Unverified)
+	}
+	res, err := Run(ctx, f.db, Options{From: n8ntest.Key, To: newKey})
+	if err != nil || len(res.Unverified) != 1 || res.Unverified[0].Location != "execution_data.data" {
+		t.Fatalf("dry run: %v, unverified %+v", err, res.Unverified)
 	}
 }

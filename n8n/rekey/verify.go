@@ -42,7 +42,7 @@ func Verify(ctx context.Context, db *store.DB, key string, log *slog.Logger) (*V
 		return nil, err
 	}
 	defer tx.Rollback()
-	rep, err := verifyIn(ctx, db, tx, key, log, nil)
+	rep, err := verifyIn(ctx, db, tx, key, log, nil, false)
 	if err != nil {
 		return nil, err
 	}
@@ -53,8 +53,9 @@ func Verify(ctx context.Context, db *store.DB, key string, log *slog.Logger) (*V
 }
 
 // verifyIn is Verify inside a transaction; skip names values (as Failed
-// lists them) not to count as failures.
-func verifyIn(ctx context.Context, db *store.DB, q store.Querier, key string, log *slog.Logger, skip map[string]bool) (*VerifyReport, error) {
+// lists them) not to count as failures; keysOnly checks deployment_key
+// alone (after --rewrap-only, which changes nothing else).
+func verifyIn(ctx context.Context, db *store.DB, q store.Querier, key string, log *slog.Logger, skip map[string]bool, keysOnly bool) (*VerifyReport, error) {
 	rep := &VerifyReport{Database: db.Config().Describe(), Layout: Layout1x}
 	c := counts{}
 	fail := func(cnt *Count, id string) {
@@ -106,6 +107,9 @@ func verifyIn(ctx context.Context, db *store.DB, q store.Querier, key string, lo
 	}
 	w := &walker{db: db, q: q, batch: DefaultBatch, log: log}
 	for _, loc := range inventory {
+		if keysOnly {
+			break
+		}
 		err := w.each(ctx, loc, func(loc location, id string, parts []part, _ string) (string, error) {
 			for _, p := range parts {
 				v := cipher.ParseValue(p.value)

@@ -76,12 +76,16 @@ func (w *walker) each(ctx context.Context, loc location, fn rowFunc, bad func(id
 				updates = append(updates, update{r.Key, text, nt})
 			}
 		}
-		if w.write {
-			for _, u := range updates {
-				if err := w.db.Update(ctx, w.q, loc.table, loc.key, u.key, loc.column, u.old, u.new); err != nil {
-					return err
-				}
-				if w.log != nil {
+		if w.write && len(updates) > 0 {
+			changes := make([]store.Change, len(updates))
+			for i, u := range updates {
+				changes[i] = store.Change{Key: u.key, Old: u.old, New: u.new}
+			}
+			if err := w.db.UpdateMany(ctx, w.q, loc.table, loc.key, loc.column, changes); err != nil {
+				return err
+			}
+			if w.log != nil {
+				for _, u := range updates {
 					w.log.Debug("rekeyed", "code", CodeRekeyed, "location", loc.name, "id", keyString(u.key))
 				}
 			}

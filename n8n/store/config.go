@@ -4,7 +4,8 @@
 // PostgreSQL schema), placeholders, batched reads, and transactions that
 // refuse to start while another process (n8n) holds the database.
 //
-// Drivers are pure Go (modernc.org/sqlite, github.com/jackc/pgx/v5), so the
+// Drivers are pure Go (modernc.org/sqlite; for PostgreSQL pgx/v5's protocol
+// layer pgconn under a minimal database/sql driver, pgdriver.go), so the
 // binary stays static. Errors never contain the password or any value read
 // from the database; driver errors where credentials flow are replaced by a
 // fixed message naming the step.

@@ -13,9 +13,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/stdlib"
 )
 
 type pgDialect struct {
@@ -35,7 +33,7 @@ func openPostgres(ctx context.Context, cfg Config, opts Options) (*DB, error) {
 		"password=" + pgQuote(cfg.pw()),
 		"sslmode=disable",
 	}
-	pc, err := pgx.ParseConfig(strings.Join(kv, " "))
+	pc, err := pgconn.ParseConfig(strings.Join(kv, " "))
 	if err != nil {
 		return nil, fmt.Errorf("%w: postgres: the connection settings are invalid", ErrConfig)
 	}
@@ -55,7 +53,7 @@ func openPostgres(ctx context.Context, cfg Config, opts Options) (*DB, error) {
 		}
 		pc.TLSConfig = tc
 	}
-	db := stdlib.OpenDB(*pc)
+	db := sql.OpenDB(&pgConnector{cfg: pc})
 	db.SetMaxOpenConns(1)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()

@@ -255,3 +255,72 @@ func (d *DB) Update(ctx context.Context, q Querier, table string, keyCols []stri
 	}
 	return nil
 }
+
+// Change is one compare-and-set of UpdateMany: the row's key, the value it
+// must still hold, and the new one.
+type Change struct {
+	Key      []any
+	Old, New string
+}
+
+// UpdateMany applies changes to column col of table, each a
+// compare-and-set as in Update; any row that no longer holds its old value
+// makes it fail. On PostgreSQL it is one statement per call (a join on a
+// VALUES list), so that a batch costs one round trip; on SQLite, local, it
+// is one statement per row.
+func (d *DB) UpdateMany(ctx context.Context, q Querier, table string, keyCols []string, col string, changes []Change) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	if d.cfg.Type != TypePostgres {
+		for _, c := range changes {
+			if err := d.Update(ctx, q, table, keyCols, c.Key, col, c.Old, c.New); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var b strings.Builder
+	b.WriteString("WITH v(")
+	for i := range keyCols {
+		fmt.Fprintf(&b, "k%d, ", i)
+	}
+	b.WriteString("old, new) AS (VALUES ")
+	args := make([]any, 0, len(changes)*(len(keyCols)+2))
+	for i, c := range changes {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(")
+		for j := range keyCols {
+			args = append(args, keyText(c.Key[j]))
+			fmt.Fprintf(&b, "CAST(%s AS TEXT), ", d.P(len(args)))
+		}
+		args = append(args, c.Old, c.New)
+		fmt.Fprintf(&b, "CAST(%s AS TEXT), CAST(%s AS TEXT))", d.P(len(args)-1), d.P(len(args)))
+	}
+	fmt.Fprintf(&b, ") UPDATE %s AS t SET %s = v.new FROM v WHERE ", d.Table(table), Quote(col))
+	for i, k := range keyCols {
+		fmt.Fprintf(&b, "CAST(t.%s AS TEXT) = v.k%d AND ", Quote(k), i)
+	}
+	fmt.Fprintf(&b, "t.%s = v.old", Quote(col))
+	res, err := q.ExecContext(ctx, b.String(), args...)
+	if err != nil {
+		return d.d.classify("update "+table, err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n != int64(len(changes)) {
+		return fmt.Errorf("%w: update %s: %d of %d rows changed while the rekey ran", ErrQuery, table, int64(len(changes))-n, len(changes))
+	}
+	return nil
+}
+
+// keyText is a key column's value as text, for comparing with CAST(… AS TEXT).
+func keyText(v any) string {
+	switch k := v.(type) {
+	case string:
+		return k
+	case []byte:
+		return string(k)
+	}
+	return fmt.Sprint(v)
+}

@@ -296,6 +296,21 @@ func TestPostgres(t *testing.T) {
 	if err != nil {
 		t.Fatalf("free database: %v", err)
 	}
+	// UpdateMany: one statement; a row whose value changed fails it all.
+	creds, err := db.Batch(ctx, tx, "credentials_entity", []string{"id"}, []string{"data"}, nil, 10)
+	if err != nil || len(creds) != 3 {
+		t.Fatalf("credentials: %d, %v", len(creds), err)
+	}
+	var ch []Change
+	for _, c := range creds {
+		ch = append(ch, Change{Key: c.Key, Old: c.Values[0], New: "x" + c.Values[0]})
+	}
+	if err := db.UpdateMany(ctx, tx, "credentials_entity", []string{"id"}, "data", ch); err != nil {
+		t.Fatalf("UpdateMany: %v", err)
+	}
+	if err := db.UpdateMany(ctx, tx, "credentials_entity", []string{"id"}, "data", ch[:1]); !errors.Is(err, ErrQuery) {
+		t.Fatalf("UpdateMany on a changed row: want ErrQuery, got %v", err)
+	}
 	tx.Rollback()
 
 	// Another session (n8n's pool) connected: refused, named.
