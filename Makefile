@@ -71,7 +71,7 @@ test-short:
 # Benchmarks: several runs each, summarised as medians by benchstat, so
 # that numbers compared side by side come from one run on one machine.
 bench: vaultdev n8n
-	VAULTDEV_BIN=$(CURDIR)/bin/vaultdev $(N8N_TEST_ENV) $(GO) test -run '^$$' -bench . -benchmem -count 6 -timeout 30m ./... | tee bench.txt
+	VAULTDEV_BIN=$(CURDIR)/bin/vaultdev $(N8N_TEST_ENV) $(GO) test -run '^$$' -bench . -benchmem -count 6 -timeout 60m ./... | tee bench.txt
 	$(GO) run $(BENCHSTAT) bench.txt
 
 # Every parser's fuzz test, 20 s each.

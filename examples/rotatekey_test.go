@@ -38,10 +38,9 @@ type rotateRig struct {
 	sec   *secrets
 	in    *n8nreal.Install
 	pg    *pgtest.Server
-	srv   *vaulttest.Server // nil for swarm
-	dir   string            // the stand-in's state and files
-	state string            // its state file
-	bin   string            // directory of the docker and kubectl links
+	dir   string // the stand-in's state and files
+	state string // its state file
+	bin   string // directory of the docker and kubectl links
 	creds []n8nreal.Credential
 	keyA  string
 }
