@@ -89,8 +89,7 @@ func benchRotation(b *testing.B, major int, modes ...string) {
 		node.Env = nodeEnv(i)
 		p, err := node.Start(binPath, "--")
 		if err != nil {
-			se, _ := n8nreal.IsStartError(err)
-			b.Fatalf("n8n start with key %d: %v\n%s", i, err, lastLines(se.Output, 15))
+			b.Fatalf("n8n start with key %d: %v\n%s", i, err, lastLines(n8nreal.OutputOf(err), 15))
 		}
 		return p
 	}
@@ -171,8 +170,7 @@ func rotationDump(b *testing.B, in *n8nreal.Install, pg *pgtest.Server) string {
 	if in.Major() == 2 {
 		p, err := node.Start()
 		if err != nil {
-			se, _ := n8nreal.IsStartError(err)
-			b.Fatalf("n8n start: %v\n%s", err, lastLines(se.Output, 15))
+			b.Fatalf("n8n start: %v\n%s", err, lastLines(n8nreal.OutputOf(err), 15))
 		}
 		if err := p.Stop(); err != nil {
 			b.Fatal(err)

@@ -199,8 +199,7 @@ func TestRekeyWithRealN8N(t *testing.T) {
 			r.node.Env = startEnv("b")
 			p, err := r.node.Start(binPath, "--")
 			if err != nil {
-				se, _ := n8nreal.IsStartError(err)
-				t.Fatalf("start with key B through the binary: %v\n%s", err, lastLines(se.Output, 10))
+				t.Fatalf("start with key B through the binary: %v\n%s", err, lastLines(n8nreal.OutputOf(err), 10))
 			}
 
 			// While n8n holds the database, rekey refuses and writes
@@ -307,8 +306,7 @@ func TestRekeyWithRealN8N2(t *testing.T) {
 				r.node.Env = append(r.node.Env, "N8N_ENV_FEAT_ENCRYPTION_KEY_ROTATION=true")
 				p, err := r.node.Start()
 				if err != nil {
-					se, _ := n8nreal.IsStartError(err)
-					t.Fatalf("n8n 2.40 with the new key: %v\n%s", err, lastLines(se.Output, 15))
+					t.Fatalf("n8n 2.40 with the new key: %v\n%s", err, lastLines(n8nreal.OutputOf(err), 15))
 				}
 				if status, code, err := p.Login(fixtureOwnerEmail, fixtureOwnerPassword, ""); err != nil || status != 401 || code != 998 {
 					t.Errorf("login without an MFA code: status %d, code %d (%v), want 401 with n8n's MFA error 998", status, code, err)

@@ -166,6 +166,9 @@ func (st *fakeState) docker(args []string) int {
 		}
 		return st.runBin(s.Node.Env, args[3:], os.Stdout, os.Stderr)
 	case "logs": // logs ID
+		if len(args) != 2 {
+			break
+		}
 		s, _ := st.byNodeID(args[1])
 		if s == nil {
 			return 1
@@ -207,7 +210,7 @@ func (st *fakeState) compose(args []string) int {
 			st.stopNode(st.Services[name])
 		}
 		return 0
-	case len(args) >= 6 && args[0] == "run" && args[1] == "--rm" && args[2] == "-T" && args[3] == "--no-deps" && args[4] == "--entrypoint":
+	case len(args) >= 7 && args[0] == "run" && args[1] == "--rm" && args[2] == "-T" && args[3] == "--no-deps" && args[4] == "--entrypoint":
 		entry, svc, rest := args[5], args[6], args[7:]
 		switch {
 		case entry == "cat" && svc == "vault-init" && slices.Equal(rest, []string{"/state/root_token"}):

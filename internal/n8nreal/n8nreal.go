@@ -353,8 +353,9 @@ func (e *StartError) Error() string {
 // migrated). With prefix, the command is prefix followed by n8n's
 // executable and "start": prefix is e.g. the n8n-secrets binary and "--",
 // which then execs n8n with the node's environment (as a container's
-// entrypoint does). A process that exits first, or is not healthy within
-// StartTimeout, gives a *StartError; Stop is registered with t.Cleanup.
+// entrypoint does). Every error is a *StartError: a process that could not
+// start, exited first, or was not healthy within StartTimeout. Stop is
+// registered with t.Cleanup.
 func (n *Node) Start(prefix ...string) (*Process, error) {
 	n.t.Helper()
 	port, broker := freePort(n.t), freePort(n.t)
@@ -365,7 +366,7 @@ func (n *Node) Start(prefix ...string) (*Process, error) {
 	c.Stdout, c.Stderr = p.out, p.out
 	p.Started = time.Now()
 	if err := c.Start(); err != nil {
-		return nil, err
+		return nil, &StartError{Code: -1, Reason: err.Error()}
 	}
 	go func() {
 		p.waitErr = c.Wait()
@@ -503,4 +504,13 @@ func IsStartError(err error) (*StartError, bool) {
 	var se *StartError
 	ok := errors.As(err, &se)
 	return se, ok
+}
+
+// OutputOf returns what n8n printed before a failed start (err from
+// [Node.Start]), or "".
+func OutputOf(err error) string {
+	if se, ok := IsStartError(err); ok {
+		return se.Output
+	}
+	return ""
 }

@@ -58,8 +58,7 @@ func TestRealN8N(t *testing.T) {
 			}
 			p, err := node.Start()
 			if err != nil {
-				se, _ := IsStartError(err)
-				t.Fatalf("%v\n%s", err, se.Output)
+				t.Fatalf("%v\n%s", err, OutputOf(err))
 			}
 			if p.Healthy.Before(p.Started) {
 				t.Errorf("healthy at %v before started at %v", p.Healthy, p.Started)
