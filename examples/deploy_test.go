@@ -581,6 +581,10 @@ func TestScriptsParse(t *testing.T) {
 		if !strings.HasPrefix(string(data), "#!/bin/sh\n") {
 			t.Errorf("%s: want a POSIX sh script (#!/bin/sh)", s)
 		}
+		// The READMEs and the other scripts run them as ./name.sh.
+		if st, err := os.Stat(s); err != nil || st.Mode().Perm()&0o111 != 0o111 {
+			t.Errorf("%s: not executable by all", s)
+		}
 		if out, err := exec.Command("sh", "-n", s).CombinedOutput(); err != nil {
 			t.Errorf("sh -n %s: %v\n%s", s, err, out)
 		}

@@ -36,7 +36,7 @@
 #      fingerprint everywhere, the pinned one).
 #
 # n8n is down from 2 to 5: a rotation of the encryption key cannot be done
-# with zero downtime (../README.md, "Rotating the encryption key", has the
+# with zero downtime (../README.md, "The encryption key", has the
 # measured window). Run it in a quiet moment.
 #
 # Settings:

@@ -16,7 +16,8 @@
 # `n8n start` then wants N8N_EXPRESSION_ENGINE=legacy on 2.x). sqlite3 is
 # the one native module n8n needs: `npm rebuild sqlite3` builds it against
 # the node that will run n8n. The xlsx override pins the registry's last
-# published xlsx (n8n's own pin points at a tarball off the registry).
+# published xlsx (n8n-nodes-base 1.x pins a tarball on cdn.sheetjs.com,
+# off the registry).
 set -euo pipefail
 
 version=${1:?usage: install.sh VERSION DIR [NODE_VERSION]}
