@@ -519,6 +519,9 @@ func TestRekeyJob(t *testing.T) {
 	for _, e := range c["env"].([]any) {
 		env[str(asMap(e)["name"])] = str(asMap(e)["value"])
 	}
+	if env["N8N_ENCRYPTION_KEY"] != main.env["N8N_ENCRYPTION_KEY"] {
+		t.Errorf("%s: N8N_ENCRYPTION_KEY %q, the Deployments' is %q", path, env["N8N_ENCRYPTION_KEY"], main.env["N8N_ENCRYPTION_KEY"])
+	}
 	var refs []inject.Reference
 	args := strList(c["args"])
 	for i, a := range args {
