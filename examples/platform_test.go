@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -228,13 +229,24 @@ func (st *fakeState) compose(args []string) int {
 			}
 			return 0
 		}
-	case len(args) == 5 && args[0] == "up" && args[1] == "-d" && args[2] == "--no-deps" && args[3] == "--force-recreate":
-		s := st.Services[args[4]]
-		if s == nil {
+	case len(args) >= 5 && args[0] == "up" && args[1] == "-d" && slices.Contains([]string{"--wait", "--no-deps"}, args[2]):
+		// up -d [--wait] --no-deps --force-recreate SERVICE
+		wait := args[2] == "--wait"
+		rest := args[2:]
+		if wait {
+			rest = args[3:]
+		}
+		if len(rest) != 3 || rest[0] != "--no-deps" || rest[1] != "--force-recreate" || st.Services[rest[2]] == nil {
 			return unexpected(args)
 		}
+		s := st.Services[rest[2]]
 		st.stopNode(s)
-		return st.startNode(args[4], s)
+		if code := st.startNode(rest[2], s); code != 0 || !wait {
+			return code
+		}
+		// --wait: until the container is healthy, as n8n's healthcheck on
+		// /healthz/readiness says; an exited container fails it.
+		return st.waitHealthy(s)
 	case len(args) == 3 && args[0] == "ps" && args[1] == "-q":
 		if s := st.Services[args[2]]; s != nil && st.alive(s) {
 			fmt.Println(s.Node.ID)
@@ -852,6 +864,26 @@ func (st *fakeState) startNode(name string, s *fakeService) int {
 		}
 	}
 	return 0
+}
+
+// waitHealthy waits until the service's node answers its readiness check
+// (0), or has exited or is not ready within n8n's start timeout (1).
+func (st *fakeState) waitHealthy(s *fakeService) int {
+	for deadline := time.Now().Add(n8nreal.StartTimeout); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if !st.alive(s) {
+			fmt.Fprintln(os.Stderr, "container exited")
+			return 1
+		}
+		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/healthz/readiness", s.Node.Port))
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return 0
+			}
+		}
+	}
+	fmt.Fprintln(os.Stderr, "container is not healthy")
+	return 1
 }
 
 // alive reports whether the service's node runs.

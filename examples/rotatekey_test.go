@@ -262,7 +262,7 @@ func TestRotateKeyComposeRehearsal(t *testing.T) {
 	r.save(&fakeState{Kind: "compose", ComposeFile: composeCopy, RootToken: srv.RootToken, Set: set,
 		Paths:    map[string]string{"/run/secrets": secretsDir},
 		Services: map[string]*fakeService{"n8n": {Replicas: 1, DataDir: dataDir}}})
-	r.client("docker", "compose", "-f", composeCopy, "up", "-d", "--no-deps", "--force-recreate", "n8n")
+	r.client("docker", "compose", "-f", composeCopy, "up", "-d", "--wait", "--no-deps", "--force-recreate", "n8n")
 	r.healthy()
 	if _, err := os.Stat(filepath.Join(dataDir, "config")); err != nil {
 		t.Fatalf("n8n wrote no settings file into its volume: %v", err)
@@ -282,7 +282,7 @@ func TestRotateKeyComposeRehearsal(t *testing.T) {
 	}
 	r.after(newKey)
 	r.order(`^docker compose .* stop n8n$`, `run .*--entrypoint n8n-secrets n8n rekey --from vault://secret/n8n/core\?version=1#encryption_key --to vault://secret/n8n/core\?version=2#encryption_key --apply --rewrap-only=false$`,
-		`--entrypoint rm n8n -f /home/node/.n8n/config$`, `up -d --no-deps --force-recreate n8n$`, `^docker exec n8n-\S+ n8n-secrets verify-key$`)
+		`--entrypoint rm n8n -f /home/node/.n8n/config$`, `up -d --wait --no-deps --force-recreate n8n$`, `^docker exec n8n-\S+ n8n-secrets verify-key$`)
 }
 
 // TestRotateKeyComposeRefused: a node the script does not stop (one on
@@ -324,7 +324,7 @@ func TestRotateKeyComposeRefused(t *testing.T) {
 	r.save(&fakeState{Kind: "compose", ComposeFile: composeCopy, RootToken: srv.RootToken, Set: set,
 		Paths:    map[string]string{"/run/secrets": secretsDir},
 		Services: map[string]*fakeService{"n8n": {Replicas: 1, DataDir: dataDir}}})
-	r.client("docker", "compose", "-f", composeCopy, "up", "-d", "--no-deps", "--force-recreate", "n8n")
+	r.client("docker", "compose", "-f", composeCopy, "up", "-d", "--wait", "--no-deps", "--force-recreate", "n8n")
 	r.healthy()
 
 	code, out := r.rotate(work, map[string]string{"VAULT_ADDR": srv.Addr}, "compose", composeCopy)

@@ -30,7 +30,9 @@
 #      given another key refuses to start (exit 78). compose only: the
 #      main's volume keeps n8n's settings file (~/.n8n/config), which holds
 #      the old key; it is removed, and n8n writes it again from the new key;
-#   5. start the main, then the workers and webhook processors;
+#   5. start the main, then the workers and webhook processors, each
+#      waited for (compose up --wait: healthy when the service has a
+#      healthcheck; Swarm: running; Kubernetes: rollout status, ready);
 #   6. `n8n-secrets verify-key` on every node (each decrypts what the
 #      database holds with the key it runs with), then verify.sh (the same
 #      fingerprint everywhere, the pinned one).
@@ -282,7 +284,7 @@ t_start=$(now)
 say "start the main, then the other nodes"
 for s in $SERVICES; do
 	case $platform in
-	compose) dc up -d --no-deps --force-recreate "$s" ;;
+	compose) dc up -d --wait --no-deps --force-recreate "$s" ;;
 	swarm)
 		# shellcheck disable=SC2086 # one word per service
 		n=$(printf '%s\n' $replicas | sed -n "s/^$s=//p")
@@ -341,7 +343,7 @@ swarm) EXPECT_FINGERPRINT=$fp "$here/verify.sh" swarm "$stack" || failed=1 ;;
 kubernetes) EXPECT_FINGERPRINT=$fp "$here/verify.sh" kubernetes "$ns" || failed=1 ;;
 esac
 
-echo "== from the stop to the start commands' return: $((t_started - t_stop)) s (stop $((t_rekey - t_stop)) s, rekey $((t_rekeyed - t_rekey)) s, start $((t_started - t_start)) s); n8n then needs its own start-up until healthy"
+echo "== down for $((t_started - t_stop)) s: stop $((t_rekey - t_stop)) s, rekey $((t_rekeyed - t_rekey)) s, start $((t_started - t_start)) s (until the platform reported the nodes up)"
 if [ "$status" -ne 0 ]; then
 	echo "the key was NOT rotated: the nodes run with version $old again" >&2
 	exit 1
