@@ -121,7 +121,11 @@ func printRekey(out rekeyReport, res *rekey.Result, err error, code int) {
 		fmt.Println("rekey: dry run: nothing is written (add --apply to write)")
 	}
 	if res != nil {
-		fmt.Printf("database: %s (n8n %s), mode %s\n", res.Database, res.Layout, res.Mode)
+		layout := ""
+		if res.Layout != "" {
+			layout = " (n8n " + res.Layout + ")"
+		}
+		fmt.Printf("database: %s%s, mode %s\n", res.Database, layout, res.Mode)
 		fmt.Printf("old key fingerprint %s, new key fingerprint %s\n\n", out.FromFingerprint, out.ToFingerprint)
 		if len(res.Counts) > 0 {
 			printCounts(res.Counts, true)
