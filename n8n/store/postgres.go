@@ -12,6 +12,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -221,17 +222,35 @@ func (d *pgDialect) beginWrite(ctx context.Context, db *sql.DB) (*sql.Tx, error)
 			return nil, d.classify("lock n8n's tables", err)
 		}
 	}
-	others, err := d.sessions(ctx, tx)
-	if err != nil {
-		tx.Rollback()
-		return nil, err
+	// A node stopped a moment ago may leave a session behind for as long
+	// as its server process takes to notice (a container's connection torn
+	// down): give them sessionGrace to go, with n8n's tables locked.
+	deadline := time.Now().Add(sessionGrace)
+	for {
+		others, err := d.sessions(ctx, tx)
+		if err != nil {
+			tx.Rollback()
+			return nil, err
+		}
+		if len(others) == 0 {
+			return tx, nil
+		}
+		if time.Now().After(deadline) {
+			tx.Rollback()
+			return nil, fmt.Errorf("%w: postgres %s: still connected after %v: %s", ErrHeld, d.where, sessionGrace, strings.Join(others, "; "))
+		}
+		select {
+		case <-ctx.Done():
+			tx.Rollback()
+			return nil, fmt.Errorf("%w: postgres %s: %s", ErrHeld, d.where, strings.Join(others, "; "))
+		case <-time.After(200 * time.Millisecond):
+		}
 	}
-	if len(others) > 0 {
-		tx.Rollback()
-		return nil, fmt.Errorf("%w: postgres %s: %s", ErrHeld, d.where, strings.Join(others, "; "))
-	}
-	return tx, nil
 }
+
+// sessionGrace is how long a rekey waits for other sessions to close
+// before it refuses: the sessions of a node stopped just before.
+const sessionGrace = 5 * time.Second
 
 // classify keeps the SQLSTATE and PostgreSQL's message for query errors
 // (they name relations and constraints, not bound values) and replaces
