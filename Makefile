@@ -82,6 +82,7 @@ fuzz:
 	  $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime 20s ./n8n/ || exit 1; done
 	$(GO) test -run '^$$' -fuzz '^FuzzParsers$$' -fuzztime 20s ./audit/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseValue$$' -fuzztime 20s ./n8n/cipher/
+	$(GO) test -run '^$$' -fuzz '^FuzzDistance$$' -fuzztime 20s ./internal/suggest/
 
 clean:
 	rm -rf bin bench.txt
