@@ -8,6 +8,8 @@ package main
 
 import (
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -220,5 +222,67 @@ func TestAWSSMExitCodes(t *testing.T) {
 				t.Errorf("log lacks code %s:\n%s", tt.log, r.stderr)
 			}
 		})
+	}
+}
+
+// TestAWSSMCredentialProcessOutputNeverShown: a credential_process whose
+// output is not valid JSON makes the SDK quote that output (keys included)
+// in its error. The binary names the failing step instead, exit 77, in the
+// log and in check --json.
+func TestAWSSMCredentialProcessOutputNeverShown(t *testing.T) {
+	e := newE2E(t)
+	s := awsfake.New(t)
+	id, secret, token := e.canary("procid"), e.canary("procsecret"), e.canary("proctoken")
+	script := e.plant("cred.sh", "#!/bin/sh\necho 'Version: 1, AccessKeyId: "+id+", SecretAccessKey: "+secret+", SessionToken: "+token+"'\n")
+	if err := os.Chmod(script, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfg := e.plant("aws-config", "[profile broken]\nregion = us-east-1\ncredential_process = "+script+"\n")
+	env := []string{
+		"AWS_CONFIG_FILE=" + cfg, "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(e.home, "none"), "AWS_PROFILE=broken",
+		"AWS_ENDPOINT_URL_SECRETS_MANAGER=" + s.URL, "AWS_EC2_METADATA_DISABLED=true",
+		"N8N_SECRETS_N8N=off", "N8N_SECRETS_LOG_LEVEL=debug", "K=awssm://n8n/core",
+	}
+	r := e.run(env, "--", self(t))
+	if r.code != 77 || r.child != nil || !strings.Contains(r.stderr, "credential_process") || !strings.Contains(r.stderr, `"code":"AUTH_FAILED"`) {
+		t.Fatalf("exit %d, want 77 naming the credential_process step\n%s", r.code, r.stderr)
+	}
+	r = e.run(env, "check", "--json")
+	if r.code != 77 || !strings.Contains(r.stdout, "credential_process") {
+		t.Fatalf("check: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if s.Calls(awsfake.OpGetSecretValue)+s.Calls(awsfake.OpBatchGetSecretValue) != 0 {
+		t.Error("a request was sent without credentials")
+	}
+}
+
+// TestAWSSMAliasCredentials: the SDK also reads AWS_ACCESS_KEY and
+// AWS_SECRET_KEY; with them the secret resolves, and neither they nor
+// AWS_SECURITY_TOKEN (the session token's older name) reach the child.
+func TestAWSSMAliasCredentials(t *testing.T) {
+	e := newE2E(t)
+	s := awsfake.New(t)
+	v := e.canary("aliasvalue")
+	s.AddSecret("us-east-1", "n8n/core", v)
+	c := s.Credential()
+	e.canaries = append(e.canaries, c.SecretAccessKey)
+	legacy := e.canary("legacytoken")
+	env := []string{
+		"AWS_REGION=us-east-1", "AWS_ENDPOINT_URL_SECRETS_MANAGER=" + s.URL, "AWS_EC2_METADATA_DISABLED=true",
+		"AWS_ACCESS_KEY=" + c.AccessKeyID, "AWS_SECRET_KEY=" + c.SecretAccessKey, "AWS_SECURITY_TOKEN=" + legacy,
+		"N8N_SECRETS_N8N=off", "E2E_CHILD_EXIT=0", "K=awssm://n8n/core",
+	}
+	r := e.run(env, "--", self(t))
+	if r.code != 0 || r.child == nil {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	got := envOf(r.child)
+	if got["K"] != v {
+		t.Error("K did not get the secret")
+	}
+	for _, k := range []string{"AWS_ACCESS_KEY", "AWS_SECRET_KEY", "AWS_SECURITY_TOKEN"} {
+		if _, ok := got[k]; ok {
+			t.Errorf("the child has %s", k)
+		}
 	}
 }

@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/n8n-secrets/n8n-secrets/inject"
 )
 
 var binPath string
@@ -131,6 +133,9 @@ func (e *e2e) run(env []string, args ...string) result {
 	_ = err
 	r.stdout, r.stderr = so.String(), se.String()
 	e.assertNoCanary(r.stdout + r.stderr)
+	if !textLogs(env, args) {
+		e.assertLogLines(r.stderr)
+	}
 	if b, err := os.ReadFile(out); err == nil {
 		r.child = &childReport{}
 		if err := json.Unmarshal(b, r.child); err != nil {
@@ -138,6 +143,35 @@ func (e *e2e) run(env []string, args ...string) result {
 		}
 	}
 	return r
+}
+
+// textLogs reports whether a run asks for text logs.
+func textLogs(env, args []string) bool {
+	return slices.Contains(env, "N8N_SECRETS_LOG_FORMAT=text") || slices.Contains(args, "text") || slices.Contains(args, "--log-format=text")
+}
+
+// assertLogLines checks that every line the binary wrote on stderr is a
+// JSON event of n8n-secrets with a code that codeTable lists.
+func (e *e2e) assertLogLines(stderr string) {
+	e.t.Helper()
+	listed := map[string]bool{}
+	for _, c := range codeTable {
+		listed[c.Code] = true
+	}
+	for _, line := range strings.Split(strings.TrimSpace(stderr), "\n") {
+		if line == "" {
+			continue
+		}
+		var ev map[string]any
+		if err := json.Unmarshal([]byte(line), &ev); err != nil {
+			e.t.Errorf("a log line is not JSON: %.200q", line)
+			continue
+		}
+		code, _ := ev["code"].(string)
+		if ev["app"] != "n8n-secrets" || !listed[code] {
+			e.t.Errorf("a log line lacks app or a listed code (code %q, msg %q)", code, ev["msg"])
+		}
+	}
 }
 
 func (e *e2e) assertNoCanary(s string) {
@@ -301,12 +335,26 @@ func TestBadInputs(t *testing.T) {
 		{"awssm bad arn", []string{"K=awssm://arn:aws:s3:::x"}, nil, 65, "K", "BAD_REFERENCE"},
 		{"missing file", []string{"K=file:nope"}, nil, 65, "K", "SECRET_NOT_FOUND"},
 		{"missing abs file", []string{"K=file:///nonexistent/x"}, nil, 65, "K", "SECRET_NOT_FOUND"},
-		{"missing NAME_FILE", []string{"K_FILE=/nonexistent/x"}, nil, 65, "K", "SECRET_NOT_FOUND"},
-		{"relative NAME_FILE", []string{"K_FILE=relative/x"}, nil, 65, "K_FILE", "BAD_REFERENCE"},
+		{"missing NAME_FILE", []string{"K_FILE=@dir/nope"}, nil, 65, "K", "SECRET_NOT_FOUND"},
+		{"missing NAME_FILE under /run/secrets", []string{"K_FILE=/run/secrets/n8n-secrets-test-nope"}, nil, 65, "K", "SECRET_NOT_FOUND"},
+		{"relative NAME_FILE listed", []string{"K_FILE=relative/x", "N8N_SECRETS_FILE_VARS=K_FILE"}, nil, 65, "K_FILE", "BAD_REFERENCE"},
+		{"NAME_FILE listed by NAME", []string{"K_FILE=/nonexistent/x", "N8N_SECRETS_FILE_VARS=K"}, nil, 65, "K", "SECRET_NOT_FOUND"},
+		{"NAME_FILE holding a reference", []string{"K_FILE=file:s"}, nil, 65, "K_FILE", "BAD_REFERENCE"},
 		{"missing JSON key", []string{"K=file:json#nope"}, nil, 65, "K", "KEY_NOT_FOUND"},
 		{"missing JSON pointer", []string{"K=file:json#/a/b"}, nil, 65, "K", "KEY_NOT_FOUND"},
 		{"selector on non-JSON", []string{"K=file:s#key"}, nil, 65, "K", "BAD_DATA"},
 		{"NAME and NAME_FILE", []string{"K=x", "K_FILE=/run/secrets/k"}, nil, 65, "K", "VARIABLE_CONFLICT"},
+		{"misspelled vault scheme", []string{"K=vualt://secret/x#k"}, nil, 65, "K", "BAD_REFERENCE"},
+		{"misspelled awssm scheme", []string{"K=awsm://prod/db"}, nil, 65, "K", "BAD_REFERENCE"},
+		{"misspelled file scheme", []string{"K=flie:///run/secrets/x"}, nil, 65, "K", "BAD_REFERENCE"},
+		{"capitals, bad option", []string{"K=VAULT://secret/x?verison=2"}, nil, 65, "K", "BAD_REFERENCE"},
+		{"capitals, missing file", []string{"K=FILE:nope"}, nil, 65, "K", "SECRET_NOT_FOUND"},
+		{"option name not echoed", []string{"K=file:s?@canary=abc"}, nil, 65, "K", "BAD_REFERENCE"},
+		{"file name not echoed", []string{"K=file:@canary"}, nil, 65, "K", "SECRET_NOT_FOUND"},
+		{"secrets dir missing", []string{"K=file:s", "N8N_SECRETS_DIR=/nonexistent-n8n-secrets"}, nil, 65, "K", "SECRET_NOT_FOUND"},
+		{"symlink loop", []string{"K=file:loop"}, nil, 65, "K", "BAD_DATA"},
+		{"value over 128 KiB", []string{"K=file:big"}, nil, 65, "K", "VALUE_TOO_LARGE"},
+		{"environment too large", []string{"A=file:mid", "B=file:mid#/x", "K=@many"}, nil, 65, "", "VALUE_TOO_LARGE"},
 		{"NUL byte", []string{"K=file:nul"}, nil, 65, "K", "BAD_DATA"},
 		{"directory", []string{"K=file:dir"}, nil, 65, "K", "BAD_DATA"},
 		{"unreadable file", []string{"K=file:unreadable"}, nil, 77, "K", "PERMISSION_DENIED"},
@@ -321,6 +369,18 @@ func TestBadInputs(t *testing.T) {
 		{"bad concurrency", []string{"N8N_SECRETS_CONCURRENCY=0"}, nil, 64, "N8N_SECRETS_CONCURRENCY", ""},
 		{"bad log format", []string{"N8N_SECRETS_LOG_FORMAT=xml"}, nil, 64, "N8N_SECRETS_LOG_FORMAT", ""},
 		{"bad n8n mode", []string{"N8N_SECRETS_N8N=maybe"}, nil, 64, "N8N_SECRETS_N8N", ""},
+		{"bad settings mode", []string{"N8N_SECRETS_N8N_SETTINGS=always"}, nil, 64, "N8N_SECRETS_N8N_SETTINGS", "USAGE"},
+		{"bad fingerprint", []string{"N8N_SECRETS_EXPECT_KEY_FINGERPRINT=xyz"}, nil, 64, "N8N_SECRETS_EXPECT_KEY_FINGERPRINT", "USAGE"},
+		{"bad allow-http", []string{"N8N_SECRETS_ALLOW_HTTP=maybe"}, nil, 64, "N8N_SECRETS_ALLOW_HTTP", "USAGE"},
+		{"bad log level", []string{"N8N_SECRETS_LOG_LEVEL=loud"}, nil, 64, "N8N_SECRETS_LOG_LEVEL", "USAGE"},
+		{"bad file-vars pattern", []string{"N8N_SECRETS_FILE_VARS=A["}, nil, 64, "N8N_SECRETS_FILE_VARS", "USAGE"},
+		{"negative timeout", []string{"N8N_SECRETS_TIMEOUT=-1s"}, nil, 64, "N8N_SECRETS_TIMEOUT", "USAGE"},
+		{"misspelled subcommand", nil, []string{"chek"}, 64, "check", "USAGE"},
+		{"check with an argument", nil, []string{"check", "extra"}, 64, "extra", "USAGE"},
+		{"keygen with an argument", nil, []string{"keygen", "x"}, 64, "keygen", "USAGE"},
+		{"vault http off loopback", []string{"K=vault://secret/x", "VAULT_ADDR=http://vault.invalid:8200", "VAULT_TOKEN=t"}, nil, 64, "VAULT_ADDR", "PROVIDER_NOT_CONFIGURED"},
+		{"awssm without region", []string{"K=awssm://prod/db", "AWS_ACCESS_KEY_ID=a", "AWS_SECRET_ACCESS_KEY=b", "AWS_EC2_METADATA_DISABLED=true", "AWS_CONFIG_FILE=/nonexistent", "AWS_SHARED_CREDENTIALS_FILE=/nonexistent"}, nil, 64, "AWS_REGION", "PROVIDER_NOT_CONFIGURED"},
+		{"awssm http off loopback", []string{"K=awssm://prod/db", "AWS_REGION=eu-west-1", "AWS_ENDPOINT_URL_SECRETS_MANAGER=http://sm.invalid"}, nil, 64, "AWS_ENDPOINT_URL", "PROVIDER_NOT_CONFIGURED"},
 		{"bad flag", nil, []string{"--timeout", "x", "--", "true"}, 64, "timeout", ""},
 		{"unknown flag", nil, []string{"--nope", "--", "true"}, 64, "nope", ""},
 		{"several failures", []string{"A=file:nope", "B=file:json#nope", "C=file:s#k"}, nil, 65, "A", ""},
@@ -334,6 +394,10 @@ func TestBadInputs(t *testing.T) {
 			e.plant("nul", "a\x00"+e.canary("nul"))
 			e.plant("unreadable", e.canary("u"))
 			os.Chmod(filepath.Join(e.dir, "unreadable"), 0)
+			os.Symlink("loop", filepath.Join(e.dir, "loop"))
+			e.plant("big", strings.Repeat("b", inject.MaxEnvString))
+			e.plant("mid", `{"x":"`+strings.Repeat("m", 120<<10)+`"}`)
+			lit := e.canary("literal")
 			if os.Geteuid() == 0 && tt.code == 77 {
 				t.Skip("root reads files whatever their mode")
 			}
@@ -349,7 +413,21 @@ func TestBadInputs(t *testing.T) {
 					args[i] = notexec
 				}
 			}
-			r := e.run(append([]string{"N8N_SECRETS_N8N=off"}, tt.env...), args...)
+			var env []string
+			for _, kv := range tt.env {
+				kv = strings.ReplaceAll(kv, "@dir", e.dir)
+				kv = strings.ReplaceAll(kv, "@canary", lit)
+				if kv == "K=@many" {
+					// 120 KiB values: each fits, together they exceed what
+					// execve takes (a quarter of the stack limit).
+					for i := range inject.ArgSpace()/(120<<10) + 2 {
+						env = append(env, fmt.Sprintf("M%d=file:mid", i))
+					}
+					continue
+				}
+				env = append(env, kv)
+			}
+			r := e.run(append([]string{"N8N_SECRETS_N8N=off"}, env...), args...)
 			if r.code != tt.code {
 				t.Errorf("exit %d, want %d\nstderr: %s", r.code, tt.code, r.stderr)
 			}

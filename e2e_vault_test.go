@@ -150,7 +150,7 @@ func TestVaultLoginTokenRevoked(t *testing.T) {
 	before := ve.accessors()
 	r := ve.run(ve.refs(), "--", self(t))
 	ve.assertChild(r)
-	if !strings.Contains(r.stderr, "vault token revoked") || !strings.Contains(r.stderr, "vault login") {
+	if !strings.Contains(r.stderr, `"code":"VAULT_TOKEN_REVOKED"`) || !strings.Contains(r.stderr, `"code":"VAULT_LOGIN"`) {
 		t.Errorf("want a login and a revocation event:\n%s", r.stderr)
 	}
 	for a := range ve.accessors() {
@@ -175,7 +175,7 @@ func TestVaultErrorsEndToEnd(t *testing.T) {
 		{"missing key", []string{"K=vault://secret/n8n/core#nope"}, 65, "KEY_NOT_FOUND"},
 		{"two keys, no selector", []string{"K=vault://secret/n8n/core"}, 65, "KEY_NOT_FOUND"},
 		{"permission denied", []string{"K=vault://secret/other/x#k"}, 77, "PERMISSION_DENIED"},
-		{"bad token", []string{"K=vault://secret/n8n/db", "VAULT_TOKEN=hvs.nope"}, 77, "PERMISSION_DENIED"},
+		{"bad token", []string{"K=vault://secret/n8n/db", "VAULT_TOKEN=hvs.nope"}, 77, "AUTH_FAILED"},
 		{"approle refused", []string{"K=vault://secret/n8n/db", "VAULT_TOKEN=", "VAULT_AUTH_METHOD=approle", "VAULT_ROLE_ID=nope", "VAULT_SECRET_ID=nope"}, 77, "AUTH_FAILED"},
 		{"http off loopback", []string{"K=vault://secret/n8n/db", "VAULT_ADDR=http://vault.example:8200"}, 64, "PROVIDER_NOT_CONFIGURED"},
 		{"optional missing is fine", []string{"K=vault://secret/n8n/none?optional=true"}, 0, ""},

@@ -1,16 +1,29 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
+	"time"
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
 	"github.com/n8n-secrets/n8n-secrets/n8n"
+	"github.com/n8n-secrets/n8n-secrets/n8n/rekey"
+	"github.com/n8n-secrets/n8n-secrets/n8n/store"
 )
 
 // runGuard runs the n8n guard over the child's environment, when it is
-// active for this command, and applies the variables it sets. It does
+// active for this command, under ctx (it reads n8n's settings file), and
+// applies the variables it sets; then, unless the guard already refused,
+// the check of the key against n8n's database (N8N_SECRETS_VERIFY_KEY),
+// under ctx too. It writes nothing: a rewrite of the settings file it
+// decides on is applied last by applySync, and only if nothing refused. It
+// does
 // nothing for argv nil (the fingerprint command).
-func (o *outcome) runGuard(s *settings, argv []string) {
+func (o *outcome) runGuard(ctx context.Context, s *settings, argv []string) {
 	if argv == nil {
 		return
 	}
@@ -23,11 +36,20 @@ func (o *outcome) runGuard(s *settings, argv []string) {
 	if !active {
 		return
 	}
-	rep, err := n8n.Check(n8n.Options{Mode: s.N8N, SettingsMode: s.N8NSettings, ExpectFingerprint: s.ExpectKeyFingerprint},
-		argv, envm, o.injectedNames())
+	opts := n8n.Options{Mode: s.N8N, SettingsMode: s.N8NSettings, ExpectFingerprint: s.ExpectKeyFingerprint}
+	rep, err := inject.Call(ctx, func() (n8n.Report, error) { return n8n.Check(opts, argv, envm, o.injectedNames()) })
+	if err != nil && ctx.Err() != nil {
+		o.errs = append(o.errs, fmt.Errorf("n8n guard: reading n8n's settings file did not finish: %w", err))
+		return
+	}
 	if err != nil {
 		o.guardErr = err
 		return
+	}
+	if !rep.Failed() && rep.KeySource == n8n.KeyFromEnv {
+		if f := verifyBeforeStart(ctx, s.VerifyKey, envm); f != nil {
+			rep.Findings = append(rep.Findings, *f)
+		}
 	}
 	o.guard = &rep
 	for k, v := range rep.SetEnv {
@@ -35,23 +57,85 @@ func (o *outcome) runGuard(s *settings, argv []string) {
 	}
 }
 
+// autoVerifyTimeout bounds the check before start under
+// N8N_SECRETS_VERIFY_KEY=auto; under on the start's deadline applies.
+const autoVerifyTimeout = 5 * time.Second
+
+// verifyBeforeStart checks N8N_ENCRYPTION_KEY against a sample of n8n's
+// database (rekey.Sample: one connection, one query) and returns the
+// finding: an error (exit 78) when the key does not decrypt it; when the
+// database cannot be reached, a warning under auto (n8n reports it itself)
+// and an error under on (exit 69). Under auto, a SQLite database that does
+// not exist yet (a first start) is not checked, and the check gives up
+// after autoVerifyTimeout. Nothing is written.
+func verifyBeforeStart(ctx context.Context, mode string, env map[string]string) *n8n.Finding {
+	if mode == "off" {
+		return nil
+	}
+	start := time.Now()
+	sev := n8n.Warning
+	if mode == "on" {
+		sev = n8n.Error
+	} else {
+		// auto: a database that does not answer delays the start by at
+		// most this much (n8n then reports it itself).
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, autoVerifyTimeout)
+		defer cancel()
+	}
+	cfg, err := store.FromEnv(env)
+	if err != nil {
+		return &n8n.Finding{Code: rekey.CodeDBSettings, Severity: sev, Message: "the key was not checked against n8n's database: " + err.Error()}
+	}
+	if !cfg.Exists() {
+		if mode == "on" {
+			return &n8n.Finding{Code: rekey.CodeKeyDBVerified, Severity: n8n.Info,
+				Message: "no database yet at " + cfg.Describe() + ": nothing encrypted to check the key against"}
+		}
+		return nil
+	}
+	db, err := store.Open(ctx, cfg, store.Options{ReadOnly: true})
+	if err == nil {
+		var rep *rekey.SampleReport
+		rep, err = rekey.Sample(ctx, db, env[n8n.EnvKey])
+		db.Close()
+		ms := fmt.Sprintf("%.1f ms", float64(time.Since(start).Microseconds())/1000)
+		switch {
+		case err == nil && len(rep.Checked) == 0:
+			return &n8n.Finding{Code: rekey.CodeKeyDBVerified, Severity: n8n.Info, Message: "n8n's database holds nothing encrypted yet (" + ms + ")"}
+		case err == nil:
+			return &n8n.Finding{Code: rekey.CodeKeyDBVerified, Severity: n8n.Info,
+				Message: fmt.Sprintf("the key decrypts n8n's database: %s (%s)", strings.Join(rep.Checked, ", "), ms)}
+		case errors.Is(err, rekey.ErrMismatch):
+			return &n8n.Finding{Code: rekey.CodeKeyDBMismatch, Severity: n8n.Error,
+				Message: "N8N_ENCRYPTION_KEY does not decrypt n8n's database (" + cfg.Describe() + "): " + strings.Join(rep.Failed, ", ") + " do not decrypt",
+				Hint:    "this node has another key than the one the database was written with: compare n8n_key_fingerprint across nodes, and run n8n-secrets verify-key"}
+		}
+	}
+	return &n8n.Finding{Code: rekey.CodeOf(err), Severity: sev,
+		Message: "the key was not checked against n8n's database: " + err.Error(),
+		Hint:    "N8N_SECRETS_VERIFY_KEY=auto starts anyway when the database cannot be reached; on refuses"}
+}
+
 // guardExit logs the guard's findings and returns 78 when it refuses the
 // start (64 when it could not run).
-func (o *outcome) guardExit(log *slog.Logger) int {
+func (o *outcome) guardExit(log *slog.Logger, command string) int {
 	if o.guardErr != nil {
 		log.Error("n8n guard", "code", string(inject.CodeUsage), "error", o.guardErr.Error())
-		return inject.ExitUsage
+		return o.notStarting(log, command, []string{string(inject.CodeUsage)}, inject.ExitUsage)
 	}
 	if o.guard == nil {
 		return 0
 	}
+	var failed []string
 	for _, f := range o.guard.Findings {
-		attrs := []any{"code", f.Code, "role", string(o.guard.Role)}
+		attrs := []any{"code", f.Code, "n8n_role", string(o.guard.Role)}
 		if f.Hint != "" {
 			attrs = append(attrs, "hint", f.Hint)
 		}
 		switch f.Severity {
 		case n8n.Error:
+			failed = append(failed, f.Code)
 			log.Error(f.Message, attrs...)
 		case n8n.Warning:
 			log.Warn(f.Message, attrs...)
@@ -59,10 +143,34 @@ func (o *outcome) guardExit(log *slog.Logger) int {
 			log.Info(f.Message, attrs...)
 		}
 	}
-	if o.guard.Failed() {
-		log.Error("not starting: the n8n guard refused", "code", "N8N_GUARD", "exit", inject.ExitConfig,
-			"n8n_key_fingerprint", o.guard.Fingerprint)
+	if len(failed) > 0 {
+		o.guard.Sync.Close()
+		exit := inject.ExitConfig
+		if slices.Equal(failed, []string{rekey.CodeDBUnreachable}) {
+			exit = inject.ExitUnavailable // N8N_SECRETS_VERIFY_KEY=on, and nothing else refused
+		}
+		return o.notStarting(log, command, failed, exit)
+	}
+	return 0
+}
+
+// applySync carries out the rewrite of n8n's settings file that the guard
+// decided on (N8N_SECRETS_N8N_SETTINGS=sync), under ctx. It is the last
+// step before exec, once nothing else can refuse the start; a failure
+// refuses it (78) and leaves the file as it was.
+func (o *outcome) applySync(ctx context.Context, log *slog.Logger) int {
+	if o.guard == nil || o.guard.Sync == nil {
+		return 0
+	}
+	plan := o.guard.Sync
+	defer plan.Close()
+	_, err := inject.Call(ctx, func() (struct{}, error) { return struct{}{}, plan.Apply() })
+	if err != nil {
+		log.Error("not starting: cannot rewrite n8n's settings file", "code", n8n.CodeSettingsSyncFailed, "path", plan.Path,
+			"error", err.Error(), "exit", inject.ExitConfig)
 		return inject.ExitConfig
 	}
+	log.Info("n8n's settings file rewritten with N8N_ENCRYPTION_KEY", "code", n8n.CodeSettingsSynced, "path", plan.Path,
+		"old_fingerprint", dash(plan.OldFingerprint), "n8n_key_fingerprint", plan.NewFingerprint)
 	return 0
 }

@@ -6,7 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"slices"
 	"sort"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
@@ -26,12 +30,23 @@ type outcome struct {
 	removed  int         // variables kept from the child (settings, credentials)
 	fetches  int         // distinct secrets fetched
 	schemes  []string    // the providers used, in order of first use
-	started  time.Time
+	// leftFileVars are NAME_FILE variables not resolved (their file is
+	// outside the secrets mounts): passed on as they are.
+	leftFileVars []string
+	started      time.Time
+
+	access   accessReview     // check: what the credentials may do beyond the reads
+	requests map[string]int64 // requests sent, by scheme, for providers that count them
 	// For supervise mode, which keeps the providers open: what was asked
 	// and who answered.
 	reqs      []inject.Request
 	providers map[string]inject.Provider
 }
+
+// afterResolve runs after resolution and before the providers are closed
+// (a Vault login token is still valid), under the run's deadline: check's
+// least-privilege review.
+type afterResolve func(ctx context.Context, providers map[string]inject.Provider, o *outcome)
 
 // providerFactory builds the provider of one scheme. It must do no network
 // I/O: providers log in lazily, inside the resolver's retries and deadline.
@@ -59,45 +74,46 @@ var credentialVars = append(append(inject.Matcher{settingsPrefix + "*"}, vault.C
 
 // prepare scans environ, resolves every reference, builds the child's
 // environment and runs the n8n guard. failFast stops at the first definite
-// failure (exec mode); check wants every result.
-func prepare(ctx context.Context, s *settings, environ, argv []string, log *slog.Logger, failFast bool) *outcome {
+// failure (exec mode); check wants every result. after, if any, run once
+// resolution is done, before the providers are closed.
+//
+// ctx carries the start's one deadline and is canceled by a signal:
+// everything here that reads a file or the network (provider set-up, which
+// reads token and certificate files; the fetches; the guard, which reads
+// n8n's settings file) runs under it and is abandoned when it ends. prepare
+// writes nothing: what the guard decides to write is applied by the caller,
+// last.
+func prepare(ctx context.Context, s *settings, environ, argv []string, log *slog.Logger, failFast bool, after ...afterResolve) *outcome {
 	o := &outcome{started: time.Now()}
 	envm := envMap(environ)
 	skip := inject.ParseMatcher(s.Skip)
-	reqs, errs := inject.Scan(environ, func(name string) bool { return ownedVars.Match(name) || skip.Match(name) })
-	o.errs = errs
-
-	providers := map[string]inject.Provider{}
-	for _, q := range reqs {
-		scheme := q.Ref.Scheme
-		if _, done := providers[scheme]; done {
-			continue
-		}
-		o.schemes = append(o.schemes, scheme)
-		f := factories[scheme]
-		if f == nil {
-			providers[scheme] = broken{fmt.Errorf("%w: this build has no %s provider", inject.ErrNotConfigured, scheme)}
-			continue
-		}
-		p, err := f(s, envm, log)
-		if err != nil {
-			// Every variable of this scheme then fails with the reason.
-			p = broken{err}
-		}
-		providers[scheme] = p
-	}
+	sc := inject.Scan(environ, inject.ScanOptions{
+		Skip:        func(name string) bool { return ownedVars.Match(name) || skip.Match(name) },
+		ResolveFile: s.resolveFile,
+	})
+	reqs := sc.Requests
+	o.errs, o.leftFileVars = sc.Errs, sc.Left
 	if len(o.errs) > 0 && failFast {
 		return o
 	}
+	var errs []error
+	if len(reqs) > 0 {
+		// A provider may log in: a signal must let it revoke.
+		watchSignalsFrom(ctx)
+	}
 
-	ctx, cancel := context.WithTimeout(ctx, s.Timeout)
-	defer cancel()
+	providers := o.setUp(ctx, s, envm, reqs, log)
 	r := &inject.Resolver{Providers: providers, Concurrency: s.Concurrency, FailFast: failFast, Logger: log}
 	o.results, errs = r.Resolve(ctx, reqs)
 	o.errs = append(o.errs, errs...)
+	// The resolution's own requests, before a review's or a revoke's.
+	o.requests = requestCounts(providers)
+	for _, f := range after {
+		f(ctx, providers, o)
+	}
 	o.reqs, o.providers = reqs, providers
 	if !s.keepProviders || len(o.errs) > 0 {
-		closeProviders(providers, log)
+		closeProviders(ctx, providers, log)
 	}
 	keys := map[inject.Reference]bool{}
 	for _, q := range reqs {
@@ -118,8 +134,65 @@ func prepare(ctx context.Context, s *settings, environ, argv []string, log *slog
 			o.removed++
 		}
 	}
-	o.runGuard(s, argv)
+	o.runGuard(ctx, s, argv)
+	if argv != nil {
+		// What execve would refuse, named before the exec event, not after.
+		o.errs = append(o.errs, inject.CheckExecSize(argv[0], argv, o.env, inject.ArgSpace())...)
+	}
 	return o
+}
+
+// setUp builds the provider of each scheme the requests use, under ctx:
+// a provider that cannot be set up (or whose set-up does not finish before
+// the deadline, such as a token file that is a FIFO) fails each of its
+// variables with the reason.
+func (o *outcome) setUp(ctx context.Context, s *settings, envm map[string]string, reqs []inject.Request, log *slog.Logger) map[string]inject.Provider {
+	providers := map[string]inject.Provider{}
+	for _, q := range reqs {
+		scheme := q.Ref.Scheme
+		if _, done := providers[scheme]; done {
+			continue
+		}
+		o.schemes = append(o.schemes, scheme)
+		f := factories[scheme]
+		if f == nil {
+			providers[scheme] = broken{fmt.Errorf("%w: this build has no %s provider", inject.ErrNotConfigured, scheme)}
+			continue
+		}
+		p, err := inject.Call(ctx, func() (inject.Provider, error) { return f(s, envm, log) })
+		if err != nil {
+			if ctx.Err() != nil {
+				err = fmt.Errorf("%s: setting up the provider (reading its credential and certificate files) did not finish: %w", scheme, err)
+			}
+			p = broken{err}
+		}
+		providers[scheme] = p
+	}
+	return providers
+}
+
+// secretMounts are where secrets are mounted in containers: a NAME_FILE
+// whose file is under one of them, or under the secrets dir, is resolved.
+var secretMounts = []string{"/run/secrets", "/var/run/secrets"}
+
+// resolveFile decides whether NAME_FILE=path is resolved: when its file
+// lies under the secrets dir, /run/secrets or /var/run/secrets (where
+// Docker, Swarm and Kubernetes mount secrets), or when N8N_SECRETS_FILE_VARS
+// names it ("*" for all). A developer shell's TF_CLI_CONFIG_FILE or
+// NIX_SSL_CERT_FILE point elsewhere: they are left alone for the programs
+// that read them, instead of failing the start or loading a CA bundle into
+// the environment.
+func (s *settings) resolveFile(fileVar, path string) bool {
+	if m := inject.ParseMatcher(s.FileVars); m.Match(fileVar) || m.Match(strings.TrimSuffix(fileVar, "_FILE")) {
+		return true
+	}
+	p := filepath.Clean(path)
+	for _, dir := range append([]string{s.Dir}, secretMounts...) {
+		if d := filepath.Clean(dir); filepath.IsAbs(d) && strings.HasPrefix(p, strings.TrimSuffix(d, "/")+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 // broken stands for a provider that could not be set up: every fetch fails
@@ -131,20 +204,40 @@ func (b broken) Fetch(context.Context, inject.Reference) (inject.Payload, error)
 }
 
 // closeProviders releases what providers hold (a Vault token obtained by
-// logging in is revoked) under a short deadline of its own, so that it
-// runs even when resolution used up the main one.
-func closeProviders(providers map[string]inject.Provider, log *slog.Logger) {
+// logging in is revoked). It runs under the start's deadline, but not cut
+// short by a signal (a token left valid is worse than a second's wait), and
+// with at least cleanupGrace when resolution used the deadline up; a
+// provider that does not finish in time is abandoned.
+func closeProviders(ctx context.Context, providers map[string]inject.Provider, log *slog.Logger) {
+	deadline := time.Now().Add(cleanupGrace)
+	if d, ok := ctx.Deadline(); ok && d.After(deadline) {
+		deadline = d
+	}
+	cctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
+	defer cancel()
 	for scheme, p := range providers {
 		c, ok := p.(inject.Closer)
 		if !ok {
 			continue
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		if err := c.Close(ctx); err != nil {
-			log.Warn("provider cleanup failed", "scheme", scheme, "code", string(inject.CodeOf(err)), "error", err.Error())
+		if _, err := inject.Call(cctx, func() (struct{}, error) { return struct{}{}, c.Close(cctx) }); err != nil {
+			log.Warn("provider cleanup failed", "code", codeCleanupFailed, "scheme", scheme, "cause", string(inject.CodeOf(err)), "error", err.Error())
 		}
-		cancel()
 	}
+}
+
+// cleanupGrace is the least time provider cleanup gets.
+const cleanupGrace = 2 * time.Second
+
+// requestCounts returns the requests each provider that counts them sent.
+func requestCounts(providers map[string]inject.Provider) map[string]int64 {
+	n := map[string]int64{}
+	for scheme, p := range providers {
+		if rc, ok := p.(inject.RequestCounter); ok {
+			n[scheme] = rc.Requests()
+		}
+	}
+	return n
 }
 
 // injectedNames lists the variables whose values the injector supplied.
@@ -160,8 +253,9 @@ func (o *outcome) injectedNames() []string {
 }
 
 // report logs one event per variable and per failure, and returns the exit
-// code: 0 when the command may start.
-func (o *outcome) report(log *slog.Logger) int {
+// code: 0 when the command may start. command is the command's name, for
+// the "not starting" event.
+func (o *outcome) report(log *slog.Logger, command string) int {
 	for _, r := range o.results {
 		if r.Err != nil {
 			continue
@@ -178,49 +272,117 @@ func (o *outcome) report(log *slog.Logger) int {
 		}
 		attrs = append(attrs, "duration_ms", ms(r.Duration), "attempts", r.Attempts)
 		if r.Removed {
-			log.Warn("optional secret missing, variable removed", attrs...)
+			log.Warn("optional secret missing, variable removed", append([]any{"code", codeOptionalMissing}, attrs...)...)
 		} else {
-			log.Info("resolved", attrs...)
+			log.Info("resolved", append([]any{"code", codeResolved}, attrs...)...)
 		}
 	}
+	if len(o.leftFileVars) > 0 {
+		log.Info("NAME_FILE variables outside the secrets mounts left as they are", "code", codeFileVarsLeft,
+			"vars", o.leftFileVars, "hint", "to resolve one, list it in N8N_SECRETS_FILE_VARS or mount its file under the secrets dir")
+	}
 	for _, err := range o.errs {
-		logFailure(log, err)
+		o.logFailure(log, err)
 	}
 	if len(o.errs) > 0 {
-		code := inject.ExitCodeOf(o.errs)
-		log.Error("not starting", "failed", len(o.errs), "exit", code, "duration_ms", ms(time.Since(o.started)))
-		return code
+		var codes []string
+		for _, err := range o.errs {
+			codes = append(codes, string(inject.CodeOf(err)))
+		}
+		return o.notStarting(log, command, codes, inject.ExitCodeOf(o.errs))
 	}
-	return o.guardExit(log)
+	return o.guardExit(log, command)
+}
+
+// notStarting logs the one event that says the start was refused, with
+// the codes of what failed, and returns exit.
+func (o *outcome) notStarting(log *slog.Logger, command string, codes []string, exit int) int {
+	slices.Sort(codes)
+	codes = slices.Compact(codes)
+	attrs := []any{"code", codeNotStarting, "failed_codes", codes, "command", command}
+	if o.guard != nil {
+		attrs = append(attrs, "n8n_role", string(o.guard.Role))
+		if o.guard.Fingerprint != "" {
+			attrs = append(attrs, "n8n_key_fingerprint", o.guard.Fingerprint)
+		}
+	}
+	attrs = append(attrs, "exit", exit, "duration_ms", ms(time.Since(o.started)))
+	log.Error("not starting", attrs...)
+	return exit
+}
+
+// stopped reports a start stopped by sig after resolution, and returns
+// 128+sig.
+func (o *outcome) stopped(log *slog.Logger, command string, sig syscall.Signal) int {
+	return o.notStarting(log, command, []string{string(inject.CodeCanceled)}, 128+int(sig))
 }
 
 // logFailure logs one failure with its code and a hint.
-func logFailure(log *slog.Logger, err error) {
+func (o *outcome) logFailure(log *slog.Logger, err error) {
 	code := inject.CodeOf(err)
 	attrs := []any{"code", string(code)}
 	var ve *inject.VarError
-	msg := err.Error()
+	msg, scheme := err.Error(), ""
 	if errors.As(err, &ve) {
 		attrs = append(attrs, "var", ve.Var)
 		msg = ve.Err.Error()
+		for _, r := range o.results {
+			if r.Var == ve.Var {
+				scheme = r.Ref.Scheme
+				if r.FileVar != "" {
+					attrs = append(attrs, "from", r.FileVar)
+				}
+				break
+			}
+		}
 	}
 	attrs = append(attrs, "error", msg)
-	if h := hints[code]; h != "" {
+	if h := hintOf(err, scheme); h != "" {
 		attrs = append(attrs, "hint", h)
 	}
 	log.Error("secret not resolved", attrs...)
 }
 
+// hintOf returns what to do about err, for a reference of scheme ("" when
+// not known): its own hint, else its code's for that store, else its
+// code's.
+func hintOf(err error, scheme string) string {
+	if h := inject.HintOf(err); h != "" {
+		return h
+	}
+	code := inject.CodeOf(err)
+	if h := schemeHints[scheme][code]; h != "" {
+		return h
+	}
+	return hints[code]
+}
+
 var hints = map[inject.Code]string{
-	inject.CodeBadReference:        "references are vault://path[?version=N][#key], awssm://id[?version-stage=S][#key], file:name[#key] or file:///path; see n8n-secrets --help",
+	inject.CodeBadReference:        "references are vault://path[?version=N][#key], awssm://id[?version-stage=S][#key], file:name[#key] or file:///path; see n8n-secrets --help; a value meant literally goes in N8N_SECRETS_SKIP",
 	inject.CodeSecretNotFound:      "check the path and version, or add ?optional=true if the variable may be absent",
 	inject.CodeKeyNotFound:         "check the #key or #/json/pointer selector against the secret's keys",
 	inject.CodePermissionDenied:    "the store's policy must allow reading this path for the identity used",
-	inject.CodeAuthFailed:          "check the store's credentials: for Vault the token, AppRole ids or service-account JWT (under the secrets dir); for AWS the SDK's credential chain",
+	inject.CodeAuthFailed:          "check the store's credentials",
 	inject.CodeProviderUnavailable: "the store did not answer before the deadline; check its address and health, or raise N8N_SECRETS_TIMEOUT",
 	inject.CodeConflict:            "set either NAME or NAME_FILE, not both",
-	inject.CodeNotConfigured:       "configure the provider: for Vault VAULT_ADDR and credentials, for AWS a region (AWS_REGION or ?region=) and credentials",
+	inject.CodeNotConfigured:       "configure the provider of this reference's scheme",
 	inject.CodeCanceled:            "a signal stopped the start before every secret was fetched",
+	inject.CodeTooLarge:            "Linux takes at most 128 KiB per environment variable: pass large values as files (NAME_FILE, or a file the program reads)",
+}
+
+// schemeHints are hints that depend on the store.
+var schemeHints = map[string]map[inject.Code]string{
+	inject.SchemeVault: {
+		inject.CodeAuthFailed:    "check Vault's credentials: the token (VAULT_TOKEN, <secrets dir>/vault_token), the AppRole ids (vault_role_id, vault_secret_id) or the service-account JWT, and that they have not expired",
+		inject.CodeNotConfigured: "configure Vault: VAULT_ADDR, and a token or a login method (VAULT_AUTH_METHOD and its credentials)",
+	},
+	inject.SchemeAWSSM: {
+		inject.CodeAuthFailed:    "check the AWS SDK's credential chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, web identity (IRSA), container credentials, IMDS",
+		inject.CodeNotConfigured: "configure AWS: a region (AWS_REGION or ?region=) and credentials from the SDK's chain",
+	},
+	inject.SchemeFile: {
+		inject.CodeSecretNotFound: "check the file name against the secrets dir (N8N_SECRETS_DIR), or add ?optional=true if the variable may be absent",
+	},
 }
 
 // summary returns the attributes of the event logged just before exec.
@@ -231,11 +393,14 @@ func (o *outcome) summary(command string) []any {
 			removed++
 		}
 	}
-	attrs := []any{"command", command, "variables", len(o.results) - removed, "fetches", o.fetches,
+	attrs := []any{"code", codeExec, "command", command, "variables", len(o.results) - removed, "fetches", o.fetches,
 		"providers", o.schemes, "optional_missing", removed, "env_removed", o.removed,
 		"duration_ms", ms(time.Since(o.started)), "version", version, "pid", os.Getpid()}
-	if o.guard != nil && o.guard.Fingerprint != "" {
-		attrs = append(attrs, "n8n_key_fingerprint", o.guard.Fingerprint, "n8n_role", string(o.guard.Role))
+	if o.guard != nil {
+		attrs = append(attrs, "n8n_role", string(o.guard.Role))
+		if o.guard.Fingerprint != "" {
+			attrs = append(attrs, "n8n_key_fingerprint", o.guard.Fingerprint)
+		}
 	}
 	return attrs
 }

@@ -9,7 +9,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"slices"
 	"sort"
@@ -88,30 +87,42 @@ func superviseMode(s *settings, environ, argv []string) int {
 	policy, _ := supervise.ParsePolicy(s.OnChange) // validated
 	grace, err := graceOf(envMap(environ))
 	if err != nil {
-		return fail(err)
+		return fail(s, err)
 	}
-	path, code := lookPath(argv[0])
+	ctx, sigs, done := begin(s)
+	path, code := lookPath(ctx, argv[0])
 	if code != 0 {
+		done()
 		log.Error("command not runnable", "code", codeName(code), "command", argv[0], "exit", code)
 		return code
 	}
-	ctx, stop := signalContext()
 	s.keepProviders = true
 	o := prepare(ctx, s, environ, argv, log, true)
-	if code := o.report(log); code != 0 {
-		closeProviders(o.providers, log) // prepare left them open (closing twice does nothing)
-		stop()
-		var sig signalError
-		if errors.As(context.Cause(ctx), &sig) {
-			return 128 + int(sig.sig)
-		}
+	refuse := func(code int) int {
+		closeProviders(ctx, o.providers, log) // prepare left them open (closing twice does nothing)
+		done()
 		return code
 	}
-	stop()
+	if code := o.report(log, argv[0]); code != 0 {
+		if sig := sigs.received(); sig != 0 {
+			return refuse(128 + int(sig))
+		}
+		return refuse(code)
+	}
+	if sig := sigs.received(); sig != 0 {
+		return refuse(o.stopped(log, argv[0], sig))
+	}
+	if code := o.applySync(ctx, log); code != 0 {
+		return refuse(code)
+	}
+	if sig := sigs.stop(); sig != 0 {
+		return refuse(o.stopped(log, argv[0], sig))
+	}
+	done()
 
 	k := watch.New(watch.Options{Providers: o.providers, Requests: o.reqs, Concurrency: s.Concurrency,
 		Timeout: s.Timeout, Lead: grace + s.Splay + s.Timeout, Logger: log}, o.results)
-	src := &secretSource{s: s, argv: argv, environ: environ, log: log, keeper: k, env: o.env,
+	src := &secretSource{s: s, path: path, argv: argv, environ: environ, log: log, keeper: k, env: o.env,
 		remove: removeFunc(s), sets: map[*supervise.Update]*watch.Set{}}
 	log.Info("supervise", withCode(o.summary(argv[0]), codeSuperviseStart)...)
 	return supervise.Run(supervise.Config{
@@ -145,6 +156,7 @@ func removeFunc(s *settings) func(string) bool {
 // Only supervise's worker goroutine calls it.
 type secretSource struct {
 	s       *settings
+	path    string // the command's file
 	argv    []string
 	environ []string // the injector's own environment, with the references
 	log     *slog.Logger
@@ -197,8 +209,9 @@ func (src *secretSource) Close(ctx context.Context) { src.keeper.Close(ctx) }
 func (src *secretSource) update(ctx context.Context, reason string, refetch []inject.Reference, detected, deadline time.Time) *supervise.Update {
 	set, errs := src.keeper.Resolve(ctx, refetch)
 	if len(errs) > 0 {
+		o := &outcome{results: set.Results}
 		for _, err := range errs {
-			logFailure(src.log, err)
+			o.logFailure(src.log, err)
 		}
 		src.refuse(ctx, set, reason, "new values did not resolve", "failed", len(errs))
 		return nil
@@ -210,7 +223,7 @@ func (src *secretSource) update(ctx context.Context, reason string, refetch []in
 	check := *src.s
 	check.N8NSettings = n8n.SettingsCheck
 	o := &outcome{results: set.Results, env: env}
-	o.runGuard(&check, src.argv)
+	o.runGuard(ctx, &check, src.argv)
 	if o.guardErr != nil {
 		src.refuse(ctx, set, reason, "the n8n guard could not run", "error", o.guardErr.Error())
 		return nil
@@ -225,6 +238,15 @@ func (src *secretSource) update(ctx context.Context, reason string, refetch []in
 		return nil
 	}
 	env = o.env
+	// What execve would refuse must not stop the running command for a
+	// start that cannot happen.
+	if errs := inject.CheckExecSize(src.path, src.argv, env, inject.ArgSpace()); len(errs) > 0 {
+		for _, err := range errs {
+			o.logFailure(src.log, err)
+		}
+		src.refuse(ctx, set, reason, "the new environment is too large to start the command with", "failed", len(errs))
+		return nil
+	}
 	old, now := envMap(src.env), envMap(env)
 	if src.s.N8N != n8n.ModeOff && old[n8n.EnvKey] != now[n8n.EnvKey] {
 		attrs := []any{"code", codeKeyChanged, "var", n8n.EnvKey,

@@ -44,6 +44,9 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv("FAKE_PLATFORM") != "" {
+		os.Exit(fakeMain()) // the docker or kubectl stand-in (platform_test.go)
+	}
 	code := m.Run()
 	if binDir != "" {
 		os.RemoveAll(binDir)
@@ -424,6 +427,37 @@ func readFile(t *testing.T, p string) string {
 	return string(b)
 }
 
+// runVaultInit runs the compose file's vault-init service for real (sh +
+// curl against srv) in the sandbox, and returns its script, its
+// environment (mapped onto the sandbox) and its output.
+func runVaultInit(t *testing.T, srv *vaulttest.Server, svcs map[string]service, sb *sandbox, sec *secrets) (script string, env map[string]string, out string) {
+	t.Helper()
+	initSvc, ok := svcs["vault-init"]
+	if !ok {
+		t.Fatal("compose: no vault-init service")
+	}
+	ep := strList(initSvc.raw["entrypoint"])
+	if len(ep) != 2 || ep[0] != "/bin/sh" {
+		t.Fatalf("compose: vault-init entrypoint %q, want [/bin/sh <script>]", ep)
+	}
+	script, ok = sb.hostPath(initSvc.mounts(), ep[1])
+	if !ok {
+		t.Fatalf("compose: vault-init runs %s, which none of its volumes provides", ep[1])
+	}
+	env = sb.rewrite(initSvc.env(nil), initSvc.mounts())
+	if !strings.HasPrefix(initSvc.env(nil)["VAULT_ADDR"], "http://vault:") {
+		t.Errorf("compose: vault-init has VAULT_ADDR %s", initSvc.env(nil)["VAULT_ADDR"])
+	}
+	env["VAULT_ADDR"] = srv.Addr
+	env["VAULT_TOKEN"] = srv.RootToken
+	delete(env, "CREDS_OWNER") // chown needs root; the files' owner is not what is tested
+	code, out := runScript(t, script, env, "")
+	if code != 0 {
+		t.Fatalf("vault-init.sh: exit %d:\n%s", code, sec.show(out)) // secrets seeded so far are unknown here; the script prints none
+	}
+	return script, env, out
+}
+
 // TestComposeRehearsal runs the compose example for real, minus the
 // containers: vault-init.sh against a real Vault, then each n8n service's
 // environment through the binary, then a password rotation with the
@@ -444,29 +478,7 @@ func TestComposeRehearsal(t *testing.T) {
 	sec.add(srv.RootToken)
 
 	// 1. The init service, for real: sh + curl against Vault.
-	initSvc, ok := svcs["vault-init"]
-	if !ok {
-		t.Fatal("compose: no vault-init service")
-	}
-	ep := strList(initSvc.raw["entrypoint"])
-	if len(ep) != 2 || ep[0] != "/bin/sh" {
-		t.Fatalf("compose: vault-init entrypoint %q, want [/bin/sh <script>]", ep)
-	}
-	script, ok := sb.hostPath(initSvc.mounts(), ep[1])
-	if !ok {
-		t.Fatalf("compose: vault-init runs %s, which none of its volumes provides", ep[1])
-	}
-	initEnv := sb.rewrite(initSvc.env(nil), initSvc.mounts())
-	if !strings.HasPrefix(initSvc.env(nil)["VAULT_ADDR"], "http://vault:") {
-		t.Errorf("compose: vault-init has VAULT_ADDR %s", initSvc.env(nil)["VAULT_ADDR"])
-	}
-	initEnv["VAULT_ADDR"] = srv.Addr
-	initEnv["VAULT_TOKEN"] = srv.RootToken
-	delete(initEnv, "CREDS_OWNER") // chown needs root; the files' owner is not what is tested
-	code, out := runScript(t, script, initEnv, "")
-	if code != 0 {
-		t.Fatalf("vault-init.sh: exit %d:\n%s", code, sec.show(out)) // secrets seeded so far are unknown here; the script prints none
-	}
+	script, initEnv, out := runVaultInit(t, srv, svcs, sb, sec)
 
 	core, db, redis := kv.data("secret/n8n/core"), kv.data("secret/n8n/db"), kv.data("secret/n8n/redis")
 	key, dbPassword, redisPassword := str(core["encryption_key"]), str(db["password"]), str(redis["password"])
@@ -661,7 +673,7 @@ esac
 	// secret id, a restarted worker gets the new value and the same key.
 	newPassword := "rotated-" + strings.Repeat("x", 8) + "-" + fmt.Sprint(len(dbPassword))
 	sec.add(newPassword)
-	code, out = runScript(t, filepath.Join("rotate", "vault-kv-patch.sh"),
+	code, out := runScript(t, filepath.Join("rotate", "vault-kv-patch.sh"),
 		map[string]string{"VAULT_ADDR": srv.Addr, "VAULT_TOKEN": srv.RootToken}, newPassword+"\n", "secret/n8n/db", "password")
 	sec.assertAbsent("vault-kv-patch.sh output", out)
 	if code != 0 || !strings.Contains(out, "version 2") {

@@ -40,6 +40,7 @@ const (
 	CodeSecretNotFound      Code = "SECRET_NOT_FOUND"
 	CodeKeyNotFound         Code = "KEY_NOT_FOUND"
 	CodeBadData             Code = "BAD_DATA"
+	CodeTooLarge            Code = "VALUE_TOO_LARGE"
 	CodeConflict            Code = "VARIABLE_CONFLICT"
 	CodePermissionDenied    Code = "PERMISSION_DENIED"
 	CodeAuthFailed          Code = "AUTH_FAILED"
@@ -49,6 +50,11 @@ const (
 	CodeUsage               Code = "USAGE"
 	CodeCanceled            Code = "CANCELED"
 )
+
+// CodeRetrying is the code of the resolver's warning that a transient fault
+// is retried; the event's "cause" is the fault's own code. It is not a
+// failure: a rule alerting on failures matches the codes above.
+const CodeRetrying = "RETRYING"
 
 // Exit codes before exec (after exec the code is the child's).
 const (
@@ -61,14 +67,17 @@ const (
 	ExitNotFound    = 127
 )
 
-// ExitCode returns the process exit code for a failure with code c.
+// ExitCode returns the process exit code for a failure with code c. Only a
+// transient fault that lasted until the deadline is 69 (unavailable): a
+// permanent provider failure (PROVIDER_ERROR, such as a 4xx answer that
+// means nothing more specific) is 65, like bad data.
 func (c Code) ExitCode() int {
 	switch c {
 	case CodeUsage, CodeNotConfigured:
 		return ExitUsage
 	case CodePermissionDenied, CodeAuthFailed:
 		return ExitNoPerm
-	case CodeProviderUnavailable, CodeProviderError:
+	case CodeProviderUnavailable:
 		return ExitUnavailable
 	case CodeCanceled:
 		return 130
@@ -143,3 +152,31 @@ func ExitCodeOf(errs []error) int {
 	}
 	return best
 }
+
+// WithHint returns err carrying hint: advice to the operator on what to do
+// about this particular failure, which is shown instead of the generic hint
+// of its code. A hint, like an error, never holds a secret value.
+func WithHint(err error, hint string) error {
+	if err == nil {
+		return nil
+	}
+	return &hintError{err: err, hint: hint}
+}
+
+// HintOf returns the hint that err carries (the outermost one), or "".
+func HintOf(err error) string {
+	var h *hintError
+	if errors.As(err, &h) {
+		return h.hint
+	}
+	return ""
+}
+
+type hintError struct {
+	err  error
+	hint string
+}
+
+func (e *hintError) Error() string { return e.err.Error() }
+
+func (e *hintError) Unwrap() error { return e.err }

@@ -71,3 +71,10 @@ type Lease struct {
 	Duration  int    // seconds left when the lease was issued or renewed
 	Renewable bool
 }
+
+// RequestCounter is implemented by providers that can say how many requests
+// they sent to their backend: logins, lookups, reads (speculative ones
+// included) and revocations, so that `check` reports the real round trips.
+type RequestCounter interface {
+	Requests() int64
+}

@@ -4,6 +4,8 @@ import (
 	"path"
 	"strconv"
 	"strings"
+
+	"github.com/n8n-secrets/n8n-secrets/internal/suggest"
 )
 
 // The schemes a reference can use.
@@ -91,11 +93,45 @@ func (r Reference) String() string {
 }
 
 // IsReference reports whether value is meant as a reference: it starts
-// with a known scheme ("vault:", "awssm:" or "file:"). Such a value is parsed
-// strictly, so a typo fails instead of reaching the child as a literal.
+// with a known scheme ("vault:", "awssm:" or "file:"), in any case, as RFC
+// 3986 makes schemes case-insensitive ("VAULT://" is "vault://"). Such a
+// value is parsed strictly, so a typo fails instead of reaching the child
+// as a literal.
 func IsReference(value string) bool {
-	return strings.HasPrefix(value, "vault:") || strings.HasPrefix(value, "awssm:") ||
-		strings.HasPrefix(value, "file:")
+	return schemeOf(value) != ""
+}
+
+// schemeOf returns the known scheme value starts with, lowercased, or "".
+func schemeOf(value string) string {
+	scheme, _, ok := strings.Cut(value, ":")
+	if !ok || len(scheme) > len(SchemeVault) {
+		return ""
+	}
+	switch s := strings.ToLower(scheme); s {
+	case SchemeVault, SchemeAWSSM, SchemeFile:
+		return s
+	}
+	return ""
+}
+
+// nearScheme returns the reference a value that is not one was probably
+// meant to be ("vault://" for "vualt://secret/x"), or "": a scheme one
+// typo away from vault, awssm or file, followed by "://". Without the
+// slashes a word and a colon is too common in ordinary values to judge.
+func nearScheme(value string) string {
+	scheme, rest, ok := strings.Cut(value, "://")
+	if !ok || len(scheme) == 0 || len(scheme) > 8 || rest == "" {
+		return ""
+	}
+	for _, c := range scheme {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return ""
+		}
+	}
+	if near := suggest.Nearest(strings.ToLower(scheme), 1, SchemeVault, SchemeAWSSM, SchemeFile); near != "" {
+		return near + "://"
+	}
+	return ""
 }
 
 // knownOptions lists the options each scheme accepts.
@@ -114,6 +150,9 @@ func ParseReference(s string) (Reference, error) {
 		return r, badRef("control character at byte %d", i)
 	}
 	scheme, rest, _ := strings.Cut(s, ":")
+	if known := schemeOf(s); known != "" {
+		scheme = known
+	}
 	r.Scheme = scheme
 	switch scheme {
 	case SchemeVault, SchemeAWSSM:
@@ -177,13 +216,15 @@ func (r *Reference) parseOptions(query string) error {
 		return badRef("empty options after '?'")
 	}
 	seen := map[string]bool{}
-	for _, kv := range strings.Split(query, "&") {
+	for i, kv := range strings.Split(query, "&") {
+		// The input is not quoted: a value that merely starts with a
+		// scheme may be a literal secret.
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {
-			return badRef("option %q is not key=value", short(kv))
+			return badRef("option %d after '?' is not key=value", i+1)
 		}
 		if !contains(knownOptions[r.Scheme], k) {
-			return badRef("unknown option %q for %s (known: %s)", short(k), r.Scheme,
+			return badRef("unknown option (option %d after '?'; %s takes: %s)", i+1, r.Scheme,
 				strings.Join(knownOptions[r.Scheme], ", "))
 		}
 		if seen[k] {

@@ -66,7 +66,7 @@ func TestParseReferenceErrors(t *testing.T) {
 		{"double slash", "vault://secret//x", "must not start or end"},
 		{"dot dot", "vault://secret/../x", "'.' or '..'"},
 		{"space", "vault://secret/a b", "spaces"},
-		{"unknown option", "vault://secret/x?verison=2", `unknown option "verison" for vault`},
+		{"unknown option", "vault://secret/x?verison=2", `unknown option (option 1 after '?'; vault takes: version, optional)`},
 		{"awssm option on vault", "vault://secret/x?region=eu-west-1", "unknown option"},
 		{"vault option on awssm", "awssm://db?version=2", "unknown option"},
 		{"bad version", "vault://secret/x?version=abc", "positive integer"},
@@ -121,6 +121,7 @@ func TestParseErrorDoesNotEchoInput(t *testing.T) {
 	for _, in := range []string{
 		"file:" + canary + "/../x", "vault:" + canary, "vault://x?version=" + canary,
 		"awssm://" + canary + " x", "awssm://x?region=" + canary, "vault://x#" + canary + "?v",
+		"file:x?" + canary + "=abc", "vault://x?version=1&" + canary, "file:x?optional=true&" + canary + "=1",
 	} {
 		_, err := ParseReference(in)
 		if err == nil {
@@ -135,7 +136,7 @@ func TestParseErrorDoesNotEchoInput(t *testing.T) {
 func TestIsReference(t *testing.T) {
 	for in, want := range map[string]bool{
 		"vault://a": true, "vault:a": true, "awssm://a": true, "file:a": true,
-		"VAULT://a": false, "https://x": false, "": false, "secret": false, "filex:": false,
+		"VAULT://a": true, "Vault:a": true, "AWSSM://a": true, "FILE:a": true, "https://x": false, "vaults://a": false, "": false, "secret": false, "filex:": false,
 	} {
 		if got := IsReference(in); got != want {
 			t.Errorf("IsReference(%q) = %v, want %v", in, got, want)

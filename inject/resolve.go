@@ -171,11 +171,12 @@ func (r *Resolver) Resolve(ctx context.Context, reqs []Request) ([]Result, []err
 	return results, errs
 }
 
-// call runs fn and returns its result, or ctx's error as soon as ctx ends:
-// a provider that ignores its context (a blocked read of a FIFO, a stuck
-// connection) must not hold the start past the deadline or a signal. The
-// abandoned call finishes on its own; the process execs or exits soon.
-func call[T any](ctx context.Context, fn func() (T, error)) (T, error) {
+// Call runs fn and returns its result, or ctx's error as soon as ctx ends:
+// work that ignores its context (a blocked read of a FIFO or a dead mount, a
+// stuck connection) must not hold the start past the deadline or a signal.
+// The abandoned call finishes on its own; the process execs or exits soon.
+// The error when ctx ends wraps ctx.Err().
+func Call[T any](ctx context.Context, fn func() (T, error)) (T, error) {
 	type result struct {
 		v   T
 		err error
@@ -241,8 +242,8 @@ func giveUp(ctx context.Context, attempts int, last error) error {
 
 func (r *Resolver) logRetry(ref Reference, attempt int, err error) {
 	if r.Logger != nil {
-		r.Logger.Warn("retrying", "scheme", ref.Scheme, "path", ref.Path, "attempt", attempt,
-			"code", string(CodeOf(err)), "error", err.Error())
+		r.Logger.Warn("retrying", "code", CodeRetrying, "scheme", ref.Scheme, "path", ref.Path, "attempt", attempt,
+			"cause", string(CodeOf(err)), "error", err.Error())
 	}
 }
 
@@ -257,7 +258,7 @@ func (r *Resolver) fetchOne(ctx context.Context, sem chan struct{}, p Provider, 
 		}
 		f.attempts++
 		var err error
-		f.payload, err = call(ctx, func() (Payload, error) { return p.Fetch(ctx, f.key) })
+		f.payload, err = Call(ctx, func() (Payload, error) { return p.Fetch(ctx, f.key) })
 		<-sem
 		if err != nil && ctx.Err() != nil {
 			// Report the last real fault rather than the deadline that
@@ -300,7 +301,7 @@ func (r *Resolver) fetchBatch(ctx context.Context, sem chan struct{}, bp BatchPr
 			refs[i] = f.key
 			f.attempts++
 		}
-		res, err := call(ctx, func() ([]BatchResult, error) { return bp.FetchBatch(ctx, refs), nil })
+		res, err := Call(ctx, func() ([]BatchResult, error) { return bp.FetchBatch(ctx, refs), nil })
 		<-sem
 		if err != nil {
 			for _, f := range pending {

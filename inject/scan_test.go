@@ -22,12 +22,12 @@ func TestScan(t *testing.T) {
 	skip := func(name string) bool {
 		return strings.HasPrefix(name, "N8N_SECRETS_") || strings.HasPrefix(name, "VAULT_")
 	}
-	reqs, errs := Scan(environ, skip)
-	if len(errs) > 0 {
-		t.Fatal(errs)
+	sc := Scan(environ, ScanOptions{Skip: skip})
+	if len(sc.Errs) > 0 {
+		t.Fatal(sc.Errs)
 	}
 	got := map[string]string{}
-	for _, r := range reqs {
+	for _, r := range sc.Requests {
 		got[r.Var] = r.Ref.String() + "|" + r.FileVar
 	}
 	want := map[string]string{
@@ -55,10 +55,16 @@ func TestScanErrors(t *testing.T) {
 		{"unclean file", []string{"A_FILE=/run/secrets/../a"}, "A_FILE", CodeBadReference, "clean"},
 		{"bad ref", []string{"K=vault://x?version=abc"}, "K", CodeBadReference, "positive integer"},
 		{"typo scheme", []string{"K=vault:/secret/x"}, "K", CodeBadReference, "vault://"},
+		{"misspelled vault", []string{"K=vualt://secret/x#k"}, "K", CodeBadReference, "did you mean vault://"},
+		{"misspelled vault, capitals", []string{"K=VAUL://secret/x"}, "K", CodeBadReference, "did you mean vault://"},
+		{"misspelled awssm", []string{"K=awsm://prod/db"}, "K", CodeBadReference, "did you mean awssm://"},
+		{"misspelled file", []string{"K=flie:///run/secrets/x"}, "K", CodeBadReference, "did you mean file://"},
+		{"capital scheme, bad option", []string{"K=VAULT://secret/x?verison=2"}, "K", CodeBadReference, "vault takes: version"},
+		{"reference in NAME_FILE", []string{"A_FILE=vault://secret/a"}, "A_FILE", CodeBadReference, "set A to the reference"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, errs := Scan(tt.environ, nil)
+			errs := Scan(tt.environ, ScanOptions{}).Errs
 			if len(errs) != 1 {
 				t.Fatalf("errs = %v, want one", errs)
 			}
@@ -68,6 +74,59 @@ func TestScanErrors(t *testing.T) {
 				t.Fatalf("error %#v (%v), want var %s code %s containing %q", errs[0], errs[0], tt.varName, tt.code, tt.msg)
 			}
 		})
+	}
+}
+
+// TestScanCaseInsensitiveSchemes: RFC 3986 schemes ignore case.
+func TestScanCaseInsensitiveSchemes(t *testing.T) {
+	sc := Scan([]string{"A=VAULT://secret/a#k", "B=Awssm://prod/b", "C=FILE:c", "D=File:///run/secrets/d"}, ScanOptions{})
+	if len(sc.Errs) > 0 {
+		t.Fatal(sc.Errs)
+	}
+	got := map[string]string{}
+	for _, q := range sc.Requests {
+		got[q.Var] = q.Ref.String()
+	}
+	want := map[string]string{"A": "vault://secret/a#k", "B": "awssm://prod/b", "C": "file:c", "D": "file:///run/secrets/d"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+}
+
+// TestScanNotNearMisses: ordinary values with a scheme of their own, or a
+// word and a colon, are not taken for misspelled references.
+func TestScanNotNearMisses(t *testing.T) {
+	environ := []string{"A=https://example.com", "B=tile:horizontal", "C=s3://bucket/x", "D=vaultwarden://x",
+		"E=fail", "F=ftp://host", "G=http://vault:8200", "H=postgres://u@h/db", "I=file", "J=vault", "K=://x"}
+	if sc := Scan(environ, ScanOptions{}); len(sc.Errs) > 0 || len(sc.Requests) > 0 {
+		t.Fatalf("errors %v, requests %v", sc.Errs, sc.Requests)
+	}
+}
+
+// TestScanFilePolicy: NAME_FILE is resolved only where ResolveFile says;
+// the others stay for the program that reads them, and either name skips.
+func TestScanFilePolicy(t *testing.T) {
+	environ := []string{
+		"REDIS_PASSWORD_FILE=/run/secrets/redis",
+		"TF_CLI_CONFIG_FILE=/home/me/.terraformrc",
+		"TF_CLI_CONFIG=set too, no conflict when not resolved",
+		"NIX_SSL_CERT_FILE=/etc/ssl/certs/ca-bundle.crt",
+		"GIT_FILE=relative/path",
+		"SKIPPED_FILE=/run/secrets/skipped",
+		"OTHER_FILE=/run/secrets/other",
+	}
+	sc := Scan(environ, ScanOptions{
+		Skip:        func(n string) bool { return n == "SKIPPED" || n == "OTHER_FILE" },
+		ResolveFile: func(_, p string) bool { return strings.HasPrefix(p, "/run/secrets/") },
+	})
+	if len(sc.Errs) > 0 {
+		t.Fatal(sc.Errs)
+	}
+	if len(sc.Requests) != 1 || sc.Requests[0].Var != "REDIS_PASSWORD" || sc.Requests[0].FileVar != "REDIS_PASSWORD_FILE" {
+		t.Errorf("requests %v", sc.Requests)
+	}
+	if want := []string{"TF_CLI_CONFIG_FILE", "NIX_SSL_CERT_FILE", "GIT_FILE"}; !reflect.DeepEqual(sc.Left, want) {
+		t.Errorf("left %v, want %v", sc.Left, want)
 	}
 }
 
@@ -83,12 +142,12 @@ func TestBuildEnv(t *testing.T) {
 		"HOME=/home/node",
 		"PATH=/dup",
 	}
-	reqs, errs := Scan(environ, func(n string) bool { return strings.HasPrefix(n, "VAULT_") || strings.HasPrefix(n, "N8N_SECRETS_") })
-	if len(errs) > 0 {
-		t.Fatal(errs)
+	sc := Scan(environ, ScanOptions{Skip: func(n string) bool { return strings.HasPrefix(n, "VAULT_") || strings.HasPrefix(n, "N8N_SECRETS_") }})
+	if len(sc.Errs) > 0 {
+		t.Fatal(sc.Errs)
 	}
-	results := make([]Result, len(reqs))
-	for i, q := range reqs {
+	results := make([]Result, len(sc.Requests))
+	for i, q := range sc.Requests {
 		results[i] = Result{Request: q}
 		switch q.Var {
 		case "KEY":
@@ -130,8 +189,9 @@ func FuzzScanBuildEnv(f *testing.F) {
 	f.Add("K=file:x?optional=true\x00K_FILE=/x\x00=bad\x00noeq")
 	f.Fuzz(func(t *testing.T, joined string) {
 		environ := strings.Split(joined, "\x00")
-		reqs, errs := Scan(environ, nil)
-		for _, err := range errs {
+		sc := Scan(environ, ScanOptions{ResolveFile: func(_, p string) bool { return strings.HasPrefix(p, "/run/") }})
+		reqs := sc.Requests
+		for _, err := range sc.Errs {
 			if _, ok := err.(*VarError); !ok {
 				t.Fatalf("error %v is not a *VarError", err)
 			}

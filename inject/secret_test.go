@@ -85,7 +85,7 @@ func TestExitCodeOf(t *testing.T) {
 		{"key", []error{e(ErrKeyNotFound)}, 65},
 		{"bad data", []error{e(ErrBadData)}, 65},
 		{"unavailable", []error{e(ErrUnavailable)}, 69},
-		{"unknown provider error", []error{e(errors.New("boom"))}, 69},
+		{"unknown provider error", []error{e(errors.New("boom"))}, 65},
 		{"auth", []error{e(ErrAuth)}, 77},
 		{"permission beats data", []error{e(ErrNotFound), e(ErrPermission)}, 77},
 		{"unavailable beats data", []error{e(ErrBadData), e(ErrUnavailable)}, 69},

@@ -19,8 +19,10 @@ import (
 //   - "/a/b": the RFC 6901 JSON pointer.
 //
 // A selected string is taken as is; any other JSON value (number, bool,
-// object, array) as its compact JSON text. Errors wrap ErrKeyNotFound or
-// ErrBadData and never contain a value.
+// object, array) as its compact JSON text. A JSON null counts as a missing
+// key (ErrKeyNotFound, so that optional=true removes the variable), never
+// as the text "null". Errors wrap ErrKeyNotFound or ErrBadData and never
+// contain a value.
 func Select(p Payload, ref Reference) (Secret, error) {
 	if ref.Selector == "" && !p.Object {
 		return p.Value, nil
@@ -38,7 +40,10 @@ func Select(p Payload, ref Reference) (Secret, error) {
 			return Secret{}, fmt.Errorf("%w: secret has %d keys (%s): choose one with #key",
 				ErrKeyNotFound, len(obj), keyList(obj))
 		}
-		for _, v := range obj {
+		for k, v := range obj {
+			if v == nil {
+				return Secret{}, fmt.Errorf("%w: the secret's only key %q is null", ErrKeyNotFound, short(k))
+			}
 			doc = v
 		}
 		return valueOf(doc)
@@ -51,6 +56,9 @@ func Select(p Payload, ref Reference) (Secret, error) {
 		v, ok := obj[ref.Selector]
 		if !ok {
 			return Secret{}, fmt.Errorf("%w: no key %q (keys: %s)", ErrKeyNotFound, short(ref.Selector), keyList(obj))
+		}
+		if v == nil {
+			return Secret{}, fmt.Errorf("%w: key %q is null", ErrKeyNotFound, short(ref.Selector))
 		}
 		return valueOf(v)
 	}
@@ -73,6 +81,9 @@ func Select(p Payload, ref Reference) (Secret, error) {
 		default:
 			return Secret{}, fmt.Errorf("%w: JSON pointer %s: cannot descend into a scalar", ErrKeyNotFound, short(ref.Selector))
 		}
+	}
+	if cur == nil {
+		return Secret{}, fmt.Errorf("%w: JSON pointer %s: the value is null", ErrKeyNotFound, short(ref.Selector))
 	}
 	return valueOf(cur)
 }

@@ -39,6 +39,12 @@ func TestSelect(t *testing.T) {
 		{"object key", obj, true, "user", "n8n", nil},
 		{"html not escaped", `{"k":"<a&b>"}`, false, "/k", "<a&b>", nil},
 		{"object value html", `{"k":{"x":"<&>"}}`, false, "k", `{"x":"<&>"}`, nil},
+		{"null key is missing", `{"k":null,"j":"v"}`, false, "k", "", ErrKeyNotFound},
+		{"null pointer is missing", `{"a":{"b":null}}`, false, "/a/b", "", ErrKeyNotFound},
+		{"null array element is missing", `{"a":[null]}`, false, "/a/0", "", ErrKeyNotFound},
+		{"null only key is missing", `{"k":null}`, true, "", "", ErrKeyNotFound},
+		{"null inside an object is kept", `{"k":{"x":null}}`, false, "k", `{"x":null}`, nil},
+		{"null text without selector is the text", `null`, false, "", "null", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

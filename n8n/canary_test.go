@@ -1,11 +1,13 @@
 package n8n
 
 import (
+	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // Canaries: distinctive key values that must never appear in anything the
@@ -98,7 +100,26 @@ func TestNoSecretInErrors(t *testing.T) {
 	if _, err := parseSettings([]byte(`{"a": ` + canaryKey + `}`)); err == nil || strings.Contains(err.Error(), "C") {
 		t.Fatalf("parse error %v quotes the content", err)
 	}
-	if err := writeSettings(filepath.Join(t.TempDir(), "missing", "config"), []byte(canaryKey), nil); err == nil || strings.Contains(err.Error(), canaryKey[:10]) {
-		t.Fatalf("write error %v", err)
+	// A planned rewrite holds the key: no formatting of it, and no error
+	// of its Apply, may show it.
+	dir, _ := userFolder(t, fixtureSettings(t), 0o600)
+	r := mustCheck(t, Options{SettingsMode: SettingsSync}, []string{"n8n"}, env(dir, EnvKey, canaryKey), nil)
+	if r.Sync == nil {
+		t.Fatal("no rewrite planned")
+	}
+	defer r.Sync.Close()
+	// Every verb, also those vet refuses for a struct: a stray one must
+	// not show the key either.
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
+		for _, v := range []any{r.Sync, *r.Sync, r} {
+			if s := fmt.Sprintf(verb, v); strings.Contains(s, canaryKey[:10]) || strings.Contains(s, fmt.Sprintf("%x", canaryKey[:10])) {
+				t.Fatalf("formatting a rewrite plan with %s shows the key", verb)
+			}
+		}
+	}
+	renameAt = func(int, string, int, string) error { return errors.New("injected rename failure") }
+	t.Cleanup(func() { renameAt = unix.Renameat })
+	if err := r.Sync.Apply(); err == nil || strings.Contains(err.Error(), canaryKey[:10]) {
+		t.Fatalf("apply error %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package n8n
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -18,7 +19,11 @@ const (
 	EnvAccessAllowlist = "N8N_ENV_ACCESS_ALLOWLIST"
 	EnvExecutionsMode  = "EXECUTIONS_MODE"
 	EnvMultiMain       = "N8N_MULTI_MAIN_SETUP_ENABLED"
+	EnvNodesExclude    = "NODES_EXCLUDE"
 )
+
+// nodeExecuteCommand is the type of n8n's Execute Command node.
+const nodeExecuteCommand = "n8n-nodes-base.executeCommand"
 
 // Settings of n8n-secrets that configure the guard, as errors name them.
 const (
@@ -55,11 +60,13 @@ const (
 	CodeSettingsInvalid     = "N8N_SETTINGS_INVALID"
 	CodeSettingsUnreadable  = "N8N_SETTINGS_UNREADABLE"
 	CodeSettingsReadable    = "N8N_SETTINGS_READABLE"
+	CodeSettingsSyncPlanned = "N8N_SETTINGS_SYNC_PLANNED"
 	CodeSettingsSynced      = "N8N_SETTINGS_SYNCED"
 	CodeSettingsSyncFailed  = "N8N_SETTINGS_SYNC_FAILED"
 	CodeEnvAccessBlocked    = "N8N_ENV_ACCESS_BLOCKED"
 	CodeEnvAccessAllowed    = "N8N_ENV_ACCESS_ALLOWED"
 	CodeEnvAccessAmbiguous  = "N8N_ENV_ACCESS_AMBIGUOUS"
+	CodeExecuteCommand      = "N8N_EXECUTE_COMMAND_ENABLED"
 )
 
 // Options configure the guard; main.go fills them from n8n-secrets'
@@ -191,6 +198,11 @@ type Report struct {
 	KeySource    KeySource
 	SettingsFile string // the settings file n8n reads; "" when the guard is not active
 	Findings     []Finding
+	// Sync is the rewrite of the settings file decided on with
+	// N8N_SECRETS_N8N_SETTINGS=sync, or nil. Check never writes: the caller
+	// applies it as its last step before exec (and never in a dry run), and
+	// closes it in any case.
+	Sync *SyncPlan
 	// SetEnv holds variables to set in the child's environment before
 	// exec, such as N8N_BLOCK_ENV_ACCESS_IN_NODE=true. Values are never
 	// secrets.
@@ -207,8 +219,9 @@ func (r Report) Failed() bool {
 // found. injected names the variables whose values n8n-secrets fetched from
 // a secret store or file; only their number and names are reported.
 //
-// Check reads the settings file, and writes it only with SettingsMode
-// "sync" when its key differs from N8N_ENCRYPTION_KEY. Problems found
+// Check reads the settings file and never writes anything: with
+// SettingsMode "sync" it returns the rewrite it decided on in Report.Sync,
+// for the caller to apply last. Problems found
 // are Findings; the error is for invalid Options (naming the setting) or a
 // current directory that cannot be determined. When the guard is not
 // Active, the Report has only its Role.
@@ -246,6 +259,7 @@ const hintFromStore = "give every node the cluster's key from a secret store: N8
 func (g *guard) run() {
 	envKey, envKeySet := g.env[EnvKey]
 	st := readSettings(g.r.SettingsFile)
+	defer st.close()
 	fileKey, fileHasKey := "", false
 	if st.doc != nil {
 		fileKey, fileHasKey = st.doc.key()
@@ -274,19 +288,20 @@ func (g *guard) run() {
 		}
 		g.checkShape(label, key)
 	}
-	synced := false
+	g.checkExpected(key)
+	g.checkEnvAccess()
+	// Last: whether the settings file may be rewritten depends on every
+	// other finding.
 	if envKey != "" && st.doc != nil && (!fileHasKey || fileKey != envKey) {
-		synced = g.checkSettingsKey(st, envKey, fileKey, fileHasKey)
+		g.checkSettingsKey(st, envKey, fileKey, fileHasKey)
 	}
-	if st.exists && !synced {
-		if perm := st.info.Mode().Perm(); perm&0o077 != 0 {
+	if st.exists && g.r.Sync == nil {
+		if perm := st.perm(); perm&0o077 != 0 {
 			g.add(CodeSettingsReadable, Warning,
 				"run chmod 600 on it, or set N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS=true and n8n will (n8n 1.x wrote it with mode 0644, 2.x writes 0600)",
 				"settings file %s has mode %04o: users other than its owner can read the encryption key it holds in plain text", st.path, perm)
 		}
 	}
-	g.checkExpected(key)
-	g.checkEnvAccess()
 }
 
 // checkSettingsReadable reports a settings file that n8n could not load.
@@ -472,44 +487,41 @@ func quoted(key string) Severity {
 	return Info
 }
 
-// checkSettingsKey handles a settings file whose key differs from
-// envKey: rewrites it in sync mode, else reports it. It returns whether the
-// file was rewritten.
-func (g *guard) checkSettingsKey(st settingsFile, envKey, fileKey string, fileHasKey bool) bool {
-	holds := "holds no encryptionKey string"
+// checkSettingsKey handles a settings file whose key differs from envKey.
+// In sync mode it plans a rewrite, but only when nothing else refuses the
+// start (a wrong key, a key that is a path, another fingerprint than the
+// pinned one would otherwise overwrite the only copy of the right key) and
+// the file can be rewritten safely; Check itself never writes. Otherwise it
+// reports the mismatch, which refuses the start.
+func (g *guard) checkSettingsKey(st settingsFile, envKey, fileKey string, fileHasKey bool) {
+	holds, oldFP := "holds no encryptionKey string", ""
 	switch {
 	case fileHasKey && fileKey == "":
 		holds = "holds an empty encryptionKey"
 	case fileHasKey:
-		holds = "holds a key with fingerprint " + Fingerprint(fileKey)
+		oldFP = Fingerprint(fileKey)
+		holds = "holds a key with fingerprint " + oldFP
 	}
 	envFP := Fingerprint(envKey)
-	if g.opts.sync && utf8.ValidString(envKey) {
-		err := syncSettings(st, envKey)
-		if err == nil {
-			g.add(CodeSettingsSynced, Info, "",
-				"settings file %s %s: rewrote it with N8N_ENCRYPTION_KEY (fingerprint %s), other fields kept, mode 0600", st.path, holds, envFP)
-			return true
+	why := ""
+	if g.opts.sync {
+		if g.r.Failed() {
+			why = "; not rewritten although " + SettingSettingsMode + "=sync: the start is refused for the errors above, and a rewrite would replace the file's key with one that is wrong"
+		} else {
+			plan, err := planSync(st, envKey, oldFP)
+			if err == nil {
+				g.r.Sync = plan
+				g.add(CodeSettingsSyncPlanned, Info, "",
+					"settings file %s %s, N8N_ENCRYPTION_KEY has fingerprint %s: %s=sync rewrites the file with it as the last step before n8n starts, once every other check has passed (check never writes); the file's old key is then gone",
+					st.path, holds, envFP, SettingSettingsMode)
+				return
+			}
+			why = "; not rewritten although " + SettingSettingsMode + "=sync: " + err.Error()
 		}
-		g.add(CodeSettingsSyncFailed, Error, "", "cannot rewrite the settings file: %v", err)
 	}
 	g.add(CodeSettingsKeyMismatch, Error,
 		"if N8N_ENCRYPTION_KEY is the right key, set "+SettingSettingsMode+"=sync to rewrite the file (the file's key is then gone) or remove the file; if the file's key is the right one, put that key in the secret store",
-		"settings file %s %s but N8N_ENCRYPTION_KEY has fingerprint %s: n8n would stop with \"Mismatching encryption keys\"", st.path, holds, envFP)
-	return false
-}
-
-// syncSettings rewrites the settings file with key, keeping other fields.
-func syncSettings(st settingsFile, key string) error {
-	doc, err := st.doc.withKey(key)
-	if err != nil {
-		return err
-	}
-	data, err := doc.render()
-	if err != nil {
-		return err
-	}
-	return writeSettings(st.path, data, st.info)
+		"settings file %s %s but N8N_ENCRYPTION_KEY has fingerprint %s: n8n would stop with \"Mismatching encryption keys\"%s", st.path, holds, envFP, why)
 }
 
 // checkExpected compares the key's fingerprint with the expected one.
@@ -544,18 +556,19 @@ func (g *guard) checkEnvAccess() {
 	case "":
 		g.r.SetEnv = map[string]string{EnvBlockEnvAccess: "true"}
 		g.add(CodeEnvAccessBlocked, Info,
-			"to give workflows a variable on purpose, list it in N8N_ENV_ACCESS_ALLOWLIST (recent n8n versions)",
+			"",
 			"%s is not set: setting it to true, so that expressions and Code nodes cannot read the environment, with %s (n8n 1.x lets them unless it is true)",
 			EnvBlockEnvAccess, secretsText(names))
 	case "false":
 		g.add(CodeEnvAccessAllowed, Warning,
-			"remove "+EnvBlockEnvAccess+" (n8n-secrets then sets it to true), or expose only what workflows need with N8N_ENV_ACCESS_ALLOWLIST (recent n8n versions)",
+			"remove "+EnvBlockEnvAccess+" (n8n-secrets then sets it to true), and give workflows what they need as n8n credentials",
 			"%s=false lets expressions and Code nodes read the whole environment, with %s", EnvBlockEnvAccess, secretsText(names))
 	default:
 		g.add(CodeEnvAccessAmbiguous, Warning, "set "+EnvBlockEnvAccess+"=true",
 			"%s is neither \"true\" nor \"false\": n8n 1.x then lets expressions and Code nodes read the environment, with %s; n8n 2.x blocks it",
 			EnvBlockEnvAccess, secretsText(names))
 	}
+	g.checkExecuteCommand(names)
 	if v == "false" {
 		return // already reported: everything is exposed
 	}
@@ -570,6 +583,35 @@ func (g *guard) checkEnvAccess() {
 		exposed = slices.Compact(exposed)
 		g.add(CodeEnvAccessAllowed, Warning, "keep secrets out of N8N_ENV_ACCESS_ALLOWLIST: give them to workflows as n8n credentials",
 			"%s exposes %s to expressions and Code nodes (n8n versions that support it)", EnvAccessAllowlist, secretsText(exposed))
+	}
+}
+
+// checkExecuteCommand warns when workflows can run shell commands while
+// secrets are injected: N8N_BLOCK_ENV_ACCESS_IN_NODE covers expressions
+// and the Code node only, and an Execute Command node runs `env`, reads
+// ~/.n8n/config and the files under /run/secrets. n8n 2.x excludes the
+// node by default (NODES_EXCLUDE defaults to it and the Local File Trigger);
+// n8n 1.x loads it unless NODES_EXCLUDE names it.
+func (g *guard) checkExecuteCommand(names []string) {
+	if len(names) == 0 {
+		return
+	}
+	const hint = `exclude it: NODES_EXCLUDE='["n8n-nodes-base.executeCommand"]' (n8n 2.x excludes it by default; setting NODES_EXCLUDE replaces that default, so keep it in the list)`
+	raw, set := g.env[EnvNodesExclude]
+	if !set {
+		g.add(CodeExecuteCommand, Warning, hint,
+			"NODES_EXCLUDE is not set: on n8n 1.x workflows can use the Execute Command node, which runs shell commands that read the environment, with %s, and the files under /run/secrets; n8n 2.x excludes the node by default", secretsText(names))
+		return
+	}
+	var excluded []string
+	if err := json.Unmarshal([]byte(raw), &excluded); err != nil {
+		g.add(CodeExecuteCommand, Warning, hint,
+			"NODES_EXCLUDE is not a JSON array of node types: n8n may load the Execute Command node, whose shell commands read the environment, with %s", secretsText(names))
+		return
+	}
+	if !slices.Contains(excluded, nodeExecuteCommand) {
+		g.add(CodeExecuteCommand, Warning, hint,
+			"NODES_EXCLUDE does not name %s: workflows can run shell commands that read the environment, with %s, and the files under /run/secrets (N8N_BLOCK_ENV_ACCESS_IN_NODE covers expressions and the Code node only)", nodeExecuteCommand, secretsText(names))
 	}
 }
 

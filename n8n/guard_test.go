@@ -372,3 +372,38 @@ func TestEnvAccess(t *testing.T) {
 		})
 	}
 }
+
+// TestExecuteCommand: with secrets injected, the Execute Command node can
+// read them whatever N8N_BLOCK_ENV_ACCESS_IN_NODE says: a warning unless
+// NODES_EXCLUDE names it.
+func TestExecuteCommand(t *testing.T) {
+	injected := []string{EnvKey, "DB_POSTGRESDB_PASSWORD"}
+	base := []string{EnvKey, fixtureKey, "DB_POSTGRESDB_PASSWORD", "pw"}
+	for _, tt := range []struct {
+		name     string
+		kv       []string
+		injected []string
+		says     string // "" for no finding
+	}{
+		{"unset", nil, injected, "NODES_EXCLUDE is not set"},
+		{"excluded", []string{EnvNodesExclude, `["n8n-nodes-base.executeCommand"]`}, injected, ""},
+		{"excluded with others", []string{EnvNodesExclude, `[ "n8n-nodes-base.localFileTrigger", "n8n-nodes-base.executeCommand" ]`}, injected, ""},
+		{"emptied (2.x default undone)", []string{EnvNodesExclude, `[]`}, injected, "does not name n8n-nodes-base.executeCommand"},
+		{"other nodes only", []string{EnvNodesExclude, `["n8n-nodes-base.readWriteFile"]`}, injected, "does not name"},
+		{"not JSON", []string{EnvNodesExclude, `n8n-nodes-base.executeCommand`}, injected, "not a JSON array"},
+		{"nothing injected", nil, nil, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir, _ := userFolder(t, nil, 0)
+			r := mustCheck(t, Options{}, argvStart, env(dir, append(base, tt.kv...)...), tt.injected)
+			if tt.says == "" {
+				none(t, r, CodeExecuteCommand)
+				return
+			}
+			f := only(t, r, CodeExecuteCommand)
+			if f.Severity != Warning || !strings.Contains(f.Message, tt.says) || !strings.Contains(f.Message, "2 injected secrets") || r.Failed() {
+				t.Errorf("got %v %q (failed %v)", f.Severity, f.Message, r.Failed())
+			}
+		})
+	}
+}

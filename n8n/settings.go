@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 )
@@ -187,85 +185,4 @@ func marshalString(s string) (json.RawMessage, error) {
 		return nil, errSettings("cannot encode a string")
 	}
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
-}
-
-// settingsFile is what readSettings found at a settings path.
-type settingsFile struct {
-	path   string
-	exists bool
-	info   fs.FileInfo  // set when exists
-	doc    *settingsDoc // set when the content parsed
-	err    error        // reading or parsing failed; never quotes the content
-}
-
-// readSettings reads and parses the settings file at path. A missing file
-// is not an error.
-func readSettings(path string) settingsFile {
-	s := settingsFile{path: path}
-	info, err := os.Stat(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return s
-	}
-	if err != nil {
-		s.err = err
-		return s
-	}
-	s.exists, s.info = true, info
-	data, err := os.ReadFile(path)
-	if err != nil {
-		s.err = err
-		return s
-	}
-	s.doc, s.err = parseSettings(data)
-	return s
-}
-
-// renameFile is os.Rename; tests replace it to make the last step fail.
-var renameFile = os.Rename
-
-// writeSettings replaces the file at path with data atomically: a temporary
-// file in the same directory, mode 0600, owned like the file it replaces
-// when run as root, synced, then renamed over the target (the target of a
-// symbolic link, so the link stays), then the directory synced. On failure
-// the temporary file is removed and the old file is left as it was.
-func writeSettings(path string, data []byte, old fs.FileInfo) (err error) {
-	target, err := filepath.EvalSymlinks(path)
-	if err != nil {
-		return err
-	}
-	dir := filepath.Dir(target)
-	f, err := os.CreateTemp(dir, ".config.n8n-secrets-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err = f.Chmod(0o600); err != nil {
-		return err
-	}
-	if err = chownLike(f, old); err != nil {
-		return err
-	}
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = renameFile(tmp, target); err != nil {
-		return err
-	}
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync() // best effort: not every file system syncs directories
-		d.Close()
-	}
-	return nil
 }

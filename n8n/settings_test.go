@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestSettingsPath(t *testing.T) {
@@ -185,21 +187,41 @@ func dirNames(t *testing.T, dir string) []string {
 	return names
 }
 
+// syncCheck runs Check in sync mode and returns the report, whose plan is
+// closed at the end of the test.
+func syncCheck(t *testing.T, opts Options, argv []string, e map[string]string) Report {
+	t.Helper()
+	opts.SettingsMode = SettingsSync
+	r := mustCheck(t, opts, argv, e, nil)
+	t.Cleanup(r.Sync.Close)
+	return r
+}
+
 func TestSettingsSync(t *testing.T) {
 	old := "{\n\t\"encryptionKey\": \"" + fixtureKey + "\",\n\t\"tunnelSubdomain\": \"my-sub\",\n\t\"fsStorageMigrated\": true,\n\t\"extra\": {\n\t\t\"list\": [\n\t\t\t1,\n\t\t\t\"<&>\"\n\t\t],\n\t\t\"empty\": {}\n\t}\n}"
 	want := strings.Replace(old, fixtureKey, otherKey, 1)
 	dir, path := userFolder(t, []byte(old), 0o644)
-	r := mustCheck(t, Options{SettingsMode: SettingsSync}, argvStart, env(dir, EnvKey, otherKey), nil)
-	f := only(t, r, CodeSettingsSynced)
-	if f.Severity != Info || r.Failed() {
-		t.Errorf("got %v, failed %v, codes %v", f.Severity, r.Failed(), codesOf(r))
+	r := syncCheck(t, Options{}, argvStart, env(dir, EnvKey, otherKey))
+	f := only(t, r, CodeSettingsSyncPlanned)
+	if f.Severity != Info || r.Failed() || r.Sync == nil {
+		t.Fatalf("got %v, failed %v, plan %v, codes %v", f.Severity, r.Failed(), r.Sync != nil, codesOf(r))
 	}
 	for _, s := range []string{path, Fingerprint(fixtureKey), Fingerprint(otherKey)} {
 		if !strings.Contains(f.Message, s) {
 			t.Errorf("message %q lacks %q", f.Message, s)
 		}
 	}
+	if r.Sync.OldFingerprint != Fingerprint(fixtureKey) || r.Sync.NewFingerprint != Fingerprint(otherKey) || r.Sync.Path != path {
+		t.Errorf("plan %+v", r.Sync)
+	}
 	none(t, r, CodeSettingsKeyMismatch, CodeSettingsReadable)
+	// Check decides; it never writes.
+	if got, _ := os.ReadFile(path); string(got) != old {
+		t.Fatal("Check wrote the settings file")
+	}
+	if err := r.Sync.Apply(); err != nil {
+		t.Fatal(err)
+	}
 	got, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -226,7 +248,10 @@ func TestSettingsSync(t *testing.T) {
 
 func TestSettingsSyncFixture(t *testing.T) {
 	dir, path := userFolder(t, fixtureSettings(t), 0o644)
-	mustCheck(t, Options{SettingsMode: SettingsSync}, []string{"n8n", "worker"}, env(dir, EnvKey, otherKey), nil)
+	r := syncCheck(t, Options{}, []string{"n8n", "worker"}, env(dir, EnvKey, otherKey))
+	if err := r.Sync.Apply(); err != nil {
+		t.Fatal(err)
+	}
 	got, _ := os.ReadFile(path)
 	if want := "{\n\t\"encryptionKey\": \"" + otherKey + "\"\n}"; string(got) != want {
 		t.Errorf("got %q, want %q", got, want)
@@ -235,53 +260,205 @@ func TestSettingsSyncFixture(t *testing.T) {
 
 func TestSettingsSyncAddsMissingKey(t *testing.T) {
 	dir, path := userFolder(t, []byte(`{"tunnelSubdomain":"x","encryptionKey":1,"encryptionKey":null}`), 0o600)
-	r := mustCheck(t, Options{SettingsMode: SettingsSync}, argvStart, env(dir, EnvKey, otherKey), nil)
-	only(t, r, CodeSettingsSynced)
+	r := syncCheck(t, Options{}, argvStart, env(dir, EnvKey, otherKey))
+	only(t, r, CodeSettingsSyncPlanned)
+	if err := r.Sync.Apply(); err != nil {
+		t.Fatal(err)
+	}
 	got, _ := os.ReadFile(path)
 	if want := "{\n\t\"tunnelSubdomain\": \"x\",\n\t\"encryptionKey\": \"" + otherKey + "\"\n}"; string(got) != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
 
-func TestSettingsSyncThroughSymlink(t *testing.T) {
-	real := filepath.Join(t.TempDir(), "n8n-config")
-	if err := os.WriteFile(real, fixtureSettings(t), 0o644); err != nil {
+// TestSettingsSyncRefusedWithOtherErrors: the file holds the only copy of
+// the right key when the environment's key is wrong; sync must not replace
+// it while anything else refuses the start.
+func TestSettingsSyncRefusedWithOtherErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		opts Options
+		argv []string
+		kv   []string
+		code string
+	}{
+		{"pinned fingerprint differs", Options{ExpectFingerprint: Fingerprint(fixtureKey)}, argvStart, []string{EnvKey, otherKey}, CodeFingerprintMismatch},
+		{"key is a path", Options{}, argvStart, []string{EnvKey, "/run/secrets/n8n_encryption_key"}, CodeKeyIsPath},
+		{"key is a reference", Options{}, argvStart, []string{EnvKey, "vault://secret/n8n#k"}, CodeKeyIsReference},
+		{"key quoted", Options{}, argvStart, []string{EnvKey, `"` + otherKey + `"`}, CodeKeyQuoted},
+		{"key with a newline", Options{}, argvStart, []string{EnvKey, otherKey + "\n"}, CodeKeyWhitespace},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			data := fixtureSettings(t)
+			dir, path := userFolder(t, data, 0o600)
+			r := syncCheck(t, tt.opts, tt.argv, env(dir, tt.kv...))
+			only(t, r, tt.code)
+			f := only(t, r, CodeSettingsKeyMismatch)
+			if !strings.Contains(f.Message, "not rewritten") {
+				t.Errorf("message does not say the file was kept: %q", f.Message)
+			}
+			none(t, r, CodeSettingsSyncPlanned)
+			if r.Sync != nil {
+				t.Fatal("a rewrite was planned")
+			}
+			if got, _ := os.ReadFile(path); !bytes.Equal(got, data) {
+				t.Fatal("the settings file changed")
+			}
+		})
+	}
+}
+
+// TestSettingsSyncRefusesLinks: a settings file that is a symbolic link is
+// not rewritten (the rewrite would go wherever it points); the link and its
+// target are left alone.
+func TestSettingsSyncRefusesLinks(t *testing.T) {
+	target := filepath.Join(t.TempDir(), "other.json")
+	victim := []byte(`{"encryptionKey":"` + fixtureKey + `","precious":true}`)
+	if err := os.WriteFile(target, victim, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	dir, path := userFolder(t, nil, 0)
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Symlink(real, path); err != nil {
+	if err := os.Symlink(target, path); err != nil {
 		t.Fatal(err)
 	}
-	r := mustCheck(t, Options{SettingsMode: SettingsSync}, argvStart, env(dir, EnvKey, otherKey), nil)
-	only(t, r, CodeSettingsSynced)
-	if fi, err := os.Lstat(path); err != nil || fi.Mode()&os.ModeSymlink == 0 {
-		t.Errorf("the link was replaced: %v", err)
+	r := syncCheck(t, Options{}, argvStart, env(dir, EnvKey, otherKey))
+	if f := only(t, r, CodeSettingsKeyMismatch); !strings.Contains(f.Message, "symbolic link") {
+		t.Errorf("message %q", f.Message)
 	}
-	if got, _ := os.ReadFile(real); !bytes.Contains(got, []byte(otherKey)) {
-		t.Error("the link's target was not rewritten")
+	if r.Sync != nil {
+		t.Fatal("a rewrite through a link was planned")
+	}
+	if got, _ := os.ReadFile(target); !bytes.Equal(got, victim) {
+		t.Fatal("the link's target changed")
+	}
+	if st, _ := os.Stat(target); st.Mode().Perm() != 0o644 {
+		t.Fatal("the link's target's mode changed")
+	}
+}
+
+// TestSettingsSyncRace: the file is swapped for a link to another file
+// between Check and Apply; Apply refuses and touches neither.
+func TestSettingsSyncRace(t *testing.T) {
+	data := fixtureSettings(t)
+	dir, path := userFolder(t, data, 0o600)
+	r := syncCheck(t, Options{}, argvStart, env(dir, EnvKey, otherKey))
+	if r.Sync == nil {
+		t.Fatalf("no plan: %v", codesOf(r))
+	}
+	victim := filepath.Join(t.TempDir(), "victim")
+	if err := os.WriteFile(victim, []byte("precious"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(victim, path); err != nil {
+		t.Fatal(err)
+	}
+	err := r.Sync.Apply()
+	if err == nil || !strings.Contains(err.Error(), "changed since it was read") {
+		t.Fatalf("apply after a swap: %v", err)
+	}
+	if got, _ := os.ReadFile(victim); string(got) != "precious" {
+		t.Fatal("the victim file was overwritten")
+	}
+	if fi, err := os.Lstat(path); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatal("the link was replaced")
+	}
+	// The folder swapped for another: the plan still writes to the
+	// folder it read, never to the new one.
+	dir2, path2 := userFolder(t, data, 0o600)
+	r = syncCheck(t, Options{}, argvStart, env(dir2, EnvKey, otherKey))
+	moved := filepath.Join(t.TempDir(), "moved")
+	if err := os.Rename(filepath.Dir(path2), moved); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Dir(path2), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path2, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Sync.Apply(); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(path2); !bytes.Equal(got, data) {
+		t.Error("the rewrite went to the new folder")
+	}
+	if got, _ := os.ReadFile(filepath.Join(moved, "config")); !bytes.Contains(got, []byte(otherKey)) {
+		t.Error("the folder that was read was not rewritten")
+	}
+}
+
+// TestSettingsSyncOwner: as root, a file owned by someone other than the
+// folder's owner (the user n8n runs as) is not rewritten.
+func TestSettingsSyncOwner(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to give the file another owner")
+	}
+	data := fixtureSettings(t)
+	dir, path := userFolder(t, data, 0o600)
+	if err := os.Chown(path, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	r := syncCheck(t, Options{}, argvStart, env(dir, EnvKey, otherKey))
+	if f := only(t, r, CodeSettingsKeyMismatch); !strings.Contains(f.Message, "owned by uid 65534") {
+		t.Errorf("message %q", f.Message)
+	}
+	if r.Sync != nil {
+		t.Fatal("planned a rewrite of a file owned by another user")
+	}
+	// Owned like its folder: rewritten, owner kept.
+	if err := os.Chown(filepath.Dir(path), 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	r = syncCheck(t, Options{}, argvStart, env(dir, EnvKey, otherKey))
+	if r.Sync == nil {
+		t.Fatalf("no plan: %v", codesOf(r))
+	}
+	if err := r.Sync.Apply(); err != nil {
+		t.Fatal(err)
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil || st.Uid != 65534 || st.Gid != 65534 {
+		t.Errorf("owner after rewrite %d:%d (%v), want 65534", st.Uid, st.Gid, err)
 	}
 }
 
 func TestSettingsSyncFailure(t *testing.T) {
 	data := fixtureSettings(t)
 	dir, path := userFolder(t, data, 0o644)
-	renameFile = func(string, string) error { return errors.New("injected rename failure") }
-	t.Cleanup(func() { renameFile = os.Rename })
-	r := mustCheck(t, Options{SettingsMode: SettingsSync}, argvStart, env(dir, EnvKey, otherKey), nil)
-	if f := only(t, r, CodeSettingsSyncFailed); !strings.Contains(f.Message, "injected rename failure") {
-		t.Errorf("message %q", f.Message)
+	r := syncCheck(t, Options{}, argvStart, env(dir, EnvKey, otherKey))
+	renameAt = func(int, string, int, string) error { return errors.New("injected rename failure") }
+	t.Cleanup(func() { renameAt = unix.Renameat })
+	if err := r.Sync.Apply(); err == nil || !strings.Contains(err.Error(), "injected rename failure") {
+		t.Errorf("apply: %v", err)
 	}
-	only(t, r, CodeSettingsKeyMismatch)
-	only(t, r, CodeSettingsReadable)
-	none(t, r, CodeSettingsSynced)
 	if got, _ := os.ReadFile(path); !bytes.Equal(got, data) {
 		t.Error("the file changed although the sync failed")
 	}
 	if names := dirNames(t, filepath.Dir(path)); len(names) != 1 {
 		t.Errorf("temporary file left behind: %q", names)
+	}
+}
+
+// TestSettingsNotRegular: a FIFO or a folder where the settings file should
+// be is reported, and reading it never blocks.
+func TestSettingsNotRegular(t *testing.T) {
+	dir, path := userFolder(t, nil, 0)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mkfifo(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := mustCheck(t, Options{}, argvStart, env(dir, EnvKey, otherKey), nil)
+	if f := only(t, r, CodeSettingsUnreadable); !strings.Contains(f.Message, "not a regular file") {
+		t.Errorf("message %q", f.Message)
 	}
 }
 

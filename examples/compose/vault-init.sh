@@ -19,8 +19,12 @@
 #   5. enables AppRole and writes the role APPROLE_NAME with that policy,
 #      then writes its role id and a new secret id as the files
 #      vault_role_id and vault_secret_id into OUT_DIR, where n8n-secrets
-#      finds them (its secrets dir, N8N_SECRETS_DIR). The previous secret id
-#      (the one in OUT_DIR) is destroyed: each run rotates it;
+#      finds them (its secrets dir, N8N_SECRETS_DIR). The secret id is
+#      short-lived: it expires after SECRET_ID_TTL (1h) and serves
+#      SECRET_ID_NUM_USES logins (30), so that a copy taken from a node
+#      (by a workflow's Execute Command node, say) is soon worthless. The
+#      previous secret id (the one in OUT_DIR) is destroyed: each run
+#      rotates it;
 #   6. copies the current Postgres and Redis passwords from Vault into
 #      POSTGRES_SECRET_DIR/postgres_password and
 #      REDIS_SECRET_DIR/redis_password when those are set: the backing
@@ -40,6 +44,15 @@
 #   POSTGRES_SECRET_DIR, REDIS_SECRET_DIR   optional, see 6.
 #   KV_MOUNT (secret), SECRET_PREFIX (n8n), POLICY_NAME (n8n-read),
 #   APPROLE_NAME (n8n)
+#   SECRET_ID_TTL (1h), SECRET_ID_NUM_USES (30): the life of a secret id.
+#                        One `docker compose up` logs in 4 times (main, two
+#                        workers, webhook), verify.sh 6 times, roll.sh 4:
+#                        30 leaves room for a few restarts. Past either
+#                        limit a node that restarts cannot log in (exit 77,
+#                        AUTH_FAILED) until this script runs again
+#                        (`docker compose up -d` runs it).
+#   TOKEN_TTL (5m), TOKEN_MAX_TTL (15m): the life of the login tokens
+#                        (n8n-secrets revokes its own before n8n starts)
 #   SEED_ENCRYPTION_KEY_FROM  a file holding an existing n8n encryption key
 #                        to seed instead of a new random one (to move an
 #                        existing instance); ignored once the key exists
@@ -61,6 +74,10 @@ CREDS_OWNER=${CREDS_OWNER:-}
 POSTGRES_SECRET_DIR=${POSTGRES_SECRET_DIR:-}
 REDIS_SECRET_DIR=${REDIS_SECRET_DIR:-}
 SEED_ENCRYPTION_KEY_FROM=${SEED_ENCRYPTION_KEY_FROM:-}
+SECRET_ID_TTL=${SECRET_ID_TTL:-1h}
+SECRET_ID_NUM_USES=${SECRET_ID_NUM_USES:-30}
+TOKEN_TTL=${TOKEN_TTL:-5m}
+TOKEN_MAX_TTL=${TOKEN_MAX_TTL:-15m}
 TOKEN=${VAULT_TOKEN:-}
 NL='
 '
@@ -216,10 +233,18 @@ unset key
 must PUT "sys/policies/acl/$POLICY_NAME" \
 	"{\"policy\":\"# n8n nodes: read the n8n secrets, nothing else.\\npath \\\"$KV_MOUNT/data/$SECRET_PREFIX/*\\\" {\\n  capabilities = [\\\"read\\\"]\\n}\\n\"}"
 
-# 5. AppRole. Tokens live 5 minutes at most: n8n-secrets revokes its token
-# before it execs n8n anyway. Secret ids do not expire and can be used
-# again, because a node logs in at every (re)start; each run of this script
-# issues a new one and destroys the previous one.
+# 5. AppRole. Tokens are short-lived: n8n-secrets revokes its token before
+# it execs n8n anyway. A secret id lives SECRET_ID_TTL and serves
+# SECRET_ID_NUM_USES logins (every node logs in at each start); each run of
+# this script issues a new one and destroys the previous one.
+case $SECRET_ID_NUM_USES in
+'' | *[!0-9]*) die "SECRET_ID_NUM_USES must be a whole number" ;;
+esac
+for v in "$SECRET_ID_TTL" "$TOKEN_TTL" "$TOKEN_MAX_TTL"; do
+	case $v in
+	'' | *[!0-9smh]*) die "SECRET_ID_TTL, TOKEN_TTL and TOKEN_MAX_TTL must be durations such as 90s, 5m or 1h" ;;
+	esac
+done
 api GET sys/auth
 case $BODY in
 *'"approle/"'*) ;;
@@ -229,7 +254,7 @@ case $BODY in
 	;;
 esac
 must POST "auth/approle/role/$APPROLE_NAME" \
-	"{\"token_policies\":[\"$POLICY_NAME\"],\"token_ttl\":\"5m\",\"token_max_ttl\":\"15m\",\"secret_id_ttl\":\"0\",\"secret_id_num_uses\":0}"
+	"{\"token_policies\":[\"$POLICY_NAME\"],\"token_ttl\":\"$TOKEN_TTL\",\"token_max_ttl\":\"$TOKEN_MAX_TTL\",\"secret_id_ttl\":\"$SECRET_ID_TTL\",\"secret_id_num_uses\":$SECRET_ID_NUM_USES}"
 must GET "auth/approle/role/$APPROLE_NAME/role-id"
 role_id=$(field role_id)
 must POST "auth/approle/role/$APPROLE_NAME/secret-id"

@@ -76,7 +76,8 @@ fi
 # (which needs the system:auth-delegator ClusterRole; the Vault Helm chart
 # binds it). Vault outside the cluster (K8S_CA_FILE set): it trusts that CA
 # and reviews each login with the pod's own token, so the n8n
-# ServiceAccount needs system:auth-delegator (vault-auth.yaml binds it).
+# ServiceAccount needs system:auth-delegator (apply
+# vault-tokenreview-rbac.yaml, which binds it; only in that case).
 if [ -n "${K8S_CA_FILE:-}" ]; then
 	# PEM lines joined with \n, as JSON wants them.
 	ca=$(awk '{ printf "%s\\n", $0 }' "$K8S_CA_FILE")

@@ -73,3 +73,60 @@ func TestProxyUpstreamDown(t *testing.T) {
 		t.Errorf("Count() = %d, want 1", p.Count())
 	}
 }
+
+func TestRequestLogAndDepth(t *testing.T) {
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/missing" {
+			w.WriteHeader(http.StatusNotFound)
+		}
+		io.WriteString(w, "ok")
+	}))
+	defer upstream.Close()
+	p := New(t, upstream.URL, 20*time.Millisecond)
+	get := func(path string) {
+		resp, err := http.Get(p.URL + path)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	// Two at once, then one after both: two round trips deep.
+	done := make(chan struct{})
+	go func() { get("/a?x=1"); close(done) }()
+	get("/missing")
+	<-done
+	get("/c")
+	reqs := p.Requests()
+	if len(reqs) != 3 {
+		t.Fatalf("%d requests logged, want 3", len(reqs))
+	}
+	if reqs[2].Path != "/c" || reqs[2].Status != http.StatusOK || reqs[2].Method != "GET" {
+		t.Errorf("last request logged as %+v", reqs[2])
+	}
+	for _, r := range reqs {
+		if r.Path == "/missing" && r.Status != http.StatusNotFound {
+			t.Errorf("status %d logged for /missing, want 404", r.Status)
+		}
+		if r.Path == "/a?x=1" && r.Status != http.StatusOK {
+			t.Errorf("the query must be kept and the status logged: %+v", r)
+		}
+		if !r.End.After(r.Start) {
+			t.Errorf("%s: end %v not after start %v", r.Path, r.End, r.Start)
+		}
+	}
+	if d := Depth(reqs); d != 2 {
+		t.Errorf("Depth = %d, want 2", d)
+	}
+	if n := p.Conns(); n < 1 || n > 3 {
+		t.Errorf("Conns() = %d, want the client's one or two connections", n)
+	}
+	if d := Depth(nil); d != 0 {
+		t.Errorf("Depth(nil) = %d", d)
+	}
+	p.Reset()
+	if len(p.Requests()) != 0 {
+		t.Error("Reset must empty the log")
+	}
+}

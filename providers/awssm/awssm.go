@@ -39,6 +39,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -70,10 +71,19 @@ import (
 // AWS_SHARED_CREDENTIALS_FILE (the files stay readable whatever the
 // environment says, so hiding their names would change the child's
 // behavior without protecting anything).
+//
+// The list is what the SDK's config package (the version in go.mod) reads,
+// aliases included (AWS_ACCESS_KEY, AWS_SECRET_KEY), plus
+// AWS_SECURITY_TOKEN, the older name of the session token that other AWS
+// tools (boto, the v1 SDKs) still read; a test derives the SDK's list from
+// its source, so that a new variable in an upgrade is classified.
 var CredentialVars = []string{
 	"AWS_ACCESS_KEY_ID",
+	"AWS_ACCESS_KEY",
 	"AWS_SECRET_ACCESS_KEY",
+	"AWS_SECRET_KEY",
 	"AWS_SESSION_TOKEN",
+	"AWS_SECURITY_TOKEN",
 	"AWS_CONTAINER_CREDENTIALS_FULL_URI",
 	"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
 	"AWS_CONTAINER_AUTHORIZATION_TOKEN",
@@ -82,6 +92,16 @@ var CredentialVars = []string{
 	"AWS_ROLE_ARN",
 	"AWS_ROLE_SESSION_NAME",
 }
+
+// Codes of this provider's log events.
+const (
+	// CodeBatchRefused: BatchGetSecretValue is denied (an IAM policy
+	// granting only GetSecretValue): every secret is read on its own.
+	CodeBatchRefused = "AWSSM_BATCH_REFUSED"
+	// CodeBatchSplit: a batch call failed as a whole for one of its
+	// secrets: each is read on its own to tell which (debug).
+	CodeBatchSplit = "AWSSM_BATCH_SPLIT"
+)
 
 // MaxBatch is the most secret ids one BatchGetSecretValue call takes.
 const MaxBatch = 20
@@ -142,7 +162,7 @@ func New(opts Options) (*Provider, error) {
 	if r := firstOf(getenv, "AWS_REGION", "AWS_DEFAULT_REGION"); r != "" {
 		load = append(load, config.WithRegion(r))
 	}
-	if id, key := getenv("AWS_ACCESS_KEY_ID"), getenv("AWS_SECRET_ACCESS_KEY"); id != "" && key != "" {
+	if id, key := firstOf(getenv, "AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY"), firstOf(getenv, "AWS_SECRET_ACCESS_KEY", "AWS_SECRET_KEY"); id != "" && key != "" {
 		load = append(load, config.WithCredentialsProvider(
 			credentials.NewStaticCredentialsProvider(id, key, getenv("AWS_SESSION_TOKEN"))))
 	}
@@ -152,7 +172,7 @@ func New(opts Options) (*Provider, error) {
 	}
 	cfg, err := config.LoadDefaultConfig(context.Background(), load...)
 	if err != nil {
-		return nil, fmt.Errorf("awssm: %w: AWS configuration (AWS_PROFILE, AWS_CONFIG_FILE, …): %s", inject.ErrNotConfigured, trunc(err.Error(), 300))
+		return nil, configFailure(err)
 	}
 	if cfg.Credentials != nil {
 		cfg.Credentials = markedCredentials{cfg.Credentials}
@@ -397,13 +417,13 @@ func (p *Provider) batch(ctx context.Context, region string, ts []*target, res [
 			case refusesBatch(code):
 				if p.noBatch.CompareAndSwap(false, true) {
 					p.log.Info("awssm: BatchGetSecretValue refused, reading each secret with GetSecretValue from now on",
-						"region", region, "code", code,
+						"code", CodeBatchRefused, "region", region, "cause", code,
 						"hint", "allow secretsmanager:BatchGetSecretValue to read up to 20 secrets per call")
 				}
 				return pending(ts, done)
 			case aboutOneSecret(code):
 				// Which secret it is about, only reading each one tells.
-				p.log.Debug("awssm: BatchGetSecretValue failed as a whole, reading each secret", "region", region, "code", code)
+				p.log.Debug("awssm: BatchGetSecretValue failed as a whole, reading each secret", "code", CodeBatchSplit, "region", region, "cause", code)
 				return pending(ts, done)
 			}
 			for j := range ts {
@@ -578,15 +598,85 @@ func innermost(err error) error {
 // anything else (no credentials anywhere in the chain, a container endpoint
 // or STS refusing, nothing listening) is an authentication failure, which
 // fails at once instead of waiting for the deadline.
+//
+// The SDK's own error text is never passed on: where credentials flow it can
+// hold them (a credential_process whose output is not valid JSON is quoted
+// whole, keys included). The message names the step of the chain that
+// failed, from the type of the error, and AWS's error code if any.
 func credentialsFailure(id string, err error) error {
-	msg := trunc(err.Error(), 400)
+	step := credentialStep(err)
 	code := apiCode(err)
+	detail := step
+	if code != "" {
+		detail += " (" + code + ")"
+	}
 	var ae smithy.APIError
 	if s := httpStatus(err); s >= 500 || s == 429 || isThrottle(code) || (errors.As(err, &ae) && ae.ErrorFault() == smithy.FaultServer) {
-		return fmt.Errorf("awssm: get %s: %w: could not get AWS credentials: %s", id, inject.ErrUnavailable, msg)
+		return fmt.Errorf("awssm: get %s: %w: could not get AWS credentials: %s did not answer", id, inject.ErrUnavailable, detail)
 	}
-	return fmt.Errorf("awssm: get %s: %w: could not get AWS credentials from the SDK's chain (AWS_ACCESS_KEY_ID, AWS_PROFILE, web identity, container credentials, IMDS): %s",
-		id, inject.ErrAuth, msg)
+	return fmt.Errorf("awssm: get %s: %w: could not get AWS credentials: %s failed (the SDK's message is not shown: it may hold credentials)",
+		id, inject.ErrAuth, detail)
+}
+
+// credentialSteps name the SDK's credential providers by package.
+var credentialSteps = []struct{ pkg, step string }{
+	{"/credentials/processcreds", "the profile's credential_process"},
+	{"/credentials/ssocreds", "AWS IAM Identity Center (SSO) login"},
+	{"/credentials/logincreds", "the AWS console login session"},
+	{"/credentials/stscreds", "assuming the role with STS (web identity / IRSA, or the profile's role_arn)"},
+	{"/credentials/endpointcreds", "the container credentials endpoint (ECS task role, EKS Pod Identity)"},
+	{"/credentials/ec2rolecreds", "the EC2 instance role (IMDS)"},
+	{"/feature/ec2/imds", "the EC2 instance metadata service (IMDS)"},
+	{"/service/sts", "STS"},
+	{"/service/sso", "AWS IAM Identity Center (SSO)"},
+	{"/service/ssooidc", "AWS IAM Identity Center (SSO) token refresh"},
+}
+
+// credentialStep returns which step of the credential chain err comes from,
+// judged by the packages of the errors it wraps.
+func credentialStep(err error) string {
+	var walk func(error) string
+	walk = func(e error) string {
+		for e != nil {
+			t := reflect.TypeOf(e)
+			for t.Kind() == reflect.Pointer {
+				t = t.Elem()
+			}
+			for _, s := range credentialSteps {
+				if strings.HasSuffix(t.PkgPath(), s.pkg) {
+					return s.step
+				}
+			}
+			if j, ok := e.(interface{ Unwrap() []error }); ok {
+				for _, inner := range j.Unwrap() {
+					if s := walk(inner); s != "" {
+						return s
+					}
+				}
+				return ""
+			}
+			e = errors.Unwrap(e)
+		}
+		return ""
+	}
+	if s := walk(err); s != "" {
+		return s
+	}
+	if strings.Contains(err.Error(), "no EC2 IMDS role found") || strings.Contains(err.Error(), "failed to refresh cached credentials") {
+		return "the SDK's credential chain (no credentials found: environment keys, AWS_PROFILE, web identity, container credentials, IMDS)"
+	}
+	return "the SDK's credential chain (environment keys, AWS_PROFILE, web identity, container credentials, IMDS)"
+}
+
+// configFailure describes a failure to load the SDK's configuration (the
+// environment, the shared config and credentials files) without its text,
+// which can quote the files; a missing profile is named.
+func configFailure(err error) error {
+	var nf config.SharedConfigProfileNotExistError
+	if errors.As(err, &nf) {
+		return fmt.Errorf("awssm: %w: the AWS profile %q does not exist in the shared config files (AWS_PROFILE, AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE)", inject.ErrNotConfigured, nf.Profile)
+	}
+	return fmt.Errorf("awssm: %w: cannot load the AWS configuration (AWS_PROFILE, AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, AWS_* settings); the SDK's message is not shown: it may quote the files", inject.ErrNotConfigured)
 }
 
 func isThrottle(code string) bool {

@@ -18,6 +18,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
@@ -46,50 +47,90 @@ func (p *Provider) Path(ref inject.Reference) string {
 }
 
 // Fetch reads the file that ref names. A missing file wraps
-// inject.ErrNotFound, an unreadable one inject.ErrPermission, a directory or
-// an oversized file inject.ErrBadData. Errors name the path, never content.
+// inject.ErrNotFound, an unreadable one inject.ErrPermission, a directory,
+// a loop of links or an oversized file inject.ErrBadData. Errors never hold
+// content; they name an absolute path (file:///…, NAME_FILE), but not the
+// name in a file:<name> reference, which might be a literal secret that
+// happens to start with "file:": they name the secrets dir instead, and
+// what it holds, so that a misspelled name can be seen.
 func (p *Provider) Fetch(ctx context.Context, ref inject.Reference) (inject.Payload, error) {
 	name := p.Path(ref)
-	b, err := readLimited(name)
+	shown := name
+	if !ref.IsAbs() {
+		shown = "<name in the reference> in " + p.Dir
+	}
+	b, err := readLimited(name, shown)
 	if err != nil {
+		if errors.Is(err, inject.ErrNotFound) && !ref.IsAbs() {
+			err = p.notFound()
+		}
 		return inject.Payload{}, err
 	}
 	return inject.Payload{Value: inject.NewSecret(TrimNewline(b)), Stamp: digest(b)}, nil
 }
 
-func readLimited(name string) ([]byte, error) {
+// notFound describes a missing file:<name>: the secrets dir missing, or
+// what it holds.
+func (p *Provider) notFound() error {
+	entries, err := os.ReadDir(p.Dir)
+	if err != nil {
+		return fmt.Errorf("file: %w: the secrets dir %s does not exist or cannot be listed (nothing mounted there?)", inject.ErrNotFound, p.Dir)
+	}
+	var names []string
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), ".") {
+			names = append(names, e.Name())
+		}
+	}
+	const most = 10
+	held := "nothing"
+	switch {
+	case len(names) > most:
+		held = strings.Join(names[:most], ", ") + fmt.Sprintf(" and %d more", len(names)-most)
+	case len(names) > 0:
+		held = strings.Join(names, ", ")
+	}
+	return fmt.Errorf("file: %w: no file of the reference's name in %s (it holds: %s)", inject.ErrNotFound, p.Dir, held)
+}
+
+func readLimited(name, shown string) ([]byte, error) {
 	f, err := os.Open(name)
 	if err != nil {
-		return nil, classify(name, err)
+		return nil, classify(shown, err)
 	}
 	defer f.Close()
 	if st, err := f.Stat(); err == nil && st.IsDir() {
-		return nil, fmt.Errorf("file: read %s: %w: is a directory", name, inject.ErrBadData)
+		return nil, fmt.Errorf("file: read %s: %w: is a directory", shown, inject.ErrBadData)
 	}
 	b, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
 	if err != nil {
-		return nil, classify(name, err)
+		return nil, classify(shown, err)
 	}
 	if len(b) > MaxSize {
-		return nil, fmt.Errorf("file: read %s: %w: larger than %d bytes", name, inject.ErrBadData, MaxSize)
+		return nil, fmt.Errorf("file: read %s: %w: larger than %d bytes", shown, inject.ErrBadData, MaxSize)
 	}
 	return b, nil
 }
 
-func classify(name string, err error) error {
+// classify maps a file system error. None of them goes away by waiting, so
+// none is transient: a missing file is not found, a refused one permission
+// denied, the rest bad data (a loop of links, a directory, an I/O error).
+func classify(shown string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
 	switch {
 	case errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ENOTDIR):
-		return fmt.Errorf("file: read %s: %w", name, inject.ErrNotFound)
+		return fmt.Errorf("file: read %s: %w", shown, inject.ErrNotFound)
 	case errors.Is(err, fs.ErrPermission):
-		return fmt.Errorf("file: read %s: %w", name, inject.ErrPermission)
+		return fmt.Errorf("file: read %s: %w", shown, inject.ErrPermission)
 	case errors.Is(err, syscall.EISDIR):
-		return fmt.Errorf("file: read %s: %w: is a directory", name, inject.ErrBadData)
+		return fmt.Errorf("file: read %s: %w: is a directory", shown, inject.ErrBadData)
+	case errors.Is(err, syscall.ELOOP):
+		return fmt.Errorf("file: read %s: %w: a loop of symbolic links", shown, inject.ErrBadData)
 	default:
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return fmt.Errorf("file: read %s: %w", name, err)
+		return fmt.Errorf("file: read %s: %w: %v", shown, inject.ErrBadData, err)
 	}
 }
 

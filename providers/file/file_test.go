@@ -50,6 +50,12 @@ func TestFetch(t *testing.T) {
 	if err := os.Symlink("nowhere", filepath.Join(dir, "dangling")); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.Symlink("loop-b", filepath.Join(dir, "loop-a")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("loop-a", filepath.Join(dir, "loop-b")); err != nil {
+		t.Fatal(err)
+	}
 
 	p := New(dir)
 	tests := []struct {
@@ -66,6 +72,8 @@ func TestFetch(t *testing.T) {
 		{"file:dangling", "", inject.ErrNotFound},
 		{"file:dir", "", inject.ErrBadData},
 		{"file:big", "", inject.ErrBadData},
+		{"file:loop-a", "", inject.ErrBadData},
+		{"file://" + filepath.Join(dir, "loop-b"), "", inject.ErrBadData},
 	}
 	for _, tt := range tests {
 		t.Run(tt.ref, func(t *testing.T) {
@@ -75,9 +83,10 @@ func TestFetch(t *testing.T) {
 			}
 			pl, err := p.Fetch(context.Background(), ref)
 			if tt.wantErr != nil {
-				if !errors.Is(err, tt.wantErr) || !strings.HasPrefix(err.Error(), "file: read ") {
-					t.Fatalf("err = %v, want %v with the path", err, tt.wantErr)
+				if !errors.Is(err, tt.wantErr) || !strings.HasPrefix(err.Error(), "file: ") {
+					t.Fatalf("err = %v, want %v", err, tt.wantErr)
 				}
+
 				return
 			}
 			if err != nil || !bytes.Equal(pl.Value.Reveal(), []byte(tt.want)) || pl.Object {
@@ -94,5 +103,35 @@ func TestFetchDevice(t *testing.T) {
 	_, err := New("/").Fetch(context.Background(), ref)
 	if !errors.Is(err, inject.ErrBadData) {
 		t.Fatalf("err = %v, want ErrBadData for an oversized source", err)
+	}
+}
+
+// TestNotFoundNamesTheDir: a missing file:<name> names the secrets dir and
+// what it holds (names, not content), or says the dir itself is missing.
+func TestNotFoundNamesTheDir(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []string{"db_password", "n8n_encryption_key", ".hidden"} {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte("CANARY-content"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ref, _ := inject.ParseReference("file:db_pasword")
+	_, err := New(dir).Fetch(context.Background(), ref)
+	if !errors.Is(err, inject.ErrNotFound) || !strings.Contains(err.Error(), dir) ||
+		!strings.Contains(err.Error(), "it holds: db_password, n8n_encryption_key)") || strings.Contains(err.Error(), "CANARY") {
+		t.Errorf("err = %v", err)
+	}
+	// A value that merely starts with "file:" may be a literal secret:
+	// the name is never repeated.
+	for _, lit := range []string{"file:CANARY-hunter2", "file:CANARY-a/b", "file:CANARY-x?optional=false"} {
+		ref, _ := inject.ParseReference(lit)
+		if _, err := New(dir).Fetch(context.Background(), ref); err == nil || strings.Contains(err.Error(), "hunter2") ||
+			strings.Contains(err.Error(), "CANARY-a") || strings.Contains(err.Error(), "CANARY-x") {
+			t.Errorf("err = %v", err)
+		}
+	}
+	_, err = New(filepath.Join(dir, "absent")).Fetch(context.Background(), ref)
+	if !errors.Is(err, inject.ErrNotFound) || !strings.Contains(err.Error(), "secrets dir") || !strings.Contains(err.Error(), "does not exist") {
+		t.Errorf("missing dir: err = %v", err)
 	}
 }

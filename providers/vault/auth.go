@@ -2,6 +2,7 @@ package vault
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -116,36 +117,44 @@ func (p *Provider) login(ctx context.Context) error {
 		}
 	}
 	path := "auth/" + p.auth.mount + "/login"
-	sec, err := p.client.Logical().WriteWithContext(ctx, path, body)
+	sec, err := p.loginRequest(ctx, path, body)
 	if err != nil {
-		err = classifyLogin(p.auth.method, path, err)
-		if !errors.Is(err, inject.ErrUnavailable) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+		err = classifyLogin(p.auth.method, path, err, p.loginLost)
+		switch {
+		case errors.Is(err, inject.ErrUnavailable):
+			// The request may have reached Vault, which may have used
+			// up a single-use secret id before the answer was lost.
+			p.loginLost = true
+		case !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded):
 			p.loginErr = err
 		}
 		return err
 	}
-	if sec == nil || sec.Auth == nil || sec.Auth.ClientToken == "" {
+	if sec.Auth == nil || sec.Auth.ClientToken == "" {
 		p.loginErr = fmt.Errorf("vault: %s login at %s: %w: no token in the response", p.auth.method, path, inject.ErrAuth)
 		return p.loginErr
 	}
 	p.client.SetToken(sec.Auth.ClientToken)
 	p.loggedIn, p.revoke = true, true
-	p.log.Debug("vault login", "method", p.auth.method, "mount", p.auth.mount, "ttl_s", sec.Auth.LeaseDuration)
+	p.log.Info("vault login", "code", CodeLogin, "method", p.auth.method, "mount", p.auth.mount, "ttl_s", sec.Auth.LeaseDuration)
 	return nil
 }
 
-// classifyLogin maps a login failure: a 4xx answer means the credentials
-// were refused (ErrAuth); 5xx, 429 and connection errors are transient.
-func classifyLogin(method, path string, err error) error {
-	var re *api.ResponseError
-	if errors.As(err, &re) && re.StatusCode >= 400 && re.StatusCode < 500 && re.StatusCode != 429 && re.StatusCode != 412 {
-		msg := fmt.Sprintf("HTTP %d", re.StatusCode)
-		if !re.RawError && len(re.Errors) > 0 {
-			msg += ": " + trunc(strings.Join(re.Errors, "; "), 200)
-		}
-		return fmt.Errorf("vault: %s login at %s: %w (%s)", method, path, inject.ErrAuth, msg)
+// loginRequest sends the login and reads its answer. An answer cut short
+// is a transient fault, like a connection reset.
+func (p *Provider) loginRequest(ctx context.Context, path string, body map[string]any) (*api.Secret, error) {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return nil, fmt.Errorf("vault: %s login at %s: %w: cannot encode the request", p.auth.method, path, inject.ErrBadData)
 	}
-	return classify(method+" login at "+path, err)
+	resp, err := p.client.Logical().WriteRawWithContext(ctx, path, b)
+	if resp != nil {
+		defer resp.Body.Close()
+	}
+	if err != nil {
+		return nil, err
+	}
+	return parseAnswer(p.auth.method+" login at "+path, resp)
 }
 
 // Close revokes the token obtained by logging in, so that it is useless
@@ -160,13 +169,13 @@ func (p *Provider) Close(ctx context.Context) error {
 	p.revoke = false
 	if n := p.leases.Load(); n > 0 {
 		p.log.Warn("vault login token not revoked: revoking it would revoke the leases of the dynamic secrets read with it; it expires with its TTL",
-			"method", p.auth.method, "leased_secrets", n)
+			"code", CodeTokenKept, "method", p.auth.method, "leased_secrets", n)
 		return nil
 	}
 	if err := p.client.Auth().Token().RevokeSelfWithContext(ctx, ""); err != nil {
 		return classify("revoke the login token", err)
 	}
 	p.client.ClearToken()
-	p.log.Debug("vault token revoked", "method", p.auth.method)
+	p.log.Info("vault login token revoked", "code", CodeTokenRevoked, "method", p.auth.method)
 	return nil
 }

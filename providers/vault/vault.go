@@ -6,7 +6,16 @@
 // there (sys/internal/ui/mounts/<path>): on a KV v2 mount it reads
 // <mount>/data/<rest> (a path already naming …/data/… is read as it is),
 // with ?version=N; on KV v1 and every other engine (dynamic database
-// credentials, …) it does a plain logical read and keeps the lease.
+// credentials, …) it does a plain logical read and keeps the lease. A path
+// that names a mount itself (vault://secret) is a bad reference.
+//
+// Round trips: while a mount is not yet known, the read of
+// <first segment>/data/<rest> (where the secret is when the mount is KV v2
+// at the first segment, the common case) is sent together with the mount
+// lookup. When the lookup confirms that path, its answer is the read's, so
+// that a token user's KV v2 secret costs one round trip deep; otherwise the
+// guess is dropped unread, whatever it said (a 403 or 404 there is no
+// failure: nothing is logged or retried), and the right path is read.
 //
 // It logs in at most once, lazily on the first fetch, so that a sealed or
 // unreachable Vault is retried by the resolver under the deadline: with a
@@ -16,27 +25,39 @@
 // carries a lease (dynamic database credentials): Vault revokes a token's
 // leases with it, so that token is left to expire with its TTL instead.
 //
-// Status codes map to the core's sentinels: 403 to ErrPermission, 404 to
-// ErrNotFound, 429, 5xx (a sealed or standby Vault answers 503) and
-// connection errors to ErrUnavailable, a failed login to ErrAuth. Errors
-// carry Vault's own error strings, which never hold secret values.
+// The client is configured from what New validated, never from the
+// library's own reading of the environment ([LibraryVariables] says what
+// becomes of each variable it reads); every request's URL, and the proxy it
+// goes through, pass inject.CheckEndpoint's plain-http rule, redirects
+// included. Response wrapping is off.
+//
+// Errors wrap the core's sentinels: only network faults, 5xx, 412, 429 and a
+// sealed or standby Vault are transient (ErrUnavailable); 403 is
+// ErrPermission, or ErrAuth when Vault says the token is invalid; 404 is
+// ErrNotFound (naming a deleted or destroyed version, or a missing mount);
+// any other 4xx is ErrBadReference; a refused login is ErrAuth; TLS and
+// address mistakes are ErrNotConfigured. Messages carry Vault's own error
+// strings on one line, which never hold secret values.
 package vault
 
 import (
+	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unicode"
 
 	"github.com/hashicorp/vault/api"
 
@@ -50,29 +71,36 @@ var CredentialVars = []string{"VAULT_*"}
 // DefaultJWTFile is where Kubernetes mounts a pod's service-account token.
 const DefaultJWTFile = "/var/run/secrets/kubernetes.io/serviceaccount/token"
 
+// maxAnswer bounds the size of one answer from Vault.
+const maxAnswer = 8 << 20
+
 // Options configure a Provider.
 type Options struct {
-	// Getenv reads the environment (VAULT_* variables); nil means os.Getenv.
+	// Getenv reads the environment (VAULT_* variables, and the standard
+	// proxy variables); nil means os.Getenv.
 	Getenv func(string) string
 	// SecretsDir holds the default credential files vault_token,
 	// vault_role_id and vault_secret_id.
 	SecretsDir string
 	// AllowHTTP permits plain http:// to a Vault that is not on loopback.
 	AllowHTTP bool
-	// Logger receives debug events (login, mount detection, revocation).
+	// Logger receives the provider's events (login, mount detection,
+	// revocation, Vault's warnings, ignored settings).
 	Logger *slog.Logger
 }
 
 // Provider reads secrets from Vault. It is safe for concurrent use.
 type Provider struct {
-	client *api.Client
-	auth   auth
-	log    *slog.Logger
+	client    *api.Client
+	transport *transport
+	auth      auth
+	log       *slog.Logger
 
-	loginMu  sync.Mutex
-	loggedIn bool  // a token is set on the client
-	revoke   bool  // the token came from a login: revoke it in Close
-	loginErr error // a permanent login failure, returned to every fetch
+	loginMu   sync.Mutex
+	loggedIn  bool  // a token is set on the client
+	revoke    bool  // the token came from a login: revoke it in Close
+	loginErr  error // a permanent login failure, returned to every fetch
+	loginLost bool  // a login attempt failed after it may have reached Vault
 
 	leases atomic.Int64 // secrets read with a lease: they die with the token
 
@@ -82,16 +110,19 @@ type Provider struct {
 }
 
 var (
-	_ inject.Provider = (*Provider)(nil)
-	_ inject.Closer   = (*Provider)(nil)
+	_ inject.Provider       = (*Provider)(nil)
+	_ inject.Closer         = (*Provider)(nil)
+	_ inject.RequestCounter = (*Provider)(nil)
 )
 
 // mount is what Vault reports about the mount holding a path.
 type mount struct {
-	path    string // with trailing slash
-	typ     string
+	path    string // with trailing slash, relative to VAULT_NAMESPACE; "" when unknown
+	typ     string // "kv", "database", …, or "unknown" when Vault would not say
 	version string // KV version, "1" or "2", for kv mounts
 }
+
+func (m mount) isKV2() bool { return m.typ == "kv" && m.version == "2" }
 
 type mountProbe struct {
 	done chan struct{}
@@ -106,113 +137,232 @@ func New(opts Options) (*Provider, error) {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	addr := getenv("VAULT_ADDR")
-	if addr == "" {
-		return nil, fmt.Errorf("vault: %w: VAULT_ADDR is not set", inject.ErrNotConfigured)
-	}
-	if err := inject.CheckEndpoint(addr, opts.AllowHTTP, "VAULT_ADDR"); err != nil {
-		return nil, fmt.Errorf("vault: %w", err)
-	}
-	cfg := api.DefaultConfig()
-	if cfg.Error != nil {
-		return nil, fmt.Errorf("vault: %w: %v", inject.ErrNotConfigured, cfg.Error)
-	}
-	cfg.Address = addr
-	cfg.MaxRetries = 0 // the resolver retries, under its deadline
-	tls := &api.TLSConfig{
-		CACert:        getenv("VAULT_CACERT"),
-		CAPath:        getenv("VAULT_CAPATH"),
-		ClientCert:    getenv("VAULT_CLIENT_CERT"),
-		ClientKey:     getenv("VAULT_CLIENT_KEY"),
-		TLSServerName: getenv("VAULT_TLS_SERVER_NAME"),
-		Insecure:      isTrue(getenv("VAULT_SKIP_VERIFY")),
-	}
-	if err := cfg.ConfigureTLS(tls); err != nil {
-		return nil, fmt.Errorf("vault: %w: TLS settings (VAULT_CACERT, VAULT_CLIENT_CERT, VAULT_CLIENT_KEY): %v", inject.ErrNotConfigured, err)
-	}
-	client, err := api.NewClient(cfg)
+	cc, err := readClientConfig(getenv, opts.AllowHTTP)
 	if err != nil {
-		return nil, fmt.Errorf("vault: %w: %v", inject.ErrNotConfigured, err)
+		return nil, settingsHint(fmt.Errorf("vault: %w", err))
 	}
-	client.ClearToken()
-	if ns := getenv("VAULT_NAMESPACE"); ns != "" {
-		client.SetNamespace(ns)
-	} else {
-		client.ClearNamespace()
+	client, tr, err := newClient(cc)
+	if err != nil {
+		return nil, settingsHint(fmt.Errorf("vault: %w", err))
 	}
 	a, err := authFromEnv(getenv, opts.SecretsDir)
 	if err != nil {
-		return nil, err
+		return nil, settingsHint(err)
 	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Provider{client: client, auth: a, log: log, mounts: map[string]mount{}, inflight: map[string]*mountProbe{}}, nil
-}
-
-func isTrue(s string) bool {
-	switch strings.ToLower(s) {
-	case "1", "true", "yes":
-		return true
+	for _, name := range cc.ignored {
+		log.Warn("vault setting ignored", "code", CodeEnvIgnored, "var", name,
+			"hint", "n8n-secrets configures Vault's client itself; see the README's list of VAULT_* variables")
 	}
-	return false
+	if cc.skipVerify {
+		log.Warn("vault server certificate not verified", "code", CodeTLSVerifyOff, "var", "VAULT_SKIP_VERIFY")
+	}
+	return &Provider{client: client, transport: tr, auth: a, log: log, mounts: map[string]mount{}, inflight: map[string]*mountProbe{}}, nil
 }
 
 // Method returns the auth method in use: token, approle, jwt or kubernetes.
 func (p *Provider) Method() string { return p.auth.method }
 
+// Requests returns the number of requests sent to Vault so far: logins,
+// mount lookups, reads (speculative ones included) and revocations.
+func (p *Provider) Requests() int64 { return p.transport.sent.Load() }
+
 // Fetch reads the secret that ref names.
 func (p *Provider) Fetch(ctx context.Context, ref inject.Reference) (inject.Payload, error) {
+	pl, err := p.fetch(ctx, ref)
+	return pl, settingsHint(err)
+}
+
+// settingsHint gives a settings error without a hint of its own one about
+// Vault's settings (rather than the core's, which speaks of every store).
+func settingsHint(err error) error {
+	if errors.Is(err, inject.ErrNotConfigured) && inject.HintOf(err) == "" {
+		return inject.WithHint(err, "check Vault's settings: VAULT_ADDR (or VAULT_AGENT_ADDR), the credentials (VAULT_TOKEN, "+
+			"VAULT_TOKEN_FILE, AppRole ids or a JWT), TLS (VAULT_CACERT, VAULT_TLS_SERVER_NAME), proxies; see the README's Vault section")
+	}
+	return err
+}
+
+func (p *Provider) fetch(ctx context.Context, ref inject.Reference) (inject.Payload, error) {
 	if err := p.login(ctx); err != nil {
 		return inject.Payload{}, err
 	}
-	m, err := p.mountOf(ctx, ref.Path)
+	m, known := p.knownMount(ref.Path)
+	var g *guess
+	if !known {
+		g = p.startGuess(ctx, ref)
+		var err error
+		if m, err = p.mountOf(ctx, ref.Path); err != nil {
+			g.discard()
+			return inject.Payload{}, err
+		}
+	}
+	path, params, err := readPath(m, ref)
 	if err != nil {
+		g.discard()
 		return inject.Payload{}, err
 	}
-	readPath := ref.Path
-	var params url.Values
-	kv2 := m.typ == "kv" && m.version == "2"
-	if kv2 {
-		rest := strings.TrimPrefix(ref.Path, m.path)
-		if !strings.HasPrefix(rest, "data/") {
-			readPath = m.path + "data/" + rest
-		}
-		if ref.Version != "" {
-			params = url.Values{"version": {ref.Version}}
-		}
-	} else if ref.Version != "" {
-		return inject.Payload{}, fmt.Errorf("vault: read %s: %w: version=%s needs a KV v2 mount, and %s is %s",
-			ref.Path, inject.ErrBadReference, ref.Version, m.path, m.describe())
+	var resp *api.Response
+	if g.matches(path, params) {
+		resp, err = g.wait(ctx)
+	} else {
+		g.discard()
+		resp, err = p.client.Logical().ReadRawWithDataWithContext(ctx, path, params)
 	}
-	resp, err := p.client.Logical().ReadRawWithDataWithContext(ctx, readPath, params)
+	return p.payload(ref, m, resp, err)
+}
+
+// readPath returns the path and query to read for ref on mount m: on KV v2
+// <mount>/data/<rest> (a path already naming …/data/… as it is) with
+// ?version=N, else the path itself. A path that is the mount itself names
+// no secret, and version=N needs KV v2: both are bad references.
+func readPath(m mount, ref inject.Reference) (string, url.Values, error) {
+	if m.path != "" && ref.Path+"/" == m.path {
+		return "", nil, inject.WithHint(
+			fmt.Errorf("vault: read %s: %w: this is the path of the mount %s itself, not of a secret in it", ref.Path, inject.ErrBadReference, m.path),
+			"name a secret under the mount, as vault kv get does: vault://"+m.path+"<name>")
+	}
+	var params url.Values
+	if ref.Version != "" {
+		params = url.Values{"version": {ref.Version}}
+	}
+	switch {
+	case m.isKV2():
+		rest := strings.TrimPrefix(ref.Path, m.path)
+		if strings.HasPrefix(rest, "data/") {
+			return ref.Path, params, nil
+		}
+		return m.path + "data/" + rest, params, nil
+	case ref.Version != "" && m.typ != "unknown":
+		return "", nil, fmt.Errorf("vault: read %s: %w: version=%s needs a KV v2 mount, and %s is %s",
+			ref.Path, inject.ErrBadReference, ref.Version, m.path, m.describe())
+	default:
+		return ref.Path, params, nil
+	}
+}
+
+func (m mount) describe() string {
+	if m.typ == "kv" {
+		return "KV v" + m.version
+	}
+	return "a " + m.typ + " mount"
+}
+
+// guessPath returns where ref's secret is if its mount is KV v2 at the
+// path's first segment (secret/n8n/core: secret/data/n8n/core), and false
+// when the path has a single segment.
+func guessPath(ref inject.Reference) (string, url.Values, bool) {
+	seg, rest, _ := strings.Cut(ref.Path, "/")
+	if rest == "" {
+		return "", nil, false
+	}
+	path, params, err := readPath(mount{path: seg + "/", typ: "kv", version: "2"}, ref)
+	return path, params, err == nil
+}
+
+// guess is a read sent before the mount is known, at guessPath.
+type guess struct {
+	path    string
+	params  url.Values
+	done    chan struct{} // closed when resp and err are set, or the guess was never sent
+	resp    *api.Response
+	err     error
+	dropped chan struct{} // closed by discard
+	once    sync.Once
+}
+
+// startGuess sends the read at guessPath in the background, or returns nil.
+// Over https it waits for the first connection to Vault to be up (see
+// transport.connected), unless it is dropped first.
+func (p *Provider) startGuess(ctx context.Context, ref inject.Reference) *guess {
+	path, params, ok := guessPath(ref)
+	if !ok {
+		return nil
+	}
+	g := &guess{path: path, params: params, done: make(chan struct{}), dropped: make(chan struct{})}
+	go func() {
+		defer close(g.done)
+		select {
+		case <-p.transport.connected:
+		case <-g.dropped:
+			return
+		case <-ctx.Done():
+			g.err = ctx.Err()
+			return
+		}
+		g.resp, g.err = p.client.Logical().ReadRawWithDataWithContext(ctx, path, params)
+	}()
+	return g
+}
+
+// matches reports whether the guess is the very read that path and params
+// ask for: then its answer is the read's.
+func (g *guess) matches(path string, params url.Values) bool {
+	return g != nil && g.path == path && maps.EqualFunc(g.params, params, slices.Equal)
+}
+
+// wait returns the guess's answer.
+func (g *guess) wait(ctx context.Context) (*api.Response, error) {
+	select {
+	case <-g.done:
+		return g.resp, g.err
+	case <-ctx.Done():
+		g.discard()
+		return nil, ctx.Err()
+	}
+}
+
+// discard drops the guess, unsent if it still waits, or its answer unread
+// once it arrives, whatever it says: it is not the secret's path, so a 403
+// or 404 there means nothing.
+func (g *guess) discard() {
+	if g == nil {
+		return
+	}
+	g.once.Do(func() {
+		close(g.dropped)
+		go func() {
+			<-g.done
+			if g.resp != nil {
+				// Drained, so that the connection can serve another request.
+				_, _ = io.Copy(io.Discard, io.LimitReader(g.resp.Body, 64<<10))
+				g.resp.Body.Close()
+			}
+		}()
+	})
+}
+
+// payload turns Vault's answer to the read for ref (on mount m) into the
+// secret's data, or the error that says what went wrong.
+func (p *Provider) payload(ref inject.Reference, m mount, resp *api.Response, err error) (inject.Payload, error) {
 	if resp != nil {
 		defer resp.Body.Close()
 	}
-	if resp != nil && resp.StatusCode == 404 {
-		what := "no secret at this path"
-		if ref.Version != "" {
-			what = "no version " + ref.Version + " (or it was deleted or destroyed)"
-		}
-		return inject.Payload{}, fmt.Errorf("vault: read %s: %w: %s", ref.Path, inject.ErrNotFound, what)
+	op := "read " + ref.Path
+	var re *api.ResponseError
+	if errors.As(err, &re) && re.StatusCode == http.StatusNotFound {
+		return inject.Payload{}, p.notFound(ref, m, re, resp)
 	}
 	if err != nil {
-		return inject.Payload{}, classify("read "+ref.Path, err)
+		return inject.Payload{}, classify(op, err)
 	}
-	if resp.StatusCode == 204 {
-		return inject.Payload{}, fmt.Errorf("vault: read %s: %w: empty response", ref.Path, inject.ErrNotFound)
+	if resp.StatusCode == http.StatusNoContent {
+		return inject.Payload{}, fmt.Errorf("vault: %s: %w: empty response", op, inject.ErrNotFound)
 	}
-	sec, err := api.ParseSecret(io.LimitReader(resp.Body, 8<<20))
-	if err != nil || sec == nil {
-		return inject.Payload{}, fmt.Errorf("vault: read %s: %w: response is not a Vault secret", ref.Path, inject.ErrUnavailable)
+	sec, err := parseAnswer(op, resp)
+	if err != nil {
+		return inject.Payload{}, err
 	}
+	p.warn(ref, sec.Warnings)
 	data := sec.Data
 	var version string
-	if kv2 {
+	if m.isKV2() {
 		inner, ok := data["data"].(map[string]any)
 		if !ok {
-			return inject.Payload{}, fmt.Errorf("vault: read %s: %w: the version holds no data (deleted or destroyed)", ref.Path, inject.ErrNotFound)
+			return inject.Payload{}, fmt.Errorf("vault: %s: %w: the version holds no data (deleted or destroyed)", op, inject.ErrNotFound)
 		}
 		if md, ok := data["metadata"].(map[string]any); ok {
 			version = fmt.Sprint(md["version"])
@@ -221,7 +371,7 @@ func (p *Provider) Fetch(ctx context.Context, ref inject.Reference) (inject.Payl
 	}
 	b, err := json.Marshal(data)
 	if err != nil {
-		return inject.Payload{}, fmt.Errorf("vault: read %s: %w: cannot encode the secret's data", ref.Path, inject.ErrBadData)
+		return inject.Payload{}, fmt.Errorf("vault: %s: %w: cannot encode the secret's data", op, inject.ErrBadData)
 	}
 	pl := inject.Payload{Value: inject.NewSecret(b), Object: true, Version: version}
 	if sec.LeaseID != "" {
@@ -231,11 +381,82 @@ func (p *Provider) Fetch(ctx context.Context, ref inject.Reference) (inject.Payl
 	return pl, nil
 }
 
-func (m mount) describe() string {
-	if m.typ == "kv" {
-		return "KV v" + m.version
+// notFound says why Vault answered 404 to the read for ref: no engine
+// mounted there, a KV v2 version deleted or destroyed, or no such secret.
+func (p *Provider) notFound(ref inject.Reference, m mount, re *api.ResponseError, resp *api.Response) error {
+	op := "read " + ref.Path
+	if noRoute(re) {
+		at := m.path
+		if at == "" {
+			seg, _, _ := strings.Cut(ref.Path, "/")
+			at = seg + "/"
+		}
+		return inject.WithHint(fmt.Errorf("vault: %s: %w: no secrets engine is mounted at %s", op, inject.ErrNotFound, at),
+			"correct the path's first segment (the mount), or enable an engine there: vault secrets enable -path="+strings.TrimSuffix(at, "/")+" kv-v2")
 	}
-	return "a " + m.typ + " mount"
+	if resp != nil {
+		// A KV v2 version that was deleted or destroyed still has its
+		// metadata, which Vault sends with the 404.
+		if sec, err := api.ParseSecret(io.LimitReader(resp.Body, maxAnswer)); err == nil && sec != nil {
+			p.warn(ref, sec.Warnings)
+			if md, ok := sec.Data["metadata"].(map[string]any); ok {
+				v := fmt.Sprint(md["version"])
+				if destroyed, _ := md["destroyed"].(bool); destroyed {
+					return inject.WithHint(fmt.Errorf("vault: %s: %w: version %s was destroyed", op, inject.ErrNotFound, v),
+						"a destroyed version cannot be restored: write a new version, or pin another with ?version=N")
+				}
+				if at, _ := md["deletion_time"].(string); at != "" {
+					return inject.WithHint(fmt.Errorf("vault: %s: %w: version %s was deleted at %s", op, inject.ErrNotFound, v, at),
+						"restore it with vault kv undelete -versions="+v+", write a new version, or pin another with ?version=N")
+				}
+			}
+		}
+	}
+	what := "no secret at this path"
+	if ref.Version != "" {
+		what = "no version " + ref.Version + " of this secret"
+	}
+	return fmt.Errorf("vault: %s: %w: %s", op, inject.ErrNotFound, what)
+}
+
+// parseAnswer reads a successful answer of at most maxAnswer bytes. A read
+// cut short is transient; an answer too large, not Vault's, or wrapped
+// (response wrapping forced on the path) is not, nor a redirect that
+// VAULT_DISABLE_REDIRECTS kept the client from following.
+func parseAnswer(op string, resp *api.Response) (*api.Secret, error) {
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		return nil, fmt.Errorf("vault: %s: %w: Vault answered with a redirect (HTTP %d), and VAULT_DISABLE_REDIRECTS is set",
+			op, inject.ErrNotConfigured, resp.StatusCode)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
+	if err != nil {
+		return nil, fmt.Errorf("vault: %s: %w: reading the answer: %v", op, inject.ErrUnavailable, err)
+	}
+	if len(body) > maxAnswer {
+		return nil, fmt.Errorf("vault: %s: %w: Vault's answer is larger than %d MiB", op, inject.ErrBadData, maxAnswer>>20)
+	}
+	sec, err := api.ParseSecret(bytes.NewReader(body))
+	if err != nil || sec == nil {
+		return nil, fmt.Errorf("vault: %s: %w: the answer is not a Vault secret", op, inject.ErrBadData)
+	}
+	if sec.WrapInfo != nil {
+		return nil, fmt.Errorf("vault: %s: %w: Vault wrapped its answer (a policy forcing response wrapping on this path?)", op, inject.ErrBadData)
+	}
+	return sec, nil
+}
+
+// warn logs the warnings Vault sent with its answer to the read for ref.
+func (p *Provider) warn(ref inject.Reference, warnings []string) {
+	for _, w := range warnings {
+		p.log.Warn("vault warning", "code", CodeResponseWarning, "path", ref.Path, "warning", trunc(oneLine(w), 300))
+	}
+}
+
+// knownMount returns the mount holding path when it is cached.
+func (p *Provider) knownMount(path string) (mount, bool) {
+	p.mountMu.Lock()
+	defer p.mountMu.Unlock()
+	return p.cached(path)
 }
 
 // mountOf returns the mount holding path, asking Vault once per mount.
@@ -299,30 +520,34 @@ func (p *Provider) cached(path string) (mount, bool) {
 	return best, best.path != ""
 }
 
+// lookupMount asks Vault which mount holds path. When Vault will not say
+// (403: nothing mounted there, or nothing the token may read under it; 404
+// or 400: an old Vault without the endpoint), the mount is "unknown" and a
+// plain read of the path tells the cases apart.
 func (p *Provider) lookupMount(ctx context.Context, path string) (mount, error) {
+	op := "mount lookup for " + path
 	resp, err := p.client.Logical().ReadRawWithContext(ctx, "sys/internal/ui/mounts/"+path)
 	if resp != nil {
 		defer resp.Body.Close()
 	}
 	if err != nil {
 		var re *api.ResponseError
-		if errors.As(err, &re) && (re.StatusCode == 400 || re.StatusCode == 404) {
-			return mount{}, fmt.Errorf("vault: read %s: %w: no secrets engine is mounted at this path", path, inject.ErrNotFound)
-		}
-		if errors.As(err, &re) && re.StatusCode == 403 {
-			// Vault answers 403 both when nothing is mounted there and
-			// when the token may read nothing under the mount. A plain
-			// read tells the two apart (404 or 403), so fall back to one.
+		if errors.As(err, &re) && ((re.StatusCode == http.StatusForbidden && !invalidToken(re)) ||
+			re.StatusCode == http.StatusNotFound || re.StatusCode == http.StatusBadRequest) {
 			return mount{typ: "unknown"}, nil
 		}
-		return mount{}, classify("mount lookup for "+path, err)
+		return mount{}, classify(op, err)
 	}
-	sec, err := api.ParseSecret(resp.Body)
-	if err != nil || sec == nil || sec.Data == nil {
-		return mount{}, fmt.Errorf("vault: mount lookup for %s: %w: unexpected response", path, inject.ErrUnavailable)
+	sec, err := parseAnswer(op, resp)
+	if err != nil && !errors.Is(err, inject.ErrBadData) {
+		return mount{}, err
+	}
+	if err != nil || sec.Data == nil {
+		return mount{}, fmt.Errorf("vault: %s: %w: the answer is not Vault's: check %s", op, inject.ErrNotConfigured, p.transport.addrVar)
 	}
 	m := mount{}
-	m.path, _ = sec.Data["path"].(string)
+	mp, _ := sec.Data["path"].(string)
+	m.path = relativeMount(mp, path)
 	m.typ, _ = sec.Data["type"].(string)
 	if opts, ok := sec.Data["options"].(map[string]any); ok {
 		m.version, _ = opts["version"].(string)
@@ -333,64 +558,43 @@ func (p *Provider) lookupMount(ctx context.Context, path string) (mount, error) 
 	if m.typ == "kv" && m.version == "" {
 		m.version = "1"
 	}
-	if m.path == "" || !strings.HasPrefix(path+"/", m.path) {
-		return mount{}, fmt.Errorf("vault: read %s: %w: no secrets engine is mounted at this path", path, inject.ErrNotFound)
+	if m.path == "" {
+		seg, _, _ := strings.Cut(path, "/")
+		return mount{}, fmt.Errorf("vault: read %s: %w: no secrets engine is mounted at %s/", path, inject.ErrNotFound, seg)
 	}
-	p.log.Debug("vault mount", "mount", m.path, "type", m.typ, "version", m.version)
+	p.log.Debug("vault mount", "code", CodeMount, "mount", m.path, "type", m.typ, "version", m.version)
 	return m, nil
 }
 
-// classify maps an error of the Vault client to the core's sentinels. The
-// message keeps Vault's error strings (never values) and the status code.
-func classify(op string, err error) error {
-	var re *api.ResponseError
-	if errors.As(err, &re) {
-		msg := fmt.Sprintf("HTTP %d", re.StatusCode)
-		if !re.RawError && len(re.Errors) > 0 {
-			msg += ": " + trunc(strings.Join(re.Errors, "; "), 200)
+// relativeMount returns the mount path mp as path names it. Under
+// VAULT_NAMESPACE, the mount of a child namespace named in the path comes
+// back with the namespaces between (parent/child/secret/ for child/secret/x
+// under parent): leading segments are dropped until mp is a prefix of
+// path, as Vault's CLI does. "" when none is.
+func relativeMount(mp, path string) string {
+	for mp != "" {
+		if strings.HasPrefix(path+"/", mp) {
+			return mp
 		}
-		switch {
-		case re.StatusCode == 403:
-			return fmt.Errorf("vault: %s: %w (%s)", op, inject.ErrPermission, msg)
-		case re.StatusCode == 404:
-			return fmt.Errorf("vault: %s: %w (%s)", op, inject.ErrNotFound, msg)
-		case re.StatusCode == 429 || re.StatusCode == 412 || re.StatusCode >= 500:
-			return fmt.Errorf("vault: %s: %w (%s)", op, inject.ErrUnavailable, msg)
-		default:
-			return fmt.Errorf("vault: %s: %s", op, msg)
+		_, rest, ok := strings.Cut(mp, "/")
+		if !ok {
+			break
 		}
+		mp = rest
 	}
-	if errors.Is(err, context.Canceled) {
-		return fmt.Errorf("vault: %s: %w", op, err)
-	}
-	// An untrusted certificate will not fix itself: a settings error.
-	var cve *tls.CertificateVerificationError
-	var hne x509.HostnameError
-	var uae x509.UnknownAuthorityError
-	if errors.As(err, &cve) || errors.As(err, &hne) || errors.As(err, &uae) {
-		return fmt.Errorf("vault: %s: %w: TLS: the server's certificate is not trusted (set VAULT_CACERT, or VAULT_TLS_SERVER_NAME): %v",
-			op, inject.ErrNotConfigured, err)
-	}
-	// Connection refused, reset, timeouts, DNS: worth another attempt.
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
-	}
-	return fmt.Errorf("vault: %s: %w: %v", op, inject.ErrUnavailable, err)
-}
-
-func trunc(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
+	return ""
 }
 
 // readCredential returns the value of variable name, else the contents of
 // the file named by name+"_FILE", else of defaultFile (when it exists),
-// trimmed of surrounding white space. source says where it came from.
+// trimmed of surrounding white space. source says where it came from. A
+// value that a request cannot carry (a variable ending in a newline, a
+// control character) is a settings error.
 func readCredential(getenv func(string) string, name, defaultFile string) (value, source string, err error) {
 	if v := getenv(name); v != "" {
+		if err := checkCredential(v, name); err != nil {
+			return "", "", err
+		}
 		return v, name, nil
 	}
 	file := getenv(name + "_FILE")
@@ -411,7 +615,25 @@ func readCredential(getenv func(string) string, name, defaultFile string) (value
 	if v == "" {
 		return "", "", fmt.Errorf("vault: %w: %s (for %s) is empty", inject.ErrNotConfigured, file, name)
 	}
+	if err := checkCredential(v, file+" (for "+name+")"); err != nil {
+		return "", "", err
+	}
 	return v, file, nil
+}
+
+// checkCredential refuses a credential that no request can carry as it
+// is. where names the variable or file; the value is never quoted.
+func checkCredential(v, where string) error {
+	if strings.TrimRight(v, "\r\n") != v {
+		return fmt.Errorf("vault: %w: %s ends with a newline: remove it (a credential file may end with one, a variable may not)",
+			inject.ErrNotConfigured, where)
+	}
+	for _, r := range v {
+		if !unicode.IsPrint(r) {
+			return fmt.Errorf("vault: %w: %s holds a control character", inject.ErrNotConfigured, where)
+		}
+	}
+	return nil
 }
 
 func inDir(dir, name string) string {

@@ -1,13 +1,10 @@
 package main
 
 import (
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
@@ -24,6 +21,7 @@ type checkRow struct {
 	Status      string `json:"status"`
 	Code        string `json:"code,omitempty"`
 	Error       string `json:"error,omitempty"`
+	Hint        string `json:"hint,omitempty"`
 	Fingerprint string `json:"fingerprint,omitempty"`
 }
 
@@ -33,6 +31,9 @@ type checkReport struct {
 	Variables []checkRow   `json:"variables"`
 	Problems  []checkRow   `json:"problems,omitempty"`
 	N8N       *guardReport `json:"n8n,omitempty"`
+	Access    []accessRow  `json:"least_privilege,omitempty"`
+
+	Requests map[string]int64 `json:"requests,omitempty"` // requests sent to each store, by scheme
 }
 
 type guardReport struct {
@@ -59,7 +60,7 @@ func checkCmd(s *settings, environ, args []string) int {
 		fs.StringVar(&role, "role", "start", "")
 	})
 	if err != nil {
-		return fail(err)
+		return fail(s, err)
 	}
 	log := s.logger()
 	if s.LogLevel == "info" {
@@ -67,16 +68,27 @@ func checkCmd(s *settings, environ, args []string) int {
 		s.LogLevel = "warn"
 		log = s.logger()
 	}
-	ctx, stop := signalContext()
-	defer stop()
+	ctx, sigs, done := begin(s)
+	defer done()
 	argv := []string{"n8n", role}
-	o := prepare(ctx, s, environ, argv, log, false)
-	rep := checkReport{OK: len(o.errs) == 0, Variables: []checkRow{}}
+	o := prepare(ctx, s, environ, argv, log, false, reviewAccess)
+	if o.guard != nil {
+		o.guard.Sync.Close() // a dry run: check never writes
+	}
+	if sig := sigs.received(); sig != 0 {
+		return 128 + int(sig)
+	}
+	rep := checkReport{OK: len(o.errs) == 0, Variables: []checkRow{}, Access: o.access.Rows, Requests: o.requests}
 	for _, r := range o.results {
 		row := checkRow{Variable: r.Var, Scheme: r.Ref.Scheme, Path: r.Ref.Path, Selector: r.Ref.Selector, Version: r.Version, Status: "ok"}
 		switch {
 		case r.Err != nil:
-			row.Status, row.Code, row.Error = "error", string(r.Err.Code), r.Err.Err.Error()
+			row.Status, row.Code, row.Error, row.Hint = "error", string(r.Err.Code), r.Err.Err.Error(), hintOf(r.Err, r.Ref.Scheme)
+			if r.Ref.Scheme == inject.SchemeFile && !r.Ref.IsAbs() {
+				// It did not resolve: it may be a literal secret that
+				// starts with "file:", not a file's name.
+				row.Path = "(not shown)"
+			}
 		case r.Removed:
 			row.Status = "missing (optional)"
 		}
@@ -134,6 +146,11 @@ func checkCmd(s *settings, environ, args []string) int {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", dash(r.Variable), dash(r.Scheme), dash(path), dash(r.Version), status, dash(r.Fingerprint))
 	}
 	_ = tw.Flush()
+	for _, scheme := range o.schemes {
+		if n, ok := rep.Requests[scheme]; ok {
+			fmt.Printf("%s: %d requests\n", scheme, n)
+		}
+	}
 	if rep.N8N != nil {
 		fmt.Printf("\nn8n guard (role %s", rep.N8N.Role)
 		if rep.N8N.Fingerprint != "" {
@@ -150,6 +167,7 @@ func checkCmd(s *settings, environ, args []string) int {
 			}
 		}
 	}
+	o.access.print(os.Stdout)
 	if rep.OK {
 		fmt.Println("\nok")
 	} else {
@@ -172,54 +190,4 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
-}
-
-// keygenCmd prints a new random encryption key: 32 bytes, base64, with a
-// newline only when stdout is a terminal (so $(…) and pipes get the bare key).
-func keygenCmd(args []string) int {
-	if len(args) > 0 {
-		return fail(usagef("n8n-secrets keygen", "keygen takes no arguments"))
-	}
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return fail(fmt.Errorf("keygen: %w", err))
-	}
-	fmt.Print(base64.StdEncoding.EncodeToString(b))
-	if st, err := os.Stdout.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-		fmt.Println()
-	}
-	return 0
-}
-
-// fingerprintCmd resolves N8N_ENCRYPTION_KEY (only it) and prints its
-// fingerprint, so that nodes can be compared without showing the key.
-func fingerprintCmd(s *settings, environ, args []string) int {
-	if err := parseSub("fingerprint", s, args, nil); err != nil {
-		return fail(err)
-	}
-	const key = "N8N_ENCRYPTION_KEY"
-	var only []string
-	for _, kv := range environ {
-		if name, _, _ := strings.Cut(kv, "="); name == key || name == key+"_FILE" || ownedVars.Match(name) {
-			only = append(only, kv)
-		}
-	}
-	log := s.logger()
-	ctx, stop := signalContext()
-	defer stop()
-	o := prepare(ctx, s, only, nil, log, true)
-	for _, err := range o.errs {
-		logFailure(log, err)
-	}
-	if len(o.errs) > 0 {
-		return inject.ExitCodeOf(o.errs)
-	}
-	v, ok := envMap(o.env)[key]
-	if !ok || v == "" {
-		log.Error("no encryption key", "code", "N8N_KEY_MISSING", "var", key,
-			"hint", "set N8N_ENCRYPTION_KEY (a reference) or N8N_ENCRYPTION_KEY_FILE")
-		return inject.ExitConfig
-	}
-	fmt.Println(n8n.Fingerprint(v))
-	return 0
 }

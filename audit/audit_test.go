@@ -1,0 +1,573 @@
+package audit
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+)
+
+// runWide are the codes that concern a run as a whole: every run reports
+// them, so they have no fixed twin.
+var runWide = []string{CodeRotationNotChecked, CodeAlertsNotChecked, CodeLiveAccessNotChecked, CodeKeyValueNotChecked}
+
+// canary marks the literal secrets planted in the broken fixtures: no
+// output may hold it.
+const canary = "CANARY"
+
+func run(t *testing.T, paths ...string) *Report {
+	t.Helper()
+	rep, err := Run(context.Background(), paths)
+	if err != nil {
+		t.Fatalf("Run(%v): %v", paths, err)
+	}
+	return rep
+}
+
+// outputs renders a report in every format.
+func outputs(t *testing.T, rep *Report) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	var b bytes.Buffer
+	if err := rep.WriteTable(&b); err != nil {
+		t.Fatal(err)
+	}
+	out["table"] = b.String()
+	b.Reset()
+	if err := rep.WriteJSON(&b); err != nil {
+		t.Fatal(err)
+	}
+	out["json"] = b.String()
+	b.Reset()
+	if err := rep.WriteSARIF(&b, "test"); err != nil {
+		t.Fatal(err)
+	}
+	out["sarif"] = b.String()
+	return out
+}
+
+func codesIn(rep *Report) map[string][]Finding {
+	m := map[string][]Finding{}
+	for _, f := range rep.Findings {
+		if f.Suppressed == nil {
+			m[f.Code] = append(m[f.Code], f)
+		}
+	}
+	return m
+}
+
+// TestEveryFindingBrokenAndFixed runs every pair of fixtures under
+// testdata/findings/<CODE>: each broken file raises CODE, the fixed twin
+// does not, and the fixed twins raise no warning or error at all. Every
+// rule but the run-wide notes has a pair.
+func TestEveryFindingBrokenAndFixed(t *testing.T) {
+	dirs, err := os.ReadDir(filepath.Join("testdata", "findings"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := map[string]bool{}
+	for _, d := range dirs {
+		code := d.Name()
+		have[code] = true
+		t.Run(code, func(t *testing.T) {
+			rule(code) // panics on a directory named after no rule
+			broken := filepath.Join("testdata", "findings", code, "broken")
+			fixed := filepath.Join("testdata", "findings", code, "fixed")
+			rep := run(t, broken)
+			found := codesIn(rep)[code]
+			if len(found) == 0 {
+				t.Fatalf("%s: no %s finding; got %v", broken, code, summary(rep))
+			}
+			files, _ := os.ReadDir(broken)
+			for _, f := range files {
+				p := filepath.Join(broken, f.Name())
+				if !slices.ContainsFunc(found, func(x Finding) bool { return x.File == p || x.File == "" }) {
+					t.Errorf("%s raises no %s", p, code)
+				}
+			}
+			for name, out := range outputs(t, rep) {
+				if strings.Contains(out, canary) {
+					t.Errorf("%s output of %s holds a planted secret value", name, broken)
+				}
+			}
+			frep := run(t, fixed)
+			if got := codesIn(frep)[code]; len(got) > 0 {
+				t.Errorf("%s: still raises %s: %v", fixed, code, summary(frep))
+			}
+			if n := frep.Count(Warning); n > 0 {
+				t.Errorf("%s: %d warnings or errors, want a clean twin: %v", fixed, n, summary(frep))
+			}
+		})
+	}
+	for _, r := range Rules {
+		if !have[r.Code] && !slices.Contains(runWide, r.Code) {
+			t.Errorf("rule %s has no fixtures under testdata/findings/%s", r.Code, r.Code)
+		}
+	}
+}
+
+// summary lists findings for a failure message: codes and places, never
+// values (findings hold none).
+func summary(rep *Report) []string {
+	var out []string
+	for _, f := range rep.Findings {
+		out = append(out, f.Code+"@"+f.Location()+": "+f.Message)
+	}
+	return out
+}
+
+// TestRunWideNotesAlwaysReported: what files cannot show is listed in
+// every run, a clean one included.
+func TestRunWideNotesAlwaysReported(t *testing.T) {
+	rep := run(t, filepath.Join("testdata", "findings", "STORE_PLAIN_HTTP", "fixed"))
+	codes := codesIn(rep)
+	for _, c := range runWide {
+		if len(codes[c]) != 1 || codes[c][0].Severity != Info || codes[c][0].File != "" {
+			t.Errorf("%s: want one info finding without a file, got %v", c, codes[c])
+		}
+	}
+}
+
+// TestLineNumbers checks positions in YAML with anchors, aliases, merge
+// keys and several documents: a finding is reported where the value is
+// written.
+func TestLineNumbers(t *testing.T) {
+	dir := t.TempDir()
+	compose := `# line 1
+x-env: &env
+  VAULT_ADDR: https://vault.example.com:8200
+  DB_POSTGRESDB_PASSWORD: CANARY-anchored
+x-more: &more
+  N8N_ENCRYPTION_KEY: vault://secret/n8n/core#encryption_key
+services:
+  n8n:
+    image: n8nio/n8n:latest
+    entrypoint: ["/usr/local/bin/n8n-secrets", "--", "/docker-entrypoint.sh"]
+    environment: *env
+  n8n-worker:
+    image: n8nio/n8n:2.40.0
+    entrypoint: ["/usr/local/bin/n8n-secrets", "--", "/docker-entrypoint.sh"]
+    command: worker
+    environment:
+      <<: [*env, *more]
+      QUEUE_BULL_REDIS_PASSWORD: CANARY-merged
+`
+	k8s := `apiVersion: v1
+kind: Namespace
+metadata:
+  name: n8n
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: env
+  namespace: n8n
+data:
+  N8N_ENCRYPTION_KEY: vault://secret/n8n/core#encryption_key
+  VAULT_SKIP_VERIFY: "true"
+---
+# a comment between documents
+apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: n8n
+  namespace: n8n
+spec:
+  template:
+    spec:
+      containers:
+        - name: n8n
+          image: n8nio/n8n:2.40.0
+          envFrom:
+            - configMapRef: {name: env}
+          env:
+            - name: DB_POSTGRESDB_PASSWORD
+              value: CANARY-k8s
+`
+	write := func(name, s string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	cf, kf := write("compose.yaml", compose), write("k8s.yaml", k8s)
+	rep := run(t, dir)
+	want := []struct {
+		code, file string
+		line, col  int
+	}{
+		{CodeLiteralSecret, cf, 4, 3},              // in the anchor, for both services
+		{CodeImageUnpinned, cf, 9, 5},              // the image key
+		{CodeLiteralSecret, cf, 18, 7},             // next to a merge key
+		{CodeKeyMissing, cf, 8, 3},                 // the main has no key: env holds none
+		{CodeTLSVerifyDisabled, kf, 13, 3},         // in the second document's ConfigMap
+		{CodeReferenceWithoutInjector, kf, 26, 11}, // the image of the third document
+		{CodeLiteralSecret, kf, 30, 15},            // an env entry, in the third document
+	}
+	for _, w := range want {
+		ok := false
+		for _, f := range rep.Findings {
+			if f.Code == w.code && f.File == w.file && f.Line == w.line && f.Column == w.col {
+				ok = true
+			}
+		}
+		if !ok {
+			t.Errorf("no %s at %s:%d:%d; got %v", w.code, filepath.Base(w.file), w.line, w.col, summary(rep))
+		}
+	}
+	for _, f := range rep.Findings {
+		if f.Code == CodeLiteralSecret && f.Line == 4 && f.Subject != "service n8n, service n8n-worker" {
+			t.Errorf("the anchored secret is reported for %q, want both services", f.Subject)
+		}
+	}
+	for name, out := range outputs(t, rep) {
+		if strings.Contains(out, canary) {
+			t.Errorf("%s output holds a planted secret value", name)
+		}
+	}
+}
+
+// TestSuppression: an ignore comment on the line or the line above
+// accepts a finding, which then does not count; one for another code does
+// not.
+func TestSuppression(t *testing.T) {
+	dir := t.TempDir()
+	data := `services:
+  n8n:
+    image: n8nio/n8n:2.40.0
+    entrypoint: ["/usr/local/bin/n8n-secrets", "--", "/docker-entrypoint.sh"]
+    environment:
+      N8N_ENCRYPTION_KEY: vault://secret/n8n/core#encryption_key
+      # n8n-secrets:ignore STORE_PLAIN_HTTP the network stays on this host
+      VAULT_ADDR: http://vault:8200
+      N8N_SECRETS_ALLOW_HTTP: "true"
+      N8N_BLOCK_ENV_ACCESS_IN_NODE: "false" # n8n-secrets:ignore IMAGE_UNPINNED, LITERAL_SECRET wrong codes
+`
+	if err := os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rep := run(t, dir)
+	var plain, env *Finding
+	for i, f := range rep.Findings {
+		switch f.Code {
+		case CodeStorePlainHTTP:
+			plain = &rep.Findings[i]
+		case CodeEnvAccessAllowed:
+			env = &rep.Findings[i]
+		}
+	}
+	if plain == nil || plain.Suppressed == nil || plain.Suppressed.Justification != "the network stays on this host" || plain.Severity != Warning {
+		t.Fatalf("STORE_PLAIN_HTTP: want a suppressed warning with its justification, got %+v", plain)
+	}
+	if env == nil || env.Suppressed != nil {
+		t.Fatalf("ENV_ACCESS_ALLOWED: want it reported (the comment names other codes), got %+v", env)
+	}
+	if n := rep.Count(Warning); n != 1 {
+		t.Errorf("Count(Warning) = %d, want 1 (the suppressed finding does not count)", n)
+	}
+	var b bytes.Buffer
+	if err := rep.WriteSARIF(&b, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), `"kind": "inSource"`) {
+		t.Error("SARIF: the suppressed result has no inSource suppression")
+	}
+}
+
+// sarifSchema compiles the vendored SARIF 2.1.0 schema.
+func sarifSchema(t *testing.T) *jsonschema.Schema {
+	t.Helper()
+	f, err := os.Open(filepath.Join("testdata", "sarif", "sarif-schema-2.1.0.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	doc, err := jsonschema.UnmarshalJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	c.AssertFormat()
+	const url = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+	if err := c.AddResource(url, doc); err != nil {
+		t.Fatal(err)
+	}
+	sch, err := c.Compile(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sch
+}
+
+// TestSARIFValidAgainstSchema validates the SARIF output of every broken
+// fixture (results, suppressed results, notifications) against the SARIF
+// 2.1.0 schema, and makes sure the validator rejects an invalid log.
+func TestSARIFValidAgainstSchema(t *testing.T) {
+	sch := sarifSchema(t)
+	validate := func(what string, data []byte) error {
+		inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+		if err != nil {
+			t.Fatalf("%s: not JSON: %v", what, err)
+		}
+		return sch.Validate(inst)
+	}
+	dirs, _ := filepath.Glob(filepath.Join("testdata", "findings", "*", "broken"))
+	rep := run(t, dirs...)
+	rep.Findings[0].Suppressed = &Suppression{Justification: "accepted", Line: rep.Findings[0].Line}
+	var b bytes.Buffer
+	if err := rep.WriteSARIF(&b, "1.2.3"); err != nil {
+		t.Fatal(err)
+	}
+	if err := validate("sarif output", b.Bytes()); err != nil {
+		t.Fatalf("the SARIF output does not validate: %v", err)
+	}
+	var log struct {
+		Runs []struct {
+			Results     []json.RawMessage `json:"results"`
+			Invocations []struct {
+				Notifications []json.RawMessage `json:"toolExecutionNotifications"`
+			} `json:"invocations"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal(b.Bytes(), &log); err != nil || len(log.Runs) != 1 || len(log.Runs[0].Results) < len(dirs) || len(log.Runs[0].Invocations[0].Notifications) < len(runWide) {
+		t.Fatalf("SARIF: want one run with a result per fixture and the run-wide notes as notifications (%v)", err)
+	}
+	// The validator is not a rubber stamp.
+	bad := bytes.Replace(b.Bytes(), []byte(`"level": "error"`), []byte(`"level": "fatal"`), 1)
+	if err := validate("an invalid log", bad); err == nil {
+		t.Fatal("the schema accepted a result with level fatal: the validation proves nothing")
+	}
+}
+
+// TestReadsOnlyRegularFiles: a FIFO named like a deployment file is never
+// opened for a blocking read, whether met in a directory or named.
+func TestReadsOnlyRegularFiles(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "compose.yaml")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	done := make(chan *Report, 2)
+	go func() {
+		r1, _ := Run(context.Background(), []string{dir})
+		r2, _ := Run(context.Background(), []string{fifo})
+		done <- r1
+		done <- r2
+	}()
+	select {
+	case r1 := <-done:
+		r2 := <-done
+		if len(r1.Files) != 0 {
+			t.Errorf("walking the directory read %v", r1.Files)
+		}
+		if len(codesIn(r2)[CodeParseError]) != 1 {
+			t.Errorf("naming the FIFO: want a PARSE_ERROR (not a regular file), got %v", summary(r2))
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("Run blocked on a FIFO")
+	}
+}
+
+// TestRunErrors: a path that does not exist, or a file of no known kind,
+// is an error; a canceled context stops the run.
+func TestRunErrors(t *testing.T) {
+	if _, err := Run(context.Background(), []string{filepath.Join(t.TempDir(), "missing")}); err == nil {
+		t.Error("a missing path: no error")
+	}
+	other := filepath.Join(t.TempDir(), "notes.txt")
+	if err := os.WriteFile(other, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Run(context.Background(), []string{other}); err == nil || !strings.Contains(err.Error(), "not a Dockerfile") {
+		t.Errorf("a .txt file: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Run(ctx, []string{"testdata"}); err == nil {
+		t.Error("a canceled context: no error")
+	}
+}
+
+func TestGlobMatch(t *testing.T) {
+	cases := []struct {
+		glob, path string
+		want       bool
+	}{
+		{"secret/data/n8n/*", "secret/data/n8n/core", true},
+		{"secret/data/n8n/*", "secret/data/n8n", false},
+		{"secret/data/n8n/*", "secret/data/other/core", false},
+		{"secret/data/n8n/core", "secret/data/n8n/core", true},
+		{"secret/data/n8n/core", "secret/data/n8n/core2", false},
+		{"secret/data/n8n/co*", "secret/data/n8n/core", true},
+		{"secret/+/n8n/*", "secret/metadata/n8n/core", true},
+		{"secret/+/n8n/*", "secret/n8n/core", false},
+		{"*", "anything/at/all", true},
+		{"secret/*", "secret/data/n8n/core", true},
+	}
+	for _, c := range cases {
+		if got := globMatch(c.glob, c.path); got != c.want {
+			t.Errorf("globMatch(%q, %q) = %v, want %v", c.glob, c.path, got, c.want)
+		}
+	}
+}
+
+func TestWholeMount(t *testing.T) {
+	cases := []struct {
+		glob, mount string
+		whole       bool
+	}{
+		{"*", "", true}, {"+/*", "", true}, {"secret/*", "secret", true}, {"secret/data/*", "secret", true},
+		{"secret/+/*", "secret", true}, {"secret/data/n8n/*", "", false}, {"secret/data/n8n*", "", false},
+		{"secret/data/n8n/core", "", false},
+	}
+	for _, c := range cases {
+		if m, w := wholeMount(c.glob); m != c.mount || w != c.whole {
+			t.Errorf("wholeMount(%q) = %q, %v; want %q, %v", c.glob, m, w, c.mount, c.whole)
+		}
+	}
+}
+
+func TestInterpolate(t *testing.T) {
+	cases := []struct{ in, value, host string }{
+		{"plain", "plain", ""},
+		{"${A}", "", "${A}"},
+		{"${A:-def}", "def", ""},
+		{"${A-def}", "def", ""},
+		{"${A:?set A}", "", "${A}"},
+		{"${A:+alt}", "", ""},
+		{"$A/x", "/x", "$A"},
+		{"$$literal", "$literal", ""},
+		{"img:${V:-2.40.0}", "img:2.40.0", ""},
+	}
+	for _, c := range cases {
+		if v, h := interpolate(c.in); v != c.value || h != c.host {
+			t.Errorf("interpolate(%q) = %q, %q; want %q, %q", c.in, v, h, c.value, c.host)
+		}
+	}
+}
+
+func TestIsSecretName(t *testing.T) {
+	for name, want := range map[string]bool{
+		"N8N_ENCRYPTION_KEY": true, "DB_POSTGRESDB_PASSWORD": true, "QUEUE_BULL_REDIS_PASSWORD": true,
+		"N8N_HMAC_SIGNATURE_SECRET": true, "OPENAI_API_KEY": true, "GITHUB_TOKEN": true, "VAULT_TOKEN": true,
+		"DB_POSTGRESDB_PASSWORD_FILE": false, "N8N_SECRETS_DIR": false, "VAULT_ADDR": false, "DB_POSTGRESDB_USER": false,
+		"N8N_SECRETS_EXPECT_KEY_FINGERPRINT": false, "VAULT_ROLE_ID": false, "VAULT_TOKEN_FILE": false,
+	} {
+		if got := isSecretName(name); got != want {
+			t.Errorf("isSecretName(%s) = %v, want %v", name, got, want)
+		}
+	}
+}
+
+// FuzzParsers feeds arbitrary content to every parser of the audit, as
+// each kind of file: none may panic, and no output may echo a planted
+// value.
+func FuzzParsers(f *testing.F) {
+	seeds, _ := filepath.Glob(filepath.Join("testdata", "findings", "*", "*", "*"))
+	for _, s := range seeds {
+		if b, err := os.ReadFile(s); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Add([]byte("a: &x [*x]\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		// In memory: the file cache stands in for the disk.
+		a := &auditor{ctx: context.Background(), contents: map[string][]byte{}, dockerfiles: map[string]*dockerfile{}}
+		for _, name := range []string{"compose.yaml", "Dockerfile", "app.env", "policy.hcl"} {
+			p := filepath.Join("fuzz", name)
+			a.contents[p] = data
+			a.auditFile(p)
+		}
+		a.checkServices()
+		a.checkPolicies()
+		a.notes()
+		a.suppress()
+		rep := &Report{Files: a.files, Findings: a.sorted()}
+		var b bytes.Buffer
+		_ = rep.WriteTable(&b)
+		_ = rep.WriteJSON(&b)
+		_ = rep.WriteSARIF(&b, "fuzz")
+	})
+}
+
+var update = flag.Bool("update", false, "rewrite the rules table of docs/audit.md")
+
+// TestDocsListEveryRule keeps docs/audit.md's table of findings equal to
+// Rules.
+func TestDocsListEveryRule(t *testing.T) {
+	p := filepath.Join("..", "docs", "audit.md")
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const begin, end = "<!-- rules: generated", "<!-- end rules -->"
+	doc := string(data)
+	i, j := strings.Index(doc, begin), strings.Index(doc, end)
+	if i < 0 || j < i {
+		t.Fatalf("%s: no rules markers", p)
+	}
+	i += strings.Index(doc[i:], "\n") + 1
+	var b strings.Builder
+	b.WriteString("| code | severity | finding |\n|---|---|---|\n")
+	for _, r := range Rules {
+		fmt.Fprintf(&b, "| `%s` | %s | %s. %s |\n", r.Code, r.Severity, strings.ToUpper(r.Title[:1])+r.Title[1:], r.Help)
+	}
+	if doc[i:j] == b.String() {
+		return
+	}
+	if *update {
+		if err := os.WriteFile(p, []byte(doc[:i]+b.String()+doc[j:]), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	t.Errorf("%s: the rules table differs from audit.Rules: run go test ./audit -run TestDocsListEveryRule -update", p)
+}
+
+// TestEnvFile: a service's env_file is read as part of its environment,
+// and a secret in it is reported once, at its line, whether the file is
+// also audited on its own or not.
+func TestEnvFile(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"compose.yaml": "services:\n  n8n:\n    image: n8nio/n8n:2.40.0\n    entrypoint: [\"/usr/local/bin/n8n-secrets\", \"--\", \"n8n\"]\n    env_file: [n8n.env]\n",
+		"n8n.env":      "# comment\nN8N_ENCRYPTION_KEY=vault://secret/n8n/core#encryption_key\nDB_POSTGRESDB_PASSWORD=CANARY-env-file\n",
+	}
+	for n, c := range files {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte(c), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, paths := range [][]string{{dir}, {filepath.Join(dir, "compose.yaml")}} {
+		rep := run(t, paths...)
+		found := codesIn(rep)[CodeLiteralSecret]
+		if len(found) != 1 || found[0].File != filepath.Join(dir, "n8n.env") || found[0].Line != 3 || found[0].Column != 1 {
+			t.Errorf("%v: want one LITERAL_SECRET at n8n.env:3:1, got %v", paths, summary(rep))
+		}
+		if len(codesIn(rep)[CodeKeyMissing]) != 0 {
+			t.Errorf("%v: the key in the env_file was not seen: %v", paths, summary(rep))
+		}
+	}
+}
+
+// BenchmarkAuditExamples audits the project's examples and Dockerfile,
+// as CI would before a deploy.
+func BenchmarkAuditExamples(b *testing.B) {
+	paths := []string{filepath.Join("..", "examples"), filepath.Join("..", "docker")}
+	for b.Loop() {
+		if _, err := Run(context.Background(), paths); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

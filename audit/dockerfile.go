@@ -1,0 +1,242 @@
+package audit
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+)
+
+// dockerInstr is one Dockerfile instruction.
+type dockerInstr struct {
+	cmd   string   // upper case
+	args  string   // the arguments, continuation lines joined
+	lines []string // the raw lines it spans
+	pos   Pos      // of the instruction's first character
+}
+
+// dockerStage is one build stage.
+type dockerStage struct {
+	name    string // AS name, lower case
+	base    string // the FROM image, global ARG defaults substituted
+	basePos Pos
+	index   int
+	instrs  []dockerInstr
+}
+
+// dockerfile is a parsed Dockerfile.
+type dockerfile struct {
+	file   string
+	args   map[string]string // global ARG defaults
+	stages []*dockerStage
+}
+
+// parseDockerfile reads the instructions of a Dockerfile: parser
+// directives (escape), comments, continuation lines. It does not expand
+// variables other than global ARG defaults in FROM.
+func parseDockerfile(file string, data []byte) (*dockerfile, error) {
+	df := &dockerfile{file: file, args: map[string]string{}}
+	lines := strings.Split(string(data), "\n")
+	escape := byte('\\')
+	directives := true
+	var cur *dockerStage
+	var buf strings.Builder
+	var raw []string
+	start := Pos{File: file}
+	for i, line := range lines {
+		line = strings.TrimRight(line, "\r")
+		trimmed := strings.TrimSpace(line)
+		if directives {
+			if d, ok := strings.CutPrefix(trimmed, "#"); ok {
+				k, v, isDir := strings.Cut(strings.TrimSpace(d), "=")
+				if isDir && strings.EqualFold(strings.TrimSpace(k), "escape") {
+					if v = strings.TrimSpace(v); len(v) == 1 {
+						escape = v[0]
+					}
+					continue
+				}
+			}
+			directives = false
+		}
+		if buf.Len() == 0 && (trimmed == "" || strings.HasPrefix(trimmed, "#")) {
+			continue
+		}
+		if buf.Len() > 0 && strings.HasPrefix(trimmed, "#") {
+			continue // a comment inside a continued instruction
+		}
+		if buf.Len() == 0 {
+			start = Pos{File: file, Line: i + 1, Col: len(line) - len(strings.TrimLeft(line, " \t")) + 1}
+			raw = nil
+		}
+		raw = append(raw, line)
+		if len(trimmed) > 0 && trimmed[len(trimmed)-1] == escape {
+			buf.WriteString(trimmed[:len(trimmed)-1] + " ")
+			continue
+		}
+		buf.WriteString(trimmed)
+		full := buf.String()
+		buf.Reset()
+		cmd, args, _ := strings.Cut(full, " ")
+		in := dockerInstr{cmd: strings.ToUpper(cmd), args: strings.TrimSpace(args), lines: raw, pos: start}
+		switch {
+		case in.cmd == "ARG" && cur == nil:
+			for _, kv := range splitWords(in.args) {
+				k, v, _ := strings.Cut(kv, "=")
+				df.args[k] = v
+			}
+			// Global ARGs are kept as instructions of a pseudo stage so
+			// that their defaults are audited too.
+			df.globalArg(in)
+		case in.cmd == "FROM":
+			cur = &dockerStage{index: len(df.realStages())}
+			var rest []string
+			for _, w := range strings.Fields(in.args) {
+				if !strings.HasPrefix(w, "--") {
+					rest = append(rest, w)
+				}
+			}
+			if len(rest) == 0 {
+				return df, fmt.Errorf("line %d: FROM without an image", in.pos.Line)
+			}
+			cur.base = os.Expand(rest[0], func(k string) string { return df.args[k] })
+			cur.basePos = in.pos
+			if len(rest) >= 3 && strings.EqualFold(rest[1], "AS") {
+				cur.name = strings.ToLower(rest[2])
+			}
+			df.stages = append(df.stages, cur)
+		case cur == nil:
+			return df, fmt.Errorf("line %d: %s before FROM", in.pos.Line, in.cmd)
+		default:
+			cur.instrs = append(cur.instrs, in)
+		}
+	}
+	if len(df.realStages()) == 0 {
+		return df, fmt.Errorf("no FROM instruction")
+	}
+	return df, nil
+}
+
+// globalArgs is the name of the pseudo stage holding global ARGs.
+const globalArgs = "\x00global"
+
+func (df *dockerfile) globalArg(in dockerInstr) {
+	if len(df.stages) == 0 || df.stages[0].name != globalArgs {
+		df.stages = append([]*dockerStage{{name: globalArgs, index: -1}}, df.stages...)
+	}
+	df.stages[0].instrs = append(df.stages[0].instrs, in)
+}
+
+// realStages returns the build stages (without the global ARGs).
+func (df *dockerfile) realStages() []*dockerStage {
+	var out []*dockerStage
+	for _, s := range df.stages {
+		if s.name != globalArgs {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// stage returns the stage named target (or the last one for ""), or nil.
+func (df *dockerfile) stage(target string) *dockerStage {
+	st := df.realStages()
+	if target == "" {
+		return st[len(st)-1]
+	}
+	for _, s := range st {
+		if s.name == strings.ToLower(target) {
+			return s
+		}
+	}
+	return nil
+}
+
+// parent returns the stage a stage is built FROM, if it is one of this
+// file.
+func (df *dockerfile) parent(s *dockerStage) *dockerStage {
+	for _, p := range df.realStages() {
+		if p.index < s.index && (p.name != "" && p.name == strings.ToLower(s.base)) {
+			return p
+		}
+	}
+	return nil
+}
+
+// entrypoint returns the ENTRYPOINT a stage runs (its own, or inherited
+// from a stage of this file), and whether the base image makes it
+// unknowable. The base image counts as known when it is n8n's own image.
+func (df *dockerfile) entrypoint(s *dockerStage) (words []string, pos Pos, r injector, why string) {
+	for depth := 0; s != nil && depth < 64; depth++ {
+		if eps := s.all("ENTRYPOINT"); len(eps) > 0 {
+			ep := eps[len(eps)-1]
+			w := instrWords(ep.args)
+			if runsInjector(w) {
+				return w, ep.pos, injectorYes, "its ENTRYPOINT runs n8n-secrets"
+			}
+			return w, ep.pos, injectorNo, "its ENTRYPOINT does not run n8n-secrets"
+		}
+		p := df.parent(s)
+		if p == nil {
+			if isStockN8NImage(s.base) {
+				return nil, s.basePos, injectorNo, "it keeps the ENTRYPOINT of " + s.base + ", which does not run n8n-secrets"
+			}
+			return nil, s.basePos, injectorUnknown, "it keeps the ENTRYPOINT of " + s.base
+		}
+		s = p
+	}
+	return nil, Pos{File: df.file}, injectorUnknown, ""
+}
+
+// all returns the stage's instructions cmd.
+func (s *dockerStage) all(cmd string) []dockerInstr {
+	var out []dockerInstr
+	for _, in := range s.instrs {
+		if in.cmd == cmd {
+			out = append(out, in)
+		}
+	}
+	return out
+}
+
+// instrWords returns the words of an exec-form (JSON) or shell-form
+// argument.
+func instrWords(args string) []string {
+	var w []string
+	if strings.HasPrefix(strings.TrimSpace(args), "[") && json.Unmarshal([]byte(args), &w) == nil {
+		return w
+	}
+	return splitWords(args)
+}
+
+// envPairs returns the KEY=VALUE pairs of an ENV or ARG instruction, with
+// the legacy "ENV KEY value" form; hasValue is false for "ARG NAME".
+func envPairs(in dockerInstr) []struct {
+	name, value string
+	hasValue    bool
+} {
+	type kv = struct {
+		name, value string
+		hasValue    bool
+	}
+	ws := splitWords(in.args)
+	if in.cmd == "ENV" && len(ws) >= 2 && !strings.Contains(ws[0], "=") {
+		name, value, _ := strings.Cut(in.args, " ")
+		return []kv{{name, strings.Trim(strings.TrimSpace(value), `"'`), true}}
+	}
+	var out []kv
+	for _, w := range ws {
+		k, v, ok := strings.Cut(w, "=")
+		out = append(out, kv{k, v, ok})
+	}
+	return out
+}
+
+// posOf returns where a word first appears in an instruction's lines.
+func (in dockerInstr) posOf(word string) Pos {
+	for i, l := range in.lines {
+		if c := strings.Index(l, word); c >= 0 {
+			return Pos{File: in.pos.File, Line: in.pos.Line + i, Col: c + 1}
+		}
+	}
+	return in.pos
+}

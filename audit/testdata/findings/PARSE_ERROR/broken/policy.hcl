@@ -1,0 +1,2 @@
+path "secret/data/n8n/*" {
+  capabilities = ["read"

@@ -1,0 +1,3 @@
+path "secret/data/n8n/*" {
+  capabilities = ["read"]
+}

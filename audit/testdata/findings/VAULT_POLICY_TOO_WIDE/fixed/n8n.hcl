@@ -1,0 +1,4 @@
+# n8n nodes
+path "secret/data/n8n/*" {
+  capabilities = ["read"]
+}

@@ -1,0 +1,11 @@
+path "*" {
+  capabilities = ["read"]
+}
+
+path "secret/*" {
+  capabilities = ["read"]
+}
+
+path "secret/data/n8n/core" {
+  capabilities = ["*"]
+}

@@ -1,0 +1,7 @@
+path "secret/data/n8n/*" {
+  capabilities = ["read"]
+}
+
+path "*" {
+  capabilities = ["deny"]
+}

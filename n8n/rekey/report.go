@@ -1,0 +1,159 @@
+package rekey
+
+import (
+	"errors"
+	"sort"
+
+	"github.com/n8n-secrets/n8n-secrets/n8n/store"
+)
+
+// Log event codes of verify-key, rekey and the check before start: stable,
+// for alerts to match. The commands (verifykey.go, rekey.go, guard.go) log
+// them; they are declared here, beside what they report.
+const (
+	// CodeKeyDBMismatch: values in n8n's database do not decrypt with the
+	// key (or, for rekey, with neither key).
+	CodeKeyDBMismatch = "N8N_KEY_DB_MISMATCH"
+	// CodeKeyDBVerified: the key decrypts what was checked.
+	CodeKeyDBVerified = "N8N_KEY_DB_VERIFIED"
+	// CodeDBUnreachable: n8n's database did not answer before the deadline.
+	CodeDBUnreachable = "N8N_DB_UNREACHABLE"
+	// CodeDBAuth: n8n's database refused the credentials.
+	CodeDBAuth = "N8N_DB_AUTH_FAILED"
+	// CodeDBSettings: n8n's database variables are invalid, or the SQLite
+	// file does not exist.
+	CodeDBSettings = "N8N_DB_SETTINGS"
+	// CodeDBInUse: rekey refused because another process (n8n) holds the
+	// database.
+	CodeDBInUse = "N8N_DB_IN_USE"
+	// CodeDBError: a query failed (schema or data not as n8n makes them).
+	CodeDBError = "N8N_DB_ERROR"
+	// CodeRekeyRefused: rekey cannot do what was asked on this database.
+	CodeRekeyRefused = "N8N_REKEY_REFUSED"
+	// CodeRekeyCheckFailed: re-encrypted values did not verify with the
+	// new key; the transaction was rolled back.
+	CodeRekeyCheckFailed = "N8N_REKEY_CHECK_FAILED"
+	// CodeRekeyDone: rekey wrote and committed (info), or finished a dry run.
+	CodeRekeyDone = "N8N_REKEY_DONE"
+	// CodeKeyOnArgv: a literal key was given on the command line (refused).
+	CodeKeyOnArgv = "N8N_KEY_ON_ARGV"
+
+	// CodeRekeyed is a debug event per value re-encrypted (location, id).
+	CodeRekeyed = "N8N_REKEY_VALUE"
+	// CodeBatch is a debug event per batch of rows read.
+	CodeBatch = "N8N_REKEY_BATCH"
+)
+
+// CodeOf returns the log code of an error of this package or of package
+// store.
+func CodeOf(err error) string {
+	switch {
+	case errors.Is(err, ErrMismatch):
+		return CodeKeyDBMismatch
+	case errors.Is(err, ErrRefused):
+		return CodeRekeyRefused
+	case errors.Is(err, ErrCheckFailed):
+		return CodeRekeyCheckFailed
+	case errors.Is(err, store.ErrHeld):
+		return CodeDBInUse
+	case errors.Is(err, store.ErrUnavailable):
+		return CodeDBUnreachable
+	case errors.Is(err, store.ErrAuth):
+		return CodeDBAuth
+	case errors.Is(err, store.ErrConfig):
+		return CodeDBSettings
+	}
+	return CodeDBError
+}
+
+// Errors a caller maps to exit codes. Each is wrapped with the details
+// (locations and ids, never values).
+var (
+	// ErrMismatch: values do not decrypt with the key (verify), or with
+	// neither key (rekey): N8N_KEY_DB_MISMATCH.
+	ErrMismatch = errors.New("rekey: the key does not match the database")
+	// ErrRefused: the requested rekey cannot be done on this database as
+	// asked (--rewrap-only on values in the legacy format, the same key
+	// twice); nothing was written.
+	ErrRefused = errors.New("rekey: refused")
+	// ErrCheckFailed: the re-encrypted database did not verify with the new
+	// key before commit; the transaction was rolled back.
+	ErrCheckFailed = errors.New("rekey: the re-encrypted values did not verify with the new key")
+)
+
+// Formats as reports name them: those of package cipher, and "plain" for
+// a deployment_key row stored unencrypted (instance.id).
+const (
+	formatCBC      = "cbc"
+	formatPrefixed = "prefixed"
+	formatWrapped  = "wrapped"
+	formatPlain    = "plain"
+)
+
+// Count is what one location holds in one format.
+type Count struct {
+	Location string `json:"location"`
+	Format   string `json:"format"`
+	Values   int    `json:"values"`
+	// OK: verify only: values that decrypt with the key.
+	OK int `json:"ok,omitempty"`
+	// Rekey: rekey only: values re-encrypted under the new key (or, in a
+	// dry run, that would be).
+	Rekey int `json:"rekey,omitempty"`
+	// Done: rekey only: values already under the new key, left as they are.
+	Done int `json:"done,omitempty"`
+	// Kept: rekey --rewrap-only: values left under their data key, which is
+	// re-wrapped.
+	Kept int `json:"kept,omitempty"`
+	// Failed names the values that decrypt with no key given: ids (and the
+	// field or element), never a value.
+	Failed []string `json:"failed,omitempty"`
+}
+
+// counts accumulates Counts by location and format.
+type counts map[[2]string]*Count
+
+func (c counts) at(loc, format string) *Count {
+	k := [2]string{loc, format}
+	if c[k] == nil {
+		c[k] = &Count{Location: loc, Format: format}
+	}
+	return c[k]
+}
+
+// list returns the counts in a stable order: the inventory's, then format.
+func (c counts) list() []Count {
+	order := map[string]int{deploymentTable: -1}
+	for i, l := range inventory {
+		order[l.name] = i
+	}
+	out := make([]Count, 0, len(c))
+	for _, v := range c {
+		out = append(out, *v)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if order[out[i].Location] != order[out[j].Location] {
+			return order[out[i].Location] < order[out[j].Location]
+		}
+		return out[i].Format < out[j].Format
+	})
+	return out
+}
+
+func failedOf(cs []Count) []string {
+	var out []string
+	for _, c := range cs {
+		for _, f := range c.Failed {
+			out = append(out, c.Location+" "+f)
+		}
+	}
+	return out
+}
+
+// Unverified is a place that may hold encrypted values this package does
+// not decrypt: values inside execution data. It is reported by count.
+type Unverified struct {
+	Location string `json:"location"`
+	Rows     int    `json:"rows"`
+	Why      string `json:"why"`
+}

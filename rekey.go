@@ -1,0 +1,168 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+
+	"github.com/n8n-secrets/n8n-secrets/inject"
+	"github.com/n8n-secrets/n8n-secrets/n8n"
+	"github.com/n8n-secrets/n8n-secrets/n8n/rekey"
+	"github.com/n8n-secrets/n8n-secrets/n8n/store"
+)
+
+// The variables rekey resolves its two keys into (never passed on: rekey
+// execs nothing).
+const (
+	rekeyFromVar = "N8N_REKEY_FROM_KEY"
+	rekeyToVar   = "N8N_REKEY_TO_KEY"
+)
+
+// rekeyReport is `rekey --json`.
+type rekeyReport struct {
+	OK              bool          `json:"ok"`
+	DryRun          bool          `json:"dry_run"`
+	FromFingerprint string        `json:"from_fingerprint,omitempty"`
+	ToFingerprint   string        `json:"to_fingerprint,omitempty"`
+	Code            string        `json:"code,omitempty"`
+	Error           string        `json:"error,omitempty"`
+	Result          *rekey.Result `json:"result,omitempty"`
+}
+
+// rekeyCmd re-encrypts n8n's database from --from (default
+// N8N_ENCRYPTION_KEY) to --to; a dry run unless --apply.
+func rekeyCmd(s *settings, environ, args []string) int {
+	var to, from, signing string
+	var apply, rewrapOnly, skip, asJSON bool
+	err := parseSub("rekey", s, args, func(fs *flag.FlagSet) {
+		fs.StringVar(&to, "to", "", "")
+		fs.StringVar(&from, "from", n8n.EnvKey, "")
+		fs.BoolVar(&apply, "apply", false, "")
+		fs.BoolVar(&rewrapOnly, "rewrap-only", false, "")
+		fs.BoolVar(&skip, "skip-undecryptable", false, "")
+		fs.StringVar(&signing, "signing-secrets", rekey.SigningKeep, "")
+		fs.BoolVar(&asJSON, "json", false, "")
+	})
+	if err != nil {
+		return fail(s, err)
+	}
+	if signing != rekey.SigningKeep && signing != rekey.SigningRegenerate {
+		return fail(s, usagef("", "--signing-secrets: must be keep or regenerate"))
+	}
+	envm := envMap(environ)
+	var extra []string
+	for _, k := range []struct{ flag, ref, as string }{{"from", from, rekeyFromVar}, {"to", to, rekeyToVar}} {
+		kv, err := keyRef(k.flag, k.ref, k.as, envm)
+		if err != nil {
+			code := fail(s, err)
+			if k.ref != "" && !inject.IsReference(k.ref) && !varNameRe.MatchString(k.ref) {
+				s.logger().Error("key on the command line refused", "code", rekey.CodeKeyOnArgv, "flag", "--"+k.flag)
+			}
+			return code
+		}
+		extra = append(extra, kv...)
+	}
+	log := s.logger()
+	ctx, sigs, done := begin(s)
+	defer done()
+	env, code := resolveForDB(ctx, s, environ, extra, log)
+	if code != 0 {
+		return code
+	}
+	oldKey, newKey := env[rekeyFromVar], env[rekeyToVar]
+	if oldKey == "" || newKey == "" {
+		log.Error("a key is empty", "code", n8n.CodeKeyMissing, "hint", "--from and --to must resolve to non-empty keys")
+		return inject.ExitConfig
+	}
+	out := rekeyReport{DryRun: !apply, FromFingerprint: n8n.Fingerprint(oldKey), ToFingerprint: n8n.Fingerprint(newKey)}
+	res, err := runRekey(ctx, env, rekey.Options{From: oldKey, To: newKey, Apply: apply, RewrapOnly: rewrapOnly,
+		SkipUndecryptable: skip, Signing: signing, Logger: log})
+	out.Result = res
+	code = 0
+	if err != nil {
+		out.Code, out.Error, code = rekey.CodeOf(err), err.Error(), dbExit(sigs, err)
+		attrs := []any{"code", out.Code, "error", err.Error(), "exit", code}
+		if errors.Is(err, store.ErrHeld) {
+			attrs = append(attrs, "hint", "stop every n8n node (main, workers, webhook processors) first, then run rekey again")
+		}
+		log.Error("rekey: nothing was written", attrs...)
+	} else {
+		log.Info("rekey", "code", rekey.CodeRekeyDone, "applied", res.Applied, "changes", res.Changes, "n8n_key_fingerprint", out.ToFingerprint)
+	}
+	out.OK = err == nil
+	if asJSON {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(out)
+		return code
+	}
+	printRekey(out, res, err, code)
+	return code
+}
+
+func runRekey(ctx context.Context, env map[string]string, opts rekey.Options) (*rekey.Result, error) {
+	cfg, err := store.FromEnv(env)
+	if err != nil {
+		return nil, err
+	}
+	db, err := store.Open(ctx, cfg, store.Options{ReadOnly: !opts.Apply})
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	return rekey.Run(ctx, db, opts)
+}
+
+func printRekey(out rekeyReport, res *rekey.Result, err error, code int) {
+	if out.DryRun {
+		fmt.Println("rekey: dry run: nothing is written (add --apply to write)")
+	}
+	if res != nil {
+		layout := ""
+		if res.Layout != "" {
+			layout = " (n8n " + res.Layout + ")"
+		}
+		fmt.Printf("database: %s%s, mode %s\n", res.Database, layout, res.Mode)
+		fmt.Printf("old key fingerprint %s, new key fingerprint %s\n\n", out.FromFingerprint, out.ToFingerprint)
+		if len(res.Counts) > 0 {
+			printCounts(res.Counts, true)
+		}
+		if len(res.Keys) > 0 {
+			fmt.Println("\ndeployment_key:")
+			for _, k := range res.Keys {
+				fmt.Printf("  %s %s: %s\n", k.ID, k.Type, k.Action)
+			}
+		}
+		for _, u := range res.Unverified {
+			fmt.Printf("\nnot rekeyed: %s: %d row(s): %s\n", u.Location, u.Rows, u.Why)
+		}
+		if len(res.Skipped) > 0 {
+			fmt.Printf("\nleft as they are (--skip-undecryptable): %d value(s)\n", len(res.Skipped))
+		}
+		if len(res.Notes) > 0 {
+			fmt.Println()
+			for _, n := range res.Notes {
+				fmt.Println("note: " + n)
+			}
+		}
+		if len(res.Holders) > 0 {
+			fmt.Printf("\nwarning: the database is in use (%v): --apply will refuse; stop every n8n node first\n", res.Holders)
+		}
+	}
+	switch {
+	case err != nil:
+		fmt.Printf("\n%s: %v (exit %d)\n", out.Code, err, code)
+	case res.Applied && res.Changes == 0:
+		fmt.Println("\nnothing to do: everything is already under the new key")
+	case res.Applied:
+		fmt.Printf("\ndone: %d value(s) and key(s) re-encrypted, committed\n", res.Changes)
+	default:
+		fmt.Printf("\n%d value(s) and key(s) would be re-encrypted; every one was checked against the new key\n", res.Changes)
+	}
+	if err == nil {
+		fmt.Printf("new key fingerprint: %s (pin it: N8N_SECRETS_EXPECT_KEY_FINGERPRINT=%s)\n", out.ToFingerprint, out.ToFingerprint)
+	}
+}
