@@ -77,6 +77,26 @@ func rekeyCmd(s *settings, environ, args []string) int {
 		log.Error("a key is empty", "code", n8n.CodeKeyMissing, "hint", "--from and --to must resolve to non-empty keys")
 		return inject.ExitConfig
 	}
+	// A new key the guard would refuse at start (white space, quotes, a
+	// path) would leave a database that no node can start with.
+	refused := false
+	for _, f := range n8n.KeyShape("the new key (--to)", newKey) {
+		attrs := []any{"code", f.Code}
+		if f.Hint != "" {
+			attrs = append(attrs, "hint", f.Hint)
+		}
+		if f.Severity == n8n.Error {
+			refused = true
+			log.Error(f.Message, attrs...)
+		} else {
+			log.Warn(f.Message, attrs...)
+		}
+	}
+	if refused {
+		log.Error("rekey: nothing was written", "code", rekey.CodeRekeyRefused,
+			"error", "the new key has a shape the n8n guard refuses at start: n8n would not start with it", "exit", inject.ExitUsage)
+		return inject.ExitUsage
+	}
 	out := rekeyReport{DryRun: !apply, FromFingerprint: n8n.Fingerprint(oldKey), ToFingerprint: n8n.Fingerprint(newKey)}
 	res, err := runRekey(ctx, env, rekey.Options{From: oldKey, To: newKey, Apply: apply, RewrapOnly: rewrapOnly,
 		SkipUndecryptable: skip, Signing: signing, Logger: log})

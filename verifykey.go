@@ -174,6 +174,13 @@ func resolveForDB(ctx context.Context, s *settings, environ, extra []string, log
 		o.logFailure(log, err)
 	}
 	if len(o.errs) > 0 {
+		// A signal that stopped the resolution exits 128+signal (143 for
+		// SIGTERM), as the default mode does, not CANCELED's 130.
+		if sigs, ok := ctx.Value(signalsKey{}).(*signals); ok {
+			if sig := sigs.received(); sig != 0 {
+				return nil, 128 + int(sig)
+			}
+		}
 		return nil, inject.ExitCodeOf(o.errs)
 	}
 	return envMap(o.env), 0

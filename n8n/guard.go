@@ -382,6 +382,17 @@ func (g *guard) checkMissing(st settingsFile, envKeySet bool) {
 	g.add(CodeKeyMissing, sev, hintFromStore, "%s: %s", what, consequence)
 }
 
+// KeyShape returns the findings of the checks the guard runs on the shape
+// of a key (not UTF-8, a path, an unresolved reference, white space,
+// quotes: errors; shorter than 16 characters: a warning), for a key that
+// is not N8N_ENCRYPTION_KEY yet, such as rekey's new key. label names the
+// key in messages, which never contain it.
+func KeyShape(label, key string) []Finding {
+	g := &guard{}
+	g.checkShape(label, key)
+	return g.r.Findings
+}
+
 // checkShape reports keys that n8n would take literally but that are
 // probably not what was meant.
 func (g *guard) checkShape(label, key string) {

@@ -340,6 +340,36 @@ func TestSettingsSyncRefusesLinks(t *testing.T) {
 	}
 }
 
+// TestSettingsSyncRefusesFolderLink: a user folder whose .n8n is a
+// symbolic link to another folder (as root, a folder of root's, whose
+// owner then passes the owner check) is not rewritten through it; the
+// key is still read through it, as n8n does.
+func TestSettingsSyncRefusesFolderLink(t *testing.T) {
+	elsewhere := t.TempDir()
+	victim := []byte(`{"encryptionKey":"` + fixtureKey + `","precious":true}`)
+	target := filepath.Join(elsewhere, "config")
+	if err := os.WriteFile(target, victim, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.Symlink(elsewhere, filepath.Join(dir, ".n8n")); err != nil {
+		t.Fatal(err)
+	}
+	r := syncCheck(t, Options{}, argvStart, env(dir, EnvKey, otherKey))
+	if f := only(t, r, CodeSettingsKeyMismatch); !strings.Contains(f.Message, "symbolic link") || !strings.Contains(f.Message, "fingerprint "+Fingerprint(fixtureKey)) {
+		t.Errorf("message %q", f.Message)
+	}
+	if r.Sync != nil {
+		t.Fatal("a rewrite through a linked folder was planned")
+	}
+	if got, _ := os.ReadFile(target); !bytes.Equal(got, victim) {
+		t.Fatal("the linked folder's file changed")
+	}
+	if st, _ := os.Stat(target); st.Mode().Perm() != 0o644 {
+		t.Fatal("the linked folder's file's mode changed")
+	}
+}
+
 // TestSettingsSyncRace: the file is swapped for a link to another file
 // between Check and Apply; Apply refuses and touches neither.
 func TestSettingsSyncRace(t *testing.T) {

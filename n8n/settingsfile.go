@@ -25,7 +25,10 @@ type settingsFile struct {
 	path    string
 	dir     *os.File // the folder, opened once; nil when it does not exist
 	exists  bool
-	symlink bool         // the config entry is a symbolic link (n8n follows it)
+	symlink bool // the config entry is a symbolic link (n8n follows it)
+	// dirLink: the folder (.n8n) is a symbolic link (n8n follows it); a
+	// rewrite would go wherever it points.
+	dirLink bool
 	stat    unix.Stat_t  // of the file read, when exists
 	doc     *settingsDoc // set when the content parsed
 	err     error        // reading or parsing failed; never quotes the content
@@ -47,7 +50,14 @@ func (s settingsFile) close() {
 // regular files only.
 func readSettings(path string) settingsFile {
 	s := settingsFile{path: path}
-	dir, err := os.OpenFile(filepath.Dir(path), os.O_RDONLY|unix.O_DIRECTORY|unix.O_NONBLOCK, 0)
+	dir, err := os.OpenFile(filepath.Dir(path), os.O_RDONLY|unix.O_DIRECTORY|unix.O_NONBLOCK|unix.O_NOFOLLOW, 0)
+	if errors.Is(err, unix.ELOOP) || errors.Is(err, unix.ENOTDIR) {
+		// A link (O_NOFOLLOW with O_DIRECTORY gives ENOTDIR for one) or
+		// not a folder: read through it as n8n would, and remember that
+		// what was opened is not the folder itself.
+		s.dirLink = true
+		dir, err = os.OpenFile(filepath.Dir(path), os.O_RDONLY|unix.O_DIRECTORY|unix.O_NONBLOCK, 0)
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return s
 	}
@@ -212,6 +222,8 @@ func planSync(st settingsFile, key, oldFP string) (*SyncPlan, error) {
 		return nil, errors.New("there is no settings file to rewrite")
 	case st.symlink:
 		return nil, fmt.Errorf("%s is a symbolic link: n8n-secrets rewrites only a regular file, never where a link points", st.path)
+	case st.dirLink:
+		return nil, fmt.Errorf("%s is a symbolic link: n8n-secrets rewrites only a file in a real folder, never where a link points", filepath.Dir(st.path))
 	case st.stat.Mode&unix.S_IFMT != unix.S_IFREG:
 		return nil, fmt.Errorf("%s is not a regular file", st.path)
 	}

@@ -19,8 +19,13 @@ type sqliteDialect struct {
 }
 
 func openSQLite(ctx context.Context, cfg Config, opts Options) (*DB, error) {
-	if _, err := os.Stat(cfg.SQLitePath); err != nil {
+	st, err := os.Stat(cfg.SQLitePath)
+	if err != nil {
 		return nil, fmt.Errorf("%w: sqlite: %s does not exist or cannot be read", ErrConfig, cfg.SQLitePath)
+	}
+	if !st.Mode().IsRegular() {
+		// SQLite would block in open(2) on a FIFO, whatever ctx says.
+		return nil, fmt.Errorf("%w: sqlite: %s is not a regular file", ErrConfig, cfg.SQLitePath)
 	}
 	d := &sqliteDialect{path: cfg.SQLitePath, readOnly: opts.ReadOnly}
 	if !opts.ReadOnly {
@@ -36,11 +41,32 @@ func openSQLite(ctx context.Context, cfg Config, opts Options) (*DB, error) {
 	// One connection: a transaction and the reads around it share it, and
 	// no second connection of ours can block the first.
 	db.SetMaxOpenConns(1)
-	if err := db.PingContext(ctx); err != nil {
-		db.Close()
+	if err := pingSQLite(ctx, db); err != nil {
 		return nil, d.classify("open "+cfg.SQLitePath, err)
 	}
 	return &DB{cfg: cfg, db: db, d: d}, nil
+}
+
+// pingSQLite opens the first connection, under ctx: SQLite's open(2) and
+// first reads do not watch ctx, and a file on a mount that stopped
+// answering blocks them. When ctx ends first, the connection is left to
+// finish in the background, closed once it does, and db is unusable.
+func pingSQLite(ctx context.Context, db *sql.DB) error {
+	done := make(chan error, 1)
+	go func() { done <- db.PingContext(ctx) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			db.Close()
+		}
+		return err
+	case <-ctx.Done():
+		go func() {
+			<-done
+			db.Close()
+		}()
+		return ctx.Err()
+	}
 }
 
 // dsn is a file: URI (so that no file is ever created: mode ro or rw),

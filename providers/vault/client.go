@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode"
 
 	"github.com/hashicorp/go-cleanhttp"
 	"github.com/hashicorp/go-secure-stdlib/parseutil"
@@ -164,6 +165,10 @@ func readClientConfig(getenv func(string) string, allowHTTP bool) (*clientConfig
 		}
 	}
 	c.namespace = getenv("VAULT_NAMESPACE")
+	if strings.ContainsFunc(c.namespace, unicode.IsControl) {
+		// No request could carry it: Go refuses the header, every time.
+		return nil, fmt.Errorf("%w: VAULT_NAMESPACE holds a control character", inject.ErrNotConfigured)
+	}
 	c.tls = api.TLSConfig{
 		CACert:        getenv("VAULT_CACERT"),
 		CACertBytes:   []byte(getenv("VAULT_CACERT_BYTES")),

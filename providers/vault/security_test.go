@@ -264,6 +264,9 @@ func TestSettingsValidated(t *testing.T) {
 		"VAULT_SRV_LOOKUP":        "perhaps",
 		"VAULT_PROXY_ADDR":        "::" + canaryPrefix,
 		"VAULT_HTTP_PROXY":        "ftp://" + canaryPrefix + "@proxy",
+		// No request can carry it: refused at once, not retried as an
+		// outage until the deadline.
+		"VAULT_NAMESPACE": canaryPrefix + "\n",
 	}
 	for name, val := range tests {
 		t.Run(name, func(t *testing.T) {
