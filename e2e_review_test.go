@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -100,4 +102,95 @@ func TestRekeyRefusesANewKeyTheGuardRefuses(t *testing.T) {
 			t.Errorf("exit %d, want 0 with %s\n%s", r.code, n8n.CodeKeyWeak, r.stderr)
 		}
 	})
+}
+
+// TestRekeyRefusesWhenHoldersCannotBeSeen: on SQLite only a file lease
+// sees an idle n8n of another container, and only the file's owner (or
+// CAP_LEASE) may take one. rekey --apply run by another user refuses (78)
+// rather than commit under a running n8n, unless the operator says every
+// node is stopped (--assume-stopped).
+func TestRekeyRefusesWhenHoldersCannotBeSeen(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to run the binary as another user")
+	}
+	const runAs, owner = 1, 65534 // daemon runs rekey; nobody owns the database
+	dir, err := os.MkdirTemp("", "n8n-secrets-lease-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	b, err := os.ReadFile(filepath.Join(n8ntest.Dir(), n8ntest.SQLite1x))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin, db := filepath.Join(dir, "n8n-secrets"), filepath.Join(dir, "database.sqlite")
+	exe, err := os.ReadFile(binPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, newKey := n8ntest.Key, "new-key-"+strings.Repeat("9", 24)
+	for _, f := range []struct {
+		path string
+		data []byte
+		mode os.FileMode
+	}{{bin, exe, 0o755}, {db, b, 0o666}, {filepath.Join(dir, "old"), []byte(key), 0o644}, {filepath.Join(dir, "new"), []byte(newKey), 0o644}} {
+		if err := os.WriteFile(f.path, f.data, f.mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(f.path, f.mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chown(db, owner, owner); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o777); err != nil { // SQLite writes its journal beside the file
+		t.Fatal(err)
+	}
+	run := func(args ...string) (int, string) {
+		cmd := exec.Command(bin, args...)
+		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "N8N_SECRETS_DIR=" + dir,
+			"N8N_ENCRYPTION_KEY=file:old", "DB_SQLITE_DATABASE=" + db, "N8N_SECRETS_TIMEOUT=20s"}
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: runAs, Gid: runAs}}
+		out, _ := cmd.CombinedOutput()
+		for _, c := range []string{key, newKey} {
+			if strings.Contains(string(out), c) {
+				t.Fatal("the output holds a key")
+			}
+		}
+		return cmd.ProcessState.ExitCode(), string(out)
+	}
+	before := fileSum(t, db)
+	code, out := run("rekey", "--to", "file:new", "--apply")
+	if code != 78 || !strings.Contains(out, "cannot tell whether n8n has") || !strings.Contains(out, "--assume-stopped") {
+		t.Fatalf("exit %d, want 78 saying the holders cannot be seen\n%s", code, out)
+	}
+	if fileSum(t, db) != before {
+		t.Fatal("the database changed")
+	}
+	code, out = run("rekey", "--to", "file:new", "--apply", "--assume-stopped")
+	if code != 0 || fileSum(t, db) == before {
+		t.Fatalf("--assume-stopped: exit %d\n%s", code, out)
+	}
+}
+
+// TestNoSyncBeforeAnExecThatFails: an executable file execve cannot run
+// (no "#!", not ELF) is found before anything is written: 126, and the
+// settings file that sync would rewrite keeps its key.
+func TestNoSyncBeforeAnExecThatFails(t *testing.T) {
+	e := newE2E(t)
+	key := e.canary("key")
+	e.plant("key", key)
+	path, before := settingsFixture(t, e, e.canary("oldkey"))
+	script := e.plant("run-n8n", "echo no shebang\n")
+	if err := os.Chmod(script, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r := e.run([]string{"N8N_ENCRYPTION_KEY=file:key", "N8N_SECRETS_N8N_SETTINGS=sync", "N8N_SECRETS_N8N=on"}, "--", script)
+	if r.code != 126 || !strings.Contains(r.stderr, "COMMAND_NOT_EXECUTABLE") {
+		t.Fatalf("exit %d, want 126\n%s", r.code, r.stderr)
+	}
+	if after, _ := os.ReadFile(path); string(after) != string(before) {
+		t.Fatal("the settings file was rewritten before a failed exec")
+	}
 }

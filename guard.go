@@ -155,17 +155,20 @@ func (o *outcome) guardExit(log *slog.Logger, command string) int {
 }
 
 // applySync carries out the rewrite of n8n's settings file that the guard
-// decided on (N8N_SECRETS_N8N_SETTINGS=sync), under ctx. It is the last
-// step before exec, once nothing else can refuse the start; a failure
-// refuses it (78) and leaves the file as it was.
-func (o *outcome) applySync(ctx context.Context, log *slog.Logger) int {
+// decided on (N8N_SECRETS_N8N_SETTINGS=sync). It is the last step before
+// exec, once nothing else can refuse the start; a failure refuses it (78)
+// and leaves the file as it was. It runs to its end, not abandoned at the
+// deadline or on a signal: an abandoned rewrite could leave its temporary
+// file, which holds the key, behind a process that exits. The file was just
+// read from the same folder handle, so the mount answers; a signal that
+// arrives meanwhile stops the start right after.
+func (o *outcome) applySync(log *slog.Logger) int {
 	if o.guard == nil || o.guard.Sync == nil {
 		return 0
 	}
 	plan := o.guard.Sync
 	defer plan.Close()
-	_, err := inject.Call(ctx, func() (struct{}, error) { return struct{}{}, plan.Apply() })
-	if err != nil {
+	if err := plan.Apply(); err != nil {
 		log.Error("not starting: cannot rewrite n8n's settings file", "code", n8n.CodeSettingsSyncFailed, "path", plan.Path,
 			"error", err.Error(), "exit", inject.ExitConfig)
 		return inject.ExitConfig

@@ -208,7 +208,7 @@ func execMode(s *settings, environ, argv []string) int {
 		return o.stopped(log, argv[0], sig)
 	}
 	// Last, once nothing else can refuse the start: the guard's write.
-	if code := o.applySync(ctx, log); code != 0 {
+	if code := o.applySync(log); code != 0 {
 		return code
 	}
 	if sig := sigs.stop(); sig != 0 {
@@ -238,8 +238,11 @@ func begin(s *settings) (ctx context.Context, sigs *signals, done func()) {
 }
 
 // lookPath finds the command as the shell would, and returns 127 when it
-// does not exist and 126 when it cannot be executed. It runs under ctx: a
-// dead mount in PATH must not hang the start.
+// does not exist and 126 when it cannot be executed: not executable, or
+// not a format execve runs (neither an ELF binary nor a script starting
+// with "#!"), found before anything is fetched or written rather than by a
+// failed exec at the end. It runs under ctx: a dead mount in PATH must not
+// hang the start.
 func lookPath(ctx context.Context, name string) (string, int) {
 	type found struct {
 		path string
@@ -248,6 +251,9 @@ func lookPath(ctx context.Context, name string) (string, int) {
 	f, err := inject.Call(ctx, func() (found, error) {
 		path, err := exec.LookPath(name)
 		if err == nil {
+			if !execFormat(path) {
+				return found{"", inject.ExitNotExec}, nil
+			}
 			return found{path, 0}, nil
 		}
 		if errors.Is(err, fs.ErrPermission) {
@@ -262,6 +268,20 @@ func lookPath(ctx context.Context, name string) (string, int) {
 		return "", inject.ExitNotFound
 	}
 	return f.path, f.code
+}
+
+// execFormat reports whether path starts as a program execve runs: an ELF
+// header or "#!". A file it cannot read (execute-only) is given the
+// benefit of the doubt.
+func execFormat(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return true
+	}
+	defer f.Close()
+	var head [4]byte
+	n, _ := io.ReadFull(f, head[:])
+	return (n >= 2 && head[0] == '#' && head[1] == '!') || (n == 4 && string(head[:]) == "\x7fELF")
 }
 
 func codeName(exit int) string {

@@ -36,7 +36,7 @@ type rekeyReport struct {
 // N8N_ENCRYPTION_KEY) to --to; a dry run unless --apply.
 func rekeyCmd(s *settings, environ, args []string) int {
 	var to, from, signing string
-	var apply, rewrapOnly, skip, asJSON bool
+	var apply, rewrapOnly, skip, asJSON, assumeStopped bool
 	err := parseSub("rekey", s, args, func(fs *flag.FlagSet) {
 		fs.StringVar(&to, "to", "", "")
 		fs.StringVar(&from, "from", n8n.EnvKey, "")
@@ -45,6 +45,7 @@ func rekeyCmd(s *settings, environ, args []string) int {
 		fs.BoolVar(&skip, "skip-undecryptable", false, "")
 		fs.StringVar(&signing, "signing-secrets", rekey.SigningKeep, "")
 		fs.BoolVar(&asJSON, "json", false, "")
+		fs.BoolVar(&assumeStopped, "assume-stopped", false, "")
 	})
 	if err != nil {
 		return fail(s, err)
@@ -98,7 +99,7 @@ func rekeyCmd(s *settings, environ, args []string) int {
 		return inject.ExitUsage
 	}
 	out := rekeyReport{DryRun: !apply, FromFingerprint: n8n.Fingerprint(oldKey), ToFingerprint: n8n.Fingerprint(newKey)}
-	res, err := runRekey(ctx, env, rekey.Options{From: oldKey, To: newKey, Apply: apply, RewrapOnly: rewrapOnly,
+	res, err := runRekey(ctx, env, assumeStopped, rekey.Options{From: oldKey, To: newKey, Apply: apply, RewrapOnly: rewrapOnly,
 		SkipUndecryptable: skip, Signing: signing, Logger: log})
 	out.Result = res
 	code = 0
@@ -123,12 +124,12 @@ func rekeyCmd(s *settings, environ, args []string) int {
 	return code
 }
 
-func runRekey(ctx context.Context, env map[string]string, opts rekey.Options) (*rekey.Result, error) {
+func runRekey(ctx context.Context, env map[string]string, assumeStopped bool, opts rekey.Options) (*rekey.Result, error) {
 	cfg, err := store.FromEnv(env)
 	if err != nil {
 		return nil, err
 	}
-	db, err := store.Open(ctx, cfg, store.Options{ReadOnly: !opts.Apply})
+	db, err := store.Open(ctx, cfg, store.Options{ReadOnly: !opts.Apply, AssumeStopped: assumeStopped})
 	if err != nil {
 		return nil, err
 	}

@@ -112,7 +112,7 @@ func superviseMode(s *settings, environ, argv []string) int {
 	if sig := sigs.received(); sig != 0 {
 		return refuse(o.stopped(log, argv[0], sig))
 	}
-	if code := o.applySync(ctx, log); code != 0 {
+	if code := o.applySync(log); code != 0 {
 		return refuse(code)
 	}
 	if sig := sigs.stop(); sig != 0 {

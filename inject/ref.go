@@ -116,19 +116,37 @@ func schemeOf(value string) string {
 
 // nearScheme returns the reference a value that is not one was probably
 // meant to be ("vault://" for "vualt://secret/x"), or "": a scheme one
-// typo away from vault, awssm or file, followed by "://". Without the
-// slashes a word and a colon is too common in ordinary values to judge.
+// typo away from vault, awssm or file, followed by "://" (dashes, dots and
+// underscores ignored: "aws-sm://"); a known scheme followed by a wrong
+// separator ("vault;//", "vault//"); a reference after white space. Without
+// the slashes, a word and a colon is too common in ordinary values to judge.
 func nearScheme(value string) string {
-	scheme, rest, ok := strings.Cut(value, "://")
-	if !ok || len(scheme) == 0 || len(scheme) > 8 || rest == "" {
+	trimmed := strings.TrimLeft(value, " \t\r\n")
+	if trimmed != value && IsReference(trimmed) {
+		return schemeOf(trimmed) + ": without the white space before it"
+	}
+	lower := strings.ToLower(trimmed)
+	for _, known := range []string{SchemeVault, SchemeAWSSM, SchemeFile} {
+		rest, ok := strings.CutPrefix(lower, known)
+		if ok && (strings.HasPrefix(rest, "//") || (len(rest) > 2 && strings.ContainsRune(";|\\", rune(rest[0])) && strings.HasPrefix(rest[1:], "/"))) {
+			return known + "://"
+		}
+	}
+	scheme, rest, ok := strings.Cut(trimmed, "://")
+	if !ok || len(scheme) == 0 || len(scheme) > 10 || rest == "" {
 		return ""
 	}
-	for _, c := range scheme {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+	var b strings.Builder
+	for _, c := range strings.ToLower(scheme) {
+		switch {
+		case c >= 'a' && c <= 'z':
+			b.WriteRune(c)
+		case c == '-' || c == '_' || c == '.':
+		default:
 			return ""
 		}
 	}
-	if near := suggest.Nearest(strings.ToLower(scheme), 1, SchemeVault, SchemeAWSSM, SchemeFile); near != "" {
+	if near := suggest.Nearest(b.String(), 1, SchemeVault, SchemeAWSSM, SchemeFile); near != "" {
 		return near + "://"
 	}
 	return ""

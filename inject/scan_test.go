@@ -59,6 +59,10 @@ func TestScanErrors(t *testing.T) {
 		{"misspelled vault, capitals", []string{"K=VAUL://secret/x"}, "K", CodeBadReference, "did you mean vault://"},
 		{"misspelled awssm", []string{"K=awsm://prod/db"}, "K", CodeBadReference, "did you mean awssm://"},
 		{"misspelled file", []string{"K=flie:///run/secrets/x"}, "K", CodeBadReference, "did you mean file://"},
+		{"dash in the scheme", []string{"K=aws-sm://prod/db"}, "K", CodeBadReference, "did you mean awssm://"},
+		{"semicolon for colon", []string{"K=vault;//secret/x"}, "K", CodeBadReference, "did you mean vault://"},
+		{"no colon", []string{"K=vault//secret/x"}, "K", CodeBadReference, "did you mean vault://"},
+		{"white space before", []string{"K= vault://secret/x"}, "K", CodeBadReference, "without the white space"},
 		{"capital scheme, bad option", []string{"K=VAULT://secret/x?verison=2"}, "K", CodeBadReference, "vault takes: version"},
 		{"reference in NAME_FILE", []string{"A_FILE=vault://secret/a"}, "A_FILE", CodeBadReference, "set A to the reference"},
 	}
@@ -97,7 +101,8 @@ func TestScanCaseInsensitiveSchemes(t *testing.T) {
 // word and a colon, are not taken for misspelled references.
 func TestScanNotNearMisses(t *testing.T) {
 	environ := []string{"A=https://example.com", "B=tile:horizontal", "C=s3://bucket/x", "D=vaultwarden://x",
-		"E=fail", "F=ftp://host", "G=http://vault:8200", "H=postgres://u@h/db", "I=file", "J=vault", "K=://x"}
+		"E=fail", "F=ftp://host", "G=http://vault:8200", "H=postgres://u@h/db", "I=file", "J=vault", "K=://x",
+		"L=vaulted;//no", "M=file/path/x", "N= leading space", "O=wss://host", "P=redis://h", "Q=vault", "R=files are here"}
 	if sc := Scan(environ, ScanOptions{}); len(sc.Errs) > 0 || len(sc.Requests) > 0 {
 		t.Fatalf("errors %v, requests %v", sc.Errs, sc.Requests)
 	}

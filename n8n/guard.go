@@ -295,7 +295,7 @@ func (g *guard) run() {
 	if envKey != "" && st.doc != nil && (!fileHasKey || fileKey != envKey) {
 		g.checkSettingsKey(st, envKey, fileKey, fileHasKey)
 	}
-	if st.exists && g.r.Sync == nil {
+	if st.exists && st.err == nil && g.r.Sync == nil {
 		if perm := st.perm(); perm&0o077 != 0 {
 			g.add(CodeSettingsReadable, Warning,
 				"run chmod 600 on it, or set N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS=true and n8n will (n8n 1.x wrote it with mode 0644, 2.x writes 0600)",
@@ -607,7 +607,7 @@ func (g *guard) checkExecuteCommand(names []string) {
 	if len(names) == 0 {
 		return
 	}
-	const hint = `exclude it: NODES_EXCLUDE='["n8n-nodes-base.executeCommand"]' (n8n 2.x excludes it by default; setting NODES_EXCLUDE replaces that default, so keep it in the list)`
+	const hint = `exclude it: NODES_EXCLUDE='["n8n-nodes-base.executeCommand","n8n-nodes-base.localFileTrigger"]' (n8n 2.x excludes both by default; setting NODES_EXCLUDE replaces that default, so keep both in the list)`
 	raw, set := g.env[EnvNodesExclude]
 	if !set {
 		g.add(CodeExecuteCommand, Warning, hint,

@@ -483,13 +483,15 @@ func TestSettingsNotRegular(t *testing.T) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := unix.Mkfifo(path, 0o600); err != nil {
+	if err := unix.Mkfifo(path, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	r := mustCheck(t, Options{}, argvStart, env(dir, EnvKey, otherKey), nil)
 	if f := only(t, r, CodeSettingsUnreadable); !strings.Contains(f.Message, "not a regular file") {
 		t.Errorf("message %q", f.Message)
 	}
+	// Nothing was read from it: no claim that others can read a key.
+	none(t, r, CodeSettingsReadable)
 }
 
 // TestRenderMatchesNode compares render with JSON.stringify(JSON.parse(s),

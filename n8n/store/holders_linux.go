@@ -45,9 +45,18 @@ const (
 // lease is false once this process has the file open for writing itself
 // (its own descriptor would refuse the lease).
 func sqliteHolders(path string, lease bool) []string {
-	var found []string
+	found, _ := sqliteHoldersProbed(path, lease)
+	return found
+}
+
+// sqliteHoldersProbed is sqliteHolders, and says whether the lease probe
+// could run (leased): without it, an idle n8n in rollback-journal mode in
+// another PID namespace (another container) shows in no other probe.
+func sqliteHoldersProbed(path string, lease bool) (found []string, leased bool) {
 	if lease {
-		if msg := leaseProbe(path); msg != "" {
+		msg, ok := leaseProbe(path)
+		leased = ok
+		if msg != "" {
 			found = append(found, msg)
 		}
 	}
@@ -60,26 +69,28 @@ func sqliteHolders(path string, lease bool) []string {
 	if procs := procHolders(path); len(procs) > 0 {
 		found = append(found, "open in "+strings.Join(procs, ", "))
 	}
-	return found
+	return found, leased
 }
 
-// leaseProbe takes and at once releases a read lease on path.
-func leaseProbe(path string) string {
+// leaseProbe takes and at once releases a read lease on path. ok is false
+// when no lease could be asked for (not the file's owner and no CAP_LEASE,
+// or a file system without leases: EACCES, EPERM, EINVAL).
+func leaseProbe(path string) (msg string, ok bool) {
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
 	if err != nil {
-		return ""
+		return "", false
 	}
 	defer f.Close()
 	fd := int(f.Fd())
 	_, err = unix.FcntlInt(uintptr(fd), unix.F_SETLEASE, unix.F_RDLCK)
 	if err == nil {
 		_, _ = unix.FcntlInt(uintptr(fd), unix.F_SETLEASE, unix.F_UNLCK)
-		return ""
+		return "", true
 	}
 	if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EBUSY) {
-		return "another process has the file open for writing"
+		return "another process has the file open for writing", true
 	}
-	return "" // EACCES/EPERM/EINVAL: no lease here; the other probes decide
+	return "", false
 }
 
 // lockProbe asks (F_GETLK) whether another process holds a lock that

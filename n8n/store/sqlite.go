@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"syscall"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -30,8 +31,13 @@ func openSQLite(ctx context.Context, cfg Config, opts Options) (*DB, error) {
 	d := &sqliteDialect{path: cfg.SQLitePath, readOnly: opts.ReadOnly}
 	if !opts.ReadOnly {
 		// Before this process opens the file for writing: see sqliteHolders.
-		if h := sqliteHolders(d.path, true); len(h) > 0 {
+		h, leased := sqliteHoldersProbed(d.path, true)
+		if len(h) > 0 {
 			return nil, fmt.Errorf("%w: %s", ErrHeld, strings.Join(h, "; "))
+		}
+		if !leased && !opts.AssumeStopped {
+			return nil, fmt.Errorf("%w: sqlite: cannot tell whether n8n has %s open: the check needs a file lease, which only the file's owner (uid %d) or a process with CAP_LEASE may take, on a local file system; run as that user, or stop every node and pass --assume-stopped",
+				ErrHeld, cfg.SQLitePath, ownerOf(st))
 		}
 	}
 	db, err := sql.Open("sqlite", d.dsn())
@@ -142,4 +148,12 @@ func (d *sqliteDialect) classify(step string, err error) error {
 	// SQLite's own messages name tables and columns, never values bound
 	// as parameters.
 	return fmt.Errorf("%w: sqlite: %s: %v", ErrQuery, step, err)
+}
+
+// ownerOf returns the uid owning the file st describes, or -1.
+func ownerOf(st os.FileInfo) int {
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+		return int(sys.Uid)
+	}
+	return -1
 }

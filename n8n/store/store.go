@@ -61,6 +61,11 @@ type Options struct {
 	// ReadOnly opens SQLite read-only (verify, dry runs, the pre-start
 	// check); PostgreSQL sessions are then read-only too.
 	ReadOnly bool
+	// AssumeStopped lets a write open a SQLite database whose holders
+	// cannot all be seen: the lease probe, the only one that sees an idle
+	// n8n of another container, needs the file's owner or CAP_LEASE. The
+	// operator says every node is stopped.
+	AssumeStopped bool
 }
 
 // Open connects to the database cfg names and checks that it answers,

@@ -209,7 +209,7 @@ func TestSQLiteHeld(t *testing.T) {
 			if !errors.Is(err, ErrHeld) {
 				t.Fatalf("held database: want ErrHeld, got %v", err)
 			}
-			if msg := leaseProbe(p); msg == "" {
+			if msg, ok := leaseProbe(p); msg == "" || !ok {
 				t.Error("the lease probe saw nothing")
 			}
 			if procs := procHolders(p); len(procs) != 1 {
