@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/n8n-secrets/n8n-secrets/internal/syncbuf"
 	"github.com/n8n-secrets/n8n-secrets/internal/vaulttest"
 )
 
@@ -88,7 +89,7 @@ func superviseBench(b *testing.B, env []string) *supervised {
 		b.Fatal(err)
 	}
 	out := b.TempDir() + "/child.jsonl"
-	r := &supervised{out: out, stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, done: make(chan struct{})}
+	r := &supervised{out: out, stdout: &syncbuf.Buffer{}, stderr: &syncbuf.Buffer{}, done: make(chan struct{})}
 	r.cmd = exec.Command(binPath, "--", self)
 	r.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + b.TempDir(), "E2E_CHILD_OUT=" + out,
 		"N8N_SECRETS_MODE=supervise", "E2E_CHILD_MODE=serve", "E2E_CHILD_EXIT=0", "N8N_SECRETS_N8N=off"}, env...)

@@ -16,10 +16,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/n8n-secrets/n8n-secrets/internal/syncbuf"
 )
 
 // childEvent is one line the serving child appends to its report file.
@@ -82,31 +83,13 @@ func signalName(s syscall.Signal) string {
 	return strconv.Itoa(int(s))
 }
 
-// lockedBuffer collects a process's output while it runs.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // supervised is one running supervise-mode binary.
 type supervised struct {
 	e      *e2e
 	cmd    *exec.Cmd
 	out    string // the child's report file
-	stdout *lockedBuffer
-	stderr *lockedBuffer
+	stdout *syncbuf.Buffer
+	stderr *syncbuf.Buffer
 	done   chan struct{}
 	code   int
 }
@@ -126,7 +109,7 @@ func (e *e2e) startSupervised(env []string, sys *syscall.SysProcAttr) *supervise
 	cmd := exec.Command(binPath, "--", self(e.t))
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + e.home, "N8N_SECRETS_DIR=" + e.dir,
 		"E2E_CHILD_OUT=" + out}, env...)
-	r := &supervised{e: e, cmd: cmd, out: out, stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, done: make(chan struct{})}
+	r := &supervised{e: e, cmd: cmd, out: out, stdout: &syncbuf.Buffer{}, stderr: &syncbuf.Buffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = r.stdout, r.stderr
 	cmd.SysProcAttr = sys
 	// A command left running by a failed test holds the output pipes.

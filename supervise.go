@@ -223,7 +223,15 @@ func (src *secretSource) update(ctx context.Context, reason string, refetch []in
 	check := *src.s
 	check.N8NSettings = n8n.SettingsCheck
 	o := &outcome{results: set.Results, env: env}
-	o.runGuard(ctx, &check, src.argv)
+	// The guard reads n8n's settings file and may ask n8n's database
+	// (N8N_SECRETS_VERIFY_KEY): under the settings' deadline, as at start.
+	gctx, cancel := context.WithTimeout(ctx, src.s.Timeout)
+	o.runGuard(gctx, &check, src.argv)
+	cancel()
+	if len(o.errs) > 0 {
+		src.refuse(ctx, set, reason, "the n8n guard did not finish", "failed", len(o.errs))
+		return nil
+	}
 	if o.guardErr != nil {
 		src.refuse(ctx, set, reason, "the n8n guard could not run", "error", o.guardErr.Error())
 		return nil

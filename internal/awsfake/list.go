@@ -119,19 +119,10 @@ func (s *Server) listSecrets(who *caller, body []byte, _ *Call) (any, *apiError)
 	if sortOrder != nil && *sortOrder == "desc" {
 		slices.Reverse(matched)
 	}
-	start := 0
-	if nextToken != nil {
-		n, ok := decodeToken(*nextToken)
-		if !ok || n > len(matched) {
-			return nil, clientError(CodeInvalidNextToken, msgBadNextToken)
-		}
-		start = n
+	start, end, next, err := page(len(matched), nextToken, maxResults, 100)
+	if err != nil {
+		return nil, err
 	}
-	size := 100
-	if maxResults != nil {
-		size = *maxResults
-	}
-	end := min(start+size, len(matched))
 	out := struct {
 		SecretList []secretListEntry `json:"SecretList"`
 		NextToken  *string           `json:"NextToken,omitempty"`
@@ -139,10 +130,7 @@ func (s *Server) listSecrets(who *caller, body []byte, _ *Call) (any, *apiError)
 	for _, sec := range matched[start:end] {
 		out.SecretList = append(out.SecretList, listEntry(sec))
 	}
-	if end < len(matched) {
-		tok := encodeToken(end)
-		out.NextToken = &tok
-	}
+	out.NextToken = next
 	return out, nil
 }
 

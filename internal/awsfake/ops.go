@@ -239,27 +239,37 @@ func (s *Server) batchGetSecretValue(who *caller, body []byte, call *Call) (any,
 		}
 	}
 	sort.Slice(matched, func(i, j int) bool { return matched[i].name < matched[j].name })
-	start := 0
-	if nextToken != nil {
-		n, ok := decodeToken(*nextToken)
-		if !ok || n > len(matched) {
-			return nil, clientError(CodeInvalidNextToken, msgBadNextToken)
-		}
-		start = n
+	start, end, next, err := page(len(matched), nextToken, maxResults, 20)
+	if err != nil {
+		return nil, err
 	}
-	size := 20
-	if maxResults != nil {
-		size = *maxResults
-	}
-	end := min(start+size, len(matched))
 	for _, sec := range matched[start:end] {
 		fetch(sec.name)
 	}
-	if end < len(matched) {
-		tok := encodeToken(end)
-		out.NextToken = &tok
-	}
+	out.NextToken = next
 	return out, nil
+}
+
+// page returns the slice [start, end) of n items that a paged call with
+// nextToken and maxResults (defaultSize when nil) answers, and the token of
+// the next page, nil on the last.
+func page(n int, nextToken *string, maxResults *int, defaultSize int) (start, end int, next *string, err *apiError) {
+	if nextToken != nil {
+		var ok bool
+		if start, ok = decodeToken(*nextToken); !ok || start > n {
+			return 0, 0, nil, clientError(CodeInvalidNextToken, msgBadNextToken)
+		}
+	}
+	size := defaultSize
+	if maxResults != nil {
+		size = *maxResults
+	}
+	end = min(start+size, n)
+	if end < n {
+		tok := encodeToken(end)
+		next = &tok
+	}
+	return start, end, next, nil
 }
 
 func encodeToken(offset int) string {

@@ -38,6 +38,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/n8n-secrets/n8n-secrets/internal/syncbuf"
 )
 
 // Environment variables naming the installs (a directory made by
@@ -330,7 +332,7 @@ type Process struct {
 	Started, Healthy time.Time
 
 	cmd     *exec.Cmd
-	out     *syncBuffer
+	out     *syncbuf.Buffer
 	exited  chan struct{}
 	waitErr error
 	stop    sync.Once
@@ -362,7 +364,7 @@ func (n *Node) Start(prefix ...string) (*Process, error) {
 	argv := append(append([]string{}, prefix...), n.Install.Bin(), "start")
 	c := n.command(context.Background(), argv)
 	c.Env = append(c.Env, "N8N_PORT="+strconv.Itoa(port), "N8N_RUNNERS_BROKER_PORT="+strconv.Itoa(broker))
-	p := &Process{URL: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: c, out: &syncBuffer{}, exited: make(chan struct{})}
+	p := &Process{URL: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: c, out: &syncbuf.Buffer{}, exited: make(chan struct{})}
 	c.Stdout, c.Stderr = p.out, p.out
 	p.Started = time.Now()
 	if err := c.Start(); err != nil {
@@ -469,24 +471,6 @@ func (p *Process) Login(email, password, mfaCode string) (status, code int, err 
 	rb, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	_ = json.Unmarshal(rb, &e)
 	return resp.StatusCode, e.Code, nil
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writes and reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 func freePort(t testing.TB) int {

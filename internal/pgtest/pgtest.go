@@ -15,7 +15,6 @@
 package pgtest
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -26,10 +25,11 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/n8n-secrets/n8n-secrets/internal/syncbuf"
 )
 
 // Superuser is the role initdb creates; it logs in without a password.
@@ -49,8 +49,7 @@ type Server struct {
 	dir     string
 	cmd     *exec.Cmd
 	cred    *syscall.Credential
-	log     *bytes.Buffer
-	logMu   sync.Mutex
+	log     syncbuf.Buffer
 	exited  chan struct{}
 	waitErr error
 	stopped bool
@@ -61,7 +60,7 @@ type Server struct {
 func Start(t testing.TB) *Server {
 	t.Helper()
 	bin := findBin(t)
-	s := &Server{t: t, Bin: bin, Host: "127.0.0.1", log: &bytes.Buffer{}, exited: make(chan struct{})}
+	s := &Server{t: t, Bin: bin, Host: "127.0.0.1", exited: make(chan struct{})}
 
 	dir, err := os.MkdirTemp("", "pgtest-")
 	if err != nil {
@@ -102,7 +101,7 @@ func Start(t testing.TB) *Server {
 			"-c", "listen_addresses="+s.Host, "-p", strconv.Itoa(s.Port),
 			"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
 			"-c", "max_connections=200", "-c", "log_min_messages=warning")
-		s.cmd.Stdout, s.cmd.Stderr = s, s
+		s.cmd.Stdout, s.cmd.Stderr = &s.log, &s.log
 		if err := s.cmd.Start(); err != nil {
 			t.Fatalf("pgtest: starting postgres: %v", err)
 		}
@@ -131,19 +130,8 @@ func Start(t testing.TB) *Server {
 	return s
 }
 
-// Write collects the server's output (its log), for failure messages.
-func (s *Server) Write(p []byte) (int, error) {
-	s.logMu.Lock()
-	defer s.logMu.Unlock()
-	return s.log.Write(p)
-}
-
 // Log returns what the server printed so far.
-func (s *Server) Log() string {
-	s.logMu.Lock()
-	defer s.logMu.Unlock()
-	return s.log.String()
-}
+func (s *Server) Log() string { return s.log.String() }
 
 func (s *Server) waitReady(ctx context.Context) error {
 	for {

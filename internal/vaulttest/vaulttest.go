@@ -17,7 +17,6 @@
 package vaulttest
 
 import (
-	"bytes"
 	"context"
 	"crypto"
 	"crypto/rand"
@@ -42,6 +41,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/vault/api"
+
+	"github.com/n8n-secrets/n8n-secrets/internal/syncbuf"
 )
 
 // rootModule is the module path of the product's go.mod, used to find the
@@ -74,7 +75,7 @@ type Server struct {
 	cmd       *exec.Cmd
 	exited    chan struct{} // closed when cmd has been waited for
 	waitErr   error         // cmd.Wait result, valid after exited is closed
-	stderr    *syncBuffer
+	stderr    *syncbuf.Buffer
 	stopOnce  sync.Once
 
 	mu      sync.Mutex
@@ -107,7 +108,7 @@ func Start(t testing.TB) *Server {
 	s := &Server{
 		t:       t,
 		exited:  make(chan struct{}),
-		stderr:  &syncBuffer{},
+		stderr:  &syncbuf.Buffer{},
 		jwtKeys: map[string]*rsa.PrivateKey{},
 	}
 	s.cmd = exec.Command(bin, "-info", infoPath, "-log-level", logLevel)
@@ -661,30 +662,6 @@ func (s *Server) eventually(what string, f func() error) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writes (by the child
-// process' output copier) and reads (by failure messages).
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	// Keep memory bounded for chatty log levels: drop the oldest half.
-	if b.buf.Len() > 4<<20 {
-		keep := b.buf.Bytes()[b.buf.Len()/2:]
-		b.buf = *bytes.NewBuffer(append([]byte("...[truncated]...\n"), keep...))
-	}
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // EnableDatabase mounts Vault's database secrets engine at "database",
