@@ -75,11 +75,11 @@ type Server struct {
 	mu       sync.Mutex
 	now      func() time.Time
 	tenants  map[string]bool
-	apps     map[string]*app       // by client id
-	vaults   map[string]*vault     // by name
-	tokens   map[string]*token     // by access token
-	grants   map[string][]grant    // by client id
-	faults   map[string][]*fault   // by target: "vault" or "token"
+	apps     map[string]*app     // by client id
+	vaults   map[string]*vault   // by name
+	tokens   map[string]*token   // by access token
+	grants   map[string][]grant  // by client id
+	faults   map[string][]*fault // by target: "vault" or "token"
 	tokenTTL time.Duration
 	calls    []Call
 }
