@@ -38,6 +38,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -238,7 +239,7 @@ func (c *trackedCredential) GetToken(ctx context.Context, opts policy.TokenReque
 	if ctx.Err() != nil {
 		return tok, fmt.Errorf("no token before the deadline: %w", ctx.Err())
 	}
-	return tok, c.p.credentialFailure(err, rec)
+	return tok, c.p.credentialFailure(err, rec, opts.TenantID)
 }
 
 // credError is a failure to get a token, classified, with the provider's
@@ -258,8 +259,12 @@ func (e *credError) NonRetriable() {}
 // requests met and the type of the error, never from its text (azidentity
 // quotes the token endpoint's answer, and MSAL a token response it could
 // not decode: an access token).
-func (p *Provider) credentialFailure(err error, rec *recorder) error {
+func (p *Provider) credentialFailure(err error, rec *recorder, tenant string) error {
 	step := p.credentialStep()
+	if own := p.getenv("AZURE_TENANT_ID"); !rec.any() && tenant != "" && own != "" && !strings.EqualFold(tenant, own) && token(tenant) != "" {
+		return &credError{inject.ErrAuth, fmt.Sprintf("%s: the vault belongs to the tenant %s, the credential is configured for another (AZURE_TENANT_ID): use an identity of the vault's tenant, or add that tenant to AZURE_ADDITIONALLY_ALLOWED_TENANTS if the app is multi-tenant",
+			inject.ErrAuth, tenant)}
+	}
 	var afe *azidentity.AuthenticationFailedError
 	failed := errors.As(err, &afe)
 	if failed && afe.RawResponse != nil {
@@ -285,8 +290,16 @@ func (p *Provider) credentialFailure(err error, rec *recorder) error {
 		}
 		return &credError{inject.ErrUnavailable, fmt.Sprintf("%s: could not get a token: %s did not answer (%s)", inject.ErrUnavailable, e.host, trunc(innermost(e.err).Error(), 200))}
 	}
-	if e, ok := rec.last(); ok && e.status >= 500 {
+	if e, ok := rec.last(); ok && (e.status >= 500 || e.status == http.StatusTooManyRequests) {
 		return &credError{inject.ErrUnavailable, fmt.Sprintf("%s: could not get a token: %s answered HTTP %d", inject.ErrUnavailable, e.host, e.status)}
+	}
+	if e, ok := rec.last(); ok && failed && e.status >= 400 {
+		detail := fmt.Sprintf("HTTP %d", e.status)
+		if e.code != "" {
+			detail += " " + e.code
+		}
+		return &credError{inject.ErrAuth, fmt.Sprintf("%s: could not get a token with %s: %s refused it (%s; azidentity's message is not shown: it may quote credentials)",
+			inject.ErrAuth, step, e.host, detail)}
 	}
 	if failed {
 		return &credError{inject.ErrAuth, fmt.Sprintf("%s: could not get a token with %s (azidentity's message is not shown: it may quote credentials)", inject.ErrAuth, step)}

@@ -150,6 +150,13 @@ func entraCode(res *http.Response) string {
 	if err != nil {
 		return ""
 	}
+	return entraCodeOf(b)
+}
+
+var oauthCodeRE = regexp.MustCompile(`^[a-z_]{1,48}$`)
+
+// entraCodeOf is entraCode of a body.
+func entraCodeOf(b []byte) string {
 	var e struct {
 		Error      string `json:"error"`
 		ErrorCodes []int  `json:"error_codes"`
@@ -158,7 +165,7 @@ func entraCode(res *http.Response) string {
 		return ""
 	}
 	out := ""
-	if regexp.MustCompile(`^[a-z_]{1,48}$`).MatchString(e.Error) {
+	if oauthCodeRE.MatchString(e.Error) {
 		out = e.Error
 	}
 	for _, c := range e.ErrorCodes {

@@ -29,9 +29,8 @@ var clouds = []azureCloud{
 type settings struct {
 	suffix    string // host[:port] that vault names are prefixed to
 	authority string // https://host[:port]/ of Entra ID
-	// discovery is whether MSAL may ask Entra's instance discovery about
-	// an authority it does not know: on, unless both the suffix and the
-	// authority are a private cloud's (see readSettings).
+	// discovery is whether MSAL asks Entra's instance discovery about the
+	// authority (see readSettings).
 	discovery bool
 }
 
@@ -76,13 +75,15 @@ func readSettings(getenv func(string) string) (settings, error) {
 		knownAuthority = true
 	}
 	s.suffix, s.authority = suffix, "https://"+authHost+"/"
-	// A private cloud (Azure Stack Hub, an air-gapped cloud) has an
-	// authority that Entra's instance discovery does not know, and may
-	// not reach login.microsoftonline.com at all: MSAL is told not to ask.
-	// With one of Azure's vault suffixes, an unknown authority is more
-	// likely a typo: MSAL then asks, and Entra refuses a host that is not
-	// its own before a client secret is sent there.
-	s.discovery = knownSuffix || knownAuthority
+	// MSAL's instance discovery asks login.microsoftonline.com about the
+	// authority before the first token. For one of Azure's authorities
+	// there is nothing to learn (a request saved); a private cloud's
+	// (Azure Stack Hub, an air-gapped cloud) Entra does not know, and
+	// login.microsoftonline.com may be out of reach. With one of Azure's
+	// vault suffixes, an authority outside Azure's clouds is more likely a
+	// typo: MSAL then asks, and Entra refuses a host that is not its own
+	// before a client secret is sent there.
+	s.discovery = knownSuffix && !knownAuthority
 	return s, nil
 }
 

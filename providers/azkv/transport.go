@@ -1,10 +1,12 @@
 package azkv
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -148,18 +150,37 @@ type recorder struct {
 type event struct {
 	host   string
 	imds   bool
-	status int   // 0 when the request got no answer
-	err    error // the transport's error, if any
+	status int    // 0 when the request got no answer
+	code   string // Entra's error code and AADSTS numbers, of an error answer
+	err    error  // the transport's error, if any
 }
 
+// note records one request's outcome. An error answer's body is read (and
+// put back) for Entra's error code: MSAL does not always pass the answer
+// on (a failed tenant discovery), and azidentity's text quotes it whole.
 func (r *recorder) note(u *url.URL, resp *http.Response, err error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	e := event{host: u.Hostname(), imds: u.Hostname() == imdsHost, err: err}
 	if resp != nil {
 		e.status = resp.StatusCode
+		if resp.StatusCode >= 400 && resp.Body != nil {
+			b, rerr := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+			resp.Body.Close()
+			resp.Body = io.NopCloser(bytes.NewReader(b))
+			if rerr == nil {
+				e.code = entraCodeOf(b)
+			}
+		}
 	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	r.events = append(r.events, e)
+}
+
+// any reports whether a request was made.
+func (r *recorder) any() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.events) > 0
 }
 
 // last returns the last event that is not the instance metadata service's

@@ -39,6 +39,14 @@ func (s *Server) AddTenant(tenant string) {
 	s.tenants[tenant] = true
 }
 
+// RemoveTenant makes tenant unknown to the token endpoint (a tenant that
+// was deleted, or a typo of its id).
+func (s *Server) RemoveTenant(tenant string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.tenants, tenant)
+}
+
 // AddClientSecret registers (or adds a secret to) the app clientID in
 // tenant, which must be known.
 func (s *Server) AddClientSecret(tenant, clientID, secret string) {
@@ -120,6 +128,27 @@ func (s *Server) issueLocked(tenant, clientID, audience, authority string) strin
 	at := "azkvfake." + newID(24)
 	s.tokens[at] = &token{tenant: tenant, clientID: clientID, audience: audience, authority: authority, expires: s.now().Add(s.tokenTTL)}
 	return at
+}
+
+// GarbleTokenResponses makes the next n successful token responses
+// truncated JSON that holds the access token: a client that quotes what it
+// could not decode then quotes a token.
+func (s *Server) GarbleTokenResponses(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.garble += n
+}
+
+// IssuedTokens returns every access token issued so far, for tests that
+// check none reaches an output.
+func (s *Server) IssuedTokens() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for t := range s.tokens {
+		out = append(out, t)
+	}
+	return out
 }
 
 // ExpireTokens makes every access token issued so far expired.
@@ -304,6 +333,14 @@ func (s *Server) tokenEndpoint(w http.ResponseWriter, r *http.Request, cloud Clo
 	}
 	at := s.issueLocked(tenant, clientID, audience, cloud.AuthorityHost)
 	ttl := int(s.tokenTTL / time.Second)
+	if s.garble > 0 {
+		// A truncated answer, as a middlebox may leave it: the token is
+		// in it, the JSON does not end.
+		s.garble--
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		fmt.Fprintf(w, `{"token_type":"Bearer","expires_in":%d,"access_token":"%s"`, ttl, at)
+		return
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"token_type": "Bearer", "expires_in": ttl, "ext_expires_in": ttl, "access_token": at})
 }
 

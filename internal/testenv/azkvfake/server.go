@@ -81,6 +81,7 @@ type Server struct {
 	grants   map[string][]grant  // by client id
 	faults   map[string][]*fault // by target: "vault" or "token"
 	tokenTTL time.Duration
+	garble   int // token responses left to truncate
 	calls    []Call
 }
 
