@@ -261,7 +261,7 @@ func (e *credError) NonRetriable() {}
 // not decode: an access token).
 func (p *Provider) credentialFailure(err error, rec *recorder, tenant string) error {
 	step := p.credentialStep()
-	if own := p.getenv("AZURE_TENANT_ID"); !rec.any() && tenant != "" && own != "" && !strings.EqualFold(tenant, own) && token(tenant) != "" {
+	if own := p.getenv("AZURE_TENANT_ID"); !rec.any() && tenant != "" && own != "" && !strings.EqualFold(tenant, own) && codeToken(tenant) != "" {
 		return &credError{inject.ErrAuth, fmt.Sprintf("%s: the vault belongs to the tenant %s, the credential is configured for another (AZURE_TENANT_ID): use an identity of the vault's tenant, or add that tenant to AZURE_ADDITIONALLY_ALLOWED_TENANTS if the app is multi-tenant",
 			inject.ErrAuth, tenant)}
 	}

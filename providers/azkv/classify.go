@@ -85,10 +85,10 @@ func fromResponse(prefix string, re *azcore.ResponseError) error {
 		inner = body.Error.InnerError.Code
 	}
 	detail := fmt.Sprintf("HTTP %d", re.StatusCode)
-	if code = token(code); code != "" {
+	if code = codeToken(code); code != "" {
 		detail += " " + code
 	}
-	if inner = token(inner); inner != "" {
+	if inner = codeToken(inner); inner != "" {
 		detail += "/" + inner
 	}
 	if m := oneLine(body.Error.Message); m != "" {
@@ -107,8 +107,8 @@ func fromResponse(prefix string, re *azcore.ResponseError) error {
 	case s == http.StatusUnauthorized:
 		return fmt.Errorf("%s: %w: Key Vault refused the token (%s)", prefix, inject.ErrAuth, detail)
 	case s == http.StatusTooManyRequests:
-		if ra := re.RawResponse.Header.Get("Retry-After"); token(ra) != "" {
-			detail += "; Retry-After " + token(ra) + "s"
+		if ra := re.RawResponse.Header.Get("Retry-After"); codeToken(ra) != "" {
+			detail += "; Retry-After " + codeToken(ra) + "s"
 		}
 		return fmt.Errorf("%s: %w: throttled (%s)", prefix, inject.ErrUnavailable, detail)
 	case s >= 500 || s == http.StatusRequestTimeout:
@@ -121,8 +121,8 @@ func fromResponse(prefix string, re *azcore.ResponseError) error {
 
 var tokenRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
 
-// token returns s when it is a short identifier (an error code), else "".
-func token(s string) string {
+// codeToken returns s when it is a short identifier (an error code), else "".
+func codeToken(s string) string {
 	if tokenRE.MatchString(s) {
 		return s
 	}

@@ -34,9 +34,12 @@ import (
 // id that FetchRef reports. Cost: ceil(V/25) requests per secret and round,
 // V being the secret's number of versions (Key Vault keeps them all); at
 // most maxWatchPages pages are followed, beyond which the stamp is empty
-// and the caller fetches the secret to compare. Two versions created within
-// the same second cannot be ordered (Key Vault's times are whole seconds):
-// the stamp is then empty too.
+// and the caller fetches the secret to compare. Two latest versions created
+// within the same second cannot be ordered (Key Vault's times are whole
+// seconds): then, and only then, the watcher asks Get Secret which one Key
+// Vault serves, and drops the value at once. (An empty stamp would make the
+// caller read the value at every round from then on; this costs the same
+// read only while the tie lasts, until the next version.)
 
 // maxWatchPages bounds the pages of one secret's version listing (1,000
 // versions).
@@ -133,7 +136,15 @@ func (p *Provider) latestVersion(ctx context.Context, r Ref) (string, error) {
 	case entries == 0:
 		return "", fmt.Errorf("azkv: list versions of %s: %w (the secret has no version)", r.Path(), inject.ErrNotFound)
 	case tied:
-		return "", nil
+		resp, err := c.GetSecret(ctx, r.Name, "", nil)
+		if err != nil {
+			return "", p.classify(ctx, "get", r, err)
+		}
+		resp.Value = nil
+		if resp.ID == nil {
+			return "", nil
+		}
+		return resp.ID.Version(), nil
 	case latest.Attributes.Enabled != nil && !*latest.Attributes.Enabled:
 		return "", fmt.Errorf("azkv: list versions of %s: %w: the latest version is disabled", r.Path(), inject.ErrNotFound)
 	}

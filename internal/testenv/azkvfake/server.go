@@ -105,6 +105,16 @@ type Option func(*Server)
 // WithClock replaces the server's clock (token expiry, created dates).
 func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
 
+// AdvanceClock moves the server's clock forward by d: Key Vault's times
+// are whole seconds, and tests that need versions in order make them
+// seconds apart.
+func (s *Server) AdvanceClock(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	prev := s.now
+	s.now = func() time.Time { return prev().Add(d) }
+}
+
 // WithTokenTTL sets the lifetime of issued access tokens (default one hour).
 func WithTokenTTL(d time.Duration) Option { return func(s *Server) { s.tokenTTL = d } }
 
