@@ -189,4 +189,3 @@ func TestSDK(t *testing.T) {
 		t.Errorf("token requests: %d, want 1", s.CountOp("Token"))
 	}
 }
-
