@@ -5,6 +5,7 @@ import (
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -110,5 +111,28 @@ func TestHints(t *testing.T) {
 	}
 	if !strings.Contains(Hints[inject.CodePermissionDenied], "Key Vault Secrets User") {
 		t.Error("the permission hint does not name the role")
+	}
+}
+
+// TestDocsListVariables: docs/stores.md names every variable, the syntax
+// and the options.
+func TestDocsListVariables(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "stores.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	for _, v := range Variables {
+		if !strings.Contains(doc, "`"+v.Name+"`") {
+			t.Errorf("docs/stores.md does not list %s", v.Name)
+		}
+	}
+	for _, o := range Options {
+		if !strings.Contains(doc, "?"+o.Name+"=") {
+			t.Errorf("docs/stores.md does not describe ?%s=", o.Name)
+		}
+	}
+	if !strings.Contains(doc, Syntax) {
+		t.Error("docs/stores.md does not show the syntax")
 	}
 }
