@@ -97,12 +97,6 @@ type vaultClient struct {
 	gate   chan struct{} // closed when the first request returns
 }
 
-func init() {
-	// azcore turns its own logging to stderr on when AZURE_SDK_GO_LOGGING
-	// is "all", at init: its lines would break the JSON log. Off.
-	azlog.SetListener(nil)
-}
-
 // New returns a provider for the environment's cloud and credentials. It
 // does no network I/O (a token is fetched on the first request); it reads
 // the files azidentity's environment credential names (a client
@@ -116,6 +110,9 @@ func New(c Config) (*Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("azkv: %w", err)
 	}
+	// azcore turns its own logging to stderr on when AZURE_SDK_GO_LOGGING
+	// is "all" (at its init): its lines would break the JSON log. Off.
+	azlog.SetListener(nil)
 	for _, name := range []string{"IDENTITY_ENDPOINT", "MSI_ENDPOINT"} {
 		if v := getenv(name); v != "" {
 			if err := inject.CheckEndpoint(v, c.AllowHTTP, name); err != nil {
@@ -277,7 +274,10 @@ func (p *Provider) credentialFailure(err error, rec *recorder, tenant string) er
 		if code := entraCode(res); code != "" {
 			detail += " " + code
 		}
-		if res.StatusCode >= 500 || res.StatusCode == http.StatusTooManyRequests || res.StatusCode == http.StatusRequestTimeout {
+		// The instance metadata service answers 404 and 410 while it
+		// updates (Azure's guidance: retry).
+		imdsBusy := host == imdsHost && (res.StatusCode == http.StatusNotFound || res.StatusCode == http.StatusGone)
+		if res.StatusCode >= 500 || res.StatusCode == http.StatusTooManyRequests || res.StatusCode == http.StatusRequestTimeout || imdsBusy {
 			return &credError{inject.ErrUnavailable, fmt.Sprintf("%s: could not get a token: %s answered %s", inject.ErrUnavailable, hostOr(host, "the token endpoint"), detail)}
 		}
 		return &credError{inject.ErrAuth, fmt.Sprintf("%s: could not get a token with %s: %s refused it (%s; azidentity's message is not shown: it may quote credentials)",
