@@ -50,10 +50,12 @@
 // # Entra ID (the token endpoint, as MSAL speaks it)
 //
 //   - GET /{tenant}/v2.0/.well-known/openid-configuration (tenant discovery,
-//     which MSAL asks first) and GET /common/discovery/instance on
-//     login.microsoftonline.com (instance discovery, which MSAL asks for an
-//     authority host it does not know: the fake answers as Entra does, with
-//     invalid_instance for a host outside Azure's clouds).
+//     which MSAL asks before its first token; 400 invalid_tenant for a tenant
+//     it does not know) and GET /common/discovery/instance on
+//     login.microsoftonline.com (instance discovery, which MSAL asks before
+//     its first token unless azidentity's DisableInstanceDiscovery is set:
+//     the fake answers as Entra does, with metadata for Azure's authority
+//     hosts and 400 invalid_instance for any other).
 //   - POST /{tenant}/oauth2/v2.0/token with grant_type=client_credentials and
 //     scope "<resource>/.default" (plus OpenID scopes), authenticated by a
 //     client secret ([Server.AddClientSecret]) or by a client assertion: a
