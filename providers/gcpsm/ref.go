@@ -2,7 +2,6 @@ package gcpsm
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
@@ -80,15 +79,9 @@ func (r Ref) name(project string) string {
 func ParseRef(path string, opts map[string]string) (Ref, error) {
 	var r Ref
 	if len(opts) > 0 {
-		names := make([]string, 0, len(opts))
-		for k := range opts {
-			names = append(names, k)
-		}
-		slices.Sort(names)
-		if !validID(names[0], 64, false) {
-			return r, badRef("gcpsm takes no options (the version goes in the path: …/versions/<version>)")
-		}
-		return r, badRef("gcpsm takes no option %s (the version goes in the path: …/versions/<version>)", names[0])
+		// An unknown option's name is not repeated: it may be a literal
+		// value that happens to look like a reference.
+		return r, badRef("gcpsm takes no options (the version goes in the path: …/versions/<version>)")
 	}
 	if path == "" {
 		return r, badRef("empty path: gcpsm://projects/<project>/secrets/<secret> or gcpsm://<secret>")
