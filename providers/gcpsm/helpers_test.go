@@ -47,7 +47,7 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	f := gcpsmfake.New(t)
 	f.AddProject(project, number)
@@ -65,7 +65,7 @@ func newWorld(t *testing.T) *world {
 	return w
 }
 
-func (w *world) provider(t *testing.T) *Provider {
+func (w *world) provider(t testing.TB) *Provider {
 	t.Helper()
 	p, err := New(Config{Getenv: func(k string) string { return w.env[k] }, Logger: slog.New(slog.NewJSONHandler(w.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
@@ -74,7 +74,7 @@ func (w *world) provider(t *testing.T) *Provider {
 	return p
 }
 
-func mustRef(t *testing.T, path string) Ref {
+func mustRef(t testing.TB, path string) Ref {
 	t.Helper()
 	r, err := ParseRef(path, nil)
 	if err != nil {
@@ -83,7 +83,7 @@ func mustRef(t *testing.T, path string) Ref {
 	return r
 }
 
-func ctxT(t *testing.T) context.Context {
+func ctxT(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	t.Cleanup(cancel)
 	return ctx

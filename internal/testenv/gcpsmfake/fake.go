@@ -84,6 +84,7 @@ type Server struct {
 	throttle int
 	fail     int
 	corrupt  bool
+	delay    time.Duration
 	requests []Request
 }
 
@@ -316,8 +317,20 @@ func (w *statusRecorder) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
+// SetDelay adds latency to every request of the three servers, as a
+// network round trip would.
+func (s *Server) SetDelay(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.delay = d
+}
+
 func (s *Server) logged(name string, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		d := s.delay
+		s.mu.Unlock()
+		time.Sleep(d)
 		rec := &statusRecorder{ResponseWriter: w, status: 200}
 		h.ServeHTTP(rec, r)
 		s.mu.Lock()
