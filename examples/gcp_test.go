@@ -48,9 +48,7 @@ func TestGCPReferencesParse(t *testing.T) {
 		})
 	}
 	readme := readFile(t, filepath.Join("gcp", "README.md"))
-	for _, m := range regexp.MustCompile(`gcpsm://[^\s`+"`"+`'"),]+`).FindAllString(readme, -1) {
-		refs = append(refs, m)
-	}
+	refs = append(refs, regexp.MustCompile(`gcpsm://[^\s`+"`"+`'"),]+`).FindAllString(readme, -1)...)
 	short := 0
 	for _, s := range refs {
 		path, opts, _ := splitGCPRef(s)

@@ -153,7 +153,8 @@ func (p *Provider) fileCreds(ctx context.Context, name, step string, named bool)
 	// gets a background context with this provider's client, and each
 	// call waits for it under the caller's context (token).
 	octx := context.WithValue(context.Background(), oauth2.HTTPClient, p.client)
-	gc, err := google.CredentialsFromJSONWithParams(octx, data, google.CredentialsParams{Scopes: []string{scope}})
+	// The type was checked above; the library checks the file against it.
+	gc, err := google.CredentialsFromJSONWithTypeAndParams(octx, data, google.CredentialsType(cf.Type), google.CredentialsParams{Scopes: []string{scope}})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s (%s) is not valid; the library's message is not shown: it may quote the file", inject.ErrAuth, step, cf.Type)
 	}

@@ -191,7 +191,7 @@ func TestOfficialClientAuth(t *testing.T) {
 	defer cancel()
 	name := "projects/" + project + "/secrets/db/versions/latest"
 
-	creds, err := google.CredentialsFromJSON(ctx, key, gcpsmfake.Scope)
+	creds, err := google.CredentialsFromJSONWithType(ctx, key, google.ServiceAccount, gcpsmfake.Scope)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,7 +32,7 @@ func TestJWTSignatureChecked(t *testing.T) {
 	m["private_key"] = string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
 	forged, _ := json.Marshal(m)
 	for name, k := range map[string][]byte{"genuine": key, "forged": forged} {
-		creds, err := google.CredentialsFromJSON(t.Context(), k, gcpsmfake.Scope)
+		creds, err := google.CredentialsFromJSONWithType(t.Context(), k, google.ServiceAccount, gcpsmfake.Scope)
 		if err != nil {
 			t.Fatal(err)
 		}
