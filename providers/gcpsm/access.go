@@ -163,7 +163,9 @@ func (p *Provider) call(ctx context.Context, op string, r Ref, suffix string, ou
 	}
 	if resp.StatusCode != http.StatusOK {
 		if resp.StatusCode == http.StatusUnauthorized {
-			c.drop()
+			// A token revoked before it expired: the next call loads
+			// the credentials again and gets a new one.
+			p.forget(c)
 		}
 		return fail(apiFailure(resp.StatusCode, body))
 	}

@@ -382,15 +382,13 @@ func (m *metaSource) token(ctx context.Context) (string, error) {
 	return m.tok, nil
 }
 
-// drop forgets a token the service rejected.
-func (c *credentials) drop() {
-	if c.meta != nil {
-		select {
-		case c.meta.sem <- struct{}{}:
-			c.meta.tok = ""
-			<-c.meta.sem
-		default:
-		}
+// forget drops credentials whose token the service rejected, unless
+// another call has replaced them already.
+func (p *Provider) forget(c *credentials) {
+	p.credSem <- struct{}{}
+	defer func() { <-p.credSem }()
+	if p.cred == c {
+		p.cred = nil
 	}
 }
 

@@ -198,6 +198,33 @@ func TestFailures(t *testing.T) {
 
 var provOnce *Provider
 
+// TestRevokedTokenReplaced: after a 401 the next read gets a new token
+// instead of failing with the revoked one until it expires.
+func TestRevokedTokenReplaced(t *testing.T) {
+	for _, viaMetadata := range []bool{false, true} {
+		w := newWorld(t)
+		if viaMetadata {
+			delete(w.env, "GOOGLE_APPLICATION_CREDENTIALS")
+			t.Setenv("GCE_METADATA_HOST", w.fake.MetadataHost())
+			w.fake.SetMetadataAccount(saPrin, project)
+		}
+		w.fake.AddVersion(project+"/db", []byte(canary))
+		w.fake.Grant(saPrin, gcpsmfake.RoleAccessor, project)
+		p := w.provider(t)
+		ref := mustRef(t, "projects/"+project+"/secrets/db")
+		if _, err := p.FetchRef(ctxT(t), ref); err != nil {
+			t.Fatal(err)
+		}
+		w.fake.RevokeTokens()
+		if _, err := p.FetchRef(ctxT(t), ref); !errors.Is(err, inject.ErrAuth) {
+			t.Fatalf("metadata %v: with the revoked token: %v, want ErrAuth", viaMetadata, err)
+		}
+		if _, err := p.FetchRef(ctxT(t), ref); err != nil {
+			t.Fatalf("metadata %v: after a 401: %v, want a new token", viaMetadata, err)
+		}
+	}
+}
+
 func TestNetworkUnavailable(t *testing.T) {
 	w := newWorld(t)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
