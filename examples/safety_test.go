@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/n8n-secrets/n8n-secrets/audit"
+	"github.com/n8n-secrets/n8n-secrets/inject"
 	"github.com/n8n-secrets/n8n-secrets/internal/vaulttest"
 )
 
@@ -35,6 +36,7 @@ func TestExamplesAuditClean(t *testing.T) {
 		"compose/compose.yaml": "compose", "swarm/stack.yaml": "compose",
 		"kubernetes/vault-auth.yaml": "kubernetes", "kubernetes/secret-volume.yaml": "kubernetes",
 		"kubernetes/vault-tokenreview-rbac.yaml": "kubernetes", "../docker/Dockerfile": "dockerfile",
+		gcpFile: "kubernetes",
 	} {
 		if kinds[p] != want {
 			t.Errorf("the audit took %s for %q, want %s (files: %v)", p, kinds[p], want, kinds)
@@ -43,6 +45,11 @@ func TestExamplesAuditClean(t *testing.T) {
 	suppressed := 0
 	for _, f := range rep.Findings {
 		switch {
+		case gcpsmNotWired() && filepath.ToSlash(f.File) == gcpFile && f.Code == "LITERAL_SECRET":
+			// Until the store redesign wires providers/gcpsm (issue 23),
+			// the audit takes gcpsm:// references for literal values;
+			// TestGCPReferencesParse checks them with gcpsm.ParseRef.
+			t.Logf("%s %s: gcpsm:// not wired yet", f.Location(), f.Code)
 		case f.Suppressed != nil:
 			suppressed++
 			if f.Suppressed.Justification == "" {
@@ -60,6 +67,9 @@ func TestExamplesAuditClean(t *testing.T) {
 		t.Errorf("%d findings suppressed: only the compose network's plain http is accepted", suppressed)
 	}
 }
+
+// gcpsmNotWired reports whether the core does not know gcpsm:// yet.
+func gcpsmNotWired() bool { return !inject.IsReference("gcpsm://s") }
 
 // TestComposeSafeToCopy: ports on loopback only; every n8n service has a
 // healthcheck (workers with their health server on), and nodes that need
