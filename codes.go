@@ -28,6 +28,8 @@ const (
 	codeFileVarsLeft    = "FILE_VARS_LEFT"          // NAME_FILE variables whose file is outside the secrets mounts, passed on unresolved (info)
 	codeCommandNotFound = "COMMAND_NOT_FOUND"       // the command does not exist (127)
 	codeCommandNotExec  = "COMMAND_NOT_EXECUTABLE"  // the command cannot be executed (126)
+	// codeCommandLookupTimeout: looking the command up did not finish before the deadline (69).
+	codeCommandLookupTimeout = "COMMAND_LOOKUP_TIMEOUT"
 )
 
 // codeDoc documents one stable code for the README's table.
@@ -66,6 +68,7 @@ var codeTable = []codeDoc{
 	{string(inject.CodeCanceled), "error", "SIGTERM or SIGINT stopped the start: exit 143 or 130"},
 	{codeCommandNotFound, "error", "the command does not exist: exit 127, before any secret is fetched"},
 	{codeCommandNotExec, "error", "the command cannot be executed: exit 126"},
+	{codeCommandLookupTimeout, "error", "looking the command up did not finish before the deadline (a hung mount in `PATH`, a FIFO in the command's place): exit 69, never reported as not found"},
 	// Vault.
 	{vault.CodeLogin, "info", "logged in to Vault (AppRole, JWT, Kubernetes): `method`, `mount`, `ttl_s`"},
 	{vault.CodeTokenRevoked, "info", "the login token was revoked before exec"},

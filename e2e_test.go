@@ -26,9 +26,12 @@ import (
 var binPath string
 
 func TestMain(m *testing.M) {
-	if out := os.Getenv("E2E_CHILD_OUT"); out != "" {
+	if out := os.Getenv("E2E_CHILD_OUT"); out != "" && os.Getenv("E2E_RUN_MAIN") == "" {
 		childMain(out)
 		return
+	}
+	if os.Getenv("E2E_RUN_MAIN") != "" {
+		os.Exit(runMainWithHooks()) // the binary's run, with a test hook set
 	}
 	dir, err := os.MkdirTemp("", "n8n-secrets-e2e-")
 	if err != nil {

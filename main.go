@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -192,8 +193,7 @@ func execMode(s *settings, environ, argv []string) int {
 	// Find the command first: a typo should not cost a login to a store.
 	path, code := lookPath(ctx, argv[0])
 	if code != 0 {
-		log.Error("command not runnable", "code", codeName(code), "command", argv[0], "exit", code)
-		return code
+		return commandFailed(log, argv[0], code)
 	}
 	o := prepare(ctx, s, environ, argv, log, true)
 	if code := o.report(log, argv[0]); code != 0 {
@@ -208,7 +208,7 @@ func execMode(s *settings, environ, argv []string) int {
 		return o.stopped(log, argv[0], sig)
 	}
 	// Last, once nothing else can refuse the start: the guard's write.
-	if code := o.applySync(log); code != 0 {
+	if code := o.applySync(sigs, log, argv[0]); code != 0 {
 		return code
 	}
 	if sig := sigs.stop(); sig != 0 {
@@ -238,7 +238,8 @@ func begin(s *settings) (ctx context.Context, sigs *signals, done func()) {
 }
 
 // lookPath finds the command as the shell would, and returns 127 when it
-// does not exist and 126 when it cannot be executed: not executable, or
+// does not exist, 69 when the lookup did not finish before the deadline
+// (128+N when signal N stopped it), and 126 when it cannot be executed: not executable, or
 // not a format execve runs (neither an ELF binary nor a script starting
 // with "#!"), found before anything is fetched or written rather than by a
 // failed exec at the end. It runs under ctx: a dead mount in PATH must not
@@ -265,7 +266,12 @@ func lookPath(ctx context.Context, name string) (string, int) {
 		return found{"", inject.ExitNotFound}, nil
 	})
 	if err != nil {
-		return "", inject.ExitNotFound
+		// The lookup did not finish: not an answer that the command does
+		// not exist.
+		if se, ok := context.Cause(ctx).(signalError); ok {
+			return "", 128 + int(se.sig)
+		}
+		return "", inject.ExitUnavailable
 	}
 	return f.path, f.code
 }
@@ -285,10 +291,26 @@ func execFormat(path string) bool {
 }
 
 func codeName(exit int) string {
-	if exit == inject.ExitNotFound {
+	switch {
+	case exit == inject.ExitNotFound:
 		return codeCommandNotFound
+	case exit == inject.ExitUnavailable:
+		return codeCommandLookupTimeout
+	case exit > 128:
+		return string(inject.CodeCanceled)
 	}
 	return codeCommandNotExec
+}
+
+// commandFailed logs that the command cannot be run (lookPath's code),
+// and returns code.
+func commandFailed(log *slog.Logger, command string, code int) int {
+	msg := "command not runnable"
+	if code == inject.ExitUnavailable {
+		msg = "looking the command up did not finish before the deadline (a hung mount in PATH, or a FIFO in its place?)"
+	}
+	log.Error(msg, "code", codeName(code), "command", command, "exit", code)
+	return code
 }
 
 // signals is the watch on SIGTERM and SIGINT kept until exec: ctx is
@@ -302,6 +324,7 @@ type signals struct {
 	cancel   context.CancelCauseFunc
 	ch       chan os.Signal
 	done     chan struct{}
+	watcher  sync.WaitGroup // the goroutine that watch starts
 	mu       sync.Mutex
 	got      syscall.Signal
 	watching bool
@@ -323,15 +346,22 @@ func (s *signals) watch() {
 	}
 	s.watching = true
 	signal.Notify(s.ch, syscall.SIGTERM, syscall.SIGINT)
-	go func() {
+	s.watcher.Go(func() {
 		select {
 		case sig := <-s.ch:
+			if signalsTestHook != nil {
+				signalsTestHook(s)
+			}
 			s.record(sig.(syscall.Signal))
 			s.cancel(signalError{sig.(syscall.Signal)})
 		case <-s.done:
 		}
-	}()
+	})
 }
+
+// signalsTestHook, when set (by tests only), runs in the watcher between
+// taking a signal off the channel and recording it.
+var signalsTestHook func(*signals)
 
 // signalsKey keys the watch in a context.
 type signalsKey struct{}
@@ -373,12 +403,22 @@ func (s *signals) stop() syscall.Signal {
 		}
 	}
 	s.mu.Unlock()
+	// The watcher may have taken a signal off the channel and not
+	// recorded it yet: wait for it to finish, then take what is left.
+	s.watcher.Wait()
 	select {
 	case sig := <-s.ch:
 		s.record(sig.(syscall.Signal))
 	default:
 	}
 	return s.received()
+}
+
+// isStopped reports whether stop was called.
+func (s *signals) isStopped() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stopped
 }
 
 // signalError is the cause of a context canceled by a signal.

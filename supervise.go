@@ -93,8 +93,7 @@ func superviseMode(s *settings, environ, argv []string) int {
 	path, code := lookPath(ctx, argv[0])
 	if code != 0 {
 		done()
-		log.Error("command not runnable", "code", codeName(code), "command", argv[0], "exit", code)
-		return code
+		return commandFailed(log, argv[0], code)
 	}
 	s.keepProviders = true
 	o := prepare(ctx, s, environ, argv, log, true)
@@ -112,7 +111,7 @@ func superviseMode(s *settings, environ, argv []string) int {
 	if sig := sigs.received(); sig != 0 {
 		return refuse(o.stopped(log, argv[0], sig))
 	}
-	if code := o.applySync(log); code != 0 {
+	if code := o.applySync(sigs, log, argv[0]); code != 0 {
 		return refuse(code)
 	}
 	if sig := sigs.stop(); sig != 0 {
