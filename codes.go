@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
+	"github.com/n8n-secrets/n8n-secrets/internal/cmdline"
 	"github.com/n8n-secrets/n8n-secrets/n8n"
 	"github.com/n8n-secrets/n8n-secrets/n8n/rekey"
 	"github.com/n8n-secrets/n8n-secrets/providers/awssm"
@@ -166,15 +167,21 @@ var codeTable = []codeDoc{
 	{rekey.CodeBatch, "debug", "one batch of rows read by verify-key or rekey"},
 }
 
+var codesCommand = &command{
+	name: "codes", usage: "[--json]",
+	summary: "list the stable codes of the logs, for alert rules",
+	about: `Prints every stable code a log line can carry, with its level and its
+meaning: for whoever writes alert rules on the logs.`,
+	setup: func() ([]*cmdline.Flag, runFunc) {
+		var asJSON bool
+		return []*cmdline.Flag{boolFlag("json", "print the list as JSON", &asJSON)},
+			func(s *settings, _, _ []string, _ []int) int { return codesCmd(asJSON) }
+	},
+}
+
 // codesCmd prints every stable code with its level and meaning: a table,
 // or JSON with --json, for whoever writes alert rules on the logs.
-func codesCmd(s *settings, _, args []string) int {
-	var asJSON bool
-	fs := newFlagSet("codes", s)
-	fs.BoolVar(&asJSON, "json", false, "")
-	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
-		return fail(s, usagef("n8n-secrets codes [--json]", "codes takes only --json"))
-	}
+func codesCmd(asJSON bool) int {
 	if asJSON {
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")

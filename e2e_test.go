@@ -379,7 +379,7 @@ func TestBadInputs(t *testing.T) {
 		{"bad file-vars pattern", []string{"N8N_SECRETS_FILE_VARS=A["}, nil, 64, "N8N_SECRETS_FILE_VARS", "USAGE"},
 		{"negative timeout", []string{"N8N_SECRETS_TIMEOUT=-1s"}, nil, 64, "N8N_SECRETS_TIMEOUT", "USAGE"},
 		{"misspelled subcommand", nil, []string{"chek"}, 64, "check", "USAGE"},
-		{"check with an argument", nil, []string{"check", "extra"}, 64, "extra", "USAGE"},
+		{"check with an argument", nil, []string{"check", "extra"}, 64, "argument 2", "USAGE"},
 		{"keygen with an argument", nil, []string{"keygen", "x"}, 64, "keygen", "USAGE"},
 		{"vault http off loopback", []string{"K=vault://secret/x", "VAULT_ADDR=http://vault.invalid:8200", "VAULT_TOKEN=t"}, nil, 64, "VAULT_ADDR", "PROVIDER_NOT_CONFIGURED"},
 		{"awssm without region", []string{"K=awssm://prod/db", "AWS_ACCESS_KEY_ID=a", "AWS_SECRET_ACCESS_KEY=b", "AWS_EC2_METADATA_DISABLED=true", "AWS_CONFIG_FILE=/nonexistent", "AWS_SHARED_CREDENTIALS_FILE=/nonexistent"}, nil, 64, "AWS_REGION", "PROVIDER_NOT_CONFIGURED"},

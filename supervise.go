@@ -47,26 +47,6 @@ const gracefulShutdownVar = "N8N_GRACEFUL_SHUTDOWN_TIMEOUT"
 // defaultGrace is n8n's default for N8N_GRACEFUL_SHUTDOWN_TIMEOUT.
 const defaultGrace = 30 * time.Second
 
-// validateSupervise checks the settings of supervise mode.
-func (s *settings) validateSupervise() error {
-	if s.Mode != modeExec && s.Mode != modeSupervise {
-		return usagef("", "%s: must be one of exec, supervise", varName("Mode"))
-	}
-	if s.Refresh < 0 {
-		return usagef("0 turns the refresh off", "%s: must not be negative", varName("Refresh"))
-	}
-	if s.Refresh > 0 && s.Refresh < 100*time.Millisecond {
-		return usagef("", "%s: must be at least 100ms (or 0: never)", varName("Refresh"))
-	}
-	if s.Splay < 0 {
-		return usagef("", "%s: must not be negative", varName("Splay"))
-	}
-	if _, err := supervise.ParsePolicy(s.OnChange); err != nil {
-		return usagef("", "%s: %v", varName("OnChange"), err)
-	}
-	return nil
-}
-
 // graceOf reads n8n's N8N_GRACEFUL_SHUTDOWN_TIMEOUT (whole seconds).
 func graceOf(env map[string]string) (time.Duration, error) {
 	v, ok := env[gracefulShutdownVar]
