@@ -34,14 +34,13 @@ build:
 	@ls -l $(BIN) | awk '{printf "built %s: %d bytes\n", $$9, $$5}'
 
 # The example: examples/example.env holds references into examples/secrets,
-# which stands in for /run/secrets. The command it execs, show-env.sh,
-# prints the variables it got with their values masked.
+# which stands in for /run/secrets, read with --env-file. The command it
+# execs, show-env.sh, prints the variables it got with their values masked.
+# env -i keeps the shell's own variables out of what it shows.
 run: build
 	@tmp=$$(mktemp -d) && \
-	env -i PATH="$$PATH" HOME="$$tmp" \
-	  N8N_SECRETS_DIR="$(CURDIR)/examples/secrets" N8N_SECRETS_LOG_FORMAT=text \
-	  $$(sed -e '/^#/d' -e '/^$$/d' -e 's|@SECRETS@|$(CURDIR)/examples/secrets|' examples/example.env) \
-	  $(BIN) -- examples/show-env.sh; status=$$?; rm -rf "$$tmp"; exit $$status
+	env -i PATH="$$PATH" HOME="$$tmp" N8N_SECRETS_DIR="$(CURDIR)/examples/secrets" \
+	  $(BIN) --env-file examples/example.env -- examples/show-env.sh; status=$$?; rm -rf "$$tmp"; exit $$status
 
 # The real Vault server the integration tests run (tools/vaultdev, its own
 # module). The first build downloads Vault's modules and takes minutes;

@@ -393,8 +393,12 @@ func (o *outcome) summary(command string) []any {
 			removed++
 		}
 	}
+	providers := o.schemes
+	if providers == nil {
+		providers = []string{} // [] in JSON, as in text: never null
+	}
 	attrs := []any{"code", codeExec, "command", command, "variables", len(o.results) - removed, "fetches", o.fetches,
-		"providers", o.schemes, "optional_missing", removed, "env_removed", o.removed,
+		"providers", providers, "optional_missing", removed, "env_removed", o.removed,
 		"duration_ms", ms(time.Since(o.started)), "version", version, "pid", os.Getpid()}
 	if o.guard != nil {
 		attrs = append(attrs, "n8n_role", string(o.guard.Role))
