@@ -75,13 +75,15 @@ bench: vaultdev n8n
 
 # Every parser's fuzz test, 20 s each (the audit's file parsers too).
 fuzz:
-	for t in FuzzParseReference FuzzSelect FuzzScanBuildEnv; do \
+	for t in FuzzParseReference FuzzParseTemplate FuzzSelect FuzzScanBuildEnv; do \
 	  $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime 20s ./inject/ || exit 1; done
 	for t in FuzzRoleOf FuzzParseSettings; do \
 	  $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime 20s ./n8n/ || exit 1; done
 	$(GO) test -run '^$$' -fuzz '^FuzzParsers$$' -fuzztime 20s ./audit/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseValue$$' -fuzztime 20s ./n8n/cipher/
 	$(GO) test -run '^$$' -fuzz '^FuzzDistance$$' -fuzztime 20s ./internal/suggest/
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 20s ./internal/envfile/
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 20s ./internal/cmdline/
 
 clean:
 	rm -rf bin bench.txt

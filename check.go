@@ -109,8 +109,24 @@ func checkCmd(s *settings, environ []string, asJSON bool, role string) int {
 		case r.Removed:
 			row.Status = "missing (optional)"
 		}
-		if r.Var == "N8N_ENCRYPTION_KEY" && r.Err == nil && !r.Removed {
+		if r.Var == "N8N_ENCRYPTION_KEY" && r.Err == nil && !r.Removed && r.Template == nil {
 			row.Fingerprint = n8n.Fingerprint(string(r.Value.Reveal()))
+		}
+		if r.EnvFrom {
+			row.Variable = fmt.Sprintf("%s (item %d)", r.Var, r.Part)
+			if r.Err == nil && !r.Removed {
+				row.Status = fmt.Sprintf("ok: %d variables", len(r.Vars))
+			}
+		}
+		rep.Variables = append(rep.Variables, row)
+	}
+	for _, e := range o.envFrom {
+		row := checkRow{Variable: e.Name, Scheme: e.Ref.Scheme, Path: e.Ref.Path, Selector: e.Ref.Selector,
+			Status: fmt.Sprintf("ok (%s item %d)", settingByFlag("env-from").varName(), e.Item)}
+		if e.ShadowedBy != "" {
+			row.Status = "set already (" + e.ShadowedBy + "): not used"
+		} else if e.Name == "N8N_ENCRYPTION_KEY" {
+			row.Fingerprint = n8n.Fingerprint(string(e.Value.Reveal()))
 		}
 		rep.Variables = append(rep.Variables, row)
 	}

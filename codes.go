@@ -29,6 +29,10 @@ const (
 	codeFileVarsLeft    = "FILE_VARS_LEFT"          // NAME_FILE variables whose file is outside the secrets mounts, passed on unresolved (info)
 	codeCommandNotFound = "COMMAND_NOT_FOUND"       // the command does not exist (127)
 	codeCommandNotExec  = "COMMAND_NOT_EXECUTABLE"  // the command cannot be executed (126)
+	// codeForeignReference: a variable holds another tool's reference (op://, ref+vault://, …), passed on as it is (warn).
+	codeForeignReference = "FOREIGN_REFERENCE"
+	// codeEnvFromShadowed: a key of an env-from secret is set already; the value set first is kept (info).
+	codeEnvFromShadowed = "ENV_FROM_SHADOWED"
 	// codeCommandLookupTimeout: looking the command up did not finish before the deadline (69).
 	codeCommandLookupTimeout = "COMMAND_LOOKUP_TIMEOUT"
 )
@@ -46,9 +50,12 @@ type codeDoc struct {
 // not list.
 var codeTable = []codeDoc{
 	// Resolution.
-	{codeResolved, "info", "a variable got its value: `var`, `scheme`, `path`, `selector`, `version`, `duration_ms`, `attempts` (never the value)"},
+	{codeResolved, "info", "a variable got its value: `var`, `scheme`, `path`, `selector`, `version`, `duration_ms`, `attempts` (never the value); `reference` for the n-th `${…}` of a value, `from` and `item` for a key of an `N8N_SECRETS_ENV_FROM` secret"},
 	{codeOptionalMissing, "warn", "an `optional=true` secret or key is missing: the variable is left out"},
 	{inject.CodeRetrying, "warn", "a transient fault is retried; `cause` is its code (`PROVIDER_UNAVAILABLE`), `attempt` its number"},
+	{codeForeignReference, "warn", "a variable's whole value is another tool's reference (`op://`, `ref+vault://`, `sm://`, an AWS ARN without `awssm://`): passed on as it is; `var`, `tool`, `hint`. A variable in `N8N_SECRETS_SKIP` is not looked at"},
+	{codeEnvFromShadowed, "info", "a key of an `N8N_SECRETS_ENV_FROM` secret is set already (in the environment, or by an earlier item): the value set first is kept; `var`, `item`, `kept`"},
+	{codeEnvFileVarUnset, "warn", "a `--env-file` file interpolates a variable that is not set: taken as empty, as Compose does; `file`, `line`, `var`"},
 	{codeFileVarsLeft, "info", "`NAME_FILE` variables whose file is outside the secrets mounts, passed on unresolved (`vars`)"},
 	{codeExec, "info", "the summary just before exec: `command`, `variables`, `fetches`, `providers`, `n8n_role`, `n8n_key_fingerprint`, `duration_ms`, `pid`"},
 	{codeNotStarting, "error", "the start is refused: `failed_codes` lists why, with `command`, `n8n_role`, `exit`; one per refused start, the event to alert on"},

@@ -171,7 +171,6 @@ func (p *parser) value() (string, error) {
 	if i := strings.IndexByte(raw, '\n'); i >= 0 {
 		raw = raw[:i]
 	}
-	p.skipLine()
 	if i := strings.Index(raw, " #"); i >= 0 {
 		raw = raw[:i]
 	}
@@ -179,7 +178,9 @@ func (p *parser) value() (string, error) {
 		raw = raw[:i]
 	}
 	raw = strings.TrimRight(raw, " \t\r\v\f")
-	return p.interpolate(raw)
+	v, err := p.interpolate(raw)
+	p.skipLine()
+	return v, err
 }
 
 // quoted reads a value in quotes: \ escapes the quote; in double quotes
