@@ -38,7 +38,7 @@ type outcome struct {
 	foreign []inject.Foreign
 	// envFrom are the variables the env-from secrets give, once resolved.
 	envFrom []inject.EnvFromEntry
-	started      time.Time
+	started time.Time
 
 	access   accessReview     // check: what the credentials may do beyond the reads
 	requests map[string]int64 // requests sent, by scheme, for providers that count them
