@@ -61,6 +61,10 @@ func childMain(out string) {
 		serveChild(out) // long-running, for supervise mode
 		return
 	}
+	if os.Getenv("E2E_CHILD_MODE") == "print" {
+		printChild() // prints a secret, for masking
+		return
+	}
 	rep := childReport{PID: os.Getpid(), Args: os.Args, Env: os.Environ()}
 	b, _ := json.Marshal(rep)
 	if err := os.WriteFile(out, b, 0o600); err != nil {

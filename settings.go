@@ -151,7 +151,7 @@ var settingsTable = []setting{
 			return ""
 		}},
 	{flag: "kill-timeout", arg: "DURATION", group: groupSupervise, field: func(s *settings) any { return &s.KillTimeout },
-		help:  "how long the command has to exit after the kill signal, before KILL; default: n8n's own `N8N_GRACEFUL_SHUTDOWN_TIMEOUT` (30 s) when the command is n8n, else 30s",
+		help:  "how long the command has to exit after the kill signal, before KILL; default: n8n's own `N8N_GRACEFUL_SHUTDOWN_TIMEOUT` (seconds) when it is set, else 30s, n8n's default for it",
 		check: func(s *settings) string { return when(s.KillTimeout < 0, "must not be negative") }},
 	{flag: "mask", def: "false", group: groupSupervise, field: func(s *settings) any { return &s.Mask },
 		help: "pass the command's stdout and stderr through n8n-secrets and replace every injected value of 6 bytes or more with `<concealed>` (what it cannot catch: the README's Supervise mode)"},

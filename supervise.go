@@ -40,8 +40,9 @@ const (
 )
 
 // gracefulShutdownVar is n8n's own setting: how long n8n waits for running
-// executions when it is stopped, in seconds. Supervise mode waits as long
-// after TERM before it sends KILL.
+// executions when it is stopped, in seconds. Unless N8N_SECRETS_KILL_TIMEOUT
+// is set, supervise mode waits as long after the kill signal before it
+// sends KILL (n8n's default, 30 s, when it is not set either).
 const gracefulShutdownVar = "N8N_GRACEFUL_SHUTDOWN_TIMEOUT"
 
 // defaultGrace is n8n's default for N8N_GRACEFUL_SHUTDOWN_TIMEOUT.
@@ -64,10 +65,14 @@ func graceOf(env map[string]string) (time.Duration, error) {
 // command until it exits for good, and returns its exit code.
 func superviseMode(s *settings, environ, argv []string) int {
 	log := s.logger()
-	policy, _ := supervise.ParsePolicy(s.OnChange) // validated
+	policy, _ := supervise.ParsePolicy(s.OnChange)        // validated
+	stopSig, _ := supervise.ParseStopSignal(s.KillSignal) // validated
 	grace, err := graceOf(envMap(environ))
 	if err != nil {
 		return fail(s, err)
+	}
+	if s.source["kill-timeout"] != "" {
+		grace = s.KillTimeout // ours wins over n8n's
 	}
 	ctx, sigs, done := begin(s)
 	path, code := lookPath(ctx, argv[0])
@@ -104,9 +109,14 @@ func superviseMode(s *settings, environ, argv []string) int {
 	src := &secretSource{s: s, path: path, argv: argv, environ: environ, log: log, keeper: k, env: o.env,
 		remove: removeFunc(s), sets: map[*supervise.Update]*watch.Set{}}
 	log.Info("supervise", withCode(o.summary(argv[0]), codeSuperviseStart)...)
+	var mask *supervise.Masker
+	if s.Mask {
+		mask = supervise.NewMasker(o.injectedValues())
+	}
 	return supervise.Run(supervise.Config{
 		Path: path, Argv: argv, Env: o.env,
 		Source: src, Refresh: s.Refresh, Splay: s.Splay, Grace: grace, Policy: policy,
+		StopSignal: stopSig, Mask: mask,
 		Logger: log,
 	})
 }
