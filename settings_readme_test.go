@@ -29,7 +29,7 @@ func renderSettings(group string) string {
 		b.WriteString("| `" + d.varName() + "` | `--" + d.flag + "` | " + def + " | " + help + " |\n")
 	}
 	if group == groupSupervise {
-		b.WriteString("| `N8N_GRACEFUL_SHUTDOWN_TIMEOUT` | | `30` | n8n's own setting (seconds): the default of `N8N_SECRETS_KILL_TIMEOUT` when the command is n8n |\n")
+		b.WriteString("| `N8N_GRACEFUL_SHUTDOWN_TIMEOUT` | | `30` | n8n's own setting (seconds): when set, the default of `N8N_SECRETS_KILL_TIMEOUT` |\n")
 	}
 	return b.String()
 }

@@ -112,6 +112,7 @@ func superviseMode(s *settings, environ, argv []string) int {
 	var mask *supervise.Masker
 	if s.Mask {
 		mask = supervise.NewMasker(o.injectedValues())
+		src.mask = mask
 	}
 	return supervise.Run(supervise.Config{
 		Path: path, Argv: argv, Env: o.env,
@@ -153,6 +154,7 @@ type secretSource struct {
 	env     []string // the environment the command runs with
 	remove  func(string) bool
 	sets    map[*supervise.Update]*watch.Set
+	mask    *supervise.Masker // nil unless N8N_SECRETS_MASK
 }
 
 var _ supervise.Source = (*secretSource)(nil)
@@ -265,6 +267,7 @@ func (src *secretSource) update(ctx context.Context, reason string, refetch []in
 		src.keeper.Drop(ctx, set)
 		return nil
 	}
+	src.mask.Add((&outcome{results: set.Results, envFrom: inject.EnvFromLayout(src.environ, set.Results)}).injectedValues())
 	src.keeper.Propose(set)
 	u := &supervise.Update{Env: env, Vars: vars, Reason: reason, Deadline: deadline, Detected: detected}
 	src.sets[u] = set
