@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"os"
 
 	"github.com/n8n-secrets/n8n-secrets/audit"
@@ -25,8 +26,8 @@ when clean, 1 on findings at or above --fail-on, 64 on a usage error.`,
 		return []*cmdline.Flag{
 				choiceFlag("format", "the report's format", &format, "table", "json", "sarif"),
 				choiceFlag("fail-on", "the least severity that makes the exit code 1", &failOn, "error", "warning", "info"),
-			}, func(s *settings, _, paths []string, _ []int) int {
-				return auditCmd(s, format, failOn, paths)
+			}, func(s *settings, _, paths []string, pos []int) int {
+				return auditCmd(s, format, failOn, paths, pos)
 			}
 	},
 }
@@ -34,10 +35,21 @@ when clean, 1 on findings at or above --fail-on, 64 on a usage error.`,
 // auditCmd runs the checks of package audit over deployment files (the
 // current directory by default) and prints them on stdout. It reads files
 // only, under the settings' deadline, and writes nothing.
-func auditCmd(s *settings, format, failOn string, paths []string) int {
+func auditCmd(s *settings, format, failOn string, paths []string, pos []int) int {
 	min, err := audit.ParseSeverity(failOn)
 	if err != nil {
 		return fail(s, usagef("", "audit: --fail-on must be error, warning or info"))
+	}
+	// A path that does not exist may be anything pasted in the wrong
+	// place: it is named by its position, never repeated.
+	for i, p := range paths {
+		if _, err := os.Lstat(p); err != nil {
+			var pe *os.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			return fail(s, usagef("give files or directories of deployment files", "audit: argument %d: %v", pos[i], err))
+		}
 	}
 	if len(paths) == 0 {
 		paths = []string{"."}

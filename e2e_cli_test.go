@@ -230,6 +230,10 @@ func TestArgumentsNeverEchoed(t *testing.T) {
 		{"rekey", "--to", "N8N_ENCRYPTION_KEY", "--apply=" + key},
 		{"rekey", "--signing-secrets", key},
 		{"run", "--dir=/x", "--concurrency", key, "--", "true"},
+		{"audit", key},
+		{"audit", ".", "--format", "json", key},
+		{"--env-file", key, "--", "true"},
+		{"check", "--env-file=" + key},
 	}
 	for _, args := range tests {
 		r := e.run([]string{"N8N_SECRETS_N8N=off"}, args...)
@@ -239,6 +243,17 @@ func TestArgumentsNeverEchoed(t *testing.T) {
 		if !strings.Contains(r.stderr, "argument ") {
 			t.Errorf("%d arguments: the error does not name a position\n%s", len(args), r.stderr)
 		}
+	}
+	// A key in place of the command: not found, and not named.
+	hexKey := "0123456789abcdef0123456789abcdef0123456789abcdef"
+	e.canaries = append(e.canaries, hexKey)
+	for _, cmd := range []string{key, hexKey, "/bin/" + key} {
+		if r := e.run([]string{"N8N_SECRETS_N8N=off"}, "--", cmd); r.code != 127 || !strings.Contains(r.stderr, "COMMAND_NOT_FOUND") {
+			t.Errorf("a key as the command: exit %d, want 127\n%s", r.code, r.stderr)
+		}
+	}
+	if r := e.run([]string{"N8N_SECRETS_N8N=off"}, "--", "no-such-command-n8n-secrets"); !strings.Contains(r.stderr, `"command":"no-such-command-n8n-secrets"`) {
+		t.Errorf("a plain command name that is not found is named:\n%s", r.stderr)
 	}
 	for _, env := range [][]string{{"N8N_SECRETS_SKIP=a,[" + key}, {"N8N_SECRETS_TIMEOUT=" + key}, {"N8N_SECRETS_ON_CHANGE=signal:" + key}} {
 		if r := e.run(env, "--", "true"); r.code != 64 {

@@ -31,17 +31,19 @@ func readEnvFiles(s *settings, environ []string) ([]string, error) {
 	}
 	fromFiles := map[string]string{}
 	var order []string
-	for _, path := range strings.Split(s.EnvFile, ",") {
+	for i, path := range strings.Split(s.EnvFile, ",") {
 		if path = strings.TrimSpace(path); path == "" {
 			continue
 		}
-		where := fmt.Sprintf("%s: %s", s.name("env-file"), path)
 		ctx, cancel := context.WithTimeout(context.Background(), s.Timeout)
 		data, err := inject.Call(ctx, func() ([]byte, error) { return readSmallFile(path) })
 		cancel()
 		if err != nil {
-			return nil, usagef("", "%s: %v", where, err)
+			// A file that cannot be read is named by its place in the
+			// list: the text may be anything pasted in the wrong place.
+			return nil, usagef("", "%s: file %d: %v", s.name("env-file"), i+1, err)
 		}
+		where := fmt.Sprintf("%s: %s", s.name("env-file"), path)
 		vars, warnings, err := envfile.Parse(data, lookup)
 		if err != nil {
 			return nil, usagef("the file follows Compose's .env syntax: NAME=value lines", "%s: %v", where, err)

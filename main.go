@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -353,8 +354,25 @@ func commandFailed(log *slog.Logger, command string, code int) int {
 	if code == inject.ExitUnavailable {
 		msg = "looking the command up did not finish before the deadline (a hung mount in PATH, or a FIFO in its place?)"
 	}
+	if code == inject.ExitNotFound && !plainCommand(command) {
+		// It may be anything pasted in the wrong place: not repeated.
+		command = "(not shown: not a plain command name)"
+	}
 	log.Error(msg, "code", codeName(code), "command", command, "exit", code)
 	return code
+}
+
+var (
+	plainCommandRe = regexp.MustCompile(`^[a-z0-9._/+-]{1,128}$`)
+	hexRunRe       = regexp.MustCompile(`[0-9a-f]{24,}`)
+)
+
+// plainCommand reports whether a command that was not found may be named
+// in the log: lower-case letters, digits and ._/+- as program names are,
+// and no long run of hexadecimal digits (a key made with openssl rand
+// -hex). A key is random in case, or hexadecimal.
+func plainCommand(name string) bool {
+	return plainCommandRe.MatchString(name) && !hexRunRe.MatchString(name)
 }
 
 // signals is the watch on SIGTERM and SIGINT kept until exec: ctx is
