@@ -67,7 +67,7 @@ func TestHelpListsEverySetting(t *testing.T) {
 // check of something else that passes.
 func TestCheckRoleTypo(t *testing.T) {
 	e := newE2E(t)
-	env := []string{"EXECUTIONS_MODE=queue"}
+	var env []string // no key: a worker is refused, a lone main is not
 	if r := e.run(env, "check", "--role", "worker"); r.code != 78 {
 		t.Fatalf("check --role worker without a key: exit %d, want 78", r.code)
 	}
