@@ -34,14 +34,13 @@ build:
 	@ls -l $(BIN) | awk '{printf "built %s: %d bytes\n", $$9, $$5}'
 
 # The example: examples/example.env holds references into examples/secrets,
-# which stands in for /run/secrets. The command it execs, show-env.sh,
-# prints the variables it got with their values masked.
+# which stands in for /run/secrets, read with --env-file. The command it
+# execs, show-env.sh, prints the variables it got with their values masked.
+# env -i keeps the shell's own variables out of what it shows.
 run: build
 	@tmp=$$(mktemp -d) && \
-	env -i PATH="$$PATH" HOME="$$tmp" \
-	  N8N_SECRETS_DIR="$(CURDIR)/examples/secrets" N8N_SECRETS_LOG_FORMAT=text \
-	  $$(sed -e '/^#/d' -e '/^$$/d' -e 's|@SECRETS@|$(CURDIR)/examples/secrets|' examples/example.env) \
-	  $(BIN) -- examples/show-env.sh; status=$$?; rm -rf "$$tmp"; exit $$status
+	env -i PATH="$$PATH" HOME="$$tmp" N8N_SECRETS_DIR="$(CURDIR)/examples/secrets" \
+	  $(BIN) --env-file examples/example.env -- examples/show-env.sh; status=$$?; rm -rf "$$tmp"; exit $$status
 
 # The real Vault server the integration tests run (tools/vaultdev, its own
 # module). The first build downloads Vault's modules and takes minutes;
@@ -76,13 +75,15 @@ bench: vaultdev n8n
 
 # Every parser's fuzz test, 20 s each (the audit's file parsers too).
 fuzz:
-	for t in FuzzParseReference FuzzSelect FuzzScanBuildEnv; do \
+	for t in FuzzParseReference FuzzParseTemplate FuzzSelect FuzzScanBuildEnv; do \
 	  $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime 20s ./inject/ || exit 1; done
 	for t in FuzzRoleOf FuzzParseSettings; do \
 	  $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime 20s ./n8n/ || exit 1; done
 	$(GO) test -run '^$$' -fuzz '^FuzzParsers$$' -fuzztime 20s ./audit/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseValue$$' -fuzztime 20s ./n8n/cipher/
 	$(GO) test -run '^$$' -fuzz '^FuzzDistance$$' -fuzztime 20s ./internal/suggest/
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 20s ./internal/envfile/
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 20s ./internal/cmdline/
 
 clean:
 	rm -rf bin bench.txt

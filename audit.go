@@ -2,52 +2,54 @@ package main
 
 import (
 	"errors"
-	"flag"
-	"io"
 	"os"
 
 	"github.com/n8n-secrets/n8n-secrets/audit"
+	"github.com/n8n-secrets/n8n-secrets/internal/cmdline"
 )
 
 // exitFindings is audit's exit code when it found something at or above
 // the --fail-on severity (as linters do: 0 clean, 1 findings).
 const exitFindings = 1
 
-// auditCmd runs `n8n-secrets audit [--format table|json|sarif]
-// [--fail-on error|warning|info] [PATH…]`: the checks of package audit over
-// deployment files (the current directory by default), printed on stdout.
-// It reads files only, under the settings' deadline, and writes nothing.
-func auditCmd(s *settings, args []string) int {
-	format, failOn := "table", "error"
-	fs := flag.NewFlagSet("audit", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.StringVar(&format, "format", format, "")
-	fs.StringVar(&failOn, "fail-on", failOn, "")
-	// Flags may follow paths (audit examples/ --format sarif).
-	var paths []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return fail(s, usagef("n8n-secrets audit [--format table|json|sarif] [--fail-on error|warning|info] [PATH…]", "audit: see the usage"))
+var auditCommand = &command{
+	name: "audit", usage: "[--format table|json|sarif] [--fail-on error|warning|info] [PATH...]",
+	summary: "check deployment files (Compose, Swarm, Kubernetes,\nDockerfiles, .env, Vault policies); exit 1 on findings",
+	about: `Reads deployment files (Compose, Swarm stacks, Kubernetes manifests,
+Dockerfiles, .env files, Vault policies) under each PATH (the current
+directory by default) and reports what the checklist finds, each with a
+stable code, the file, line and column, and a hint. Reads files only; exit 0
+when clean, 1 on findings at or above --fail-on, 64 on a usage error.`,
+	args: pathArgs,
+	setup: func() ([]*cmdline.Flag, runFunc) {
+		format, failOn := "table", "error"
+		return []*cmdline.Flag{
+				choiceFlag("format", "the report's format", &format, "table", "json", "sarif"),
+				choiceFlag("fail-on", "the least severity that makes the exit code 1", &failOn, "error", "warning", "info"),
+			}, func(s *settings, _, paths []string, pos []int) int {
+				return auditCmd(s, format, failOn, paths, pos)
 			}
-			return fail(s, usagef("see n8n-secrets --help", "audit: %v", err))
-		}
-		rest := fs.Args()
-		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
-			paths = append(paths, rest...)
-			break
-		}
-		if len(rest) == 0 {
-			break
-		}
-		paths, args = append(paths, rest[0]), rest[1:]
-	}
-	if format != "table" && format != "json" && format != "sarif" {
-		return fail(s, usagef("", "audit: --format must be table, json or sarif"))
-	}
+	},
+}
+
+// auditCmd runs the checks of package audit over deployment files (the
+// current directory by default) and prints them on stdout. It reads files
+// only, under the settings' deadline, and writes nothing.
+func auditCmd(s *settings, format, failOn string, paths []string, pos []int) int {
 	min, err := audit.ParseSeverity(failOn)
 	if err != nil {
 		return fail(s, usagef("", "audit: --fail-on must be error, warning or info"))
+	}
+	// A path that does not exist may be anything pasted in the wrong
+	// place: it is named by its position, never repeated.
+	for i, p := range paths {
+		if _, err := os.Lstat(p); err != nil {
+			var pe *os.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			return fail(s, usagef("give files or directories of deployment files", "audit: argument %d: %v", pos[i], err))
+		}
 	}
 	if len(paths) == 0 {
 		paths = []string{"."}

@@ -2,12 +2,12 @@ package main
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"text/tabwriter"
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
+	"github.com/n8n-secrets/n8n-secrets/internal/cmdline"
 	"github.com/n8n-secrets/n8n-secrets/n8n"
 )
 
@@ -49,19 +49,36 @@ type guardFinding struct {
 	Hint     string `json:"hint,omitempty"`
 }
 
+// checkRoles are the roles check --role takes: a typo must not check the
+// wrong thing and pass.
+var checkRoles = []string{"start", "worker", "webhook"}
+
+var checkCommand = &command{
+	name: "check", usage: "[flags] [--json] [--role start|worker|webhook]",
+	summary: "resolve everything and print a table; never a value",
+	about: `Resolves every reference as the default mode would, runs the n8n guard for
+the role given (a main by default), asks each store what its credentials may
+do beyond those reads (least privilege), and prints a table: variable,
+scheme, path, version, status, the key's fingerprint. Never a value; it
+writes nothing. Exit 0 when everything resolves and the guard passes, else
+the exit code the start would have.`,
+	settings: true,
+	setup: func() ([]*cmdline.Flag, runFunc) {
+		var asJSON bool
+		role := "start"
+		return []*cmdline.Flag{
+				boolFlag("json", "print the report as JSON", &asJSON),
+				choiceFlag("role", "the n8n process to check for", &role, checkRoles...),
+			}, func(s *settings, environ, _ []string, _ []int) int {
+				return checkCmd(s, environ, asJSON, role)
+			}
+	},
+}
+
 // checkCmd resolves everything, runs the guard and prints a table (or JSON)
 // of what it found. It exits non-zero on any problem and never prints a
 // value.
-func checkCmd(s *settings, environ, args []string) int {
-	var asJSON bool
-	var role string
-	err := parseSub("check", s, args, func(fs *flag.FlagSet) {
-		fs.BoolVar(&asJSON, "json", false, "")
-		fs.StringVar(&role, "role", "start", "")
-	})
-	if err != nil {
-		return fail(s, err)
-	}
+func checkCmd(s *settings, environ []string, asJSON bool, role string) int {
 	log := s.logger()
 	if s.LogLevel == "info" {
 		// check prints its own report: only warnings and errors go to the log.
@@ -92,8 +109,24 @@ func checkCmd(s *settings, environ, args []string) int {
 		case r.Removed:
 			row.Status = "missing (optional)"
 		}
-		if r.Var == "N8N_ENCRYPTION_KEY" && r.Err == nil && !r.Removed {
+		if r.Var == "N8N_ENCRYPTION_KEY" && r.Err == nil && !r.Removed && r.Template == nil {
 			row.Fingerprint = n8n.Fingerprint(string(r.Value.Reveal()))
+		}
+		if r.EnvFrom {
+			row.Variable = fmt.Sprintf("%s (item %d)", r.Var, r.Part)
+			if r.Err == nil && !r.Removed {
+				row.Status = fmt.Sprintf("ok: %d variables", len(r.Vars))
+			}
+		}
+		rep.Variables = append(rep.Variables, row)
+	}
+	for _, e := range o.envFrom {
+		row := checkRow{Variable: e.Name, Scheme: e.Ref.Scheme, Path: e.Ref.Path, Selector: e.Ref.Selector,
+			Status: fmt.Sprintf("ok (%s item %d)", settingByFlag("env-from").varName(), e.Item)}
+		if e.ShadowedBy != "" {
+			row.Status = "set already (" + e.ShadowedBy + "): not used"
+		} else if e.Name == "N8N_ENCRYPTION_KEY" {
+			row.Fingerprint = n8n.Fingerprint(string(e.Value.Reveal()))
 		}
 		rep.Variables = append(rep.Variables, row)
 	}
@@ -110,7 +143,7 @@ func checkCmd(s *settings, environ, args []string) int {
 	code := inject.ExitCodeOf(o.errs)
 	if o.guardErr != nil {
 		rep.OK = false
-		rep.Problems = append(rep.Problems, checkRow{Variable: varName("N8N"), Status: "error", Code: "USAGE", Error: o.guardErr.Error()})
+		rep.Problems = append(rep.Problems, checkRow{Variable: settingByFlag("n8n").varName(), Status: "error", Code: "USAGE", Error: o.guardErr.Error()})
 		code = max(code, inject.ExitUsage)
 	}
 	if o.guard != nil {

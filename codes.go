@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
+	"github.com/n8n-secrets/n8n-secrets/internal/cmdline"
 	"github.com/n8n-secrets/n8n-secrets/n8n"
 	"github.com/n8n-secrets/n8n-secrets/n8n/rekey"
 	"github.com/n8n-secrets/n8n-secrets/providers/awssm"
@@ -28,6 +29,12 @@ const (
 	codeFileVarsLeft    = "FILE_VARS_LEFT"          // NAME_FILE variables whose file is outside the secrets mounts, passed on unresolved (info)
 	codeCommandNotFound = "COMMAND_NOT_FOUND"       // the command does not exist (127)
 	codeCommandNotExec  = "COMMAND_NOT_EXECUTABLE"  // the command cannot be executed (126)
+	// codeForeignReference: a variable holds another tool's reference (op://, ref+vault://, …), passed on as it is (warn).
+	codeForeignReference = "FOREIGN_REFERENCE"
+	// codeEnvFromShadowed: a key of an env-from secret is set already; the value set first is kept (info).
+	codeEnvFromShadowed = "ENV_FROM_SHADOWED"
+	// codeCommandLookupTimeout: looking the command up did not finish before the deadline (69).
+	codeCommandLookupTimeout = "COMMAND_LOOKUP_TIMEOUT"
 )
 
 // codeDoc documents one stable code for the README's table.
@@ -43,9 +50,12 @@ type codeDoc struct {
 // not list.
 var codeTable = []codeDoc{
 	// Resolution.
-	{codeResolved, "info", "a variable got its value: `var`, `scheme`, `path`, `selector`, `version`, `duration_ms`, `attempts` (never the value)"},
+	{codeResolved, "info", "a variable got its value: `var`, `scheme`, `path`, `selector`, `version`, `duration_ms`, `attempts` (never the value); `reference` for the n-th `${…}` of a value, `from` and `item` for a key of an `N8N_SECRETS_ENV_FROM` secret"},
 	{codeOptionalMissing, "warn", "an `optional=true` secret or key is missing: the variable is left out"},
 	{inject.CodeRetrying, "warn", "a transient fault is retried; `cause` is its code (`PROVIDER_UNAVAILABLE`), `attempt` its number"},
+	{codeForeignReference, "warn", "a variable's whole value is another tool's reference (`op://`, `ref+vault://`, `sm://`, an AWS ARN without `awssm://`): passed on as it is; `var`, `tool`, `hint`. A variable in `N8N_SECRETS_SKIP` is not looked at"},
+	{codeEnvFromShadowed, "info", "a key of an `N8N_SECRETS_ENV_FROM` secret is set already (in the environment, or by an earlier item): the value set first is kept; `var`, `item`, `kept`"},
+	{codeEnvFileVarUnset, "warn", "a `--env-file` file interpolates a variable that is not set: taken as empty, as Compose does; `file`, `line`, `var`"},
 	{codeFileVarsLeft, "info", "`NAME_FILE` variables whose file is outside the secrets mounts, passed on unresolved (`vars`)"},
 	{codeExec, "info", "the summary just before exec: `command`, `variables`, `fetches`, `providers`, `n8n_role`, `n8n_key_fingerprint`, `duration_ms`, `pid`"},
 	{codeNotStarting, "error", "the start is refused: `failed_codes` lists why, with `command`, `n8n_role`, `exit`; one per refused start, the event to alert on"},
@@ -66,6 +76,7 @@ var codeTable = []codeDoc{
 	{string(inject.CodeCanceled), "error", "SIGTERM or SIGINT stopped the start: exit 143 or 130"},
 	{codeCommandNotFound, "error", "the command does not exist: exit 127, before any secret is fetched"},
 	{codeCommandNotExec, "error", "the command cannot be executed: exit 126"},
+	{codeCommandLookupTimeout, "error", "looking the command up did not finish before the deadline (a hung mount in `PATH`, a FIFO in the command's place): exit 69, never reported as not found"},
 	// Vault.
 	{vault.CodeLogin, "info", "logged in to Vault (AppRole, JWT, Kubernetes): `method`, `mount`, `ttl_s`"},
 	{vault.CodeTokenRevoked, "info", "the login token was revoked before exec"},
@@ -118,8 +129,8 @@ var codeTable = []codeDoc{
 	{supervise.CodeChangeIgnored, "warn", "new values, and `N8N_SECRETS_ON_CHANGE=none`: the command keeps the old ones"},
 	{supervise.CodeChangeSignaled, "info", "new values, and `signal:NAME`: the command was signaled"},
 	{supervise.CodeChangeExit, "info", "new values, and `exit`: the command is stopped and the supervisor exits 75"},
-	{supervise.CodeChildStopping, "info", "TERM sent to the command, for a restart or an exit: `grace_s`"},
-	{supervise.CodeChildKilled, "warn", "the command outlived the grace period after TERM: killed"},
+	{supervise.CodeChildStopping, "info", "the kill signal (`N8N_SECRETS_KILL_SIGNAL`, TERM by default) sent to the command, for a restart or an exit: `signal`, `grace_s`"},
+	{supervise.CodeChildKilled, "warn", "the command outlived the kill timeout after the kill signal: killed"},
 	{supervise.CodeChildRestarted, "info", "the command restarted with new values: `pid`, `old_pid`, `vars`, `reason`, `since_change_ms`"},
 	{supervise.CodeRestartCanceled, "info", "a pending change was dropped: a stop signal, or newer values"},
 	{supervise.CodeZombiesReaped, "debug", "orphaned processes reaped (as PID 1, or as a child subreaper)"},
@@ -163,15 +174,21 @@ var codeTable = []codeDoc{
 	{rekey.CodeBatch, "debug", "one batch of rows read by verify-key or rekey"},
 }
 
+var codesCommand = &command{
+	name: "codes", usage: "[--json]",
+	summary: "list the stable codes of the logs, for alert rules",
+	about: `Prints every stable code a log line can carry, with its level and its
+meaning: for whoever writes alert rules on the logs.`,
+	setup: func() ([]*cmdline.Flag, runFunc) {
+		var asJSON bool
+		return []*cmdline.Flag{boolFlag("json", "print the list as JSON", &asJSON)},
+			func(s *settings, _, _ []string, _ []int) int { return codesCmd(asJSON) }
+	},
+}
+
 // codesCmd prints every stable code with its level and meaning: a table,
 // or JSON with --json, for whoever writes alert rules on the logs.
-func codesCmd(s *settings, _, args []string) int {
-	var asJSON bool
-	fs := newFlagSet("codes", s)
-	fs.BoolVar(&asJSON, "json", false, "")
-	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
-		return fail(s, usagef("n8n-secrets codes [--json]", "codes takes only --json"))
-	}
+func codesCmd(asJSON bool) int {
 	if asJSON {
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")

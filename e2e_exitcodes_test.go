@@ -93,6 +93,9 @@ func TestExitCodeTable(t *testing.T) {
 		{"guard", []string{"N8N_ENCRYPTION_KEY=/run/secrets/k", "N8N_SECRETS_N8N=on"}, nil, 78, "N8N_", 0},
 		{"not executable", []string{"K=file:nope"}, []string{"--", "@notexec"}, 126, "COMMAND_NOT_EXECUTABLE", 0},
 		{"not found", []string{"K=file:nope"}, []string{"--", "no-such-command-n8n-secrets"}, 127, "COMMAND_NOT_FOUND", 0},
+		// The command's file is a FIFO: reading its first bytes blocks, as
+		// a hung mount would. A lookup that timed out is not "not found".
+		{"command lookup timed out", []string{"K=file:nope", "N8N_SECRETS_TIMEOUT=500ms"}, []string{"--", "@fifocmd"}, 69, "COMMAND_LOOKUP_TIMEOUT", 0},
 		{"SIGINT", []string{"K=file:fifo"}, nil, 130, "CANCELED", syscall.SIGINT},
 		{"SIGTERM", []string{"K=file:fifo"}, nil, 143, "CANCELED", syscall.SIGTERM},
 	}
@@ -118,10 +121,18 @@ func TestExitCodeTable(t *testing.T) {
 			if args == nil {
 				args = []string{"--", self(t)}
 			}
+			fifocmd := filepath.Join(e.dir, "fifocmd")
+			if err := syscall.Mkfifo(fifocmd, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			os.Chmod(fifocmd, 0o755)
 			args = slices.Clone(args)
 			for i, a := range args {
-				if a == "@notexec" {
+				switch a {
+				case "@notexec":
 					args[i] = notexec
+				case "@fifocmd":
+					args[i] = fifocmd
 				}
 			}
 			env := append([]string{"N8N_SECRETS_N8N=off"}, tc.env...)

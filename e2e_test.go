@@ -26,9 +26,12 @@ import (
 var binPath string
 
 func TestMain(m *testing.M) {
-	if out := os.Getenv("E2E_CHILD_OUT"); out != "" {
+	if out := os.Getenv("E2E_CHILD_OUT"); out != "" && os.Getenv("E2E_RUN_MAIN") == "" {
 		childMain(out)
 		return
+	}
+	if os.Getenv("E2E_RUN_MAIN") != "" {
+		os.Exit(runMainWithHooks()) // the binary's run, with a test hook set
 	}
 	dir, err := os.MkdirTemp("", "n8n-secrets-e2e-")
 	if err != nil {
@@ -56,6 +59,10 @@ type childReport struct {
 func childMain(out string) {
 	if os.Getenv("E2E_CHILD_MODE") == "serve" {
 		serveChild(out) // long-running, for supervise mode
+		return
+	}
+	if os.Getenv("E2E_CHILD_MODE") == "print" {
+		printChild() // prints a secret, for masking
 		return
 	}
 	rep := childReport{PID: os.Getpid(), Args: os.Args, Env: os.Environ()}
@@ -376,7 +383,7 @@ func TestBadInputs(t *testing.T) {
 		{"bad file-vars pattern", []string{"N8N_SECRETS_FILE_VARS=A["}, nil, 64, "N8N_SECRETS_FILE_VARS", "USAGE"},
 		{"negative timeout", []string{"N8N_SECRETS_TIMEOUT=-1s"}, nil, 64, "N8N_SECRETS_TIMEOUT", "USAGE"},
 		{"misspelled subcommand", nil, []string{"chek"}, 64, "check", "USAGE"},
-		{"check with an argument", nil, []string{"check", "extra"}, 64, "extra", "USAGE"},
+		{"check with an argument", nil, []string{"check", "extra"}, 64, "argument 2", "USAGE"},
 		{"keygen with an argument", nil, []string{"keygen", "x"}, 64, "keygen", "USAGE"},
 		{"vault http off loopback", []string{"K=vault://secret/x", "VAULT_ADDR=http://vault.invalid:8200", "VAULT_TOKEN=t"}, nil, 64, "VAULT_ADDR", "PROVIDER_NOT_CONFIGURED"},
 		{"awssm without region", []string{"K=awssm://prod/db", "AWS_ACCESS_KEY_ID=a", "AWS_SECRET_ACCESS_KEY=b", "AWS_EC2_METADATA_DISABLED=true", "AWS_CONFIG_FILE=/nonexistent", "AWS_SHARED_CREDENTIALS_FILE=/nonexistent"}, nil, 64, "AWS_REGION", "PROVIDER_NOT_CONFIGURED"},

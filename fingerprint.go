@@ -5,15 +5,26 @@ import (
 	"strings"
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
+	"github.com/n8n-secrets/n8n-secrets/internal/cmdline"
 	"github.com/n8n-secrets/n8n-secrets/n8n"
 )
 
+var fingerprintCommand = &command{
+	name: "fingerprint", usage: "[flags]",
+	summary: "print the fingerprint of N8N_ENCRYPTION_KEY as resolved",
+	about: `Resolves N8N_ENCRYPTION_KEY alone (a reference, or N8N_ENCRYPTION_KEY_FILE)
+and prints its fingerprint: 16 hexadecimal digits that tell keys apart
+without showing them. Compare it across nodes, or pin it with
+N8N_SECRETS_EXPECT_KEY_FINGERPRINT.`,
+	settings: true,
+	setup: func() ([]*cmdline.Flag, runFunc) {
+		return nil, func(s *settings, environ, _ []string, _ []int) int { return fingerprintCmd(s, environ) }
+	},
+}
+
 // fingerprintCmd resolves N8N_ENCRYPTION_KEY (only it) and prints its
 // fingerprint, so that nodes can be compared without showing the key.
-func fingerprintCmd(s *settings, environ, args []string) int {
-	if err := parseSub("fingerprint", s, args, nil); err != nil {
-		return fail(s, err)
-	}
+func fingerprintCmd(s *settings, environ []string) int {
 	const key = "N8N_ENCRYPTION_KEY"
 	var only []string
 	for _, kv := range environ {

@@ -161,13 +161,22 @@ func (o *outcome) guardExit(log *slog.Logger, command string) int {
 // deadline or on a signal: an abandoned rewrite could leave its temporary
 // file, which holds the key, behind a process that exits. The file was just
 // read from the same folder handle, so the mount answers; a signal that
-// arrives meanwhile stops the start right after.
-func (o *outcome) applySync(log *slog.Logger) int {
+// arrives meanwhile stops the start right after. So that a signal cannot
+// end the process halfway either (by its default action, when no
+// reference made the start watch signals), the watch is installed first.
+func (o *outcome) applySync(sigs *signals, log *slog.Logger, command string) int {
 	if o.guard == nil || o.guard.Sync == nil {
 		return 0
 	}
 	plan := o.guard.Sync
 	defer plan.Close()
+	sigs.watch()
+	if sig := sigs.received(); sig != 0 {
+		return o.stopped(log, command, sig)
+	}
+	if syncTestHook != nil {
+		syncTestHook()
+	}
 	if err := plan.Apply(); err != nil {
 		log.Error("not starting: cannot rewrite n8n's settings file", "code", n8n.CodeSettingsSyncFailed, "path", plan.Path,
 			"error", err.Error(), "exit", inject.ExitConfig)
@@ -177,3 +186,7 @@ func (o *outcome) applySync(log *slog.Logger) int {
 		"old_fingerprint", dash(plan.OldFingerprint), "n8n_key_fingerprint", plan.NewFingerprint)
 	return 0
 }
+
+// syncTestHook, when set (by tests only), runs just before the settings
+// file is rewritten.
+var syncTestHook func()

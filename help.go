@@ -1,29 +1,258 @@
 package main
 
-const helpText = `n8n-secrets: put secrets from Vault, AWS Secrets Manager and mounted files
+// The help texts: the global one (n8n-secrets help) and each command's
+// (n8n-secrets help CMD, CMD --help), made from the table of commands and
+// the table of settings, so that a flag or a setting cannot be missing from
+// them.
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/n8n-secrets/n8n-secrets/internal/cmdline"
+)
+
+// runFunc runs a command once its arguments are parsed: args are its
+// positional arguments, pos their positions on the command line.
+type runFunc func(s *settings, environ, args []string, pos []int) int
+
+// positional says what positional arguments a command takes.
+type positional int
+
+const (
+	noArgs      positional = iota
+	pathArgs               // any number, flags may follow them (audit)
+	commandArgs            // the command to run, after the flags and an optional --
+	commandName            // at most one: a command's name (help)
+)
+
+// command is one subcommand.
+type command struct {
+	name    string
+	aliases []string
+	usage   string // what follows "n8n-secrets NAME" in the usage line
+	summary string // the global help's description, one or two short lines
+	about   string // the command's own help, paragraphs
+	// settings: the command takes the settings' flags, and validates them.
+	settings bool
+	args     positional
+	// setup returns the command's own flags, bound to fresh options, and
+	// the function that runs it with them.
+	setup func() ([]*cmdline.Flag, runFunc)
+}
+
+// boolFlag returns a boolean flag that sets *p.
+func boolFlag(name, help string, p *bool) *cmdline.Flag {
+	return &cmdline.Flag{Name: name, Help: help, Set: func(v string, _ int) error {
+		*p = v == "true"
+		return nil
+	}}
+}
+
+// choiceFlag returns a flag whose value must be one of allowed, set in *p.
+func choiceFlag(name, help string, p *string, allowed ...string) *cmdline.Flag {
+	return &cmdline.Flag{Name: name, Arg: strings.Join(allowed, "|"), Help: help,
+		Set: func(v string, _ int) error {
+			if !contains(allowed, v) {
+				return fmt.Errorf("must be one of %s", strings.Join(allowed, ", "))
+			}
+			*p = v
+			return nil
+		}}
+}
+
+// commandList is every command, in the order of the help text.
+var commandList []*command
+
+func init() {
+	commandList = []*command{
+		runCommand, checkCommand, fingerprintCommand, keygenCommand, auditCommand,
+		verifyKeyCommand, rekeyCommand, codesCommand, versionCommand, helpCommand,
+	}
+}
+
+// commandNamed returns the command name names (or an alias of), or nil.
+func commandNamed(name string) *command {
+	for _, c := range commandList {
+		if c.name == name || contains(c.aliases, name) {
+			return c
+		}
+	}
+	return nil
+}
+
+var runCommand = &command{
+	name: "run", aliases: []string{"exec"}, usage: "[flags] [--] CMD [ARGS...]",
+	summary: "resolve, check, then exec CMD: the default, also without run",
+	about: `Resolves every reference in the environment, runs the n8n guard, and
+execs CMD with the values in its environment (n8n-secrets -- CMD does the
+same). With --mode supervise it stays CMD's parent instead.
+"exec" is another name of run.`,
+	settings: true, args: commandArgs,
+	setup: func() ([]*cmdline.Flag, runFunc) {
+		return nil, func(s *settings, environ, args []string, _ []int) int { return execMode(s, environ, args) }
+	},
+}
+
+var versionCommand = &command{
+	name: "version", summary: "print the version (also --version)",
+	about: "Prints the version of n8n-secrets.",
+	setup: func() ([]*cmdline.Flag, runFunc) {
+		return nil, func(*settings, []string, []string, []int) int { return versionCmd() }
+	},
+}
+
+var helpCommand = &command{
+	name: "help", usage: "[COMMAND]", summary: "print this text, or a command's help",
+	about: "Prints the help of n8n-secrets, or of COMMAND.", args: commandName,
+	setup: func() ([]*cmdline.Flag, runFunc) {
+		return nil, func(s *settings, _, args []string, pos []int) int {
+			if len(args) == 0 {
+				printHelp(os.Stdout)
+				return 0
+			}
+			c := commandNamed(args[0])
+			if c == nil {
+				return fail(s, unknownCommand(args[0], pos[0]))
+			}
+			printCommandHelp(os.Stdout, c)
+			return 0
+		}
+	},
+}
+
+// usageLine returns "n8n-secrets NAME USAGE".
+func (c *command) usageLine() string {
+	return strings.TrimSpace("n8n-secrets " + c.name + " " + c.usage)
+}
+
+// printCommandHelp writes a command's help: its usage, what it does, its
+// own flags and, when it takes them, where the settings' flags are.
+func printCommandHelp(w io.Writer, c *command) {
+	usage := strings.ReplaceAll(c.usageLine(), "\n", "\n"+strings.Repeat(" ", len("Usage: n8n-secrets "+c.name+" ")))
+	fmt.Fprintf(w, "Usage: %s\n\n%s\n", usage, c.about)
+	flags, _ := c.setup()
+	if len(flags) > 0 {
+		fmt.Fprintln(w, "\nFlags:")
+		printFlags(w, flags)
+	}
+	if c.settings {
+		fmt.Fprintln(w, "\nIt also takes every settings flag (each also a variable N8N_SECRETS_<NAME>):")
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		for i := range settingsTable {
+			d := &settingsTable[i]
+			fmt.Fprintf(tw, "  %s\t%s\n", flagSyntax(d.flag, d.arg), d.varName())
+		}
+		_ = tw.Flush()
+		fmt.Fprintln(w, "n8n-secrets help lists what each one does.")
+	}
+}
+
+func flagSyntax(name, arg string) string {
+	if arg == "" {
+		return "--" + name
+	}
+	return "--" + name + " " + arg
+}
+
+func printFlags(w io.Writer, flags []*cmdline.Flag) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, f := range flags {
+		fmt.Fprintf(tw, "  %s\t%s\n", flagSyntax(f.Name, f.Arg), plain(f.Help))
+	}
+	_ = tw.Flush()
+}
+
+// plain drops the Markdown backticks of a help line.
+func plain(s string) string { return strings.ReplaceAll(s, "`", "") }
+
+// printHelp writes the global help.
+func printHelp(w io.Writer) {
+	fmt.Fprint(w, helpIntro)
+	fmt.Fprintln(w, "\nUsage:")
+	row := func(left, right string) {
+		lines := strings.Split(right, "\n")
+		if len(left) > 39 {
+			fmt.Fprintf(w, "  %s\n", left)
+		} else {
+			fmt.Fprintf(w, "  %-39s  %s\n", left, lines[0])
+			lines = lines[1:]
+		}
+		for _, l := range lines {
+			fmt.Fprintf(w, "  %-39s  %s\n", "", l)
+		}
+	}
+	row("n8n-secrets [flags] -- CMD [ARGS...]", "resolve, check, then exec CMD (the default use)")
+	for _, c := range commandList {
+		line := c.usageLine()
+		if len(c.aliases) > 0 {
+			line = strings.Replace(line, c.name, c.name+"|"+strings.Join(c.aliases, "|"), 1)
+		}
+		first, more, _ := strings.Cut(line, "\n")
+		if more != "" {
+			fmt.Fprintf(w, "  %s\n", first)
+			line = strings.Repeat(" ", len("n8n-secrets "+c.name)) + more
+		}
+		row(line, c.summary)
+	}
+	row("n8n-secrets COMMAND --help", "a command's own help (also: n8n-secrets help COMMAND)")
+	fmt.Fprint(w, helpReferences)
+	fmt.Fprintln(w, "\nSettings (each a variable N8N_SECRETS_<NAME> and a flag; the flag wins):")
+	printSettings(w, "")
+	fmt.Fprintln(w, "\nSupervise mode's settings (--mode supervise):")
+	printSettings(w, groupSupervise)
+	fmt.Fprint(w, helpStores)
+}
+
+// printSettings writes the help's rows for the settings of group: the
+// flag, the variable and the default, then what it does, wrapped.
+func printSettings(w io.Writer, group string) {
+	for i := range settingsTable {
+		d := &settingsTable[i]
+		if d.group != group {
+			continue
+		}
+		def := ""
+		if d.def != "" && d.def != "false" {
+			def = "default " + d.def
+		}
+		fmt.Fprintln(w, strings.TrimRight(fmt.Sprintf("  %-29s %-35s %s", flagSyntax(d.flag, d.arg), d.varName(), def), " "))
+		help := plain(d.help)
+		if d.allowed != nil && !strings.Contains(help, strings.Join(d.allowed, ", ")) && !strings.Contains(help, d.allowed[0]+",") {
+			help = strings.Join(d.allowed, ", ") + ": " + help
+		}
+		for _, l := range wrap(help, 88) {
+			fmt.Fprintf(w, "      %s\n", l)
+		}
+	}
+}
+
+// wrap splits s into lines of at most width bytes, at spaces.
+func wrap(s string, width int) []string {
+	var lines []string
+	line := ""
+	for _, word := range strings.Fields(s) {
+		if line != "" && len(line)+1+len(word) > width {
+			lines = append(lines, line)
+			line = ""
+		}
+		if line != "" {
+			line += " "
+		}
+		line += word
+	}
+	return append(lines, line)
+}
+
+const helpIntro = `n8n-secrets: put secrets from Vault, AWS Secrets Manager and mounted files
 into a command's environment, in memory only, check n8n's encryption-key
 invariants, and exec the command.
+`
 
-Usage:
-  n8n-secrets [flags] -- CMD [ARGS...]   resolve, check, then exec CMD (default use)
-  n8n-secrets check [flags] [--json] [--role start|worker|webhook]
-                                         resolve everything and print a table; never a value
-  n8n-secrets fingerprint [flags]        print the fingerprint of N8N_ENCRYPTION_KEY as resolved
-  n8n-secrets keygen                     print a new random encryption key (32 bytes, base64)
-  n8n-secrets audit [--format table|json|sarif] [--fail-on error|warning|info] [PATH...]
-                                         check deployment files (Compose, Swarm, Kubernetes,
-                                         Dockerfiles, .env, Vault policies); exit 1 on findings
-  n8n-secrets verify-key [--json]        decrypt every encrypted value in n8n's database with
-                                         N8N_ENCRYPTION_KEY; counts and ids, never a value
-  n8n-secrets rekey --to REF [--from REF] [--apply] [--rewrap-only] [--skip-undecryptable] [--assume-stopped]
-                    [--signing-secrets keep|regenerate] [--json]
-                                         re-encrypt n8n's database under a new key (dry run
-                                         unless --apply); REF: vault://…, awssm://…, file:…
-                                         or a variable's name, never the key itself
-  n8n-secrets codes [--json]             list the stable codes of the logs, for alert rules
-  n8n-secrets version, --version         print the version
-  n8n-secrets help                       print this text
-
+const helpReferences = `
 In a Dockerfile built on n8nio/n8n:
   ENTRYPOINT ["tini", "--", "/usr/local/bin/n8n-secrets", "--", "/docker-entrypoint.sh"]
 
@@ -34,30 +263,18 @@ References (a variable whose whole value starts with a scheme):
   file:<name>[#<selector>]                         relative to the secrets dir (/run/secrets)
   file:///<absolute path>[#<selector>]
   NAME_FILE=/absolute/path                         NAME gets the file's contents; NAME_FILE is removed
+  ${<reference>} inside a value                    DB_URL=postgres://n8n:${vault://secret/n8n/db#password}@db/n8n
+                                                   ($${ is a literal ${ in such a value)
 
   Selector: #key takes a top-level key of a JSON object, #/a/b is a JSON pointer.
   Without one, vault takes the secret's only key, awssm and file the whole value.
   Every scheme takes ?optional=true: a missing secret removes the variable.
   File contents lose one trailing newline. Anything malformed is an error.
+  Another tool's reference as a whole value (op://, ref+vault://, sm://, an
+  AWS ARN) is passed on as it is, with a warning.
+`
 
-Settings (each a variable N8N_SECRETS_<NAME> and a flag; the flag wins):
-  --dir DIR                     N8N_SECRETS_DIR                     secrets dir (/run/secrets)
-  --timeout 30s                 N8N_SECRETS_TIMEOUT                 total deadline, retries included
-  --concurrency 64              N8N_SECRETS_CONCURRENCY             fetches in flight
-  --log-format json|text        N8N_SECRETS_LOG_FORMAT              logs on stderr (json)
-  --log-level info              N8N_SECRETS_LOG_LEVEL               debug, info, warn, error
-  --passthrough LIST            N8N_SECRETS_PASSTHROUGH             provider variables to keep (VAULT_ADDR,AWS_REGION)
-  --skip LIST                   N8N_SECRETS_SKIP                    variables never treated as references
-  --n8n auto|on|off             N8N_SECRETS_N8N                     the n8n guard (auto)
-  --n8n-settings check|sync     N8N_SECRETS_N8N_SETTINGS            ~/.n8n/config with another key: refuse or rewrite
-  --expect-key-fingerprint FP   N8N_SECRETS_EXPECT_KEY_FINGERPRINT  refuse another encryption key
-  --allow-http                  N8N_SECRETS_ALLOW_HTTP              allow http:// to a store off loopback
-  --verify-key auto|on|off      N8N_SECRETS_VERIFY_KEY              check the key against n8n's database before start
-  --mode exec|supervise         N8N_SECRETS_MODE                    exec (default), or stay the command's parent:
-                                                                    signals, reaping, leases, restarts on new versions
-  --refresh 5m                  N8N_SECRETS_REFRESH                 supervise: how often to look for new versions (0: never)
-  --on-change restart           N8N_SECRETS_ON_CHANGE               supervise: restart, signal:NAME, exit (75) or none
-  --splay 60s                   N8N_SECRETS_SPLAY                   supervise: longest random delay before a restart
+const helpStores = `
 
 Vault: VAULT_ADDR, VAULT_TOKEN or VAULT_TOKEN_FILE (default <dir>/vault_token),
   VAULT_AUTH_METHOD=token|approle|jwt|kubernetes, VAULT_AUTH_MOUNT, VAULT_AUTH_ROLE,

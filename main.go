@@ -11,19 +11,21 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"os/exec"
 	"os/signal"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
+	"github.com/n8n-secrets/n8n-secrets/internal/cmdline"
 	"github.com/n8n-secrets/n8n-secrets/internal/suggest"
 )
 
@@ -37,60 +39,139 @@ func main() {
 // run executes one invocation and returns the exit code. In exec mode it
 // only returns when something failed: on success the process image is
 // replaced by the command's.
+//
+// The command line is parsed first, against the settings' flags (before
+// a command, and after it for the commands that take them); then the
+// settings are read from the environment (and the --env-file files, under
+// it) with the flags given over them; then the command runs.
 func run(args, environ []string) int {
-	s, err := loadSettings(envMap(environ))
+	var given []flagValue
+	showVersion := false
+	global := append(settingFlags(&given), boolFlag("version", "print the version", &showVersion))
+	res, err := cmdline.Parse(args, global, cmdline.Options{})
+	if errors.Is(err, cmdline.ErrHelp) {
+		printHelp(os.Stdout)
+		return 0
+	}
+	if err != nil {
+		return failEarly(environ, given, argError("", err))
+	}
+	if showVersion {
+		return versionCmd()
+	}
+	c, rest, offset := runCommand, res.Args, 0
+	switch {
+	case res.Dashed:
+		// n8n-secrets [flags] -- CMD: the default mode.
+	case len(res.Args) == 0:
+		return failEarly(environ, given, usagef("run a command as: n8n-secrets [flags] -- CMD [ARGS…]; see n8n-secrets --help", "no command given"))
+	default:
+		if c = commandNamed(res.Args[0]); c == nil {
+			return failEarly(environ, given, unknownCommand(res.Args[0], res.Pos[0]))
+		}
+		rest, offset = res.Args[1:], res.Pos[0]
+	}
+	own, runFn := c.setup()
+	cargs, cpos := res.Args, res.Pos
+	if !res.Dashed {
+		flags := own
+		if c.settings {
+			flags = append(settingFlags(&given), own...)
+		}
+		r, err := cmdline.Parse(rest, flags, cmdline.Options{Interleaved: c.args == pathArgs, Offset: offset})
+		if errors.Is(err, cmdline.ErrHelp) {
+			printCommandHelp(os.Stdout, c)
+			return 0
+		}
+		if err != nil {
+			return failEarly(environ, given, argError(c.name, err))
+		}
+		cargs, cpos = r.Args, r.Pos
+		if err := c.checkArgs(r); err != nil {
+			return failEarly(environ, given, err)
+		}
+	}
+	if !c.settings {
+		// Only the settings a command without settings flags uses (the log
+		// format, the deadline), from the environment.
+		s, err := loadSettings(envMap(environ), given)
+		if err != nil {
+			return fail(s, err)
+		}
+		return runFn(s, environ, cargs, cpos)
+	}
+	s, environ, err := loadAll(environ, given)
+	if err == nil {
+		err = s.validate()
+	}
 	if err != nil {
 		return fail(s, err)
 	}
-	fs := newFlagSet("n8n-secrets", s)
-	showVersion := fs.Bool("version", false, "")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Print(helpText)
-			return 0
-		}
-		return fail(s, usagef("see n8n-secrets --help", "%v", err))
-	}
-	if *showVersion {
-		return versionCmd()
-	}
-	rest := fs.Args()
-	consumed := len(args) - len(rest)
-	if consumed > 0 && args[consumed-1] == "--" {
-		return execMode(s, environ, rest)
-	}
-	if len(rest) == 0 {
-		return fail(s, usagef("run a command as: n8n-secrets [flags] -- CMD [ARGS…]; see n8n-secrets --help", "no command given"))
-	}
-	sub, subArgs := rest[0], rest[1:]
-	if cmd := commands[sub]; cmd != nil {
-		return cmd(s, environ, subArgs)
-	}
-	hint := "put -- before the command to run: n8n-secrets -- " + sub
-	if near := nearestCommand(sub); near != "" {
-		hint = "did you mean n8n-secrets " + near + "? To run a command of that name, put -- before it: n8n-secrets -- " + sub
-	}
-	return fail(s, usagef(hint, "unknown command %q", short(sub)))
+	return runFn(s, environ, cargs, cpos)
 }
 
-// commands are the subcommands, by name; each lives in a file of its own.
-var commands map[string]func(s *settings, environ, args []string) int
-
-func init() {
-	commands = map[string]func(*settings, []string, []string) int{
-		"check":       checkCmd,
-		"fingerprint": fingerprintCmd,
-		"keygen":      keygenCmd,
-		"audit":       func(s *settings, _, args []string) int { return auditCmd(s, args) },
-		"codes":       codesCmd,
-		"verify-key":  verifyKeyCmd,
-		"rekey":       rekeyCmd,
-		"version":     func(*settings, []string, []string) int { return versionCmd() },
-		"help": func(*settings, []string, []string) int {
-			fmt.Print(helpText)
-			return 0
-		},
+// checkArgs checks the positional arguments a command was given.
+func (c *command) checkArgs(r cmdline.Result) error {
+	hint := "see n8n-secrets " + c.name + " --help"
+	switch {
+	case c.args == noArgs && len(r.Args) > 0:
+		return usagef(hint, "%s: argument %d: %s takes no arguments", c.name, r.Pos[0], c.name)
+	case c.args == commandName && len(r.Args) > 1:
+		return usagef(hint, "%s: argument %d: one command name at most", c.name, r.Pos[1])
+	case c.args == commandArgs && len(r.Args) == 0:
+		return usagef("n8n-secrets "+c.name+" [flags] [--] CMD [ARGS…]", "%s: no command given", c.name)
 	}
+	return nil
+}
+
+// argError turns an error of the command line into a usage error, for
+// the command cmd ("" before one).
+func argError(cmd string, err error) error {
+	hint, prefix := "see n8n-secrets --help", ""
+	if cmd != "" {
+		hint, prefix = "see n8n-secrets "+cmd+" --help", cmd+": "
+	}
+	var ce *cmdline.Error
+	if errors.As(err, &ce) && ce.Hint != "" {
+		hint = ce.Hint + "; " + hint
+	}
+	return usagef(hint, "%s%v", prefix, err)
+}
+
+// unknownCommand is the error for a first argument that is no command: it
+// names the argument's position, never its text (it may be a key pasted
+// in the wrong place).
+func unknownCommand(name string, pos int) error {
+	hint := "to run a program, put -- before it (n8n-secrets [flags] -- CMD [ARGS…]) or use n8n-secrets run CMD [ARGS…]"
+	if near := nearestCommand(name); near != "" {
+		hint = "did you mean n8n-secrets " + near + "? Or " + hint
+	}
+	return usagef(hint, "argument %d: unknown command", pos)
+}
+
+// failEarly reports err, a mistake found before the settings were read,
+// in the log format the variables and flags ask for.
+func failEarly(environ []string, given []flagValue, err error) int {
+	s, _ := loadSettings(envMap(environ), given)
+	return fail(s, err)
+}
+
+// loadAll reads the --env-file files (the flag's, else
+// N8N_SECRETS_ENV_FILE's) under environ, then the settings from the
+// result with the flags given over them. It returns the settings and the
+// environment the command works with: environ, then the files' variables
+// that environ does not set.
+func loadAll(environ []string, given []flagValue) (*settings, []string, error) {
+	s, err := loadSettings(envMap(environ), given)
+	if err != nil || s.EnvFile == "" {
+		return s, environ, err
+	}
+	merged, err := readEnvFiles(s, environ)
+	if err != nil {
+		return s, environ, err
+	}
+	s, err = loadSettings(envMap(merged), given)
+	return s, merged, err
 }
 
 func versionCmd() int {
@@ -101,47 +182,12 @@ func versionCmd() int {
 // nearestCommand returns the subcommand name was probably meant to be
 // ("chek" gives "check"), or "".
 func nearestCommand(name string) string {
-	names := make([]string, 0, len(commands))
-	for c := range commands {
-		names = append(names, c)
+	var names []string
+	for _, c := range commandList {
+		names = append(names, c.name)
+		names = append(names, c.aliases...)
 	}
 	return suggest.Nearest(name, 2, names...)
-}
-
-// short truncates s for a message: an argument may be anything.
-func short(s string) string {
-	if r := []rune(s); len(r) > 32 {
-		return string(r[:32]) + "…"
-	}
-	return s
-}
-
-// newFlagSet returns a flag set holding the settings' flags; it reports
-// errors instead of printing them.
-func newFlagSet(name string, s *settings) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	s.register(fs)
-	return fs
-}
-
-// parseSub parses a subcommand's arguments: the settings' flags again, plus
-// its own, and no positional arguments.
-func parseSub(name string, s *settings, args []string, own func(*flag.FlagSet)) error {
-	fs := newFlagSet(name, s)
-	if own != nil {
-		own(fs)
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usagef("see n8n-secrets --help", "%s: %v", name, err)
-	}
-	if fs.NArg() > 0 {
-		return usagef("see n8n-secrets --help", "%s: unexpected argument %q", name, fs.Arg(0))
-	}
-	return s.validate()
 }
 
 // fail reports err, a failure before or outside the resolution's own
@@ -192,8 +238,7 @@ func execMode(s *settings, environ, argv []string) int {
 	// Find the command first: a typo should not cost a login to a store.
 	path, code := lookPath(ctx, argv[0])
 	if code != 0 {
-		log.Error("command not runnable", "code", codeName(code), "command", argv[0], "exit", code)
-		return code
+		return commandFailed(log, argv[0], code)
 	}
 	o := prepare(ctx, s, environ, argv, log, true)
 	if code := o.report(log, argv[0]); code != 0 {
@@ -208,7 +253,7 @@ func execMode(s *settings, environ, argv []string) int {
 		return o.stopped(log, argv[0], sig)
 	}
 	// Last, once nothing else can refuse the start: the guard's write.
-	if code := o.applySync(log); code != 0 {
+	if code := o.applySync(sigs, log, argv[0]); code != 0 {
 		return code
 	}
 	if sig := sigs.stop(); sig != 0 {
@@ -238,7 +283,8 @@ func begin(s *settings) (ctx context.Context, sigs *signals, done func()) {
 }
 
 // lookPath finds the command as the shell would, and returns 127 when it
-// does not exist and 126 when it cannot be executed: not executable, or
+// does not exist, 69 when the lookup did not finish before the deadline
+// (128+N when signal N stopped it), and 126 when it cannot be executed: not executable, or
 // not a format execve runs (neither an ELF binary nor a script starting
 // with "#!"), found before anything is fetched or written rather than by a
 // failed exec at the end. It runs under ctx: a dead mount in PATH must not
@@ -265,7 +311,12 @@ func lookPath(ctx context.Context, name string) (string, int) {
 		return found{"", inject.ExitNotFound}, nil
 	})
 	if err != nil {
-		return "", inject.ExitNotFound
+		// The lookup did not finish: not an answer that the command does
+		// not exist.
+		if se, ok := context.Cause(ctx).(signalError); ok {
+			return "", 128 + int(se.sig)
+		}
+		return "", inject.ExitUnavailable
 	}
 	return f.path, f.code
 }
@@ -285,10 +336,43 @@ func execFormat(path string) bool {
 }
 
 func codeName(exit int) string {
-	if exit == inject.ExitNotFound {
+	switch {
+	case exit == inject.ExitNotFound:
 		return codeCommandNotFound
+	case exit == inject.ExitUnavailable:
+		return codeCommandLookupTimeout
+	case exit > 128:
+		return string(inject.CodeCanceled)
 	}
 	return codeCommandNotExec
+}
+
+// commandFailed logs that the command cannot be run (lookPath's code),
+// and returns code.
+func commandFailed(log *slog.Logger, command string, code int) int {
+	msg := "command not runnable"
+	if code == inject.ExitUnavailable {
+		msg = "looking the command up did not finish before the deadline (a hung mount in PATH, or a FIFO in its place?)"
+	}
+	if code == inject.ExitNotFound && !plainCommand(command) {
+		// It may be anything pasted in the wrong place: not repeated.
+		command = "(not shown: not a plain command name)"
+	}
+	log.Error(msg, "code", codeName(code), "command", command, "exit", code)
+	return code
+}
+
+var (
+	plainCommandRe = regexp.MustCompile(`^[a-z0-9._/+-]{1,128}$`)
+	hexRunRe       = regexp.MustCompile(`[0-9a-f]{24,}`)
+)
+
+// plainCommand reports whether a command that was not found may be named
+// in the log: lower-case letters, digits and ._/+- as program names are,
+// and no long run of hexadecimal digits (a key made with openssl rand
+// -hex). A key is random in case, or hexadecimal.
+func plainCommand(name string) bool {
+	return plainCommandRe.MatchString(name) && !hexRunRe.MatchString(name)
 }
 
 // signals is the watch on SIGTERM and SIGINT kept until exec: ctx is
@@ -302,6 +386,7 @@ type signals struct {
 	cancel   context.CancelCauseFunc
 	ch       chan os.Signal
 	done     chan struct{}
+	watcher  sync.WaitGroup // the goroutine that watch starts
 	mu       sync.Mutex
 	got      syscall.Signal
 	watching bool
@@ -323,15 +408,22 @@ func (s *signals) watch() {
 	}
 	s.watching = true
 	signal.Notify(s.ch, syscall.SIGTERM, syscall.SIGINT)
-	go func() {
+	s.watcher.Go(func() {
 		select {
 		case sig := <-s.ch:
+			if signalsTestHook != nil {
+				signalsTestHook(s)
+			}
 			s.record(sig.(syscall.Signal))
 			s.cancel(signalError{sig.(syscall.Signal)})
 		case <-s.done:
 		}
-	}()
+	})
 }
+
+// signalsTestHook, when set (by tests only), runs in the watcher between
+// taking a signal off the channel and recording it.
+var signalsTestHook func(*signals)
 
 // signalsKey keys the watch in a context.
 type signalsKey struct{}
@@ -373,12 +465,22 @@ func (s *signals) stop() syscall.Signal {
 		}
 	}
 	s.mu.Unlock()
+	// The watcher may have taken a signal off the channel and not
+	// recorded it yet: wait for it to finish, then take what is left.
+	s.watcher.Wait()
 	select {
 	case sig := <-s.ch:
 		s.record(sig.(syscall.Signal))
 	default:
 	}
 	return s.received()
+}
+
+// isStopped reports whether stop was called.
+func (s *signals) isStopped() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stopped
 }
 
 // signalError is the cause of a context canceled by a signal.

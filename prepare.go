@@ -33,7 +33,12 @@ type outcome struct {
 	// leftFileVars are NAME_FILE variables not resolved (their file is
 	// outside the secrets mounts): passed on as they are.
 	leftFileVars []string
-	started      time.Time
+	// foreign are variables holding another tool's reference, passed on
+	// as they are.
+	foreign []inject.Foreign
+	// envFrom are the variables the env-from secrets give, once resolved.
+	envFrom []inject.EnvFromEntry
+	started time.Time
 
 	access   accessReview     // check: what the credentials may do beyond the reads
 	requests map[string]int64 // requests sent, by scheme, for providers that count them
@@ -90,9 +95,11 @@ func prepare(ctx context.Context, s *settings, environ, argv []string, log *slog
 	sc := inject.Scan(environ, inject.ScanOptions{
 		Skip:        func(name string) bool { return ownedVars.Match(name) || skip.Match(name) },
 		ResolveFile: s.resolveFile,
+		EnvFrom:     inject.ParseMatcher(s.EnvFrom), // a comma-separated list
+		EnvFromVar:  settingByFlag("env-from").varName(),
 	})
 	reqs := sc.Requests
-	o.errs, o.leftFileVars = sc.Errs, sc.Left
+	o.errs, o.leftFileVars, o.foreign = sc.Errs, sc.Left, sc.Foreign
 	if len(o.errs) > 0 && failFast {
 		return o
 	}
@@ -129,6 +136,7 @@ func prepare(ctx context.Context, s *settings, environ, argv []string, log *slog
 		return credentialVars.Match(name) && !passthrough.Match(name)
 	}
 	o.env = inject.BuildEnv(environ, o.results, removeVar)
+	o.envFrom = inject.EnvFromLayout(environ, o.results)
 	for k := range envm {
 		if removeVar(k) {
 			o.removed++
@@ -244,23 +252,53 @@ func requestCounts(providers map[string]inject.Provider) map[string]int64 {
 func (o *outcome) injectedNames() []string {
 	var names []string
 	for _, r := range o.results {
-		if r.Err == nil && !r.Removed {
+		if r.Err == nil && !r.Removed && !r.EnvFrom {
 			names = append(names, r.Var)
 		}
 	}
+	for _, e := range o.envFrom {
+		if e.ShadowedBy == "" {
+			names = append(names, e.Name)
+		}
+	}
 	sort.Strings(names)
-	return names
+	return slices.Compact(names)
+}
+
+// injectedValues returns the values the injector put in the child's
+// environment, for masking.
+func (o *outcome) injectedValues() [][]byte {
+	var vals [][]byte
+	for _, r := range o.results {
+		if r.Err == nil && !r.Removed && !r.EnvFrom {
+			vals = append(vals, r.Value.Reveal())
+		}
+	}
+	for _, e := range o.envFrom {
+		if e.ShadowedBy == "" {
+			vals = append(vals, e.Value.Reveal())
+		}
+	}
+	return vals
 }
 
 // report logs one event per variable and per failure, and returns the exit
 // code: 0 when the command may start. command is the command's name, for
 // the "not starting" event.
 func (o *outcome) report(log *slog.Logger, command string) int {
+	for _, f := range o.foreign {
+		log.Warn("the value is another tool's reference, which n8n-secrets does not resolve: passed on as it is",
+			"code", codeForeignReference, "var", f.Var, "tool", f.Tool,
+			"hint", f.Hint+"; a value meant literally goes in N8N_SECRETS_SKIP, which silences this")
+	}
 	for _, r := range o.results {
-		if r.Err != nil {
+		if r.Err != nil || r.EnvFrom {
 			continue
 		}
 		attrs := []any{"var", r.Var, "scheme", r.Ref.Scheme, "path", r.Ref.Path}
+		if r.Template != nil {
+			attrs = append(attrs, "reference", r.Part) // the n-th ${…} of the value
+		}
 		if r.FileVar != "" {
 			attrs = append(attrs, "from", r.FileVar)
 		}
@@ -277,6 +315,7 @@ func (o *outcome) report(log *slog.Logger, command string) int {
 			log.Info("resolved", append([]any{"code", codeResolved}, attrs...)...)
 		}
 	}
+	o.reportEnvFrom(log)
 	if len(o.leftFileVars) > 0 {
 		log.Info("NAME_FILE variables outside the secrets mounts left as they are", "code", codeFileVarsLeft,
 			"vars", o.leftFileVars, "hint", "to resolve one, list it in N8N_SECRETS_FILE_VARS or mount its file under the secrets dir")
@@ -292,6 +331,28 @@ func (o *outcome) report(log *slog.Logger, command string) int {
 		return o.notStarting(log, command, codes, inject.ExitCodeOf(o.errs))
 	}
 	return o.guardExit(log, command)
+}
+
+// reportEnvFrom logs one event per variable an env-from secret gave: the
+// child gets it (RESOLVED), or a variable set before wins
+// (ENV_FROM_SHADOWED). An env-from secret that is missing and optional is
+// logged as such.
+func (o *outcome) reportEnvFrom(log *slog.Logger) {
+	for _, r := range o.results {
+		if r.EnvFrom && r.Err == nil && r.Removed {
+			log.Warn("optional secret missing: it gives no variable", "code", codeOptionalMissing, "var", r.Var, "item", r.Part,
+				"scheme", r.Ref.Scheme, "path", r.Ref.Path)
+		}
+	}
+	for _, e := range o.envFrom {
+		attrs := []any{"var", e.Name, "scheme", e.Ref.Scheme, "path", e.Ref.Path, "from", settingByFlag("env-from").varName(), "item", e.Item}
+		if e.ShadowedBy != "" {
+			log.Info("a variable of an env-from secret is set already: the child keeps the value set first",
+				append([]any{"code", codeEnvFromShadowed, "kept", e.ShadowedBy}, attrs...)...)
+			continue
+		}
+		log.Info("resolved", append([]any{"code", codeResolved}, attrs...)...)
+	}
 }
 
 // notStarting logs the one event that says the start was refused, with
@@ -393,8 +454,12 @@ func (o *outcome) summary(command string) []any {
 			removed++
 		}
 	}
+	providers := o.schemes
+	if providers == nil {
+		providers = []string{} // [] in JSON, as in text: never null
+	}
 	attrs := []any{"code", codeExec, "command", command, "variables", len(o.results) - removed, "fetches", o.fetches,
-		"providers", o.schemes, "optional_missing", removed, "env_removed", o.removed,
+		"providers", providers, "optional_missing", removed, "env_removed", o.removed,
 		"duration_ms", ms(time.Since(o.started)), "version", version, "pid", os.Getpid()}
 	if o.guard != nil {
 		attrs = append(attrs, "n8n_role", string(o.guard.Role))

@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
+	"github.com/n8n-secrets/n8n-secrets/internal/cmdline"
 	"github.com/n8n-secrets/n8n-secrets/n8n"
 	"github.com/n8n-secrets/n8n-secrets/n8n/rekey"
 	"github.com/n8n-secrets/n8n-secrets/n8n/store"
@@ -32,24 +32,47 @@ type rekeyReport struct {
 	Result          *rekey.Result `json:"result,omitempty"`
 }
 
+// rekeyOpts are rekey's flags.
+type rekeyOpts struct {
+	to, from, signing                              string
+	apply, rewrapOnly, skip, asJSON, assumeStopped bool
+}
+
+var rekeyCommand = &command{
+	name: "rekey", usage: "--to REF [--from REF] [--apply] [--rewrap-only] [--skip-undecryptable]\n[--assume-stopped] [--signing-secrets keep|regenerate] [--json] [flags]",
+	summary: "re-encrypt n8n's database under a new key (dry run\nunless --apply); REF: vault://…, awssm://…, file:…\nor a variable's name, never the key itself",
+	about: `Re-encrypts n8n's database (what n8n encrypts with N8N_ENCRYPTION_KEY) from
+the key --from names to the key --to names, in one transaction, checked
+against the new key before it commits. A dry run unless --apply. A key is
+given as a reference (vault://…, awssm://…, file:…) or the name of a
+variable holding it, never on the command line itself. It refuses while n8n
+holds the database.`,
+	settings: true,
+	setup: func() ([]*cmdline.Flag, runFunc) {
+		o := &rekeyOpts{from: n8n.EnvKey, signing: rekey.SigningKeep}
+		str := func(name, arg, help string, p *string) *cmdline.Flag {
+			return &cmdline.Flag{Name: name, Arg: arg, Help: help, Set: func(v string, _ int) error { *p = v; return nil }}
+		}
+		return []*cmdline.Flag{
+				str("to", "REF", "the new key: a reference or a variable's name", &o.to),
+				str("from", "REF", "the key the database is under now (default N8N_ENCRYPTION_KEY)", &o.from),
+				boolFlag("apply", "write (without it, a dry run)", &o.apply),
+				boolFlag("rewrap-only", "re-wrap only n8n's data keys (deployment_key, 2.x databases): values untouched; not after a leak", &o.rewrapOnly),
+				boolFlag("skip-undecryptable", "leave values that decrypt with neither key as they are", &o.skip),
+				boolFlag("assume-stopped", "SQLite: every n8n node is stopped, also when the processes holding the file cannot all be seen", &o.assumeStopped),
+				choiceFlag("signing-secrets", "n8n's signing secrets derived from the key", &o.signing, rekey.SigningKeep, rekey.SigningRegenerate),
+				boolFlag("json", "print the report as JSON", &o.asJSON),
+			}, func(s *settings, environ, _ []string, _ []int) int {
+				return rekeyCmd(s, environ, o)
+			}
+	},
+}
+
 // rekeyCmd re-encrypts n8n's database from --from (default
 // N8N_ENCRYPTION_KEY) to --to; a dry run unless --apply.
-func rekeyCmd(s *settings, environ, args []string) int {
-	var to, from, signing string
-	var apply, rewrapOnly, skip, asJSON, assumeStopped bool
-	err := parseSub("rekey", s, args, func(fs *flag.FlagSet) {
-		fs.StringVar(&to, "to", "", "")
-		fs.StringVar(&from, "from", n8n.EnvKey, "")
-		fs.BoolVar(&apply, "apply", false, "")
-		fs.BoolVar(&rewrapOnly, "rewrap-only", false, "")
-		fs.BoolVar(&skip, "skip-undecryptable", false, "")
-		fs.StringVar(&signing, "signing-secrets", rekey.SigningKeep, "")
-		fs.BoolVar(&asJSON, "json", false, "")
-		fs.BoolVar(&assumeStopped, "assume-stopped", false, "")
-	})
-	if err != nil {
-		return fail(s, err)
-	}
+func rekeyCmd(s *settings, environ []string, o *rekeyOpts) int {
+	to, from, signing := o.to, o.from, o.signing
+	apply, rewrapOnly, skip, asJSON, assumeStopped := o.apply, o.rewrapOnly, o.skip, o.asJSON, o.assumeStopped
 	if signing != rekey.SigningKeep && signing != rekey.SigningRegenerate {
 		return fail(s, usagef("", "--signing-secrets: must be keep or regenerate"))
 	}

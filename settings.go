@@ -1,18 +1,17 @@
 package main
 
 import (
-	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
-	"github.com/caarlos0/env/v11"
-
 	"github.com/n8n-secrets/n8n-secrets/inject"
+	"github.com/n8n-secrets/n8n-secrets/internal/cmdline"
 	"github.com/n8n-secrets/n8n-secrets/n8n"
+	"github.com/n8n-secrets/n8n-secrets/supervise"
 )
 
 // settingsPrefix starts every one of the injector's own variables. They are
@@ -21,60 +20,187 @@ import (
 const settingsPrefix = "N8N_SECRETS_"
 
 // settings are the injector's own settings: each is an environment variable
-// N8N_SECRETS_<NAME> and a flag of the same meaning; a flag wins.
+// N8N_SECRETS_<NAME> and a flag of the same meaning; a flag wins. The
+// table settingsTable describes each one; nothing else does.
 type settings struct {
-	Dir                  string        `env:"DIR" envDefault:"/run/secrets"`
-	Timeout              time.Duration `env:"TIMEOUT" envDefault:"30s"`
-	Concurrency          int           `env:"CONCURRENCY" envDefault:"64"`
-	LogFormat            string        `env:"LOG_FORMAT" envDefault:"json"`
-	LogLevel             string        `env:"LOG_LEVEL" envDefault:"info"`
-	Passthrough          string        `env:"PASSTHROUGH"`
-	Skip                 string        `env:"SKIP"`
-	FileVars             string        `env:"FILE_VARS"`
-	N8N                  string        `env:"N8N" envDefault:"auto"`
-	N8NSettings          string        `env:"N8N_SETTINGS" envDefault:"check"`
-	ExpectKeyFingerprint string        `env:"EXPECT_KEY_FINGERPRINT"`
-	AllowHTTP            bool          `env:"ALLOW_HTTP"`
-	VerifyKey            string        `env:"VERIFY_KEY" envDefault:"auto"`
-	Mode                 string        `env:"MODE" envDefault:"exec"`
-	Refresh              time.Duration `env:"REFRESH" envDefault:"5m"`
-	OnChange             string        `env:"ON_CHANGE" envDefault:"restart"`
-	Splay                time.Duration `env:"SPLAY" envDefault:"60s"`
+	Dir                  string
+	EnvFile              string
+	EnvFrom              string
+	Timeout              time.Duration
+	Concurrency          int
+	LogFormat            string
+	LogLevel             string
+	Passthrough          string
+	Skip                 string
+	FileVars             string
+	N8N                  string
+	N8NSettings          string
+	ExpectKeyFingerprint string
+	AllowHTTP            bool
+	VerifyKey            string
+	Mode                 string
+	Refresh              time.Duration
+	OnChange             string
+	Splay                time.Duration
+	KillSignal           string
+	KillTimeout          time.Duration
+	Mask                 bool
 
+	// source names where each setting that was given came from, by flag
+	// name: its variable, or its flag and position. A setting absent from
+	// it has its default.
+	source map[string]string
 	// keepProviders makes prepare leave the providers open (supervise
 	// mode renews and watches with them); not a setting.
 	keepProviders bool
 }
 
-// settingVars maps each field to its variable and flag, for messages and
-// for the help text.
-var settingVars = []struct{ field, flag, help string }{
-	{"Dir", "dir", "directory of mounted secrets: file:<name>, vault_token, vault_role_id, … (default /run/secrets)"},
-	{"Timeout", "timeout", "total deadline for resolving every secret, retries included (default 30s)"},
-	{"Concurrency", "concurrency", "fetches in flight at once (default 64)"},
-	{"LogFormat", "log-format", "json or text (default json)"},
-	{"LogLevel", "log-level", "debug, info, warn or error (default info)"},
-	{"Passthrough", "passthrough", "comma-separated variables (globs) to keep in the child, e.g. VAULT_ADDR,AWS_REGION"},
-	{"Skip", "skip", "comma-separated variables (globs) never treated as references or NAME_FILE"},
-	{"FileVars", "file-vars", "comma-separated NAME_FILE variables (globs) resolved wherever their file is; others only under the secrets dir, /run/secrets or /var/run/secrets"},
-	{"N8N", "n8n", "the n8n guard: auto, on or off (default auto)"},
-	{"N8NSettings", "n8n-settings", "n8n settings file with another key: check (refuse) or sync (rewrite it) (default check)"},
-	{"ExpectKeyFingerprint", "expect-key-fingerprint", "refuse to start unless N8N_ENCRYPTION_KEY has this fingerprint"},
-	{"AllowHTTP", "allow-http", "allow plain http:// to a secret store that is not on loopback"},
-	{"VerifyKey", "verify-key", "before n8n starts, check the key against a sample of n8n's database: auto, on or off (default auto)"},
-	{"Mode", "mode", "exec (replace this process with the command) or supervise (stay its parent) (default exec)"},
-	{"Refresh", "refresh", "supervise: how often to look for new versions, 0 never (default 5m)"},
-	{"OnChange", "on-change", "supervise: what new values do: restart, signal:NAME, exit or none (default restart)"},
-	{"Splay", "splay", "supervise: longest random delay before applying new values (default 60s)"},
+// setting describes one setting: the one table that the flags, the
+// variables, the validation, the help text and the README's tables come
+// from.
+type setting struct {
+	flag    string // the flag's name; the variable is N8N_SECRETS_ and it in capitals, '-' as '_'
+	arg     string // the value's placeholder in the help ("" for a boolean)
+	def     string // the default, as the variable would hold it ("" none)
+	allowed []string
+	group   string // "" for every mode, "supervise" for supervise mode's
+	help    string // one line; `code` for the README, shown without backticks in the help
+	// field returns a pointer to the setting's field: *string,
+	// *time.Duration, *int or *bool, which gives its kind.
+	field func(s *settings) any
+	// check, if set, validates the parsed value; it returns the problem,
+	// never repeating the value.
+	check func(s *settings) string
 }
 
-func varName(field string) string {
-	for _, s := range settingVars {
-		if s.field == field {
-			return settingsPrefix + strings.ToUpper(strings.ReplaceAll(s.flag, "-", "_"))
+// Groups of settings.
+const (
+	groupSupervise = "supervise"
+)
+
+// settingsTable is every setting, in the order of the help text.
+var settingsTable = []setting{
+	{flag: "dir", arg: "DIR", def: "/run/secrets", field: func(s *settings) any { return &s.Dir },
+		help:  "the secrets dir: `file:<name>`, `vault_token`, `vault_role_id`, `vault_secret_id`",
+		check: func(s *settings) string { return when(s.Dir == "", "must not be empty") }},
+	{flag: "env-file", arg: "FILES", field: func(s *settings) any { return &s.EnvFile },
+		help: "comma-separated `.env` files (Compose's syntax) read under the process environment: a variable set in both keeps the environment's value"},
+	{flag: "env-from", arg: "REFS", field: func(s *settings) any { return &s.EnvFrom },
+		help: "comma-separated references to JSON objects (`vault://secret/n8n/env`): each key becomes a variable, unless the environment sets it (the first reference wins over later ones)"},
+	{flag: "timeout", arg: "DURATION", def: "30s", field: func(s *settings) any { return &s.Timeout },
+		help:  "total deadline for every fetch, retries included",
+		check: func(s *settings) string { return when(s.Timeout <= 0, "must be a positive duration (like 30s)") }},
+	{flag: "concurrency", arg: "N", def: "64", field: func(s *settings) any { return &s.Concurrency },
+		help: "fetches in flight at once",
+		check: func(s *settings) string {
+			return when(s.Concurrency < 1 || s.Concurrency > 1024, "must be between 1 and 1024")
+		}},
+	{flag: "log-format", arg: "FORMAT", def: "auto", allowed: []string{"auto", "json", "text"}, field: func(s *settings) any { return &s.LogFormat },
+		help: "logs on stderr: `json`, `text`, or `auto`: text when stderr is a terminal, JSON otherwise (a container)"},
+	{flag: "log-level", arg: "LEVEL", def: "info", allowed: []string{"debug", "info", "warn", "error"}, field: func(s *settings) any { return &s.LogLevel },
+		help: "the least level logged"},
+	{flag: "passthrough", arg: "LIST", field: func(s *settings) any { return &s.Passthrough },
+		help:  "comma-separated names or globs of provider variables to keep in the child (`VAULT_ADDR,AWS_REGION`)",
+		check: func(s *settings) string { return checkPatterns(s.Passthrough) }},
+	{flag: "skip", arg: "LIST", field: func(s *settings) any { return &s.Skip },
+		help:  "names or globs never treated as references, `${…}` or `NAME_FILE` (either name of a `NAME_FILE` pair)",
+		check: func(s *settings) string { return checkPatterns(s.Skip) }},
+	{flag: "file-vars", arg: "LIST", field: func(s *settings) any { return &s.FileVars },
+		help:  "`NAME_FILE` variables (names or globs, either name) resolved wherever their file is; others only under the secrets mounts",
+		check: func(s *settings) string { return checkPatterns(s.FileVars) }},
+	{flag: "n8n", arg: "MODE", def: "auto", allowed: []string{"auto", "on", "off"}, field: func(s *settings) any { return &s.N8N },
+		help: "the n8n guard"},
+	{flag: "n8n-settings", arg: "MODE", def: "check", allowed: []string{"check", "sync"}, field: func(s *settings) any { return &s.N8NSettings },
+		help: "n8n's settings file holding another key: `check` refuses, `sync` rewrites it as the last step before exec, only when nothing else refuses the start"},
+	{flag: "expect-key-fingerprint", arg: "FP", field: func(s *settings) any { return &s.ExpectKeyFingerprint },
+		help: "refuse to start unless the key has this fingerprint (`n8n-secrets fingerprint` prints it)",
+		check: func(s *settings) string {
+			if err := (n8n.Options{ExpectFingerprint: s.ExpectKeyFingerprint}).Validate(); err != nil {
+				return "not a fingerprint: 16 hexadecimal digits, as n8n-secrets fingerprint prints"
+			}
+			return ""
+		}},
+	{flag: "allow-http", def: "false", field: func(s *settings) any { return &s.AllowHTTP },
+		help: "allow plain `http://` to a secret store that is not on loopback"},
+	{flag: "verify-key", arg: "MODE", def: "auto", allowed: []string{"auto", "on", "off"}, field: func(s *settings) any { return &s.VerifyKey },
+		help: "before n8n starts, decrypt a sample of n8n's database with the key: `auto` (an unreachable database is a warning), `on` (it is exit 69), `off`; a mismatch is exit 78"},
+	{flag: "mode", arg: "MODE", def: modeExec, allowed: []string{modeExec, modeSupervise}, field: func(s *settings) any { return &s.Mode },
+		help: "`exec` replaces this process with the command; `supervise` stays its parent: signals, reaping, leases, restarts on new versions"},
+	{flag: "refresh", arg: "DURATION", def: "5m", group: groupSupervise, field: func(s *settings) any { return &s.Refresh },
+		help: "how often to ask the stores for new versions (±10 %); `0` never",
+		check: func(s *settings) string {
+			return when(s.Refresh < 0 || (s.Refresh > 0 && s.Refresh < 100*time.Millisecond), "must be 0 (never) or at least 100ms")
+		}},
+	{flag: "on-change", arg: "POLICY", def: "restart", group: groupSupervise, field: func(s *settings) any { return &s.OnChange },
+		help: "what new values do: `restart`, `signal:NAME`, `exit` (exit code 75, for the orchestrator to restart), `none`",
+		check: func(s *settings) string {
+			if _, err := supervise.ParsePolicy(s.OnChange); err != nil {
+				return "must be restart, signal:NAME (HUP, INT, QUIT, TERM, USR1, USR2, WINCH, ALRM), exit or none"
+			}
+			return ""
+		}},
+	{flag: "splay", arg: "DURATION", def: "60s", group: groupSupervise, field: func(s *settings) any { return &s.Splay },
+		help:  "longest random delay before new values are applied",
+		check: func(s *settings) string { return when(s.Splay < 0, "must not be negative") }},
+	{flag: "kill-signal", arg: "SIGNAL", def: "TERM", group: groupSupervise, field: func(s *settings) any { return &s.KillSignal },
+		help: "the signal that stops the command for a restart or an exit: `TERM`, `INT`, `QUIT`, `HUP`, `USR1` or `USR2` (envconsul's `-kill-signal`)",
+		check: func(s *settings) string {
+			if _, err := supervise.ParseStopSignal(s.KillSignal); err != nil {
+				return "must be TERM, INT, QUIT, HUP, USR1 or USR2"
+			}
+			return ""
+		}},
+	{flag: "kill-timeout", arg: "DURATION", group: groupSupervise, field: func(s *settings) any { return &s.KillTimeout },
+		help:  "how long the command has to exit after the kill signal, before KILL; default: n8n's own `N8N_GRACEFUL_SHUTDOWN_TIMEOUT` (seconds) when it is set, else 30s, n8n's default for it",
+		check: func(s *settings) string { return when(s.KillTimeout < 0, "must not be negative") }},
+	{flag: "mask", def: "false", group: groupSupervise, field: func(s *settings) any { return &s.Mask },
+		help: "pass the command's stdout and stderr through n8n-secrets and replace every injected value of 6 bytes or more with `<concealed>` (what it cannot catch: the README's Supervise mode)"},
+}
+
+// when returns msg when cond holds, else "".
+func when(cond bool, msg string) string {
+	if cond {
+		return msg
+	}
+	return ""
+}
+
+// checkPatterns validates a comma-separated list of names or globs.
+func checkPatterns(list string) string {
+	m := inject.ParseMatcher(list)
+	if bad, ok := m.Validate(); !ok {
+		for i, p := range m {
+			if p == bad {
+				return fmt.Sprintf("pattern %d is malformed: patterns are names or globs like VAULT_*", i+1)
+			}
 		}
 	}
-	return settingsPrefix + strings.ToUpper(field)
+	return ""
+}
+
+// varOf returns a setting's variable: N8N_SECRETS_ and its flag in
+// capitals.
+func (d *setting) varName() string {
+	return settingsPrefix + strings.ToUpper(strings.ReplaceAll(d.flag, "-", "_"))
+}
+
+// settingByFlag returns the setting of a flag, or nil.
+func settingByFlag(flag string) *setting {
+	for i := range settingsTable {
+		if settingsTable[i].flag == flag {
+			return &settingsTable[i]
+		}
+	}
+	return nil
+}
+
+// name returns how a message names the setting of flag: the flag and its
+// position when a flag set it, else its variable.
+func (s *settings) name(flag string) string {
+	if src := s.source[flag]; src != "" {
+		return src
+	}
+	return settingByFlag(flag).varName()
 }
 
 // usageError is a usage or settings error (exit 64), with an optional hint.
@@ -88,102 +214,131 @@ func usagef(hint, format string, args ...any) error {
 	return &usageError{msg: fmt.Sprintf(format, args...), hint: hint}
 }
 
-// loadSettings reads the N8N_SECRETS_* variables of environ. Errors name the
-// variable and the problem; the settings returned with an error carry at
-// least the log format, so that the error is reported in it.
-func loadSettings(environ map[string]string) (*settings, error) {
-	s := &settings{}
-	err := env.ParseWithOptions(s, env.Options{Prefix: settingsPrefix, Environment: environ})
-	if err == nil {
-		return s, nil
+// set parses value into the setting's field of s, and returns the problem,
+// never repeating the value.
+func (d *setting) set(s *settings, value string) string {
+	switch p := d.field(s).(type) {
+	case *string:
+		if d.allowed != nil && !contains(d.allowed, value) {
+			return "must be one of " + strings.Join(d.allowed, ", ")
+		}
+		*p = value
+	case *time.Duration:
+		v, err := time.ParseDuration(value)
+		if err != nil {
+			if _, nerr := strconv.ParseFloat(strings.TrimSpace(value), 64); nerr == nil {
+				return "needs a unit, like 30s, 5m or 1h: a number alone is not a duration"
+			}
+			return "not a duration (like 30s, 5m or 1h)"
+		}
+		*p = v
+	case *int:
+		v, err := strconv.Atoi(value)
+		if err != nil {
+			return "not a whole number"
+		}
+		*p = v
+	case *bool:
+		v, err := strconv.ParseBool(value)
+		if err != nil {
+			return "must be true or false"
+		}
+		*p = v
+	default:
+		panic("setting " + d.flag + ": unknown field type")
 	}
-	fallback := &settings{LogFormat: environ[settingsPrefix+"LOG_FORMAT"], LogLevel: "info"}
-	var agg env.AggregateError
-	if errors.As(err, &agg) {
-		for _, e := range agg.Errors {
-			var pe env.ParseError
-			if errors.As(e, &pe) {
-				return fallback, usagef("", "%s: not a valid %s", varName(pe.Name), kindOf(pe.Name))
+	return ""
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// flagValue is a settings flag given on the command line, applied once
+// the variables are read.
+type flagValue struct {
+	def   *setting
+	value string
+	pos   int
+}
+
+// defaults returns the settings with every default.
+func defaults() *settings {
+	s := &settings{source: map[string]string{}}
+	for i := range settingsTable {
+		d := &settingsTable[i]
+		if d.def != "" {
+			if msg := d.set(s, d.def); msg != "" {
+				panic("setting " + d.flag + ": bad default")
 			}
 		}
 	}
-	return fallback, usagef("", "settings: %v", err)
+	return s
 }
 
-func kindOf(field string) string {
-	switch field {
-	case "Timeout", "Refresh", "Splay":
-		return "duration (like 30s or 2m)"
-	case "Concurrency":
-		return "whole number"
-	case "AllowHTTP":
-		return "boolean (true or false)"
+// loadSettings returns the settings the variables of environ and then the
+// flags given set. Errors name the variable, or the flag and its position,
+// and the problem, never the value; the settings returned with an error
+// carry at least a valid log format, so that the error is reported in it.
+func loadSettings(environ map[string]string, flags []flagValue) (*settings, error) {
+	s := defaults()
+	var firstErr error
+	fail := func(err error) {
+		if firstErr == nil {
+			firstErr = err
+		}
 	}
-	return "value"
+	for i := range settingsTable {
+		d := &settingsTable[i]
+		v, ok := environ[d.varName()]
+		if !ok {
+			continue
+		}
+		if msg := d.set(s, v); msg != "" {
+			fail(usagef("", "%s: %s", d.varName(), msg))
+			continue
+		}
+		s.source[d.flag] = d.varName()
+	}
+	for _, f := range flags {
+		where := fmt.Sprintf("argument %d (--%s)", f.pos, f.def.flag)
+		if msg := f.def.set(s, f.value); msg != "" {
+			fail(usagef("", "%s: %s", where, msg))
+			continue
+		}
+		s.source[f.def.flag] = where
+	}
+	if firstErr != nil && !contains([]string{"auto", "json", "text"}, s.LogFormat) {
+		s.LogFormat = "auto"
+	}
+	return s, firstErr
 }
 
-// register adds the settings' flags to fs, with the current values as
-// defaults, so that a flag given overrides the variable.
-func (s *settings) register(fs *flag.FlagSet) {
-	fs.StringVar(&s.Dir, "dir", s.Dir, "")
-	fs.DurationVar(&s.Timeout, "timeout", s.Timeout, "")
-	fs.IntVar(&s.Concurrency, "concurrency", s.Concurrency, "")
-	fs.StringVar(&s.LogFormat, "log-format", s.LogFormat, "")
-	fs.StringVar(&s.LogLevel, "log-level", s.LogLevel, "")
-	fs.StringVar(&s.Passthrough, "passthrough", s.Passthrough, "")
-	fs.StringVar(&s.Skip, "skip", s.Skip, "")
-	fs.StringVar(&s.FileVars, "file-vars", s.FileVars, "")
-	fs.StringVar(&s.N8N, "n8n", s.N8N, "")
-	fs.StringVar(&s.N8NSettings, "n8n-settings", s.N8NSettings, "")
-	fs.StringVar(&s.ExpectKeyFingerprint, "expect-key-fingerprint", s.ExpectKeyFingerprint, "")
-	fs.BoolVar(&s.AllowHTTP, "allow-http", s.AllowHTTP, "")
-	fs.StringVar(&s.VerifyKey, "verify-key", s.VerifyKey, "")
-	fs.StringVar(&s.Mode, "mode", s.Mode, "")
-	fs.DurationVar(&s.Refresh, "refresh", s.Refresh, "")
-	fs.StringVar(&s.OnChange, "on-change", s.OnChange, "")
-	fs.DurationVar(&s.Splay, "splay", s.Splay, "")
-}
-
-// validate checks the values once flags and variables are merged.
+// validate checks the values once flags and variables are merged: each
+// setting's own check, in the table's order, then the checks that take
+// several settings.
 func (s *settings) validate() error {
-	oneOf := func(field, v string, allowed ...string) error {
-		for _, a := range allowed {
-			if v == a {
-				return nil
+	for i := range settingsTable {
+		d := &settingsTable[i]
+		if d.check == nil {
+			continue
+		}
+		if msg := d.check(s); msg != "" {
+			hint := ""
+			if d.flag == "expect-key-fingerprint" {
+				hint = "print a node's fingerprint with: n8n-secrets fingerprint"
 			}
-		}
-		return usagef("", "%s: must be one of %s", varName(field), strings.Join(allowed, ", "))
-	}
-	switch {
-	case s.Dir == "":
-		return usagef("", "%s: must not be empty", varName("Dir"))
-	case s.Timeout <= 0:
-		return usagef("", "%s: must be a positive duration (like 30s)", varName("Timeout"))
-	case s.Concurrency < 1 || s.Concurrency > 1024:
-		return usagef("", "%s: must be between 1 and 1024", varName("Concurrency"))
-	}
-	for _, c := range []struct{ field, v string }{{"Passthrough", s.Passthrough}, {"Skip", s.Skip}, {"FileVars", s.FileVars}} {
-		if bad, ok := inject.ParseMatcher(c.v).Validate(); !ok {
-			return usagef("patterns are names or globs like VAULT_*", "%s: malformed pattern %q", varName(c.field), bad)
+			return usagef(hint, "%s: %s", s.name(d.flag), msg)
 		}
 	}
-	if err := oneOf("LogFormat", s.LogFormat, "json", "text"); err != nil {
-		return err
-	}
-	if err := oneOf("LogLevel", s.LogLevel, "debug", "info", "warn", "error"); err != nil {
-		return err
-	}
-	if err := oneOf("N8N", s.N8N, "auto", "on", "off"); err != nil {
-		return err
-	}
-	if err := oneOf("N8NSettings", s.N8NSettings, "check", "sync"); err != nil {
-		return err
-	}
-	if err := oneOf("VerifyKey", s.VerifyKey, "auto", "on", "off"); err != nil {
-		return err
-	}
-	if err := s.validateSupervise(); err != nil {
-		return err
+	if s.Mask && s.Mode != modeSupervise {
+		return usagef("masking needs a parent process between the command and its output: --mode supervise",
+			"%s: works in supervise mode only (%s is %s)", s.name("mask"), s.name("mode"), s.Mode)
 	}
 	if err := (n8n.Options{Mode: s.N8N, SettingsMode: s.N8NSettings, ExpectFingerprint: s.ExpectKeyFingerprint}).Validate(); err != nil {
 		return usagef("print a node's fingerprint with: n8n-secrets fingerprint", "%v", err)
@@ -191,16 +346,37 @@ func (s *settings) validate() error {
 	return nil
 }
 
+// settingFlags returns a flag for each setting, which records the value
+// given in *into, for loadSettings.
+func settingFlags(into *[]flagValue) []*cmdline.Flag {
+	flags := make([]*cmdline.Flag, 0, len(settingsTable))
+	for i := range settingsTable {
+		d := &settingsTable[i]
+		flags = append(flags, &cmdline.Flag{Name: d.flag, Arg: d.arg, Help: d.help, Set: func(v string, pos int) error {
+			*into = append(*into, flagValue{def: d, value: v, pos: pos})
+			return nil
+		}})
+	}
+	return flags
+}
+
 // logger returns the structured logger the settings ask for, on stderr.
 func (s *settings) logger() *slog.Logger { return newLogger(logFormat(s), s.LogLevel) }
 
-// logFormat returns s's log format when it is a valid one, else json.
+// logFormat returns the log format s asks for: json or text as set, else
+// (auto, or s nil) text when stderr is a terminal and JSON otherwise.
 func logFormat(s *settings) string {
-	if s != nil && s.LogFormat == "text" {
+	if s != nil && (s.LogFormat == "text" || s.LogFormat == "json") {
+		return s.LogFormat
+	}
+	if stderrIsTerminal() {
 		return "text"
 	}
 	return "json"
 }
+
+// stderrIsTerminal reports whether standard error is a terminal.
+func stderrIsTerminal() bool { return cmdline.IsTerminal(os.Stderr) }
 
 // newLogger returns a logger in format (json or text) at level, on stderr.
 // Every event it writes carries "app":"n8n-secrets".

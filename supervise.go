@@ -40,32 +40,13 @@ const (
 )
 
 // gracefulShutdownVar is n8n's own setting: how long n8n waits for running
-// executions when it is stopped, in seconds. Supervise mode waits as long
-// after TERM before it sends KILL.
+// executions when it is stopped, in seconds. Unless N8N_SECRETS_KILL_TIMEOUT
+// is set, supervise mode waits as long after the kill signal before it
+// sends KILL (n8n's default, 30 s, when it is not set either).
 const gracefulShutdownVar = "N8N_GRACEFUL_SHUTDOWN_TIMEOUT"
 
 // defaultGrace is n8n's default for N8N_GRACEFUL_SHUTDOWN_TIMEOUT.
 const defaultGrace = 30 * time.Second
-
-// validateSupervise checks the settings of supervise mode.
-func (s *settings) validateSupervise() error {
-	if s.Mode != modeExec && s.Mode != modeSupervise {
-		return usagef("", "%s: must be one of exec, supervise", varName("Mode"))
-	}
-	if s.Refresh < 0 {
-		return usagef("0 turns the refresh off", "%s: must not be negative", varName("Refresh"))
-	}
-	if s.Refresh > 0 && s.Refresh < 100*time.Millisecond {
-		return usagef("", "%s: must be at least 100ms (or 0: never)", varName("Refresh"))
-	}
-	if s.Splay < 0 {
-		return usagef("", "%s: must not be negative", varName("Splay"))
-	}
-	if _, err := supervise.ParsePolicy(s.OnChange); err != nil {
-		return usagef("", "%s: %v", varName("OnChange"), err)
-	}
-	return nil
-}
 
 // graceOf reads n8n's N8N_GRACEFUL_SHUTDOWN_TIMEOUT (whole seconds).
 func graceOf(env map[string]string) (time.Duration, error) {
@@ -84,17 +65,20 @@ func graceOf(env map[string]string) (time.Duration, error) {
 // command until it exits for good, and returns its exit code.
 func superviseMode(s *settings, environ, argv []string) int {
 	log := s.logger()
-	policy, _ := supervise.ParsePolicy(s.OnChange) // validated
+	policy, _ := supervise.ParsePolicy(s.OnChange)        // validated
+	stopSig, _ := supervise.ParseStopSignal(s.KillSignal) // validated
 	grace, err := graceOf(envMap(environ))
 	if err != nil {
 		return fail(s, err)
+	}
+	if s.source["kill-timeout"] != "" {
+		grace = s.KillTimeout // ours wins over n8n's
 	}
 	ctx, sigs, done := begin(s)
 	path, code := lookPath(ctx, argv[0])
 	if code != 0 {
 		done()
-		log.Error("command not runnable", "code", codeName(code), "command", argv[0], "exit", code)
-		return code
+		return commandFailed(log, argv[0], code)
 	}
 	s.keepProviders = true
 	o := prepare(ctx, s, environ, argv, log, true)
@@ -112,7 +96,7 @@ func superviseMode(s *settings, environ, argv []string) int {
 	if sig := sigs.received(); sig != 0 {
 		return refuse(o.stopped(log, argv[0], sig))
 	}
-	if code := o.applySync(log); code != 0 {
+	if code := o.applySync(sigs, log, argv[0]); code != 0 {
 		return refuse(code)
 	}
 	if sig := sigs.stop(); sig != 0 {
@@ -125,9 +109,15 @@ func superviseMode(s *settings, environ, argv []string) int {
 	src := &secretSource{s: s, path: path, argv: argv, environ: environ, log: log, keeper: k, env: o.env,
 		remove: removeFunc(s), sets: map[*supervise.Update]*watch.Set{}}
 	log.Info("supervise", withCode(o.summary(argv[0]), codeSuperviseStart)...)
+	var mask *supervise.Masker
+	if s.Mask {
+		mask = supervise.NewMasker(o.injectedValues())
+		src.mask = mask
+	}
 	return supervise.Run(supervise.Config{
 		Path: path, Argv: argv, Env: o.env,
 		Source: src, Refresh: s.Refresh, Splay: s.Splay, Grace: grace, Policy: policy,
+		StopSignal: stopSig, Mask: mask,
 		Logger: log,
 	})
 }
@@ -164,6 +154,7 @@ type secretSource struct {
 	env     []string // the environment the command runs with
 	remove  func(string) bool
 	sets    map[*supervise.Update]*watch.Set
+	mask    *supervise.Masker // nil unless N8N_SECRETS_MASK
 }
 
 var _ supervise.Source = (*secretSource)(nil)
@@ -276,6 +267,7 @@ func (src *secretSource) update(ctx context.Context, reason string, refetch []in
 		src.keeper.Drop(ctx, set)
 		return nil
 	}
+	src.mask.Add((&outcome{results: set.Results, envFrom: inject.EnvFromLayout(src.environ, set.Results)}).injectedValues())
 	src.keeper.Propose(set)
 	u := &supervise.Update{Env: env, Vars: vars, Reason: reason, Deadline: deadline, Detected: detected}
 	src.sets[u] = set

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -13,6 +12,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
+	"github.com/n8n-secrets/n8n-secrets/internal/cmdline"
 	"github.com/n8n-secrets/n8n-secrets/n8n"
 	"github.com/n8n-secrets/n8n-secrets/n8n/rekey"
 	"github.com/n8n-secrets/n8n-secrets/n8n/store"
@@ -27,15 +27,27 @@ type verifyKeyReport struct {
 	Report      *rekey.VerifyReport `json:"report,omitempty"`
 }
 
+var verifyKeyCommand = &command{
+	name: "verify-key", usage: "[flags] [--json]",
+	summary: "decrypt every encrypted value in n8n's database with\nN8N_ENCRYPTION_KEY; counts and ids, never a value",
+	about: `Resolves N8N_ENCRYPTION_KEY and n8n's database variables (DB_TYPE,
+DB_POSTGRESDB_*, DB_SQLITE_*, DB_TABLE_PREFIX) and decrypts every encrypted
+value in n8n's database with the key: counts per table and format, and the
+ids of what does not decrypt; never a value. It only reads. Exit 0, 78 on a
+mismatch, 69 when the database is unreachable.`,
+	settings: true,
+	setup: func() ([]*cmdline.Flag, runFunc) {
+		var asJSON bool
+		return []*cmdline.Flag{boolFlag("json", "print the report as JSON", &asJSON)},
+			func(s *settings, environ, _ []string, _ []int) int { return verifyKeyCmd(s, environ, asJSON) }
+	},
+}
+
 // verifyKeyCmd decrypts every encrypted value in n8n's database with the
 // resolved N8N_ENCRYPTION_KEY and prints counts per table and format, and
 // the ids of what does not decrypt; never a value. Exit 0, 78 on a
 // mismatch, 69 when the database is unreachable.
-func verifyKeyCmd(s *settings, environ, args []string) int {
-	var asJSON bool
-	if err := parseSub("verify-key", s, args, func(fs *flag.FlagSet) { fs.BoolVar(&asJSON, "json", false, "") }); err != nil {
-		return fail(s, err)
-	}
+func verifyKeyCmd(s *settings, environ []string, asJSON bool) int {
 	log := s.logger()
 	ctx, sigs, done := begin(s)
 	defer done()

@@ -10,8 +10,8 @@ import (
 	"go/token"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
-	"reflect"
 	"regexp"
 	"sort"
 	"strconv"
@@ -296,8 +296,8 @@ func k8sDeployments(t *testing.T, path string) map[string]k8sContainer {
 }
 
 // knownSettings derives the settings the binary knows from its code: the
-// env tags of the settings struct (with the settingsPrefix constant), the
-// variables named in help.go's text (NAME[_FILE] means both), and the
+// variables named in its help text (NAME[_FILE] means both; the settings'
+// rows are made from its table of settings), and the
 // VAULT_* variables the Vault provider reads (getenv("…") and
 // readCredential(getenv, "…", …), which also reads …_FILE).
 func knownSettings(t *testing.T) map[string]bool {
@@ -320,43 +320,8 @@ func knownSettings(t *testing.T) map[string]bool {
 		return s, err == nil
 	}
 
-	// settings.go: the prefix and the struct tags.
-	sf := parse(filepath.Join(root, "settings.go"))
-	prefix := ""
-	var tags []string
-	ast.Inspect(sf, func(n ast.Node) bool {
-		switch n := n.(type) {
-		case *ast.ValueSpec:
-			for i, id := range n.Names {
-				if id.Name == "settingsPrefix" && i < len(n.Values) {
-					prefix, _ = lit(n.Values[i])
-				}
-			}
-		case *ast.TypeSpec:
-			st, ok := n.Type.(*ast.StructType)
-			if n.Name.Name != "settings" || !ok {
-				return true
-			}
-			for _, f := range st.Fields.List {
-				if f.Tag == nil {
-					continue
-				}
-				raw, _ := strconv.Unquote(f.Tag.Value)
-				if name := reflect.StructTag(raw).Get("env"); name != "" {
-					tags = append(tags, name)
-				}
-			}
-		}
-		return true
-	})
-	if prefix == "" || len(tags) < 5 {
-		t.Fatalf("settings.go: found prefix %q and %d env tags: has the settings struct moved?", prefix, len(tags))
-	}
-	for _, tag := range tags {
-		known[prefix+tag] = true
-	}
-
-	// help.go: every variable its text names.
+	// The help text: every variable it names (the settings' rows come
+	// from the binary's table of settings).
 	help := readHelp(t)
 	for _, m := range regexp.MustCompile(`\b((?:N8N_SECRETS|VAULT)_[A-Z0-9_]*[A-Z0-9])(\[_FILE\])?`).FindAllStringSubmatch(help, -1) {
 		known[m[1]] = true
@@ -404,29 +369,15 @@ func knownSettings(t *testing.T) map[string]bool {
 	return known
 }
 
-// readHelp returns the binary's help text, the helpText constant of
-// help.go.
+// readHelp returns the binary's help text (n8n-secrets help), which is
+// made from its tables of commands and settings.
 func readHelp(t *testing.T) string {
 	t.Helper()
-	f, err := parser.ParseFile(token.NewFileSet(), filepath.Join(root, "help.go"), nil, 0)
-	if err != nil {
-		t.Fatal(err)
+	out, err := exec.Command(n8nSecrets(t), "help").Output()
+	if err != nil || len(out) < 1000 {
+		t.Fatalf("n8n-secrets help: %v (%d bytes)", err, len(out))
 	}
-	help := ""
-	ast.Inspect(f, func(n ast.Node) bool {
-		if vs, ok := n.(*ast.ValueSpec); ok {
-			for i, id := range vs.Names {
-				if bl, ok := vs.Values[i].(*ast.BasicLit); ok && id.Name == "helpText" && i < len(vs.Values) {
-					help, _ = strconv.Unquote(bl.Value)
-				}
-			}
-		}
-		return true
-	})
-	if help == "" {
-		t.Fatal("help.go: no helpText constant")
-	}
-	return help
+	return string(out)
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -65,6 +65,9 @@ type Result struct {
 	Duration time.Duration // the fetch's duration, shared by deduplicated variables
 	Attempts int           // fetch attempts made
 	Err      *VarError     // the failure, naming the variable
+	// Vars are the variables an env-from request gives (Request.EnvFrom),
+	// when Err is nil and Removed is false.
+	Vars []EnvVar
 }
 
 type fetch struct {
@@ -150,8 +153,18 @@ func (r *Resolver) Resolve(ctx context.Context, reqs []Request) ([]Result, []err
 		f := fetches[q.Ref.FetchKey()]
 		res := Result{Request: q, Duration: f.dur, Attempts: f.attempts, Version: f.payload.Version, Stamp: f.payload.Stamp, Lease: f.payload.Lease}
 		err := f.err
-		if err == nil {
+		switch {
+		case err == nil && q.EnvFrom:
+			res.Vars, err = selectEnvFrom(f.payload, q.Ref)
+		case err == nil:
 			res.Value, err = Select(f.payload, q.Ref)
+		}
+		switch {
+		case err == nil || errors.Is(err, errFailFast):
+		case q.EnvFrom:
+			err = fmt.Errorf("item %d: %w", q.Part, err)
+		case q.Template != nil:
+			err = fmt.Errorf("reference %d in ${…}: %w", q.Part, err)
 		}
 		if err == nil && bytes.IndexByte(res.Value.Reveal(), 0) >= 0 {
 			err = fmt.Errorf("%w: value holds a NUL byte, which an environment variable cannot hold", ErrBadData)
@@ -169,6 +182,19 @@ func (r *Resolver) Resolve(ctx context.Context, reqs []Request) ([]Result, []err
 		results[i] = res
 	}
 	return results, errs
+}
+
+// selectEnvFrom returns the variables of an env-from secret: the JSON
+// object its selector picks (the whole secret without one).
+func selectEnvFrom(p Payload, ref Reference) ([]EnvVar, error) {
+	v := p.Value
+	if ref.Selector != "" {
+		var err error
+		if v, err = Select(p, ref); err != nil {
+			return nil, err
+		}
+	}
+	return envFromVars(v.Reveal())
 }
 
 // Call runs fn and returns its result, or ctx's error as soon as ctx ends:

@@ -5,11 +5,31 @@ import (
 	"strings"
 )
 
-// Request asks for the value of one variable of the child's environment.
+// Request asks for the value of one variable of the child's environment,
+// or for one part of it.
 type Request struct {
 	Var     string    // the variable that receives the value, e.g. N8N_ENCRYPTION_KEY
 	Ref     Reference // where the value comes from
 	FileVar string    // for NAME_FILE=/path: "NAME_FILE", which the child does not get
+	// Part is 0 for a reference that is the whole value. For a template
+	// (a value with ${…} references, see Template) it is the reference's
+	// number in it, from 1; for an env-from secret, the item's number.
+	Part int
+	// Template is the value Var is built from, for the references of a
+	// template (each request of one variable shares it).
+	Template *Template
+	// EnvFrom marks a whole secret whose keys become variables
+	// (N8N_SECRETS_ENV_FROM); Var is then the setting's name.
+	EnvFrom bool
+}
+
+// ID identifies the request among those of one scan: the variable, and
+// the part for a template's reference or an env-from item.
+func (q Request) ID() string {
+	if q.Part == 0 {
+		return q.Var
+	}
+	return fmt.Sprintf("%s#%d", q.Var, q.Part)
 }
 
 // ScanOptions tell Scan which variables to look at.
@@ -24,6 +44,11 @@ type ScanOptions struct {
 	// the child's environment as they are, for whatever program reads them,
 	// and are listed in Scanned.Left. nil resolves every one.
 	ResolveFile func(fileVar, path string) bool
+	// EnvFrom are references to whole secrets, JSON objects whose keys
+	// become variables (N8N_SECRETS_ENV_FROM), and EnvFromVar the name
+	// that their errors and requests carry.
+	EnvFrom    []string
+	EnvFromVar string
 }
 
 // Scanned is what Scan found.
@@ -31,6 +56,16 @@ type Scanned struct {
 	Requests []Request
 	Left     []string // NAME_FILE variables that ResolveFile declined
 	Errs     []error  // one *VarError per problem, naming the variable
+	// Foreign are variables whose whole value is another tool's
+	// reference (op://, ref+vault://, …): passed on as they are.
+	Foreign []Foreign
+}
+
+// Foreign is a variable whose value is another tool's reference.
+type Foreign struct {
+	Var  string
+	Tool string // what it is, in words
+	Hint string // what to do
 }
 
 // Scan finds the requests in environ ("NAME=value" entries, as os.Environ
@@ -94,9 +129,22 @@ func Scan(environ []string, opts ScanOptions) Scanned {
 			out.Requests = append(out.Requests, Request{Var: base, Ref: ref, FileVar: k})
 			continue
 		}
+		if IsTemplate(v) {
+			t, err := ParseTemplate(v)
+			if err != nil {
+				out.Errs = append(out.Errs, varErr(k, err))
+				continue
+			}
+			for i, ref := range t.Refs {
+				out.Requests = append(out.Requests, Request{Var: k, Ref: ref, Part: i + 1, Template: t})
+			}
+			continue
+		}
 		if !IsReference(v) {
 			if near := nearScheme(v); near != "" {
 				out.Errs = append(out.Errs, varErr(k, badRef("the value starts like a reference with a misspelled scheme: did you mean %s? (a value meant literally goes in N8N_SECRETS_SKIP)", near)))
+			} else if tool, hint := foreignReference(v); tool != "" {
+				out.Foreign = append(out.Foreign, Foreign{Var: k, Tool: tool, Hint: hint})
 			}
 			continue
 		}
@@ -107,5 +155,43 @@ func Scan(environ []string, opts ScanOptions) Scanned {
 		}
 		out.Requests = append(out.Requests, Request{Var: k, Ref: ref})
 	}
+	for i, item := range opts.EnvFrom {
+		ref, err := ParseReference(item)
+		if err != nil {
+			out.Errs = append(out.Errs, &VarError{Var: opts.EnvFromVar, Code: CodeBadReference, Err: fmt.Errorf("item %d: %w", i+1, err)})
+			continue
+		}
+		out.Requests = append(out.Requests, Request{Var: opts.EnvFromVar, Ref: ref, Part: i + 1, EnvFrom: true})
+	}
 	return out
+}
+
+// foreignPrefixes are the references of other tools, which n8n-secrets
+// does not resolve: a whole value starting with one is passed on as it is,
+// with a warning, since the program would otherwise get the reference as
+// its value without a word.
+var foreignPrefixes = []struct{ prefix, tool, hint string }{
+	{"op://", "a 1Password reference (op run)", "n8n-secrets does not read 1Password: run the command under op run, or keep the secret in Vault, AWS Secrets Manager or a file"},
+	{"ref+", "a vals reference (ref+<backend>://)", "n8n-secrets does not read vals references: write vault://…, awssm://… or file:… instead"},
+	{"sm://", "a berglas reference to Google Secret Manager", "n8n-secrets does not read Google Secret Manager: run the command under berglas exec, or keep the secret in a store n8n-secrets reads"},
+	{"berglas://", "a berglas reference", "n8n-secrets does not read berglas references: run the command under berglas exec"},
+	{"arn:aws:secretsmanager:", "an AWS Secrets Manager ARN without a scheme", "to resolve it here, write awssm://arn:aws:secretsmanager:…"},
+	{"arn:aws:ssm:", "an AWS Systems Manager parameter ARN (secrets-init)", "n8n-secrets does not read SSM parameters: keep the secret in AWS Secrets Manager (awssm://…)"},
+	{"gcp:secretmanager:", "a secrets-init reference to Google Secret Manager", "n8n-secrets does not read Google Secret Manager: keep the secret in a store n8n-secrets reads"},
+	{"{{resolve:", "a CloudFormation dynamic reference", "CloudFormation resolves it only in templates: write awssm://… to resolve it here"},
+}
+
+// foreignReference returns what tool's reference value is, and a hint,
+// or "" when it is none.
+func foreignReference(value string) (tool, hint string) {
+	lower := strings.ToLower(strings.TrimSpace(value))
+	for _, f := range foreignPrefixes {
+		if strings.HasPrefix(lower, f.prefix) {
+			if f.prefix == "ref+" && !strings.Contains(lower, "://") {
+				continue
+			}
+			return f.tool, f.hint
+		}
+	}
+	return "", ""
 }

@@ -568,16 +568,16 @@ func (g *guard) checkEnvAccess() {
 		g.r.SetEnv = map[string]string{EnvBlockEnvAccess: "true"}
 		g.add(CodeEnvAccessBlocked, Info,
 			"",
-			"%s is not set: setting it to true, so that expressions and Code nodes cannot read the environment, with %s (n8n 1.x lets them unless it is true)",
-			EnvBlockEnvAccess, secretsText(names))
+			"%s is not set: setting it to true, so that expressions and Code nodes cannot read the environment%s (n8n 1.x lets them read it unless it is true)",
+			EnvBlockEnvAccess, withSecrets(names))
 	case "false":
 		g.add(CodeEnvAccessAllowed, Warning,
 			"remove "+EnvBlockEnvAccess+" (n8n-secrets then sets it to true), and give workflows what they need as n8n credentials",
-			"%s=false lets expressions and Code nodes read the whole environment, with %s", EnvBlockEnvAccess, secretsText(names))
+			"%s=false lets expressions and Code nodes read the whole environment%s", EnvBlockEnvAccess, withSecrets(names))
 	default:
 		g.add(CodeEnvAccessAmbiguous, Warning, "set "+EnvBlockEnvAccess+"=true",
-			"%s is neither \"true\" nor \"false\": n8n 1.x then lets expressions and Code nodes read the environment, with %s; n8n 2.x blocks it",
-			EnvBlockEnvAccess, secretsText(names))
+			"%s is neither \"true\" nor \"false\": n8n 1.x then lets expressions and Code nodes read the environment%s; n8n 2.x blocks it",
+			EnvBlockEnvAccess, withSecrets(names))
 	}
 	g.checkExecuteCommand(names)
 	if v == "false" {
@@ -624,6 +624,15 @@ func (g *guard) checkExecuteCommand(names []string) {
 		g.add(CodeExecuteCommand, Warning, hint,
 			"NODES_EXCLUDE does not name %s: workflows can run shell commands that read the environment, with %s, and the files under /run/secrets (N8N_BLOCK_ENV_ACCESS_IN_NODE covers expressions and the Code node only)", nodeExecuteCommand, secretsText(names))
 	}
+}
+
+// withSecrets returns ", which holds 2 injected secrets (A, B)" for the
+// environment's message, or "" when there are none.
+func withSecrets(names []string) string {
+	if len(names) == 0 {
+		return ""
+	}
+	return ", which holds " + secretsText(names)
 }
 
 // secretsText counts and names injected variables: "2 injected secrets

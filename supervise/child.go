@@ -2,6 +2,7 @@ package supervise
 
 import (
 	"errors"
+	"os"
 	"syscall"
 	"time"
 )
@@ -15,12 +16,23 @@ type child struct {
 }
 
 // startChild starts the command with env, standard input, output and
-// error inherited, in a process group of its own when group is true.
-func startChild(path string, argv, env []string, group bool, gen int) (*child, error) {
+// error inherited, in a process group of its own when group is true. With
+// mask set, its output and error are pipes that mask copies to ours.
+func startChild(path string, argv, env []string, group bool, gen int, mask *Masker) (*child, error) {
 	attr := &syscall.ProcAttr{
 		Env:   env,
 		Files: []uintptr{0, 1, 2},
 		Sys:   &syscall.SysProcAttr{Setpgid: group},
+	}
+	if mask != nil {
+		out, errOut, err := mask.pipes(os.Stdout, os.Stderr)
+		if err != nil {
+			return nil, err
+		}
+		// Ours close once the child has its own.
+		defer out.Close()
+		defer errOut.Close()
+		attr.Files = []uintptr{0, out.Fd(), errOut.Fd()}
 	}
 	pid, err := syscall.ForkExec(path, argv, attr)
 	if err != nil {

@@ -90,3 +90,21 @@ func signalName(sig syscall.Signal) string {
 	}
 	return fmt.Sprintf("%d", int(sig))
 }
+
+// stopSignals are the signals ParseStopSignal takes: those a program may
+// take as "stop" (envconsul's -kill-signal, Vault Agent's
+// restart_stop_signal).
+var stopSignals = []string{"TERM", "INT", "QUIT", "HUP", "USR1", "USR2"}
+
+// ParseStopSignal parses the name of the signal that stops the child for a
+// restart or an exit: TERM, INT, QUIT, HUP, USR1 or USR2, with or without
+// "SIG", any case.
+func ParseStopSignal(s string) (syscall.Signal, error) {
+	name := strings.TrimPrefix(strings.ToUpper(strings.TrimSpace(s)), "SIG")
+	for _, n := range stopSignals {
+		if n == name {
+			return signalNames[n], nil
+		}
+	}
+	return 0, fmt.Errorf("must be one of %s", strings.Join(stopSignals, ", "))
+}

@@ -1,6 +1,7 @@
 package supervise
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"math/rand/v2"
@@ -73,6 +74,12 @@ type Config struct {
 	Grace time.Duration
 	// Policy is what new values do to the running child.
 	Policy Policy
+	// StopSignal stops the child for a restart or an exit (then KILL
+	// after Grace); zero means TERM.
+	StopSignal syscall.Signal
+	// Mask, when set, passes the child's output through the supervisor
+	// with the values it holds concealed (N8N_SECRETS_MASK).
+	Mask *Masker
 	// Logger receives the supervisor's events; nil discards them.
 	Logger *slog.Logger
 }
@@ -100,8 +107,13 @@ func Run(cfg Config) int {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	return s.run()
+	code := s.run()
+	cfg.Mask.Wait(maskDrain) // the last of the child's output, masked
+	return code
 }
+
+// maskDrain bounds the wait for the child's output pipes to end.
+const maskDrain = 2 * time.Second
 
 // supervisor is the loop's state. Only the loop goroutine touches it.
 type supervisor struct {
@@ -166,7 +178,7 @@ func (s *supervisor) run() int {
 	signal.Notify(s.sigs, append([]os.Signal{syscall.SIGCHLD}, forwarded...)...)
 	defer signal.Stop(s.sigs)
 
-	c, err := startChild(s.cfg.Path, s.cfg.Argv, s.cfg.Env, !s.tty, 1)
+	c, err := startChild(s.cfg.Path, s.cfg.Argv, s.cfg.Env, !s.tty, 1, s.cfg.Mask)
 	if err != nil {
 		code := startFailureCode(err)
 		s.log.Error("cannot start the command", "code", CodeChildStartFailed, "error", err.Error(), "exit", code)
@@ -440,9 +452,10 @@ func (s *supervisor) stopChild() {
 	if s.restarting {
 		reason = "restart"
 	}
+	sig := cmp.Or(s.cfg.StopSignal, syscall.SIGTERM)
 	s.log.Info("stopping the command", "code", CodeChildStopping, "pid", s.child.pid, "for", reason,
-		"grace_s", s.cfg.Grace.Seconds())
-	_ = s.child.signal(syscall.SIGTERM)
+		"signal", signalName(sig), "grace_s", s.cfg.Grace.Seconds())
+	_ = s.child.signal(sig)
 	s.grace.set(s.cfg.Grace)
 }
 
@@ -555,7 +568,8 @@ func (s *supervisor) onChildExit(ws syscall.WaitStatus) {
 	if s.restarting && s.next != nil && !s.stopping {
 		u := s.next
 		s.restarting, s.next = false, nil
-		c, err := startChild(s.cfg.Path, s.cfg.Argv, u.Env, !s.tty, old.gen+1)
+		s.cfg.Mask.addVars(u.Env, u.Vars)
+		c, err := startChild(s.cfg.Path, s.cfg.Argv, u.Env, !s.tty, old.gen+1, s.cfg.Mask)
 		if err == nil {
 			s.child = c
 			attrs := []any{"code", CodeChildRestarted, "pid", c.pid, "old_pid", old.pid, "old_exit", code,

@@ -456,18 +456,18 @@ func sortRefs(refs []inject.Reference) {
 func (k *Keeper) Resolve(ctx context.Context, refetch []inject.Reference) (*Set, []error) {
 	ctx, cancel := context.WithTimeout(ctx, k.opts.Timeout)
 	defer cancel()
-	keep := map[string]inject.Result{} // by variable
+	keep := map[string]inject.Result{} // by request (Request.ID)
 	for _, r := range k.current.Results {
 		if r.Lease == nil || r.Err != nil || slices.Contains(refetch, r.Ref.FetchKey()) {
 			continue
 		}
 		if ls := k.leases[r.Lease.ID]; ls != nil && !ls.final && time.Now().Before(ls.expires) {
-			keep[r.Var] = r
+			keep[r.ID()] = r // a template's parts share a variable
 		}
 	}
 	var reqs []inject.Request
 	for _, q := range k.opts.Requests {
-		if _, ok := keep[q.Var]; !ok {
+		if _, ok := keep[q.ID()]; !ok {
 			reqs = append(reqs, q)
 		}
 	}
@@ -476,7 +476,7 @@ func (k *Keeper) Resolve(ctx context.Context, refetch []inject.Reference) (*Set,
 	set := &Set{}
 	i := 0
 	for _, q := range k.opts.Requests {
-		if r, ok := keep[q.Var]; ok {
+		if r, ok := keep[q.ID()]; ok {
 			set.Results = append(set.Results, r)
 			if !slices.Contains(set.leases, r.Lease.ID) {
 				set.leases = append(set.leases, r.Lease.ID)

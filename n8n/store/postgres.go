@@ -12,6 +12,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -283,10 +284,39 @@ func (d *pgDialect) classify(step string, err error) error {
 		if errors.As(err, &tlsErr) {
 			return fmt.Errorf("%w: postgres %s: %s: the server's TLS certificate was not accepted", ErrConfig, d.where, step)
 		}
-		return fmt.Errorf("%w: postgres %s: %s: no answer", ErrUnavailable, d.where, step)
+		return fmt.Errorf("%w: postgres %s: %s: %s", ErrUnavailable, d.where, step, netProblem(err))
 	}
 	if errors.Is(err, sql.ErrTxDone) || errors.Is(err, sql.ErrConnDone) {
 		return fmt.Errorf("%w: postgres %s: %s: the connection was lost", ErrUnavailable, d.where, step)
 	}
 	return fmt.Errorf("%w: postgres %s: %s: failed", ErrQuery, d.where, step)
+}
+
+// netProblem says what happened to a connection that failed, from the
+// error's kind alone (its text may quote the server): refused, timed out,
+// the name did not resolve, …
+func netProblem(err error) string {
+	var dns *net.DNSError
+	var ne net.Error
+	switch {
+	case errors.Is(err, context.Canceled):
+		return "stopped before the server answered"
+	case errors.As(err, &dns) && dns.IsNotFound:
+		return "the host name does not resolve (DNS: no such host)"
+	case errors.As(err, &dns) && dns.IsTimeout:
+		return "the DNS lookup of the host name timed out"
+	case errors.As(err, &dns):
+		return "the DNS lookup of the host name failed"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused (nothing listens at that address and port)"
+	case errors.Is(err, syscall.ECONNRESET):
+		return "the connection was reset"
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return "no route to the host"
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return "timed out: the server did not answer"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "the server closed the connection"
+	}
+	return "the connection failed"
 }
