@@ -439,20 +439,37 @@ func TestWholeMount(t *testing.T) {
 }
 
 func TestInterpolate(t *testing.T) {
-	cases := []struct{ in, value, host string }{
-		{"plain", "plain", ""},
-		{"${A}", "", "${A}"},
-		{"${A:-def}", "def", ""},
-		{"${A-def}", "def", ""},
-		{"${A:?set A}", "", "${A}"},
-		{"${A:+alt}", "", ""},
-		{"$A/x", "/x", "$A"},
-		{"$$literal", "$literal", ""},
-		{"img:${V:-2.40.0}", "img:2.40.0", ""},
+	dotenv := map[string]setting{"SET": {value: "v", lit: Pos{File: ".env", Line: 3}, via: "SET in .env"}, "EMPTY": {}}
+	lookup := func(n string) (setting, bool) { s, ok := dotenv[n]; return s, ok }
+	here := Pos{File: "compose.yaml", Line: 9}
+	cases := []struct {
+		in, value, host string
+		dflt            bool
+		lit             Pos
+	}{
+		{"plain", "plain", "", false, here},
+		{"${A}", "", "${A}", false, Pos{}},
+		{"${A:-def}", "def", "", true, here},
+		{"${A-def}", "def", "", true, here},
+		{"${A:?set A}", "", "${A}", false, Pos{}},
+		{"${A:+alt}", "", "", false, Pos{}},
+		{"$A/x", "", "${A}", false, Pos{}},
+		{"$$literal", "$literal", "", false, here},
+		{"img:${V:-2.40.0}", "img:2.40.0", "", true, here},
+		{"${SET}", "v", "", false, Pos{File: ".env", Line: 3}},
+		{"${SET:-x}", "v", "", false, Pos{File: ".env", Line: 3}},
+		{"${EMPTY:-x}", "x", "", true, here},
+		{"${EMPTY-x}", "", "", false, Pos{}},
+		{"${SET:+alt}", "alt", "", false, here},
+		{"${A:-${SET}}", "v", "", false, Pos{File: ".env", Line: 3}},
+		{"${A:-${B:-deep}}", "deep", "", true, here},
+		{"${1bad}", "${1bad}", "", false, here},
+		{"${unclosed", "${unclosed", "", false, here},
 	}
 	for _, c := range cases {
-		if v, h := interpolate(c.in); v != c.value || h != c.host {
-			t.Errorf("interpolate(%q) = %q, %q; want %q, %q", c.in, v, h, c.value, c.host)
+		s := interpolate(c.in, here, lookup)
+		if s.value != c.value || s.host != c.host || s.dflt != c.dflt || s.lit != c.lit {
+			t.Errorf("interpolate(%q) = %+v; want value %q host %q dflt %v lit %v", c.in, s, c.value, c.host, c.dflt, c.lit)
 		}
 	}
 }
@@ -483,17 +500,14 @@ func FuzzParsers(f *testing.F) {
 	f.Add([]byte("a: &x [*x]\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		// In memory: the file cache stands in for the disk.
-		a := &auditor{ctx: context.Background(), contents: map[string][]byte{}, dockerfiles: map[string]*dockerfile{}}
+		a := newAuditor(context.Background())
 		for _, name := range []string{"compose.yaml", "Dockerfile", "app.env", "policy.hcl"} {
 			p := filepath.Join("fuzz", name)
 			a.contents[p] = data
-			a.auditFile(p)
+			a.load(p)
 		}
-		a.checkServices()
-		a.checkPolicies()
-		a.notes()
-		a.suppress()
-		rep := &Report{Files: a.files, Findings: a.sorted()}
+		a.build()
+		rep := a.finish()
 		var b bytes.Buffer
 		_ = rep.WriteTable(&b)
 		_ = rep.WriteJSON(&b)
