@@ -123,7 +123,7 @@ type service struct {
 	opaque             []string // envFrom/env_file the files do not resolve, for messages
 	standalone         bool     // a Dockerfile or a lone env file: deployment checks do not apply
 	resolvedRole       *role
-	settingsVolume     string // what is mounted at n8n's settings folder (Compose), for the key it holds
+	settingsVolume     string         // what is mounted at n8n's settings folder (Compose), for the key it holds
 	commandWords       []commandWords // command lines to look for passwords in
 	receivesFromDotenv bool           // its environment was read through Compose interpolation
 }
