@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -488,16 +490,27 @@ func TestIsSecretName(t *testing.T) {
 }
 
 // FuzzParsers feeds arbitrary content to every parser of the audit, as
-// each kind of file: none may panic, and no output may echo a planted
-// value.
+// each kind of file: none may panic, and every parse error names a line
+// and one of the package's fixed phrases, never text of the input (seeds
+// plant canaries where each parser's error path would quote it).
 func FuzzParsers(f *testing.F) {
-	seeds, _ := filepath.Glob(filepath.Join("testdata", "findings", "*", "*", "*"))
+	var seeds []string
+	for _, pattern := range []string{"findings/*/*/*", "corpus/*/*", "corpus/*/*/*"} {
+		m, _ := filepath.Glob(filepath.Join("testdata", pattern))
+		seeds = append(seeds, m...)
+	}
 	for _, s := range seeds {
-		if b, err := os.ReadFile(s); err == nil {
+		if b, err := os.ReadFile(s); err == nil && len(b) < 64<<10 {
 			f.Add(b)
 		}
 	}
-	f.Add([]byte("a: &x [*x]\n"))
+	for _, s := range []string{
+		"a: &x [*x]\n", "services:\n  n8n:\n    environment:\n      DB_POSTGRESDB_PASSWORD: *CANARYPa55w0rd\n",
+		"N8N_ENCRYPTION_KEY=CANARY-key\nFROM n8nio/n8n:2.40.0\n", "path \"x\" {\n  CANARY-key\n}\n",
+		"path \"x\" {\n  capabilities = [for c in [\"read\"] : c]\n}\n", aliasBomb(20),
+	} {
+		f.Add([]byte(s))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		// In memory: the file cache stands in for the disk.
 		a := newAuditor(context.Background())
@@ -508,6 +521,7 @@ func FuzzParsers(f *testing.F) {
 		}
 		a.build()
 		rep := a.finish()
+		checkParseErrors(t, rep)
 		var b bytes.Buffer
 		_ = rep.WriteTable(&b)
 		_ = rep.WriteJSON(&b)
@@ -517,36 +531,93 @@ func FuzzParsers(f *testing.F) {
 
 var update = flag.Bool("update", false, "rewrite the rules table of docs/audit.md")
 
-// TestDocsListEveryRule keeps docs/audit.md's table of findings equal to
-// Rules.
+// rulesDoc renders the findings part of docs/audit.md from Rules: a table
+// of every code, then a section for each, which SARIF's helpUri points at.
+func rulesDoc() string {
+	var b strings.Builder
+	b.WriteString("| code | severity | finding |\n|---|---|---|\n")
+	for _, r := range Rules {
+		fmt.Fprintf(&b, "| [`%s`](#%s) | %s | %s |\n", r.Code, strings.ToLower(r.Code), r.Severity, r.Title)
+	}
+	for _, r := range Rules {
+		sec := "not a security rule"
+		if r.Security {
+			sec = fmt.Sprintf("security, severity %.1f in SARIF", r.SecuritySeverity)
+		}
+		fmt.Fprintf(&b, "\n### %s\n\n%s: %s (%s). %s\n", r.Code, strings.ToUpper(r.Severity.String()[:1])+r.Severity.String()[1:], r.Title, sec, r.Help)
+	}
+	return b.String()
+}
+
+// kindsDoc renders the table of file kinds from FileKinds.
+func kindsDoc() string {
+	var b strings.Builder
+	b.WriteString("| kind | the file is |\n|---|---|\n")
+	for _, k := range FileKinds {
+		fmt.Fprintf(&b, "| `%s` | %s |\n", k.Kind, k.Meaning)
+	}
+	return b.String()
+}
+
+// TestDocsListEveryRule keeps docs/audit.md's findings (a table and a
+// section per rule, the targets of SARIF's helpUri) and its table of file
+// kinds equal to Rules and FileKinds: `go test ./audit -run
+// TestDocsListEveryRule -update` rewrites them.
 func TestDocsListEveryRule(t *testing.T) {
 	p := filepath.Join("..", "docs", "audit.md")
+	replaceGenerated(t, p, "<!-- rules: generated", "<!-- end rules -->", rulesDoc())
+	replaceGenerated(t, p, "<!-- kinds: generated", "<!-- end kinds -->", kindsDoc())
 	data, err := os.ReadFile(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	const begin, end = "<!-- rules: generated", "<!-- end rules -->"
-	doc := string(data)
-	i, j := strings.Index(doc, begin), strings.Index(doc, end)
-	if i < 0 || j < i {
-		t.Fatalf("%s: no rules markers", p)
-	}
-	i += strings.Index(doc[i:], "\n") + 1
-	var b strings.Builder
-	b.WriteString("| code | severity | finding |\n|---|---|---|\n")
 	for _, r := range Rules {
-		fmt.Fprintf(&b, "| `%s` | %s | %s. %s |\n", r.Code, r.Severity, strings.ToUpper(r.Title[:1])+r.Title[1:], r.Help)
-	}
-	if doc[i:j] == b.String() {
-		return
-	}
-	if *update {
-		if err := os.WriteFile(p, []byte(doc[:i]+b.String()+doc[j:]), 0o644); err != nil {
-			t.Fatal(err)
+		if !strings.Contains(string(data), "\n### "+r.Code+"\n") {
+			t.Errorf("docs/audit.md has no section %s for SARIF's helpUri %s", r.Code, RuleURL(r.Code))
 		}
-		return
 	}
-	t.Errorf("%s: the rules table differs from audit.Rules: run go test ./audit -run TestDocsListEveryRule -update", p)
+}
+
+// TestReportKindsAreDocumented: every kind a run reports is one of
+// FileKinds (issue 22: "kind":"yaml" was reported and not documented).
+func TestReportKindsAreDocumented(t *testing.T) {
+	known := map[string]bool{}
+	for _, k := range FileKinds {
+		known[k.Kind] = true
+	}
+	dirs, _ := filepath.Glob(filepath.Join("testdata", "findings", "*", "*"))
+	dirs = append(dirs, filepath.Join("testdata", "corpus"), filepath.Join("..", "examples"), filepath.Join("..", "docker"))
+	seen := map[string]bool{}
+	for _, d := range dirs {
+		for _, f := range run(t, d).Files {
+			seen[f.Kind] = true
+			if !known[f.Kind] {
+				t.Errorf("%s: kind %q is not in FileKinds", f.Path, f.Kind)
+			}
+		}
+	}
+	for _, k := range []string{KindCompose, KindKubernetes, KindDockerfile, KindEnv, KindVaultPolicy, KindEnvTemplate, KindHelmTemplate, KindOther, KindInvalid} {
+		if !seen[k] {
+			t.Errorf("no test file is taken for %s: the kind is not exercised", k)
+		}
+	}
+}
+
+// TestReadmeExamplesCount keeps the README's benchmark line about the
+// examples' audit equal to the number of files the audit reads there.
+func TestReadmeExamplesCount(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("`n8n-secrets audit` over the examples \\((\\d+) files\\)").FindSubmatch(data)
+	if m == nil {
+		t.Fatal("README.md: no line for the audit over the examples (N files)")
+	}
+	rep := run(t, filepath.Join("..", "examples"), filepath.Join("..", "docker"))
+	if want := strconv.Itoa(len(rep.Files)); string(m[1]) != want {
+		t.Errorf("README.md says the audit over the examples reads %s files; it reads %s", m[1], want)
+	}
 }
 
 // TestEnvFile: a service's env_file is read as part of its environment,

@@ -348,12 +348,13 @@ func (a *auditor) checkImagePin(image setting, pos Pos, subject string) {
 		what = "has the floating tag " + tag
 	}
 	at := pos
-	switch {
-	case image.via != "":
-		what += " (from " + image.via + ")"
-		at = image.lit
-	case image.dflt:
+	switch t := image.tail(); {
+	case t.via != "":
+		what += " (from " + t.via + ")"
+		at = t.lit
+	case t.dflt:
 		what += " (the default in the file)"
+		at = t.lit
 	}
 	a.add(CodeImageUnpinned, Warning, at, subject, fmt.Sprintf("image %s %s", repo, what), "pin a release, such as "+repo+":2.40.0, or a digest")
 }

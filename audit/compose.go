@@ -49,11 +49,7 @@ func (a *auditor) projectEnv(file string) lookupFunc {
 	a.usedEnv[p] = true
 	index := map[string]setting{}
 	for _, e := range entries {
-		s := e.setting
-		if s.known() && s.via == "" {
-			s.via = e.name + " in .env"
-		}
-		index[e.name] = s
+		index[e.name] = e.setting.arrivedVia(e.name + " in .env")
 	}
 	return func(name string) (setting, bool) {
 		s, ok := index[name]
@@ -106,17 +102,23 @@ func (a *auditor) composeServices(file string, doc *yaml.Node) []*service {
 				s.replicas = n
 			}
 		}
+		var line []setting
 		if k, v := getKey(def, "entrypoint"); v != nil {
 			s.entryPos = at(file, k)
-			s.setEntry, s.entrySet = composeWords(v, s.entryPos, env, &s.commandWords, "entrypoint")
+			s.setEntry, s.entrySet = composeWords(v, s.entryPos, env, &line)
 		}
 		if k, v := getKey(def, "command"); v != nil {
 			s.cmdPos = at(file, k)
-			s.setCmd, s.cmdSet = composeWords(v, s.cmdPos, env, &s.commandWords, "command")
+			s.setCmd, s.cmdSet = composeWords(v, s.cmdPos, env, &line)
+		}
+		if len(line) > 0 {
+			s.commandWords = append(s.commandWords, commandWords{words: line, pos: orPos(s.entryPos, s.cmdPos), what: "command"})
 		}
 		if k, v := getKey(def, "healthcheck"); v != nil {
+			var test []setting
 			if t := get(v, "test"); t != nil {
-				composeWords(t, at(file, k), env, &s.commandWords, "healthcheck")
+				composeWords(t, at(file, k), env, &test)
+				s.commandWords = append(s.commandWords, commandWords{words: test, pos: at(file, k), what: "healthcheck"})
 			}
 		}
 		image := s.image.value
@@ -205,25 +207,21 @@ func (a *auditor) composeBuild(s *service, file, dir string, def *yaml.Node, env
 }
 
 // composeWords reads an entrypoint, command or healthcheck test: a string
-// (split on white space, as Compose does) or a list, interpolated. The
-// words are also kept for the command-line secrets check.
-func composeWords(n *yaml.Node, pos Pos, env lookupFunc, lines *[]commandWords, what string) ([]string, bool) {
+// (split on white space, as Compose does) or a list, interpolated. line
+// collects the words with their provenance, for the command-line secrets
+// check.
+func composeWords(n *yaml.Node, pos Pos, env lookupFunc, line *[]setting) ([]string, bool) {
 	raw, set := words(n)
-	if !set && n != nil && n.Kind == yaml.ScalarNode && n.Tag != "!!null" {
-		set = true
-	}
 	var out []string
-	var line []setting
 	for _, w := range raw {
 		s := interpolate(w, pos, env)
-		line = append(line, s)
+		*line = append(*line, s)
 		if s.known() {
 			out = append(out, s.value)
 		} else {
 			out = append(out, "${…}")
 		}
 	}
-	*lines = append(*lines, commandWords{words: line, pos: pos, what: what})
 	return out, set
 }
 

@@ -21,6 +21,34 @@ type setting struct {
 	// dflt: the text comes from a default (${NAME:-default}, an ARG's
 	// default), used only when the deployer does not set NAME.
 	dflt bool
+	// end is the provenance of the last non-empty part (an image's tag).
+	end *setting
+}
+
+// tail returns the provenance of the value's last part: where an image's
+// tag is written, for instance.
+func (s setting) tail() setting {
+	if s.end != nil {
+		return *s.end
+	}
+	return s
+}
+
+// arrivedVia marks a value as brought in by via ("NAME in .env") where it
+// was written in place.
+func (s setting) arrivedVia(via string) setting {
+	if !s.known() {
+		return s
+	}
+	if s.via == "" {
+		s.via = via
+	}
+	if s.end != nil && s.end.via == "" {
+		e := *s.end
+		e.via = via
+		s.end = &e
+	}
+	return s
 }
 
 // known reports whether the files give the whole value.
@@ -52,13 +80,15 @@ type interpBuilder struct {
 	via      string
 	dflt     bool
 	haveText bool
+	last     setting
 }
 
 func (b *interpBuilder) result() setting {
 	if b.host != "" {
 		return setting{host: b.host}
 	}
-	return setting{value: b.out.String(), lit: b.lit, via: b.via, dflt: b.dflt}
+	last := b.last
+	return setting{value: b.out.String(), lit: b.lit, via: b.via, dflt: b.dflt, end: &last}
 }
 
 // text adds text written at pos (via: how it got there).
@@ -71,6 +101,7 @@ func (b *interpBuilder) text(s string, pos Pos, via string, dflt bool) {
 	}
 	b.dflt = b.dflt || dflt
 	b.out.WriteString(s)
+	b.last = setting{value: s, lit: pos, via: via, dflt: dflt}
 }
 
 // unknown records a variable left to the deployer.
@@ -88,7 +119,16 @@ func (b *interpBuilder) add(name string, s setting) {
 		}
 		return
 	}
-	b.text(s.value, s.lit, s.via, s.dflt)
+	if s.value == "" {
+		return
+	}
+	if !b.haveText {
+		b.haveText, b.lit, b.via = true, s.lit, s.via
+	}
+	b.dflt = b.dflt || s.dflt
+	b.out.WriteString(s.value)
+	t := s.tail()
+	b.last = setting{value: t.value, lit: t.lit, via: t.via, dflt: t.dflt}
 }
 
 func isNameStart(c byte) bool {
@@ -244,11 +284,7 @@ func parseDotenv(file string, data []byte, outer lookupFunc) []envEntry {
 	index := map[string]int{}
 	lookup := func(name string) (setting, bool) {
 		if i, ok := index[name]; ok {
-			e := out[i]
-			if e.via == "" && e.known() {
-				e.via = name + " in " + baseName(file)
-			}
-			return e.setting, true
+			return out[i].setting.arrivedVia(name + " in " + baseName(file)), true
 		}
 		if outer != nil {
 			return outer(name)

@@ -165,13 +165,17 @@ func (a *auditor) kubeServices(objs []kubeObject) []*service {
 			case isN8NNamedImage(image):
 				s.n8nImage = true
 			}
+			var line []setting
 			if k, v := getKey(c, "command"); v != nil {
 				s.entryPos = at(file, k)
-				s.setEntry, s.entrySet = kubeWords(v, s.entryPos, &s.commandWords, "command")
+				s.setEntry, s.entrySet = kubeWords(v, s.entryPos, &line)
 			}
 			if k, v := getKey(c, "args"); v != nil {
 				s.cmdPos = at(file, k)
-				s.setCmd, s.cmdSet = kubeWords(v, s.cmdPos, &s.commandWords, "args")
+				s.setCmd, s.cmdSet = kubeWords(v, s.cmdPos, &line)
+			}
+			if len(line) > 0 {
+				s.commandWords = append(s.commandWords, commandWords{words: line, pos: orPos(s.entryPos, s.cmdPos), what: "command"})
 			}
 			switch {
 			case s.entrySet:
@@ -254,24 +258,22 @@ func (a *auditor) kubeServices(objs []kubeObject) []*service {
 }
 
 // kubeWords reads a container's command or args: a list of strings, as
-// Kubernetes takes them (no splitting), kept for the command-line secrets
-// check too.
-func kubeWords(n *yaml.Node, pos Pos, lines *[]commandWords, what string) ([]string, bool) {
+// Kubernetes takes them (no splitting); line collects them, each with
+// where it is written, for the command-line secrets check.
+func kubeWords(n *yaml.Node, pos Pos, line *[]setting) ([]string, bool) {
 	n = deref(n)
 	if n == nil || n.Kind != yaml.SequenceNode {
 		if s, ok := scalar(n); ok {
-			*lines = append(*lines, commandWords{words: []setting{{value: s, lit: pos}}, pos: pos, what: what})
+			*line = append(*line, setting{value: s, lit: pos})
 			return []string{s}, true
 		}
 		return nil, false
 	}
 	var out []string
-	var line []setting
 	for _, e := range items(n) {
 		out = append(out, str(e))
-		line = append(line, setting{value: str(e), lit: pos})
+		*line = append(*line, setting{value: str(e), lit: pos})
 	}
-	*lines = append(*lines, commandWords{words: line, pos: pos, what: what})
 	return out, true
 }
 

@@ -164,7 +164,7 @@ var hclKinds = []struct{ prefix, kind string }{
 }
 
 // dupAtRe finds the position in HCL's "already set" message.
-var dupAtRe = regexp.MustCompile(` at (\d+):\d+\.`)
+var dupAtRe = regexp.MustCompile(` at (\d+):\d+ was already set`)
 
 // hclError turns an error of HCL's parser into one that names the line and
 // the kind of problem only.
