@@ -656,3 +656,107 @@ func BenchmarkAuditExamples(b *testing.B) {
 		}
 	}
 }
+
+// TestSARIFRulesAndFingerprints: each rule has its own security-severity
+// and the "security" tag only when it is about secrets; its helpUri points
+// at its section in docs/audit.md; results carry a partial fingerprint
+// that does not change when the finding moves to another line.
+func TestSARIFRulesAndFingerprints(t *testing.T) {
+	broken := filepath.Join("testdata", "findings", "LITERAL_SECRET", "broken", "compose.yaml")
+	data, err := os.ReadFile(broken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type sarif struct {
+		Runs []struct {
+			Tool struct {
+				Driver struct {
+					Rules []struct {
+						ID         string `json:"id"`
+						HelpURI    string `json:"helpUri"`
+						Properties struct {
+							Tags             []string `json:"tags"`
+							SecuritySeverity string   `json:"security-severity"`
+						} `json:"properties"`
+					} `json:"rules"`
+				} `json:"driver"`
+			} `json:"tool"`
+			Results []struct {
+				RuleID              string            `json:"ruleId"`
+				PartialFingerprints map[string]string `json:"partialFingerprints"`
+				Locations           []struct {
+					PhysicalLocation struct {
+						Region struct {
+							StartLine int `json:"startLine"`
+						} `json:"region"`
+					} `json:"physicalLocation"`
+				} `json:"locations"`
+			} `json:"results"`
+		} `json:"runs"`
+	}
+	audit := func(content string) sarif {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := Run(context.Background(), []string{filepath.Join(dir, "compose.yaml")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range rep.Findings {
+			rep.Findings[i].File = strings.TrimPrefix(rep.Findings[i].File, dir+"/")
+		}
+		var b bytes.Buffer
+		if err := rep.WriteSARIF(&b, "test"); err != nil {
+			t.Fatal(err)
+		}
+		var s sarif
+		if err := json.Unmarshal(b.Bytes(), &s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	before := audit(string(data))
+	severities := map[string]bool{}
+	for _, r := range before.Runs[0].Tool.Driver.Rules {
+		ru := rule(r.ID)
+		if r.HelpURI != RuleURL(r.ID) || !strings.HasSuffix(r.HelpURI, "docs/audit.md#"+strings.ToLower(r.ID)) {
+			t.Errorf("%s: helpUri %q", r.ID, r.HelpURI)
+		}
+		security := slices.Contains(r.Properties.Tags, "security")
+		if security != ru.Security {
+			t.Errorf("%s: tagged security %v, rule says %v", r.ID, security, ru.Security)
+		}
+		if security != (r.Properties.SecuritySeverity != "") {
+			t.Errorf("%s: security-severity %q on a rule tagged security=%v", r.ID, r.Properties.SecuritySeverity, security)
+		}
+		severities[r.Properties.SecuritySeverity] = true
+	}
+	if len(severities) < 5 {
+		t.Errorf("security-severity takes %d values: each rule its own, not one for every error", len(severities))
+	}
+	if l, p := rule(CodeLiteralSecret), rule(CodeParseError); !l.Security || p.Security || l.SecuritySeverity < 9 {
+		t.Errorf("a plaintext secret must rank as critical and a parse error not as security: %+v %+v", l, p)
+	}
+	// The same findings three lines lower keep their fingerprints.
+	after := audit("# moved\n#\n#\n" + string(data))
+	fps := func(s sarif) map[string]int {
+		m := map[string]int{}
+		for _, r := range s.Runs[0].Results {
+			if r.PartialFingerprints[fingerprintKey] == "" {
+				t.Errorf("%s: no partial fingerprint", r.RuleID)
+			}
+			m[r.PartialFingerprints[fingerprintKey]] = r.Locations[0].PhysicalLocation.Region.StartLine
+		}
+		return m
+	}
+	b, a := fps(before), fps(after)
+	if len(b) == 0 || len(b) != len(a) {
+		t.Fatalf("fingerprints before %v, after %v", b, a)
+	}
+	for fp, line := range b {
+		if a[fp] != line+3 {
+			t.Errorf("fingerprint %s: line %d before, %d after moving three lines", fp, line, a[fp])
+		}
+	}
+}

@@ -559,3 +559,41 @@ func TestHelmTemplates(t *testing.T) {
 		t.Errorf("a broken YAML file: want PARSE_ERROR, got %v", summary(rep))
 	}
 }
+
+// TestN8NSecretVariables: n8n's other secret variables, as its own
+// configuration declares them, are secrets whatever their names look like.
+func TestN8NSecretVariables(t *testing.T) {
+	pod := func(env string) string {
+		return "apiVersion: v1\nkind: Pod\nmetadata: {name: n8n}\nspec:\n  containers:\n    - name: n8n\n      image: n8nio/n8n:2.40.0\n      env:\n" + env
+	}
+	runPatterns(t, []patternCase{
+		{name: "N8N_LICENSE_ACTIVATION_KEY in a literal value", files: map[string]string{"pod.yaml": pod("        - {name: N8N_ENCRYPTION_KEY_FILE, value: /run/secrets/key}\n        - {name: N8N_LICENSE_ACTIVATION_KEY, value: CANARY-license}\n")},
+			want: []expectation{"LITERAL_SECRET/error@pod.yaml:10"}},
+		{name: "twin: from a Secret", files: map[string]string{"pod.yaml": pod("        - {name: N8N_ENCRYPTION_KEY_FILE, value: /run/secrets/key}\n        - name: N8N_LICENSE_ACTIVATION_KEY\n          valueFrom: {secretKeyRef: {name: n8n, key: license}}\n")},
+			not: []expectation{"LITERAL_SECRET"}},
+		{name: "twin: N8N_SSL_KEY is a path", files: map[string]string{"pod.yaml": pod("        - {name: N8N_ENCRYPTION_KEY_FILE, value: /run/secrets/key}\n        - {name: N8N_SSL_KEY, value: /certs/tls.key}\n        - {name: N8N_DIAGNOSTICS_POSTHOG_API_KEY, value: phc_public}\n")},
+			not: []expectation{"LITERAL_SECRET"}},
+	})
+}
+
+// TestComposeProjects: the files Compose reads together (compose.yaml and
+// its override, or files sharing a name:) are one deployment; other
+// Compose files of a directory are deployments of their own.
+func TestComposeProjects(t *testing.T) {
+	main := "services:\n  n8n:\n    image: n8nio/n8n:2.40.0\n    environment:\n      N8N_ENCRYPTION_KEY_FILE: /run/secrets/main_key\n" + queueEnv
+	worker := func(name string) string {
+		head := ""
+		if name != "" {
+			head = "name: " + name + "\n"
+		}
+		return head + "services:\n  n8n-worker:\n    image: n8nio/n8n:2.40.0\n    command: worker\n    environment:\n      N8N_ENCRYPTION_KEY_FILE: /run/secrets/worker_key\n" + queueEnv
+	}
+	runPatterns(t, []patternCase{
+		{name: "compose.yaml and its override", files: map[string]string{"compose.yaml": main, "compose.override.yaml": worker("")},
+			want: []expectation{"KEY_SOURCE_MISMATCH/warning@compose.override.yaml:6"}},
+		{name: "two files that share a project name", files: map[string]string{"main.yaml": "name: n8n\n" + main, "worker.yaml": worker("n8n")},
+			want: []expectation{"KEY_SOURCE_MISMATCH/warning@worker.yaml:7"}},
+		{name: "twin: two unrelated files of a directory", files: map[string]string{"main.yaml": main, "worker.yaml": worker("")},
+			not: []expectation{"KEY_SOURCE_MISMATCH"}},
+	})
+}
