@@ -359,7 +359,7 @@ func dotenvValue(raw string, pos Pos, lookup lookupFunc) setting {
 		return setting{value: v, lit: pos}
 	case strings.HasPrefix(v, `"`):
 		var b strings.Builder
-		closed := false
+	scan:
 		for i := 1; i < len(v); i++ {
 			c := v[i]
 			if c == '\\' && i+1 < len(v) {
@@ -377,12 +377,10 @@ func dotenvValue(raw string, pos Pos, lookup lookupFunc) setting {
 				continue
 			}
 			if c == '"' {
-				closed = true
-				break
+				break scan
 			}
 			b.WriteByte(c)
 		}
-		_ = closed
 		return interpolate(b.String(), pos, lookup)
 	}
 	if i := strings.Index(v, " #"); i >= 0 {

@@ -112,20 +112,19 @@ type service struct {
 	// What the deployment file sets: the entrypoint (Compose entrypoint,
 	// Kubernetes command) and the command (Compose command, Kubernetes
 	// args), interpolated.
-	setEntry, setCmd   []string
-	entrySet, cmdSet   bool
-	entryPos, cmdPos   Pos
-	replicas           int
-	runs               injector
-	runsPos            Pos
-	runsWhy            string
-	env                []*envVar
-	opaque             []string // envFrom/env_file the files do not resolve, for messages
-	standalone         bool     // a Dockerfile or a lone env file: deployment checks do not apply
-	resolvedRole       *role
-	settingsVolume     string         // what is mounted at n8n's settings folder (Compose), for the key it holds
-	commandWords       []commandWords // command lines to look for passwords in
-	receivesFromDotenv bool           // its environment was read through Compose interpolation
+	setEntry, setCmd []string
+	entrySet, cmdSet bool
+	entryPos, cmdPos Pos
+	replicas         int
+	runs             injector
+	runsPos          Pos
+	runsWhy          string
+	env              []*envVar
+	opaque           []string // envFrom/env_file the files do not resolve, for messages
+	standalone       bool     // a Dockerfile or a lone env file: deployment checks do not apply
+	resolvedRole     *role
+	settingsVolume   string         // what is mounted at n8n's settings folder (Compose), for the key it holds
+	commandWords     []commandWords // command lines to look for passwords in
 }
 
 // commandWords is one command line of a service: its words and where it
