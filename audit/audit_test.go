@@ -650,11 +650,18 @@ func TestEnvFile(t *testing.T) {
 // as CI would before a deploy.
 func BenchmarkAuditExamples(b *testing.B) {
 	paths := []string{filepath.Join("..", "examples"), filepath.Join("..", "docker")}
+	rep, err := Run(context.Background(), paths)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cpu := startCPU()
 	for b.Loop() {
 		if _, err := Run(context.Background(), paths); err != nil {
 			b.Fatal(err)
 		}
 	}
+	cpu.report(b)
+	b.ReportMetric(float64(len(rep.Files)), "files")
 }
 
 // TestSARIFRulesAndFingerprints: each rule has its own security-severity
