@@ -22,17 +22,26 @@ var defaultComposeNames = map[string]bool{
 	"compose.override.yaml": true, "compose.override.yml": true, "docker-compose.override.yaml": true, "docker-compose.override.yml": true,
 }
 
-// composeProject returns the deployment a Compose file belongs to: its
-// top-level name, else its directory for the files Compose reads by
-// default, else the file alone.
-func composeProject(file string, doc *yaml.Node, env lookupFunc) string {
+// composeProject returns the deployment a Compose file belongs to. The
+// files Compose reads by default in a directory (compose.yaml and its
+// override) are one project, named by the name: one of them gives, else by
+// their directory; another file is the project its top-level name: says,
+// else a project of its own.
+func (a *auditor) composeProject(file string, doc *yaml.Node, env lookupFunc) string {
+	name := ""
 	if n := str(get(doc, "name")); n != "" {
-		if s := interpolate(n, Pos{}, env); s.known() && s.value != "" {
-			return "compose-project:" + s.value
+		if s := interpolate(n, Pos{}, env); s.known() {
+			name = s.value
 		}
 	}
 	if defaultComposeNames[strings.ToLower(filepath.Base(file))] {
+		if n := a.composeDirNames[filepath.Dir(file)]; n != "" {
+			return "compose-project:" + n
+		}
 		return "compose-dir:" + filepath.Dir(file)
+	}
+	if name != "" {
+		return "compose-project:" + name
 	}
 	return "compose-file:" + file
 }
@@ -88,7 +97,7 @@ func (a *auditor) dotenv(p string, outer lookupFunc) []envEntry {
 func (a *auditor) composeServices(file string, doc *yaml.Node) []*service {
 	dir := filepath.Dir(file)
 	env := a.projectEnv(file)
-	group := composeProject(file, doc, env)
+	group := a.composeProject(file, doc, env)
 	var out []*service
 	for _, p := range pairs(get(doc, "services")) {
 		name, def := p.key.Value, p.val

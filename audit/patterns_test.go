@@ -593,6 +593,8 @@ func TestComposeProjects(t *testing.T) {
 			want: []expectation{"KEY_SOURCE_MISMATCH/warning@compose.override.yaml:6"}},
 		{name: "two files that share a project name", files: map[string]string{"main.yaml": "name: n8n\n" + main, "worker.yaml": worker("n8n")},
 			want: []expectation{"KEY_SOURCE_MISMATCH/warning@worker.yaml:7"}},
+		{name: "compose.yaml with a name and its override without", files: map[string]string{"compose.yaml": "name: n8n\n" + main, "compose.override.yaml": worker("")},
+			want: []expectation{"KEY_SOURCE_MISMATCH/warning@compose.override.yaml:6"}},
 		{name: "twin: two unrelated files of a directory", files: map[string]string{"main.yaml": main, "worker.yaml": worker("")},
 			not: []expectation{"KEY_SOURCE_MISMATCH"}},
 	})

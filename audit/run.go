@@ -142,6 +142,9 @@ type auditor struct {
 	envNotes     map[string]string
 	literals     map[literalKey]*literalGroup
 	literalOrder []literalKey
+	// composeDirNames: the project name the default Compose files of a
+	// directory give (name:), for their overrides too.
+	composeDirNames map[string]string
 }
 
 type composeDoc struct {
@@ -152,7 +155,7 @@ type composeDoc struct {
 func newAuditor(ctx context.Context) *auditor {
 	return &auditor{ctx: ctx, contents: map[string][]byte{}, dockerfiles: map[string]*dockerfile{},
 		dotenvs: map[string][]envEntry{}, usedEnv: map[string]bool{}, helmCharts: map[string]bool{}, envNotes: map[string]string{},
-		literals: map[literalKey]*literalGroup{}}
+		literals: map[literalKey]*literalGroup{}, composeDirNames: map[string]string{}}
 }
 
 // finish runs the checks over what was built and returns the report.
@@ -469,6 +472,13 @@ func (a *auditor) load(p string) {
 // together, the Dockerfiles of the run, and the env files no Compose file
 // uses, each on its own.
 func (a *auditor) build() {
+	for _, c := range a.composeDocs {
+		if n := str(get(c.doc, "name")); n != "" && defaultComposeNames[strings.ToLower(filepath.Base(c.file))] {
+			if s := interpolate(n, Pos{}, a.projectEnv(c.file)); s.known() && s.value != "" {
+				a.composeDirNames[filepath.Dir(c.file)] = s.value
+			}
+		}
+	}
 	for _, c := range a.composeDocs {
 		a.services = append(a.services, a.composeServices(c.file, c.doc)...)
 	}
