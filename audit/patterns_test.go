@@ -599,3 +599,29 @@ func TestComposeProjects(t *testing.T) {
 			not: []expectation{"KEY_SOURCE_MISMATCH"}},
 	})
 }
+
+// TestParseDotenv reads a .env as Compose does.
+func TestParseDotenv(t *testing.T) {
+	data := "# comment\nexport A=1\nB='${A} kept' # single quotes: as written\nC=\"x\\ty ${A}\" \nD=${A}-${MISSING:-d}\nE=plain # a comment\nF\n9BAD=x\nA=2\nG=${UNSET}\n  H = spaced\n"
+	entries := parseDotenv(".env", []byte(data), nil)
+	got := map[string]envEntry{}
+	for _, e := range entries {
+		got[e.name] = e
+	}
+	want := map[string]struct {
+		value, host string
+		line        int
+	}{
+		"A": {"2", "", 9}, "B": {"${A} kept", "", 3}, "C": {"x\ty 1", "", 4}, "D": {"1-d", "", 5},
+		"E": {"plain", "", 6}, "F": {"", "${F}", 7}, "G": {"", "${UNSET}", 10}, "H": {"spaced", "", 11},
+	}
+	if len(got) != len(want) {
+		t.Errorf("entries %v", entries)
+	}
+	for name, w := range want {
+		e, ok := got[name]
+		if !ok || e.value != w.value || e.host != w.host || e.pos.Line != w.line {
+			t.Errorf("%s = %+v, want %+v", name, e, w)
+		}
+	}
+}
