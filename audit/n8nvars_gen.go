@@ -3,29 +3,43 @@
 package audit
 
 // n8nReleases are the n8n releases the lists below were read from.
-var n8nReleases = []string{"1.123.81.tmp", "1.123.81.tmp"}
+var n8nReleases = []string{"1.123.81", "2.40.7"}
 
 // n8nSecretVars are the variables n8n's own configuration says hold a
 // secret (see secretProperty in n8nvars_test.go), with where n8n declares them.
 var n8nSecretVars = map[string]string{
-	"CREDENTIALS_OVERWRITE_ENDPOINT_AUTH_TOKEN": "@n8n/config CredentialsOverwrite.endpointAuthToken (1.123.81.tmp, 1.123.81.tmp)",
-	"DB_MYSQLDB_PASSWORD":                       "@n8n/config MysqlConfig.password (1.123.81.tmp, 1.123.81.tmp)",
-	"DB_POSTGRESDB_PASSWORD":                    "@n8n/config PostgresConfig.password (1.123.81.tmp, 1.123.81.tmp)",
-	"DB_POSTGRESDB_SSL_KEY":                     "@n8n/config PostgresSSLConfig.key (1.123.81.tmp, 1.123.81.tmp)",
-	"N8N_AI_ANTHROPIC_KEY":                      "@n8n/config AiBuilderConfig.apiKey (1.123.81.tmp, 1.123.81.tmp)",
-	"N8N_ENCRYPTION_KEY":                        "@n8n/config InstanceSettingsConfig.encryptionKey (1.123.81.tmp, 1.123.81.tmp)",
-	"N8N_HMAC_SIGNATURE_SECRET":                 "process.env in n8n-core/dist/instance-settings/instance-settings.js (1.123.81.tmp, 1.123.81.tmp)",
-	"N8N_LICENSE_ACTIVATION_KEY":                "@n8n/config LicenseConfig.activationKey (1.123.81.tmp, 1.123.81.tmp)",
-	"N8N_LICENSE_CERT":                          "@n8n/config LicenseConfig.cert (1.123.81.tmp, 1.123.81.tmp)",
-	"N8N_RUNNERS_AUTH_TOKEN":                    "@n8n/config TaskRunnersConfig.authToken (1.123.81.tmp, 1.123.81.tmp)",
-	"N8N_SMTP_OAUTH_PRIVATE_KEY":                "@n8n/config SmtpAuth.privateKey (1.123.81.tmp, 1.123.81.tmp)",
-	"N8N_SMTP_PASS":                             "@n8n/config SmtpAuth.pass (1.123.81.tmp, 1.123.81.tmp)",
-	"N8N_USER_MANAGEMENT_JWT_SECRET":            "@n8n/config UserManagementConfig.jwtSecret (1.123.81.tmp, 1.123.81.tmp)",
-	"QUEUE_BULL_REDIS_PASSWORD":                 "@n8n/config RedisConfig.password (1.123.81.tmp, 1.123.81.tmp)",
+	"CREDENTIALS_OVERWRITE_ENDPOINT_AUTH_TOKEN": "@n8n/config CredentialsOverwrite.endpointAuthToken (1.123.81, 2.40.7)",
+	"DAYTONA_API_KEY":                             "@n8n/config InstanceAiConfig.daytonaApiKey (2.40.7)",
+	"DB_MYSQLDB_PASSWORD":                         "@n8n/config MysqlConfig.password (1.123.81)",
+	"DB_POSTGRESDB_PASSWORD":                      "@n8n/config PostgresConfig.password (1.123.81, 2.40.7)",
+	"DB_POSTGRESDB_SSL_KEY":                       "@n8n/config PostgresSSLConfig.key (1.123.81, 2.40.7)",
+	"INSTANCE_AI_BRAVE_SEARCH_API_KEY":            "@n8n/config InstanceAiConfig.braveSearchApiKey (2.40.7)",
+	"N8N_AI_ANTHROPIC_KEY":                        "@n8n/config AiBuilderConfig.apiKey (1.123.81, 2.40.7)",
+	"N8N_BINARY_DATA_SIGNING_SECRET":              "n8n-core BinaryDataConfig.signingSecret (1.123.81, 2.40.7)",
+	"N8N_COMMUNITY_PACKAGES_AUTH_TOKEN":           "n8n CommunityPackagesConfig.authToken (2.40.7)",
+	"N8N_DYNAMIC_CREDENTIALS_ENDPOINT_AUTH_TOKEN": "n8n DynamicCredentialsConfig.endpointAuthToken (2.40.7)",
+	"N8N_ENCRYPTION_KEY":                          "@n8n/config InstanceSettingsConfig.encryptionKey (1.123.81, 2.40.7)",
+	"N8N_ENGINE_AUTH_SECRET":                      "@n8n/config EngineConfig.authSecret (2.40.7)",
+	"N8N_EXTERNAL_STORAGE_AZURE_ACCOUNT_KEY":      "@n8n/blob-storage AzureBlobConfig.accountKey (2.40.7)",
+	"N8N_EXTERNAL_STORAGE_S3_ACCESS_SECRET":       "n8n-core ObjectStoreCredentialsConfig.accessSecret (1.123.81); @n8n/blob-storage ObjectStoreCredentialsConfig.accessSecret (2.40.7)",
+	"N8N_HMAC_SIGNATURE_SECRET":                   "process.env in n8n-core/dist/instance-settings/instance-settings.js (1.123.81, 2.40.7)",
+	"N8N_INSTANCE_AI_GATEWAY_API_KEY":             "@n8n/config InstanceAiConfig.gatewayApiKey (2.40.7)",
+	"N8N_INSTANCE_AI_MODEL_API_KEY":               "@n8n/config InstanceAiConfig.modelApiKey (2.40.7)",
+	"N8N_INSTANCE_REPORTING_AUTH_TOKEN":           "n8n InstanceReportingConfig.instanceReportingAuthToken (2.40.7)",
+	"N8N_LICENSE_ACTIVATION_KEY":                  "@n8n/config LicenseConfig.activationKey (1.123.81, 2.40.7)",
+	"N8N_LICENSE_CERT":                            "@n8n/config LicenseConfig.cert (1.123.81, 2.40.7)",
+	"N8N_RUNNERS_AUTH_TOKEN":                      "@n8n/config TaskRunnersConfig.authToken (1.123.81, 2.40.7)",
+	"N8N_RUNNERS_GRANT_TOKEN":                     "@n8n/task-runner BaseRunnerConfig.grantToken (1.123.81, 2.40.7)",
+	"N8N_SANDBOX_SERVICE_API_KEY":                 "@n8n/config InstanceAiConfig.n8nSandboxServiceApiKey (2.40.7)",
+	"N8N_SMTP_OAUTH_PRIVATE_KEY":                  "@n8n/config SmtpAuth.privateKey (1.123.81, 2.40.7)",
+	"N8N_SMTP_PASS":                               "@n8n/config SmtpAuth.pass (1.123.81, 2.40.7)",
+	"N8N_SSO_OIDC_CLIENT_SECRET":                  "@n8n/config InstanceSettingsLoaderConfig.oidcClientSecret (2.40.7)",
+	"N8N_USER_MANAGEMENT_JWT_SECRET":              "@n8n/config UserManagementConfig.jwtSecret (1.123.81, 2.40.7)",
+	"QUEUE_BULL_REDIS_PASSWORD":                   "@n8n/config RedisConfig.password (1.123.81, 2.40.7)",
 }
 
 // n8nPublicVars are variables n8n declares that are named like a secret
 // but, by n8n's configuration, hold none.
 var n8nPublicVars = map[string]string{
-	"N8N_DIAGNOSTICS_POSTHOG_API_KEY": "@n8n/config PostHogConfig.apiKey (1.123.81.tmp, 1.123.81.tmp)",
+	"N8N_DIAGNOSTICS_POSTHOG_API_KEY": "@n8n/config PostHogConfig.apiKey (1.123.81, 2.40.7)",
 }

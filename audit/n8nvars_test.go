@@ -11,22 +11,26 @@ import (
 	"testing"
 )
 
-// n8n's configuration (@n8n/config) declares each setting as a property
-// of a class with the environment variable it reads: in the compiled
-// JavaScript, a __decorate call with Env('NAME') and the property's type.
+// n8n's configuration declares each setting as a property of a class with
+// the environment variable it reads (@n8n/config, and the config classes
+// of n8n-core, n8n's modules and its other packages, with the same
+// decorator): in the compiled JavaScript, a __decorate call with
+// Env('NAME') and the property's type.
 var (
-	n8nEnvDecl = regexp.MustCompile(`__decorate\(\[\s*\(0, decorators_1\.Env\)\('([A-Z0-9_]+)'[^\]]*?__metadata\("design:type", (\w+)\)\s*\], (\w+)\.prototype, "(\w+)"`)
+	n8nEnvDecl = regexp.MustCompile(`__decorate\(\[\s*\(0, \w+\.Env\)\('([A-Z0-9_]+)'[^\]]*?__metadata\("design:type", (\w+)\)\s*\], (\w+)\.prototype, "(\w+)"`)
 	// Variables n8n's core reads from process.env directly.
 	n8nProcessEnv = regexp.MustCompile(`process\.env\.([A-Z0-9_]+(?:_SECRET|_TOKEN|_PASSWORD))\b`)
 )
 
 // secretProperty reports whether a string property of n8n's
 // configuration holds a secret, by what n8n calls it: a password, a pass,
-// a secret, a token, an API, activation, encryption or private key, and
-// two whose use was read in n8n's code. Not secrets: PostHog's API key
-// (a public project key n8n ships in its front end), the Sentry DSNs (sent
-// to browsers), N8N_SSL_KEY and N8N_SSL_CERT (paths n8n reads the files
-// from), PostgreSQL's SSL certificate and CA (public).
+// a secret, a token, an API, account, activation, encryption or private
+// key, and two whose use was read in n8n's code. Not secrets: PostHog's
+// API key (a public project key n8n ships in its front end), the Sentry
+// DSNs (sent to browsers), N8N_SSL_KEY and N8N_SSL_CERT (paths n8n reads
+// the files from), PostgreSQL's SSL certificate and CA, the token
+// exchange's trusted keys (public keys), the S3 access key (an id; its
+// secret is ACCESS_SECRET).
 func secretProperty(class, prop string) bool {
 	switch class + "." + prop {
 	case "PostgresSSLConfig.key": // the key's content: n8n passes it to the PostgreSQL driver
@@ -37,7 +41,7 @@ func secretProperty(class, prop string) bool {
 		return false
 	}
 	p := strings.ToLower(prop)
-	for _, s := range []string{"password", "pass", "secret", "token", "apikey", "activationkey", "encryptionkey", "privatekey"} {
+	for _, s := range []string{"password", "pass", "secret", "token", "apikey", "accountkey", "activationkey", "encryptionkey", "privatekey"} {
 		if strings.HasSuffix(p, s) {
 			return true
 		}
@@ -45,71 +49,75 @@ func secretProperty(class, prop string) bool {
 	return false
 }
 
-// n8nConfigDir returns the compiled @n8n/config of the n8n installed in
-// dir (the one n8n itself resolves first).
-func n8nConfigDir(dir string) string {
-	for _, p := range []string{
-		filepath.Join(dir, "node_modules", "n8n", "node_modules", "@n8n", "config", "dist"),
-		filepath.Join(dir, "node_modules", "@n8n", "config", "dist"),
-	} {
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
-			return p
+// n8nPackageDirs returns the compiled packages of the n8n installed in
+// dir that declare settings: @n8n/config, n8n-core, n8n and n8n's other
+// @n8n packages (a copy nested under n8n first, as node resolves it).
+func n8nPackageDirs(dir string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, nm := range []string{filepath.Join(dir, "node_modules", "n8n", "node_modules"), filepath.Join(dir, "node_modules")} {
+		pkgs, _ := filepath.Glob(filepath.Join(nm, "@n8n", "*", "dist"))
+		pkgs = append(pkgs, filepath.Join(nm, "n8n-core", "dist"), filepath.Join(nm, "n8n", "dist"))
+		for _, p := range pkgs {
+			rel, _ := filepath.Rel(nm, p)
+			if st, err := os.Stat(p); err == nil && st.IsDir() && !seen[rel] {
+				seen[rel] = true
+				out = append(out, p)
+			}
 		}
 	}
-	return ""
+	return out
 }
 
 // secretVarsOf extracts the secret variables of the n8n installed in dir
-// (from @n8n/config, and what n8n-core reads from process.env itself),
+// (declared settings, and what n8n-core reads from process.env itself),
 // and those n8n declares that are named like a secret but hold none.
 func secretVarsOf(t *testing.T, dir string) (out, public map[string]string) {
 	t.Helper()
-	cfg := n8nConfigDir(dir)
-	if cfg == "" {
-		t.Fatalf("%s: no @n8n/config in this n8n install", dir)
-	}
 	out, public = map[string]string{}, map[string]string{}
 	decls := 0
-	err := filepath.WalkDir(cfg, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".js") {
-			return err
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		for _, m := range n8nEnvDecl.FindAllStringSubmatch(string(data), -1) {
-			decls++
-			switch {
-			case m[2] == "String" && secretProperty(m[3], m[4]):
-				out[m[1]] = "@n8n/config " + m[3] + "." + m[4]
-			case namedLikeSecret(m[1]):
-				public[m[1]] = "@n8n/config " + m[3] + "." + m[4]
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if decls < 100 {
-		t.Fatalf("%s: only %d settings found: the layout of @n8n/config changed", cfg, decls)
-	}
-	for _, pkg := range []string{"n8n-core", filepath.Join("n8n", "node_modules", "n8n-core")} {
-		root := filepath.Join(dir, "node_modules", pkg, "dist")
-		_ = filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+	modules := filepath.Join(dir, "node_modules")
+	for _, pkg := range n8nPackageDirs(dir) {
+		err := filepath.WalkDir(pkg, func(p string, d os.DirEntry, err error) error {
 			if err != nil || d.IsDir() || !strings.HasSuffix(p, ".js") {
+				return err
+			}
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			if !strings.Contains(string(data), ".Env)(") && !strings.Contains(string(data), "process.env.") {
 				return nil
 			}
-			data, _ := os.ReadFile(p)
-			for _, m := range n8nProcessEnv.FindAllStringSubmatch(string(data), -1) {
-				if _, ok := out[m[1]]; !ok {
-					rel, _ := filepath.Rel(filepath.Join(dir, "node_modules"), p)
-					out[m[1]] = "process.env in " + filepath.ToSlash(rel)
+			rel, _ := filepath.Rel(modules, p)
+			pkgName := strings.SplitN(filepath.ToSlash(rel), "/dist/", 2)[0]
+			for _, m := range n8nEnvDecl.FindAllStringSubmatch(string(data), -1) {
+				decls++
+				switch {
+				case m[2] == "String" && secretProperty(m[3], m[4]):
+					out[m[1]] = pkgName + " " + m[3] + "." + m[4]
+				case namedLikeSecret(m[1]):
+					public[m[1]] = pkgName + " " + m[3] + "." + m[4]
+				}
+			}
+			if strings.HasSuffix(pkgName, "n8n-core") {
+				for _, m := range n8nProcessEnv.FindAllStringSubmatch(string(data), -1) {
+					if _, ok := out[m[1]]; !ok {
+						out[m[1]] = "process.env in " + filepath.ToSlash(rel)
+					}
 				}
 			}
 			return nil
 		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if decls < 200 {
+		t.Fatalf("%s: only %d settings found: the layout of n8n's packages changed", dir, decls)
+	}
+	for name := range out {
+		delete(public, name)
 	}
 	return out, public
 }
@@ -214,11 +222,12 @@ func n8nVarsDoc() string {
 	sort.Strings(names)
 	var b strings.Builder
 	fmt.Fprintf(&b, "From n8n's own configuration, read in the releases the project tests against (%s): every\n", strings.Join(n8nReleases, ", "))
-	b.WriteString("string setting of `@n8n/config` that n8n calls a password, pass, secret, token, or an API,\n")
-	b.WriteString("activation, encryption or private key, PostgreSQL's SSL key (n8n passes its content to the driver)\n")
-	b.WriteString("and the license certificate, and the variables n8n's core reads itself (not PostHog's public\n")
-	b.WriteString("project key, the Sentry DSNs, or `N8N_SSL_KEY`, a path). `TestN8NSecretVarsFromN8N` regenerates\n")
-	b.WriteString("the list from the installed n8n and fails when it drifts:\n\n")
+	b.WriteString("string setting declared with n8n's `Env` decorator (in `@n8n/config`, `n8n-core`, n8n's modules and\n")
+	b.WriteString("its other packages) that n8n calls a password, pass, secret, token, or an API, account, activation,\n")
+	b.WriteString("encryption or private key, PostgreSQL's SSL key (n8n passes its content to the driver) and the\n")
+	b.WriteString("license certificate, and the secrets n8n's core reads from the environment itself; not PostHog's\n")
+	b.WriteString("public project key, the Sentry DSNs, the S3 access key id or `N8N_SSL_KEY` (a path).\n")
+	b.WriteString("`TestN8NSecretVarsFromN8N` regenerates the list from the installed n8n and fails when it drifts:\n\n")
 	b.WriteString("| variable | declared in n8n |\n|---|---|\n")
 	for _, n := range names {
 		fmt.Fprintf(&b, "| `%s` | %s |\n", n, n8nSecretVars[n])
