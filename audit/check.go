@@ -424,7 +424,7 @@ func (a *auditor) checkServices() {
 					"use https:// and VAULT_CACERT; N8N_SECRETS_ALLOW_HTTP=true accepts it on a network that never leaves the host")
 			}
 		}
-		if v := s.lookup("VAULT_SKIP_VERIFY"); v != nil && v.kind == literal && isTrue(v.value) && usesInjector {
+		if v := s.lookup("VAULT_SKIP_VERIFY"); v != nil && v.kind == literal && isTrue(v.value) {
 			a.add(CodeTLSVerifyDisabled, Error, v.at(), s.subject, "VAULT_SKIP_VERIFY turns off the verification of Vault's certificate", "")
 		}
 		if r == roleNone {
