@@ -625,3 +625,18 @@ func TestParseDotenv(t *testing.T) {
 		}
 	}
 }
+
+// TestKubernetesDependentVariables: a value that only refers to another
+// variable of the container ($(NAME)) takes that variable's source.
+func TestKubernetesDependentVariables(t *testing.T) {
+	pod := func(first string) string {
+		return "apiVersion: v1\nkind: Pod\nmetadata: {name: n8n}\nspec:\n  containers:\n    - name: n8n\n      image: n8nio/n8n:2.40.0\n      env:\n        - {name: N8N_ENCRYPTION_KEY_FILE, value: /run/secrets/key}\n" + first +
+			"        - {name: DB_POSTGRESDB_PASSWORD, value: $(PGV)}\n"
+	}
+	runPatterns(t, []patternCase{
+		{name: "$(NAME) of a Secret's value", files: map[string]string{"pod.yaml": pod("        - name: PGV\n          valueFrom: {secretKeyRef: {name: pg, key: password}}\n")},
+			not: []expectation{"LITERAL_SECRET"}},
+		{name: "twin: $(NAME) of a literal", files: map[string]string{"pod.yaml": pod("        - {name: PGV, value: CANARY-pg}\n")},
+			want: []expectation{"LITERAL_SECRET/error@pod.yaml:10"}, not: []expectation{"LITERAL_SECRET@pod.yaml:11"}},
+	})
+}
