@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -439,20 +441,37 @@ func TestWholeMount(t *testing.T) {
 }
 
 func TestInterpolate(t *testing.T) {
-	cases := []struct{ in, value, host string }{
-		{"plain", "plain", ""},
-		{"${A}", "", "${A}"},
-		{"${A:-def}", "def", ""},
-		{"${A-def}", "def", ""},
-		{"${A:?set A}", "", "${A}"},
-		{"${A:+alt}", "", ""},
-		{"$A/x", "/x", "$A"},
-		{"$$literal", "$literal", ""},
-		{"img:${V:-2.40.0}", "img:2.40.0", ""},
+	dotenv := map[string]setting{"SET": {value: "v", lit: Pos{File: ".env", Line: 3}, via: "SET in .env"}, "EMPTY": {}}
+	lookup := func(n string) (setting, bool) { s, ok := dotenv[n]; return s, ok }
+	here := Pos{File: "compose.yaml", Line: 9}
+	cases := []struct {
+		in, value, host string
+		dflt            bool
+		lit             Pos
+	}{
+		{"plain", "plain", "", false, here},
+		{"${A}", "", "${A}", false, Pos{}},
+		{"${A:-def}", "def", "", true, here},
+		{"${A-def}", "def", "", true, here},
+		{"${A:?set A}", "", "${A}", false, Pos{}},
+		{"${A:+alt}", "", "", false, Pos{}},
+		{"$A/x", "", "${A}", false, Pos{}},
+		{"$$literal", "$literal", "", false, here},
+		{"img:${V:-2.40.0}", "img:2.40.0", "", true, here},
+		{"${SET}", "v", "", false, Pos{File: ".env", Line: 3}},
+		{"${SET:-x}", "v", "", false, Pos{File: ".env", Line: 3}},
+		{"${EMPTY:-x}", "x", "", true, here},
+		{"${EMPTY-x}", "", "", false, Pos{}},
+		{"${SET:+alt}", "alt", "", false, here},
+		{"${A:-${SET}}", "v", "", false, Pos{File: ".env", Line: 3}},
+		{"${A:-${B:-deep}}", "deep", "", true, here},
+		{"${1bad}", "${1bad}", "", false, here},
+		{"${unclosed", "${unclosed", "", false, here},
 	}
 	for _, c := range cases {
-		if v, h := interpolate(c.in); v != c.value || h != c.host {
-			t.Errorf("interpolate(%q) = %q, %q; want %q, %q", c.in, v, h, c.value, c.host)
+		s := interpolate(c.in, here, lookup)
+		if s.value != c.value || s.host != c.host || s.dflt != c.dflt || s.lit != c.lit {
+			t.Errorf("interpolate(%q) = %+v; want value %q host %q dflt %v lit %v", c.in, s, c.value, c.host, c.dflt, c.lit)
 		}
 	}
 }
@@ -471,29 +490,38 @@ func TestIsSecretName(t *testing.T) {
 }
 
 // FuzzParsers feeds arbitrary content to every parser of the audit, as
-// each kind of file: none may panic, and no output may echo a planted
-// value.
+// each kind of file: none may panic, and every parse error names a line
+// and one of the package's fixed phrases, never text of the input (seeds
+// plant canaries where each parser's error path would quote it).
 func FuzzParsers(f *testing.F) {
-	seeds, _ := filepath.Glob(filepath.Join("testdata", "findings", "*", "*", "*"))
+	var seeds []string
+	for _, pattern := range []string{"findings/*/*/*", "corpus/*/*", "corpus/*/*/*"} {
+		m, _ := filepath.Glob(filepath.Join("testdata", pattern))
+		seeds = append(seeds, m...)
+	}
 	for _, s := range seeds {
-		if b, err := os.ReadFile(s); err == nil {
+		if b, err := os.ReadFile(s); err == nil && len(b) < 64<<10 {
 			f.Add(b)
 		}
 	}
-	f.Add([]byte("a: &x [*x]\n"))
+	for _, s := range []string{
+		"a: &x [*x]\n", "services:\n  n8n:\n    environment:\n      DB_POSTGRESDB_PASSWORD: *CANARYPa55w0rd\n",
+		"N8N_ENCRYPTION_KEY=CANARY-key\nFROM n8nio/n8n:2.40.0\n", "path \"x\" {\n  CANARY-key\n}\n",
+		"path \"x\" {\n  capabilities = [for c in [\"read\"] : c]\n}\n", aliasBomb(20),
+	} {
+		f.Add([]byte(s))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		// In memory: the file cache stands in for the disk.
-		a := &auditor{ctx: context.Background(), contents: map[string][]byte{}, dockerfiles: map[string]*dockerfile{}}
+		a := newAuditor(context.Background())
 		for _, name := range []string{"compose.yaml", "Dockerfile", "app.env", "policy.hcl"} {
 			p := filepath.Join("fuzz", name)
 			a.contents[p] = data
-			a.auditFile(p)
+			a.load(p)
 		}
-		a.checkServices()
-		a.checkPolicies()
-		a.notes()
-		a.suppress()
-		rep := &Report{Files: a.files, Findings: a.sorted()}
+		a.build()
+		rep := a.finish()
+		checkParseErrors(t, rep)
 		var b bytes.Buffer
 		_ = rep.WriteTable(&b)
 		_ = rep.WriteJSON(&b)
@@ -503,36 +531,93 @@ func FuzzParsers(f *testing.F) {
 
 var update = flag.Bool("update", false, "rewrite the rules table of docs/audit.md")
 
-// TestDocsListEveryRule keeps docs/audit.md's table of findings equal to
-// Rules.
+// rulesDoc renders the findings part of docs/audit.md from Rules: a table
+// of every code, then a section for each, which SARIF's helpUri points at.
+func rulesDoc() string {
+	var b strings.Builder
+	b.WriteString("| code | severity | finding |\n|---|---|---|\n")
+	for _, r := range Rules {
+		fmt.Fprintf(&b, "| [`%s`](#%s) | %s | %s |\n", r.Code, strings.ToLower(r.Code), r.Severity, r.Title)
+	}
+	for _, r := range Rules {
+		sec := "not a security rule"
+		if r.Security {
+			sec = fmt.Sprintf("security, severity %.1f in SARIF", r.SecuritySeverity)
+		}
+		fmt.Fprintf(&b, "\n### %s\n\n%s: %s (%s). %s\n", r.Code, strings.ToUpper(r.Severity.String()[:1])+r.Severity.String()[1:], r.Title, sec, r.Help)
+	}
+	return b.String()
+}
+
+// kindsDoc renders the table of file kinds from FileKinds.
+func kindsDoc() string {
+	var b strings.Builder
+	b.WriteString("| kind | the file is |\n|---|---|\n")
+	for _, k := range FileKinds {
+		fmt.Fprintf(&b, "| `%s` | %s |\n", k.Kind, k.Meaning)
+	}
+	return b.String()
+}
+
+// TestDocsListEveryRule keeps docs/audit.md's findings (a table and a
+// section per rule, the targets of SARIF's helpUri) and its table of file
+// kinds equal to Rules and FileKinds: `go test ./audit -run
+// TestDocsListEveryRule -update` rewrites them.
 func TestDocsListEveryRule(t *testing.T) {
 	p := filepath.Join("..", "docs", "audit.md")
+	replaceGenerated(t, p, "<!-- rules: generated", "<!-- end rules -->", rulesDoc())
+	replaceGenerated(t, p, "<!-- kinds: generated", "<!-- end kinds -->", kindsDoc())
 	data, err := os.ReadFile(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	const begin, end = "<!-- rules: generated", "<!-- end rules -->"
-	doc := string(data)
-	i, j := strings.Index(doc, begin), strings.Index(doc, end)
-	if i < 0 || j < i {
-		t.Fatalf("%s: no rules markers", p)
-	}
-	i += strings.Index(doc[i:], "\n") + 1
-	var b strings.Builder
-	b.WriteString("| code | severity | finding |\n|---|---|---|\n")
 	for _, r := range Rules {
-		fmt.Fprintf(&b, "| `%s` | %s | %s. %s |\n", r.Code, r.Severity, strings.ToUpper(r.Title[:1])+r.Title[1:], r.Help)
-	}
-	if doc[i:j] == b.String() {
-		return
-	}
-	if *update {
-		if err := os.WriteFile(p, []byte(doc[:i]+b.String()+doc[j:]), 0o644); err != nil {
-			t.Fatal(err)
+		if !strings.Contains(string(data), "\n### "+r.Code+"\n") {
+			t.Errorf("docs/audit.md has no section %s for SARIF's helpUri %s", r.Code, RuleURL(r.Code))
 		}
-		return
 	}
-	t.Errorf("%s: the rules table differs from audit.Rules: run go test ./audit -run TestDocsListEveryRule -update", p)
+}
+
+// TestReportKindsAreDocumented: every kind a run reports is one of
+// FileKinds (issue 22: "kind":"yaml" was reported and not documented).
+func TestReportKindsAreDocumented(t *testing.T) {
+	known := map[string]bool{}
+	for _, k := range FileKinds {
+		known[k.Kind] = true
+	}
+	dirs, _ := filepath.Glob(filepath.Join("testdata", "findings", "*", "*"))
+	dirs = append(dirs, filepath.Join("testdata", "corpus"), filepath.Join("..", "examples"), filepath.Join("..", "docker"))
+	seen := map[string]bool{}
+	for _, d := range dirs {
+		for _, f := range run(t, d).Files {
+			seen[f.Kind] = true
+			if !known[f.Kind] {
+				t.Errorf("%s: kind %q is not in FileKinds", f.Path, f.Kind)
+			}
+		}
+	}
+	for _, k := range []string{KindCompose, KindKubernetes, KindDockerfile, KindEnv, KindVaultPolicy, KindEnvTemplate, KindHelmTemplate, KindOther, KindInvalid} {
+		if !seen[k] {
+			t.Errorf("no test file is taken for %s: the kind is not exercised", k)
+		}
+	}
+}
+
+// TestReadmeExamplesCount keeps the README's benchmark line about the
+// examples' audit equal to the number of files the audit reads there.
+func TestReadmeExamplesCount(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("`n8n-secrets audit` over the examples \\((\\d+) files\\)").FindSubmatch(data)
+	if m == nil {
+		t.Fatal("README.md: no line for the audit over the examples (N files)")
+	}
+	rep := run(t, filepath.Join("..", "examples"), filepath.Join("..", "docker"))
+	if want := strconv.Itoa(len(rep.Files)); string(m[1]) != want {
+		t.Errorf("README.md says the audit over the examples reads %s files; it reads %s", m[1], want)
+	}
 }
 
 // TestEnvFile: a service's env_file is read as part of its environment,
@@ -565,9 +650,120 @@ func TestEnvFile(t *testing.T) {
 // as CI would before a deploy.
 func BenchmarkAuditExamples(b *testing.B) {
 	paths := []string{filepath.Join("..", "examples"), filepath.Join("..", "docker")}
+	rep, err := Run(context.Background(), paths)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cpu := startCPU()
 	for b.Loop() {
 		if _, err := Run(context.Background(), paths); err != nil {
 			b.Fatal(err)
+		}
+	}
+	cpu.report(b)
+	b.ReportMetric(float64(len(rep.Files)), "files")
+}
+
+// TestSARIFRulesAndFingerprints: each rule has its own security-severity
+// and the "security" tag only when it is about secrets; its helpUri points
+// at its section in docs/audit.md; results carry a partial fingerprint
+// that does not change when the finding moves to another line.
+func TestSARIFRulesAndFingerprints(t *testing.T) {
+	broken := filepath.Join("testdata", "findings", "LITERAL_SECRET", "broken", "compose.yaml")
+	data, err := os.ReadFile(broken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type sarif struct {
+		Runs []struct {
+			Tool struct {
+				Driver struct {
+					Rules []struct {
+						ID         string `json:"id"`
+						HelpURI    string `json:"helpUri"`
+						Properties struct {
+							Tags             []string `json:"tags"`
+							SecuritySeverity string   `json:"security-severity"`
+						} `json:"properties"`
+					} `json:"rules"`
+				} `json:"driver"`
+			} `json:"tool"`
+			Results []struct {
+				RuleID              string            `json:"ruleId"`
+				PartialFingerprints map[string]string `json:"partialFingerprints"`
+				Locations           []struct {
+					PhysicalLocation struct {
+						Region struct {
+							StartLine int `json:"startLine"`
+						} `json:"region"`
+					} `json:"physicalLocation"`
+				} `json:"locations"`
+			} `json:"results"`
+		} `json:"runs"`
+	}
+	audit := func(content string) sarif {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := Run(context.Background(), []string{filepath.Join(dir, "compose.yaml")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range rep.Findings {
+			rep.Findings[i].File = strings.TrimPrefix(rep.Findings[i].File, dir+"/")
+		}
+		var b bytes.Buffer
+		if err := rep.WriteSARIF(&b, "test"); err != nil {
+			t.Fatal(err)
+		}
+		var s sarif
+		if err := json.Unmarshal(b.Bytes(), &s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	before := audit(string(data))
+	severities := map[string]bool{}
+	for _, r := range before.Runs[0].Tool.Driver.Rules {
+		ru := rule(r.ID)
+		if r.HelpURI != RuleURL(r.ID) || !strings.HasSuffix(r.HelpURI, "docs/audit.md#"+strings.ToLower(r.ID)) {
+			t.Errorf("%s: helpUri %q", r.ID, r.HelpURI)
+		}
+		security := slices.Contains(r.Properties.Tags, "security")
+		if security != ru.Security {
+			t.Errorf("%s: tagged security %v, rule says %v", r.ID, security, ru.Security)
+		}
+		if security != (r.Properties.SecuritySeverity != "") {
+			t.Errorf("%s: security-severity %q on a rule tagged security=%v", r.ID, r.Properties.SecuritySeverity, security)
+		}
+		severities[r.Properties.SecuritySeverity] = true
+	}
+	if len(severities) < 5 {
+		t.Errorf("security-severity takes %d values: each rule its own, not one for every error", len(severities))
+	}
+	if l, p := rule(CodeLiteralSecret), rule(CodeParseError); !l.Security || p.Security || l.SecuritySeverity < 9 {
+		t.Errorf("a plaintext secret must rank as critical and a parse error not as security: %+v %+v", l, p)
+	}
+	// The same findings three lines lower keep their fingerprints.
+	after := audit("# moved\n#\n#\n" + string(data))
+	fps := func(s sarif) map[string]int {
+		m := map[string]int{}
+		for _, r := range s.Runs[0].Results {
+			if r.PartialFingerprints[fingerprintKey] == "" {
+				t.Errorf("%s: no partial fingerprint", r.RuleID)
+			}
+			m[r.PartialFingerprints[fingerprintKey]] = r.Locations[0].PhysicalLocation.Region.StartLine
+		}
+		return m
+	}
+	b, a := fps(before), fps(after)
+	if len(b) == 0 || len(b) != len(a) {
+		t.Fatalf("fingerprints before %v, after %v", b, a)
+	}
+	for fp, line := range b {
+		if a[fp] != line+3 {
+			t.Errorf("fingerprint %s: line %d before, %d after moving three lines", fp, line, a[fp])
 		}
 	}
 }

@@ -1,10 +1,9 @@
 package audit
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"net/url"
+	"path"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -15,23 +14,76 @@ import (
 
 const keyVar = "N8N_ENCRYPTION_KEY"
 
-// auditDockerfile checks a Dockerfile's instructions and adds its final
-// stage as a service (its ENV and ENTRYPOINT).
-func (a *auditor) auditDockerfile(df *dockerfile) {
-	for _, st := range df.stages {
-		if st.name != globalArgs && isN8NImage(st.base) {
-			a.checkImagePin(st.base, st.basePos, "FROM")
+// walkStage calls fn for each instruction of a stage with the variables
+// its values are expanded with: the global ARG defaults, then the ARG and
+// ENV instructions met so far along the chain of stages it is built from.
+// An ARG without default is the builder's.
+func walkStage(df *dockerfile, st *dockerStage, fn func(in *dockerInstr, lookup lookupFunc)) {
+	var chain []*dockerStage
+	for s := st; s != nil && len(chain) < 64; s = df.parent(s) {
+		chain = append([]*dockerStage{s}, chain...)
+	}
+	vars := map[string]setting{}
+	for k, v := range df.args {
+		vars[k] = v
+	}
+	lookup := func(name string) (setting, bool) {
+		v, ok := vars[name]
+		return v, ok
+	}
+	for _, s := range chain {
+		for i := range s.instrs {
+			in := &s.instrs[i]
+			if s == st {
+				fn(in, lookup)
+			}
+			if in.cmd != "ENV" && in.cmd != "ARG" {
+				continue
+			}
+			for _, kv := range envPairs(*in) {
+				switch {
+				case in.cmd == "ARG" && !kv.hasValue:
+					if _, ok := df.args[kv.name]; !ok {
+						delete(vars, kv.name)
+					}
+				default:
+					v := interpolate(kv.value, in.posOf(kv.name), lookup)
+					if in.cmd == "ARG" && v.known() {
+						v.dflt = true
+						if v.via == "" {
+							v.via = "the default of ARG " + kv.name
+						}
+					}
+					vars[kv.name] = v
+				}
+			}
 		}
-		for _, in := range st.instrs {
+	}
+}
+
+// auditDockerfile checks a Dockerfile's instructions and adds its final
+// stage as a service (its ENV, ENTRYPOINT and CMD).
+func (a *auditor) auditDockerfile(df *dockerfile) {
+	final := df.stage("")
+	for _, st := range df.stages {
+		if st.name == globalArgs {
+			continue
+		}
+		if df.parent(st) == nil && (isStockN8NImage(st.base) || isN8NNamedImage(st.base)) {
+			a.checkImagePin(st.baseSet, st.basePos, "")
+		}
+		walkStage(df, st, func(in *dockerInstr, lookup lookupFunc) {
 			switch in.cmd {
 			case "ENV", "ARG":
-				for _, kv := range envPairs(in) {
+				for _, kv := range envPairs(*in) {
 					pos := in.posOf(kv.name)
 					switch {
 					case in.cmd == "ARG" && !kv.hasValue && isSecretName(kv.name):
 						a.add(CodeSecretBuildArg, Warning, pos, "", fmt.Sprintf("ARG %s: a secret passed as a build argument stays in the image's history", kv.name), "")
 					case kv.hasValue:
-						a.checkValue(&envVar{name: kv.name, value: kv.value, pos: pos, in: in.cmd}, "")
+						v := fromSetting(kv.name, interpolate(kv.value, pos, lookup), pos)
+						v.in = in.cmd
+						a.checkValue(v, "")
 					}
 				}
 			case "COPY", "ADD":
@@ -41,28 +93,52 @@ func (a *auditor) auditDockerfile(df *dockerfile) {
 					}
 				}
 			}
-		}
+		})
 	}
 	// The final stage as a container: its ENV (with the stages it is built
-	// from) and its ENTRYPOINT.
-	final := df.stage("")
-	s := &service{subject: "the image (stage " + stageName(final) + ")", group: df.file, pos: final.basePos, image: final.base, imagePos: final.basePos, standalone: true}
+	// from), ENTRYPOINT and CMD.
+	base := df.base(final)
+	s := &service{subject: "the image (stage " + stageName(final) + ")", group: df.file, pos: final.basePos,
+		image: setting{value: base}, imagePos: final.basePos, standalone: true, replicas: 1}
+	s.n8nImage = isStockN8NImage(base) || isN8NNamedImage(base)
 	var chain []*dockerStage
-	for st := final; st != nil && len(chain) < 64; st = df.parent(st) {
-		chain = append([]*dockerStage{st}, chain...)
+	for c := final; c != nil && len(chain) < 64; c = df.parent(c) {
+		chain = append([]*dockerStage{c}, chain...)
 	}
-	for _, st := range chain {
-		for _, in := range st.all("ENV") {
-			for _, kv := range envPairs(in) {
-				s.setEnv(&envVar{name: kv.name, value: kv.value, pos: in.posOf(kv.name), in: "ENV"})
+	for _, c := range chain {
+		walkStage(df, c, func(in *dockerInstr, lookup lookupFunc) {
+			switch in.cmd {
+			case "ENV":
+				for _, kv := range envPairs(*in) {
+					pos := in.posOf(kv.name)
+					v := fromSetting(kv.name, interpolate(kv.value, pos, lookup), pos)
+					v.in = "ENV"
+					s.setEnv(v)
+				}
+			case "CMD", "ENTRYPOINT":
+				s.commandWords = append(s.commandWords, literalWords(instrWords(in.args), in.pos, in.cmd))
 			}
-		}
-		if cmds := st.all("CMD"); len(cmds) > 0 {
-			s.args = instrWords(cmds[len(cmds)-1].args)
-		}
+		})
 	}
-	_, s.runsPos, s.runs, s.runsWhy = df.entrypoint(final)
+	words, pos, r, why := df.entrypoint(final)
+	s.runsPos, s.runs, s.runsWhy = pos, r, why
+	switch {
+	case words != nil:
+		s.entry, s.entryKnown = words, true
+	case isStockN8NImage(base):
+		s.entry, s.entryKnown = stockEntrypoint, true
+	}
+	s.cmd = df.command(final)
 	a.services = append(a.services, s)
+}
+
+// literalWords makes a command line of words written at pos.
+func literalWords(ws []string, pos Pos, what string) commandWords {
+	cw := commandWords{pos: pos, what: what}
+	for _, w := range ws {
+		cw.words = append(cw.words, setting{value: w, lit: pos})
+	}
+	return cw
 }
 
 func stageName(s *dockerStage) string {
@@ -90,15 +166,15 @@ func copySources(args string) []string {
 	return nil
 }
 
-// auditKubeObjects checks the objects of a manifest that are not
+// auditKubeObjects checks the objects of the manifests that are not
 // containers: ConfigMaps (no secrets in them) and Secrets (no values in
 // manifests).
-func (a *auditor) auditKubeObjects(file string, objs []kubeObject) {
+func (a *auditor) auditKubeObjects(objs []kubeObject) {
 	for _, o := range objs {
 		switch o.kind {
 		case "ConfigMap":
 			for _, p := range pairs(get(o.doc, "data")) {
-				a.checkValue(&envVar{name: p.key.Value, value: str(p.val), pos: at(file, p.key), in: "ConfigMap " + o.name}, "ConfigMap "+o.name)
+				a.checkValue(&envVar{name: p.key.Value, value: str(p.val), pos: at(o.file, p.key), in: "ConfigMap " + o.name}, "ConfigMap "+o.name)
 			}
 		case "Secret":
 			for _, field := range []string{"data", "stringData"} {
@@ -108,12 +184,12 @@ func (a *auditor) auditKubeObjects(file string, objs []kubeObject) {
 				}
 				var names []string
 				for _, p := range pairs(v) {
-					if s, _ := scalar(p.val); s != "" {
+					if s, _ := scalar(p.val); s != "" && !identifierKey(p.key.Value) {
 						names = append(names, p.key.Value)
 					}
 				}
 				if len(names) > 0 {
-					a.add(CodeSecretInManifest, Warning, at(file, k), "Secret "+o.name,
+					a.add(CodeSecretInManifest, Warning, at(o.file, k), "Secret "+o.name,
 						fmt.Sprintf("the manifest holds the values of %s", strings.Join(names, ", ")), "")
 				}
 			}
@@ -121,8 +197,33 @@ func (a *auditor) auditKubeObjects(file string, objs []kubeObject) {
 	}
 }
 
-// checkValue checks one literal variable: a reference must parse, a
-// secret must not be written out, and the key must not be a path.
+// identifierSuffixes end the keys of a Secret that hold no secret: a user
+// name, a host, a port, a database name, a certificate.
+var identifierSuffixes = []string{"USER", "USERNAME", "HOST", "PORT", "DB", "DATABASE", "NAME", "URL", "URI", "EMAIL", "CRT", "CERT", "PEM_CA"}
+
+// identifierKey reports whether a Secret's key names something that is no
+// secret (redis-username, POSTGRES_DB, tls.crt): its value in a manifest is
+// not a leak.
+func identifierKey(key string) bool {
+	k := strings.ToUpper(strings.NewReplacer("-", "_", ".", "_").Replace(key))
+	for _, s := range identifierSuffixes {
+		if k == s || strings.HasSuffix(k, "_"+s) {
+			return true
+		}
+	}
+	return false
+}
+
+// ownSetting reports whether a variable is one of n8n-secrets' own
+// settings, which the injector never resolves.
+func ownSetting(name string) bool { return strings.HasPrefix(name, "N8N_SECRETS_") }
+
+// checkValue checks one variable whose value the files give: what the
+// injector's start would refuse (a malformed reference, a scheme one typo
+// away from a reference), a secret written out, the key holding a path.
+// A literal that comes through ${NAME} is judged by the variable it lands
+// in and reported where its text is written; one that is a default
+// (${NAME:-default}) is a warning, as it is used only when NAME is unset.
 func (a *auditor) checkValue(v *envVar, subject string) (isRef bool) {
 	if v.kind != literal || v.value == "" {
 		return false
@@ -131,50 +232,139 @@ func (a *auditor) checkValue(v *envVar, subject string) (isRef bool) {
 	if v.in != "" && v.in != "ENV" && v.in != "ARG" {
 		where = " (in " + v.in + ")"
 	}
-	if inject.IsReference(v.value) {
-		if _, err := inject.ParseReference(v.value); err != nil {
-			a.add(CodeBadReference, Error, v.pos, subject, fmt.Sprintf("%s%s: %v", v.name, where, err), "")
+	came := ""
+	switch {
+	case v.via != "" && v.dflt:
+		came = " (from " + v.via + ")"
+	case v.via != "":
+		came = " (from " + v.via + ")"
+	case v.dflt:
+		came = " (a default in the file)"
+	}
+	if !ownSetting(v.name) {
+		sc := inject.Scan([]string{v.name + "=" + v.value}, inject.ScanOptions{ResolveFile: func(string, string) bool { return false }})
+		if len(sc.Errs) > 0 {
+			a.add(CodeBadReference, Error, v.at(), subject, fmt.Sprintf("%s%s%s: %s", v.name, where, came, scanMessage(sc.Errs[0], v.name)), "")
+			return inject.IsReference(v.value)
 		}
-		return true
+		if inject.IsReference(v.value) {
+			return true
+		}
 	}
 	if !isSecretName(v.name) {
 		return false
 	}
 	if v.name == keyVar && strings.HasPrefix(v.value, "/") {
-		a.add(CodeKeyIsPath, Error, v.pos, subject, fmt.Sprintf("%s%s holds a path: n8n would take the path itself as the key", v.name, where), "")
+		a.add(CodeKeyIsPath, Error, v.at(), subject, fmt.Sprintf("%s%s%s holds a path: n8n would take the path itself as the key", v.name, where, came), "")
 		return false
 	}
 	prefix := ""
 	if v.in == "ENV" || v.in == "ARG" {
 		prefix = v.in + " "
 	}
-	a.add(CodeLiteralSecret, Error, v.pos, subject, fmt.Sprintf("%s%s%s holds a secret in plain text", prefix, v.name, where),
-		"use a reference (vault://…, awssm://…, file:…), "+v.name+"_FILE, or an orchestrator secret; the value is not shown")
+	sev := Error
+	if v.dflt {
+		sev = Warning
+	}
+	a.addLiteral(literalKey{pos: v.at(), sev: sev, prefix: prefix, where: where}, v.name, subject, came)
 	return false
 }
 
-// checkImagePin warns about an n8n image without a version.
-func (a *auditor) checkImagePin(image string, pos Pos, subject string) {
-	repo, tag := imageRepo(image)
-	if strings.HasPrefix(tag, "@") || (tag != "" && tag != "latest") {
+// literalKey is one place where a secret is written: every variable the
+// text lands in is reported in one finding there.
+type literalKey struct {
+	pos           Pos
+	sev           Severity
+	prefix, where string
+}
+
+// literalGroup collects the variables and services a literal reaches.
+type literalGroup struct {
+	names, subjects []string
+	came            string
+}
+
+// addLiteral records that the secret written at k reaches name.
+func (a *auditor) addLiteral(k literalKey, name, subject, came string) {
+	g, ok := a.literals[k]
+	if !ok {
+		g = &literalGroup{}
+		a.literals[k] = g
+		a.literalOrder = append(a.literalOrder, k)
+	}
+	if !slices.Contains(g.names, name) {
+		g.names = append(g.names, name)
+	}
+	if subject != "" && !slices.Contains(g.subjects, subject) {
+		g.subjects = append(g.subjects, subject)
+	}
+	if g.came == "" || (came != "" && strings.HasPrefix(g.came, " (a default")) {
+		g.came = came
+	}
+}
+
+// flushLiterals turns the collected literals into findings.
+func (a *auditor) flushLiterals() {
+	for _, k := range a.literalOrder {
+		g := a.literals[k]
+		verb := "holds"
+		if len(g.names) > 1 {
+			verb = "hold"
+		}
+		hint := "use a reference (vault://…, awssm://…, file:…), " + g.names[0] + "_FILE, or an orchestrator secret; the value is not shown"
+		if k.sev == Warning {
+			hint = "a default is used whenever the variable is unset: drop it, so that a missing secret fails instead; the value is not shown"
+		}
+		a.add(CodeLiteralSecret, k.sev, k.pos, strings.Join(g.subjects, ", "),
+			fmt.Sprintf("%s%s%s%s %s a secret in plain text", k.prefix, strings.Join(g.names, ", "), k.where, g.came, verb), hint)
+	}
+	a.literals, a.literalOrder = map[literalKey]*literalGroup{}, nil
+}
+
+// scanMessage returns what the injector's scan says about a variable,
+// without the variable's name it starts with (the caller names it).
+func scanMessage(err error, name string) string {
+	msg := err.Error()
+	msg = strings.TrimPrefix(msg, name+": ")
+	return msg
+}
+
+// floatingTags are tags that move: n8n publishes latest, stable, next,
+// beta and nightly.
+var floatingTags = map[string]bool{"latest": true, "stable": true, "next": true, "beta": true, "nightly": true}
+
+// checkImagePin warns about an n8n image whose tag moves or is missing. A
+// tag the deployer provides (${N8N_VERSION} that no .env sets) is theirs.
+func (a *auditor) checkImagePin(image setting, pos Pos, subject string) {
+	if !image.known() || image.value == "" {
+		return
+	}
+	repo, tag := imageRepo(image.value)
+	if strings.HasPrefix(tag, "@") || (tag != "" && !floatingTags[tag]) {
 		return
 	}
 	what := "has no tag (latest)"
-	if tag == "latest" {
-		what = "is tagged latest"
+	if tag != "" {
+		what = "has the floating tag " + tag
 	}
-	if subject == "FROM" {
-		subject = ""
+	at := pos
+	switch t := image.tail(); {
+	case t.via != "":
+		what += " (from " + t.via + ")"
+		at = t.lit
+	case t.dflt:
+		what += " (the default in the file)"
+		at = t.lit
 	}
-	a.add(CodeImageUnpinned, Warning, pos, subject, fmt.Sprintf("image %s %s", repo, what), "pin a release, such as "+repo+":2.40.0, or a digest")
+	a.add(CodeImageUnpinned, Warning, at, subject, fmt.Sprintf("image %s %s", repo, what), "pin a release, such as "+repo+":2.40.0, or a digest")
 }
 
 // storeAddrVars are the variables that give a secret store's address.
 var storeAddrVars = []string{"VAULT_ADDR", "AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ENDPOINT_URL"}
 
 // checkServices runs the per-container checks, then the checks of each
-// deployment (the n8n services of one file, or one namespace of a
-// Kubernetes file).
+// deployment (the n8n services of one Compose project, or of one
+// Kubernetes namespace across the files of the run).
 func (a *auditor) checkServices() {
 	type unknownImage struct {
 		pos      Pos
@@ -191,25 +381,26 @@ func (a *auditor) checkServices() {
 				refs = append(refs, v.name)
 			}
 		}
-		n8n := s.isN8N()
+		a.checkCommandSecrets(s)
+		r := s.role()
 		if len(refs) > 0 {
 			switch s.runs {
 			case injectorNo:
 				a.add(CodeReferenceWithoutInjector, Error, orPos(s.runsPos, s.pos), s.subject,
 					fmt.Sprintf("%s %s, but %s: n8n would get the reference text as the value", strings.Join(refs, ", "), isAre(refs), s.runsWhy), "")
 			case injectorUnknown:
-				if s.image == "" && s.standalone {
-					break // a .env file: no container to judge
+				if s.image.value == "" && s.standalone {
+					break // an env file: no container to judge
 				}
-				k := s.runsPos.File + "\x00" + s.image
+				k := s.runsPos.File + "\x00" + s.image.value
 				if _, ok := unknown[k]; !ok {
 					order = append(order, k)
-					unknown[k] = &unknownImage{pos: orPos(s.runsPos, s.pos), image: s.image, why: s.runsWhy}
+					unknown[k] = &unknownImage{pos: orPos(s.runsPos, s.pos), image: s.image.value, why: s.runsWhy}
 				}
 				unknown[k].subjects = append(unknown[k].subjects, s.subject)
 			}
 		}
-		usesInjector := len(refs) > 0 || s.runs == injectorYes || n8n
+		usesInjector := len(refs) > 0 || s.runs == injectorYes || r != roleNone
 		allowHTTP := false
 		if v, ok := s.literalValue("N8N_SECRETS_ALLOW_HTTP"); ok && isTrue(v) {
 			allowHTTP = true
@@ -224,25 +415,25 @@ func (a *auditor) checkServices() {
 				continue
 			}
 			if allowHTTP {
-				a.add(CodeStorePlainHTTP, Warning, v.pos, s.subject,
+				a.add(CodeStorePlainHTTP, Warning, v.at(), s.subject,
 					fmt.Sprintf("%s is plain http:// to %s, accepted by N8N_SECRETS_ALLOW_HTTP=true", name, u.Hostname()),
 					"only on a network that never leaves the host; use https:// and VAULT_CACERT elsewhere")
 			} else {
-				a.add(CodeStorePlainHTTP, Error, v.pos, s.subject,
+				a.add(CodeStorePlainHTTP, Error, v.at(), s.subject,
 					fmt.Sprintf("%s is plain http:// to %s, which is not loopback: n8n-secrets refuses it", name, u.Hostname()),
 					"use https:// and VAULT_CACERT; N8N_SECRETS_ALLOW_HTTP=true accepts it on a network that never leaves the host")
 			}
 		}
 		if v := s.lookup("VAULT_SKIP_VERIFY"); v != nil && v.kind == literal && isTrue(v.value) {
-			a.add(CodeTLSVerifyDisabled, Error, v.pos, s.subject, "VAULT_SKIP_VERIFY turns off the verification of Vault's certificate", "")
+			a.add(CodeTLSVerifyDisabled, Error, v.at(), s.subject, "VAULT_SKIP_VERIFY turns off the verification of Vault's certificate", "")
 		}
-		if !n8n {
+		if r == roleNone {
 			continue
 		}
 		if v := s.lookup("N8N_BLOCK_ENV_ACCESS_IN_NODE"); v != nil && v.kind == literal && isFalse(v.value) {
-			a.add(CodeEnvAccessAllowed, Warning, v.pos, s.subject, "N8N_BLOCK_ENV_ACCESS_IN_NODE=false lets expressions and Code nodes read every secret in the environment", "")
+			a.add(CodeEnvAccessAllowed, Warning, v.at(), s.subject, "N8N_BLOCK_ENV_ACCESS_IN_NODE=false lets expressions and Code nodes read every secret in the environment", "")
 		}
-		if s.image != "" && !s.standalone {
+		if !s.standalone {
 			a.checkImagePin(s.image, orPos(s.imagePos, s.pos), s.subject)
 		}
 	}
@@ -258,7 +449,7 @@ func (a *auditor) checkServices() {
 	groups := map[string][]*service{}
 	order = nil
 	for _, s := range a.services {
-		if s.standalone || !s.isN8N() {
+		if s.standalone || s.role() == roleNone {
 			continue
 		}
 		if _, ok := groups[s.group]; !ok {
@@ -269,6 +460,99 @@ func (a *auditor) checkServices() {
 	for _, g := range order {
 		a.checkDeployment(groups[g])
 	}
+}
+
+// secretFlags are command-line options that take a password, beyond the
+// ones named like a secret (--password, --token, --api-key).
+var secretFlags = map[string]bool{"REQUIREPASS": true, "MASTERAUTH": true}
+
+// passwordOptionPrograms take a password after -a.
+var passwordOptionPrograms = map[string]bool{"redis-cli": true, "valkey-cli": true, "keydb-cli": true}
+
+// checkCommandSecrets looks for a password written on a command line
+// (redis-server --requirepass <literal>): it shows in the file, in
+// `docker inspect` and in `ps` on the host. A value the deployer provides
+// (${REDIS_PASSWORD}) or that the container's shell expands at run time
+// ($REDIS_PASSWORD, written $$REDIS_PASSWORD in Compose) is not in the file.
+func (a *auditor) checkCommandSecrets(s *service) {
+	for _, cl := range s.commandWords {
+		for _, cmd := range commandsOf(cl.words) {
+			if len(cmd) == 0 {
+				continue
+			}
+			prog := path.Base(cmd[0].value)
+			for i := 1; i < len(cmd); i++ {
+				w := cmd[i]
+				if !w.known() || !strings.HasPrefix(w.value, "-") {
+					continue
+				}
+				flag, val, inline := strings.Cut(w.value, "=")
+				name := strings.ToUpper(strings.ReplaceAll(strings.TrimLeft(flag, "-"), "-", "_"))
+				isSecret := (strings.HasPrefix(flag, "--") && (secretFlags[name] || isSecretName(name))) ||
+					(flag == "-a" && passwordOptionPrograms[prog])
+				if !isSecret {
+					continue
+				}
+				value := setting{value: val, lit: w.lit, via: w.via, dflt: w.dflt}
+				if !inline {
+					if i+1 >= len(cmd) {
+						continue
+					}
+					value = cmd[i+1]
+				}
+				if !value.known() || value.value == "" || strings.Contains(value.value, "$") || strings.HasPrefix(value.value, "-") || inject.IsReference(value.value) {
+					continue
+				}
+				sev, came := Error, ""
+				switch {
+				case value.via != "":
+					came = " (from " + value.via + ")"
+				case value.dflt:
+					sev, came = Warning, " (a default in the file)"
+				}
+				at := value.lit
+				if at.File == "" {
+					at = cl.pos
+				}
+				a.add(CodeSecretInCommand, sev, at, s.subject,
+					fmt.Sprintf("%s %s%s: a password on the %s line, seen in the file, in `docker inspect` and in `ps`", prog, flag, came, cl.what), "")
+			}
+		}
+	}
+}
+
+// commandsOf splits a command line into the commands it runs: itself, and
+// the commands of a shell's -c script or of a healthcheck's CMD-SHELL.
+// Words split out of a script keep the script's provenance.
+func commandsOf(words []setting) [][]setting {
+	if len(words) == 0 {
+		return nil
+	}
+	first := words[0].value
+	script := func(s setting) [][]setting {
+		var out [][]setting
+		for _, c := range shellCommands(s.value) {
+			var cmd []setting
+			for _, w := range c {
+				cmd = append(cmd, setting{value: w, host: s.host, lit: s.lit, via: s.via, dflt: s.dflt})
+			}
+			out = append(out, cmd)
+		}
+		return out
+	}
+	switch {
+	case first == "CMD-SHELL" && len(words) > 1:
+		return script(words[1])
+	case first == "CMD":
+		return [][]setting{words[1:]}
+	case shells[path.Base(first)]:
+		for i := 1; i+1 < len(words); i++ {
+			if strings.HasPrefix(words[i].value, "-") && strings.Contains(words[i].value, "c") && !strings.HasPrefix(words[i].value, "--") {
+				return script(words[i+1])
+			}
+		}
+	}
+	return [][]setting{words}
 }
 
 func orPos(p, fallback Pos) Pos {
@@ -286,13 +570,16 @@ func isAre(list []string) string {
 }
 
 // keySource says where a service's encryption key comes from: id compares
-// sources (a literal is compared by a hash, never shown), desc describes
-// it; unknown is true when an envFrom the files do not show might hold it.
+// sources, desc describes it; value identifies the key itself when the
+// files show it (a hash, never the key); unknown is true when an envFrom
+// or env_file the files do not show might hold it.
 type keySource struct {
 	id, desc string
+	value    string
 	pos      Pos
 	missing  bool
 	unknown  bool
+	settings bool // the key n8n keeps in its settings file on a volume
 }
 
 func keySourceOf(s *service) keySource {
@@ -305,10 +592,11 @@ func keySourceOf(s *service) keySource {
 			if ref, err := inject.ParseReference(v.value); err == nil && inject.IsReference(v.value) {
 				return keySource{id: "ref:" + ref.String(), desc: ref.String(), pos: v.pos}
 			}
-			sum := sha256.Sum256([]byte(v.value))
-			return keySource{id: "literal:" + hex.EncodeToString(sum[:]), desc: "a value written in " + filepath.Base(v.pos.File), pos: v.pos}
+			h := valueHash(v.value)
+			desc := "a value written in " + filepath.Base(v.at().File)
+			return keySource{id: "literal:" + h, desc: desc, value: h, pos: v.pos}
 		default:
-			return keySource{id: "from:" + v.source, desc: v.source, pos: v.pos}
+			return keySource{id: "from:" + v.source, desc: v.source, value: v.secretHash, pos: v.pos}
 		}
 	}
 	if v := s.lookup(keyVar + "_FILE"); v != nil && (v.kind != literal || v.value != "") {
@@ -318,8 +606,11 @@ func keySourceOf(s *service) keySource {
 		}
 		return keySource{id: "file:" + d, desc: d, pos: v.pos}
 	}
-	if len(s.opaqueSecrets) > 0 {
+	if s.unknownEnv() {
 		return keySource{unknown: true}
+	}
+	if s.settingsVolume != "" {
+		return keySource{id: "settings:" + s.settingsVolume, desc: "the settings file on " + s.settingsVolume, pos: s.pos, settings: true}
 	}
 	return keySource{missing: true, pos: s.pos}
 }
@@ -329,7 +620,7 @@ func keySourceOf(s *service) keySource {
 func executionsMode(s *service) (mode string, pos Pos, ok bool) {
 	v := s.lookup("EXECUTIONS_MODE")
 	switch {
-	case v == nil && len(s.opaqueSecrets) > 0:
+	case v == nil && s.unknownEnv():
 		return "", s.pos, false
 	case v == nil:
 		return "regular", s.pos, true
@@ -338,29 +629,39 @@ func executionsMode(s *service) (mode string, pos Pos, ok bool) {
 	case v.value == "":
 		return "regular", v.pos, true
 	}
-	return v.value, v.pos, true
+	return v.value, v.at(), true
 }
 
-// checkDeployment compares the n8n services of one deployment.
+// checkDeployment compares the n8n services of one deployment. A cluster
+// is more than one n8n server process (main, worker, webhook, or one
+// service with several replicas), or queue mode; a main beside task
+// runners or one-shot n8n commands alone is not one.
 func (a *auditor) checkDeployment(svcs []*service) {
 	var main *service
+	servers := 0
 	for _, s := range svcs {
-		if s.role() == "main" && main == nil {
+		if s.role() == roleMain && main == nil {
 			main = s
+		}
+		if s.role().server() {
+			servers += max(s.replicas, 1)
 		}
 	}
 	anyQueue := false
 	modes := map[string]int{}
 	for _, s := range svcs {
+		if !s.role().server() {
+			continue
+		}
 		if m, _, ok := executionsMode(s); ok {
 			modes[m]++
 			anyQueue = anyQueue || m == "queue"
 		}
 	}
-	cluster := len(svcs) > 1 || anyQueue
+	cluster := servers > 1 || anyQueue
 
 	// The key: present everywhere, from one source.
-	sources := map[string]keySource{}
+	sources := map[*service]keySource{}
 	counts := map[string]int{}
 	for _, s := range svcs {
 		ks := keySourceOf(s)
@@ -369,48 +670,73 @@ func (a *auditor) checkDeployment(svcs []*service) {
 		case ks.missing:
 			sev, why := Error, ""
 			switch {
-			case s.role() == "worker":
+			case s.role() == roleWorker:
 				why = "a worker refuses to start without it"
-			case s.role() == "webhook":
+			case s.role() == roleWebhook:
 				why = "a webhook process silently generates a key of its own"
+			case s.role() == roleCLI:
+				sev, why = Warning, "the command uses the key of n8n's settings file in its container, which must be the cluster's"
 			case cluster:
 				why = "every node of a cluster needs the same key"
+				if s.replicas > 1 {
+					why = "each replica would generate a key of its own"
+				}
 			default:
 				sev, why = Warning, "n8n generates one into its settings file, which then must be kept"
 			}
 			a.add(CodeKeyMissing, sev, s.pos, s.subject, fmt.Sprintf("no %s: %s", keyVar, why), "")
 		default:
-			sources[s.subject] = ks
+			if ks.settings {
+				a.add(CodeKeyMissing, Warning, s.pos, s.subject, fmt.Sprintf("no %s: n8n uses the key it wrote in plain text into its settings file on %s; every node must mount the same one, on one host", keyVar, strings.TrimPrefix(ks.desc, "the settings file on ")), "")
+			}
+			sources[s] = ks
 			counts[ks.id]++
 		}
 	}
 	if len(counts) > 1 {
 		ref := ""
 		if main != nil {
-			ref = sources[main.subject].id
+			ref = sources[main].id
 		}
 		if ref == "" {
 			best := 0
-			for id, n := range counts {
-				if n > best || (n == best && id < ref) {
-					ref, best = id, n
+			ids := make([]string, 0, len(counts))
+			for id := range counts {
+				ids = append(ids, id)
+			}
+			sort.Strings(ids)
+			for _, id := range ids {
+				if counts[id] > best {
+					ref, best = id, counts[id]
 				}
 			}
 		}
-		var refDesc, refWho string
+		var refKS keySource
+		var refWho string
 		for _, s := range svcs {
-			if ks, ok := sources[s.subject]; ok && ks.id == ref {
-				refDesc, refWho = ks.desc, s.subject
+			if ks, ok := sources[s]; ok && ks.id == ref {
+				refKS, refWho = ks, s.subject
 				break
 			}
 		}
 		for _, s := range svcs {
-			ks, ok := sources[s.subject]
+			ks, ok := sources[s]
 			if !ok || ks.id == ref {
 				continue
 			}
-			a.add(CodeKeySourceMismatch, Error, ks.pos, s.subject,
-				fmt.Sprintf("%s comes from %s, but on %s from %s: every node of one n8n must have the same key", keyVar, ks.desc, refWho, refDesc), "")
+			// Two sources whose values the files show to differ: broken. Two
+			// sources the files cannot compare (two Secrets not in the
+			// files, two store paths), or that hold the same value today:
+			// a warning, as they can drift apart.
+			sev, why := Warning, "they may hold different keys, and will drift apart when one is rotated"
+			switch {
+			case ks.value != "" && refKS.value != "" && ks.value != refKS.value:
+				sev, why = Error, "the files show two different keys"
+			case ks.value != "" && ks.value == refKS.value:
+				why = "they hold the same key today, but will drift apart when one is rotated"
+			}
+			a.add(CodeKeySourceMismatch, sev, ks.pos, s.subject,
+				fmt.Sprintf("%s comes from %s, but on %s from %s: %s", keyVar, ks.desc, refWho, refKS.desc, why), "")
 		}
 	}
 
@@ -434,6 +760,9 @@ func (a *auditor) checkDeployment(svcs []*service) {
 		}
 	}
 	for _, s := range svcs {
+		if !s.role().server() {
+			continue
+		}
 		mode, pos, ok := executionsMode(s)
 		if !ok {
 			continue
@@ -442,7 +771,7 @@ func (a *auditor) checkDeployment(svcs []*service) {
 			a.add(CodeExecutionsModeMismatch, Error, pos, s.subject,
 				fmt.Sprintf("EXECUTIONS_MODE is %s here and %s on the other n8n services", mode, refMode), "")
 		}
-		if r := s.role(); r != "main" && mode != "queue" {
+		if r := s.role(); r != roleMain && mode != "queue" {
 			a.add(CodeQueueModeRequired, Error, pos, s.subject, fmt.Sprintf("a %s process needs EXECUTIONS_MODE=queue (it is %s)", r, mode), "")
 		}
 		if mode != "queue" {
@@ -455,14 +784,14 @@ func (a *auditor) checkDeployment(svcs []*service) {
 			} else if v.value != "" {
 				dbType = strings.ToLower(v.value)
 			}
-			dbPos = v.pos
-		} else if len(s.opaqueSecrets) > 0 {
+			dbPos = v.at()
+		} else if s.unknownEnv() {
 			dbType = ""
 		}
 		if dbType == "sqlite" {
 			a.add(CodeQueueModeSQLite, Error, dbPos, s.subject, "queue mode on SQLite (DB_TYPE is sqlite or unset): workers and the main must share a PostgreSQL database", "")
 		}
-		if s.lookup("QUEUE_BULL_REDIS_HOST") == nil && s.lookup("QUEUE_BULL_REDIS_CLUSTER_NODES") == nil && len(s.opaqueSecrets) == 0 {
+		if s.lookup("QUEUE_BULL_REDIS_HOST") == nil && s.lookup("QUEUE_BULL_REDIS_CLUSTER_NODES") == nil && !s.unknownEnv() {
 			a.add(CodeQueueModeNoRedis, Warning, pos, s.subject, "queue mode without QUEUE_BULL_REDIS_HOST: n8n would look for Redis on localhost", "")
 		}
 	}
@@ -584,12 +913,36 @@ func (a *auditor) coversN8N(glob string, paths []string) bool {
 func (a *auditor) notes() {
 	n8n := false
 	for _, s := range a.services {
-		if s.isN8N() {
+		if s.role() != roleNone {
 			n8n = true
 		}
 	}
 	if !n8n && len(a.policies) == 0 {
 		a.add(CodeNoN8NService, Info, Pos{}, "", "no n8n service, container or image was found in the files", "")
+	}
+	if len(a.helmCharts) > 0 {
+		charts := make([]string, 0, len(a.helmCharts))
+		for c := range a.helmCharts {
+			charts = append(charts, c)
+		}
+		sort.Strings(charts)
+		n := 0
+		for _, f := range a.files {
+			if f.Kind == KindHelmTemplate {
+				n++
+			}
+		}
+		a.add(CodeHelmTemplateNotChecked, Info, Pos{}, "",
+			fmt.Sprintf("%s of Helm templates skipped (in %s): what they deploy depends on the chart's values", plural(n, "file"), strings.Join(charts, ", ")),
+			"audit the rendered manifests: helm template RELEASE CHART -f values.yaml > rendered.yaml; n8n-secrets audit rendered.yaml")
+	}
+	envFiles := make([]string, 0, len(a.envNotes))
+	for p := range a.envNotes {
+		envFiles = append(envFiles, p)
+	}
+	sort.Strings(envFiles)
+	for _, p := range envFiles {
+		a.add(CodeEnvFileNotChecked, Info, Pos{}, "", fmt.Sprintf("env_file %s: %s", p, a.envNotes[p]), "")
 	}
 	for _, c := range []string{CodeRotationNotChecked, CodeAlertsNotChecked, CodeLiveAccessNotChecked, CodeKeyValueNotChecked} {
 		r := rule(c)

@@ -2,7 +2,7 @@ package audit
 
 import (
 	"path/filepath"
-	"regexp"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -15,124 +15,298 @@ func isComposeFile(doc *yaml.Node) bool {
 	return s != nil && s.Kind == yaml.MappingNode && get(doc, "apiVersion") == nil
 }
 
-// composeServices returns the services of a Compose or stack file. A
-// service that builds its image has the Dockerfile it names read (through
-// read) to learn its ENTRYPOINT; env_file files are read the same way.
+// defaultComposeNames are the files Compose reads without -f; with their
+// override files they form one project per directory.
+var defaultComposeNames = map[string]bool{
+	"compose.yaml": true, "compose.yml": true, "docker-compose.yaml": true, "docker-compose.yml": true,
+	"compose.override.yaml": true, "compose.override.yml": true, "docker-compose.override.yaml": true, "docker-compose.override.yml": true,
+}
+
+// composeProject returns the deployment a Compose file belongs to. The
+// files Compose reads by default in a directory (compose.yaml and its
+// override) are one project, named by the name: one of them gives, else by
+// their directory; another file is the project its top-level name: says,
+// else a project of its own.
+func (a *auditor) composeProject(file string, doc *yaml.Node, env lookupFunc) string {
+	name := ""
+	if n := str(get(doc, "name")); n != "" {
+		if s := interpolate(n, Pos{}, env); s.known() {
+			name = s.value
+		}
+	}
+	if defaultComposeNames[strings.ToLower(filepath.Base(file))] {
+		if n := a.composeDirNames[filepath.Dir(file)]; n != "" {
+			return "compose-project:" + n
+		}
+		return "compose-dir:" + filepath.Dir(file)
+	}
+	if name != "" {
+		return "compose-project:" + name
+	}
+	return "compose-file:" + file
+}
+
+// projectEnv returns the variables Compose interpolates a file with: the
+// .env file of its directory, as far as the files show it. Variables it
+// does not set are the deployer's.
+func (a *auditor) projectEnv(file string) lookupFunc {
+	p := filepath.Join(filepath.Dir(file), ".env")
+	entries := a.dotenv(p, nil)
+	if entries == nil {
+		return func(string) (setting, bool) { return setting{}, false }
+	}
+	a.usedEnv[p] = true
+	index := map[string]setting{}
+	for _, e := range entries {
+		index[e.name] = e.setting.arrivedVia(e.name + " in .env")
+	}
+	return func(name string) (setting, bool) {
+		s, ok := index[name]
+		return s, ok
+	}
+}
+
+// dotenv reads and parses a dotenv file once (nil when it cannot be read
+// or lies outside the audited tree).
+func (a *auditor) dotenv(p string, outer lookupFunc) []envEntry {
+	key := p
+	if e, ok := a.dotenvs[key]; ok && outer == nil {
+		return e
+	}
+	data, err := a.readReferenced(p)
+	if err != nil {
+		if outer == nil {
+			a.dotenvs[key] = nil
+		}
+		return nil
+	}
+	e := parseDotenv(p, data, outer)
+	if e == nil {
+		e = []envEntry{}
+	}
+	if outer == nil {
+		a.dotenvs[key] = e
+	}
+	return e
+}
+
+// composeServices returns the services of a Compose or stack file. Values
+// are interpolated with the project's .env; a service's env_file files are
+// read (inside the audited tree only) and its build's Dockerfile for its
+// entrypoint.
 func (a *auditor) composeServices(file string, doc *yaml.Node) []*service {
 	dir := filepath.Dir(file)
+	env := a.projectEnv(file)
+	group := a.composeProject(file, doc, env)
 	var out []*service
 	for _, p := range pairs(get(doc, "services")) {
 		name, def := p.key.Value, p.val
-		s := &service{subject: "service " + name, group: file, pos: at(file, p.key)}
+		s := &service{subject: "service " + name, group: group, pos: at(file, p.key), replicas: 1}
 		if k, v := getKey(def, "image"); v != nil {
-			s.image, _ = interpolate(str(v))
 			s.imagePos = at(file, k)
+			s.image = interpolate(str(v), s.imagePos, env)
 		}
-		entry, entrySet := words(get(def, "entrypoint"))
-		s.args, _ = words(get(def, "command"))
-		for i, w := range s.args {
-			s.args[i], _ = interpolate(w)
+		if r, ok := scalar(dig(def, "deploy", "replicas")); ok {
+			if n, err := strconv.Atoi(interpolate(r, Pos{}, env).value); err == nil {
+				s.replicas = n
+			}
+		}
+		var line []setting
+		if k, v := getKey(def, "entrypoint"); v != nil {
+			s.entryPos = at(file, k)
+			s.setEntry, s.entrySet = composeWords(v, s.entryPos, env, &line)
+		}
+		if k, v := getKey(def, "command"); v != nil {
+			s.cmdPos = at(file, k)
+			s.setCmd, s.cmdSet = composeWords(v, s.cmdPos, env, &line)
+		}
+		if len(line) > 0 {
+			s.commandWords = append(s.commandWords, commandWords{words: line, pos: orPos(s.entryPos, s.cmdPos), what: "command"})
+		}
+		if k, v := getKey(def, "healthcheck"); v != nil {
+			var test []setting
+			if t := get(v, "test"); t != nil {
+				composeWords(t, at(file, k), env, &test)
+				s.commandWords = append(s.commandWords, commandWords{words: test, pos: at(file, k), what: "healthcheck"})
+			}
+		}
+		image := s.image.value
+		switch {
+		case get(def, "build") != nil:
+			a.composeBuild(s, file, dir, def, env)
+		case s.image.known() && isStockN8NImage(image):
+			s.n8nImage, s.entry, s.entryKnown = true, stockEntrypoint, true
+		case s.image.known() && isN8NNamedImage(image):
+			s.n8nImage = true
 		}
 		switch {
-		case entrySet:
-			k, _ := getKey(def, "entrypoint")
-			s.runsPos = at(file, k)
-			if runsInjector(entry) {
+		case s.entrySet:
+			s.runsPos = s.entryPos
+			if runsInjector(s.setEntry) {
 				s.runs, s.runsWhy = injectorYes, "its entrypoint runs n8n-secrets"
 			} else {
 				s.runs, s.runsWhy = injectorNo, "its entrypoint does not run n8n-secrets"
 			}
 		case get(def, "build") != nil:
-			k, b := getKey(def, "build")
-			s.runsPos = at(file, k)
-			s.runs, s.runsWhy = injectorUnknown, "the Dockerfile it builds cannot be read"
-			ctx, dockerfile, target := str(b), "Dockerfile", ""
-			if b.Kind == yaml.MappingNode {
-				ctx = str(get(b, "context"))
-				if d := str(get(b, "dockerfile")); d != "" {
-					dockerfile = d
-				}
-				target = str(get(b, "target"))
-			}
-			ctx, _ = interpolate(ctx)
-			dockerfile, _ = interpolate(dockerfile)
-			if ctx == "" {
-				ctx = "."
-			}
-			dfPath := dockerfile
-			if !filepath.IsAbs(dfPath) {
-				dfPath = filepath.Join(dir, ctx, dockerfile)
-			}
-			if df := a.dockerfileAt(dfPath); df != nil {
-				if st := df.stage(target); st != nil {
-					_, pos, r, why := df.entrypoint(st)
-					s.runs, s.runsWhy = r, "the image it builds ("+dfPath+") "+why
-					if r != injectorUnknown {
-						s.runsPos = pos
-					}
-				}
-			}
-		case isStockN8NImage(s.image):
+			// composeBuild decided.
+		case s.image.known() && isStockN8NImage(image):
 			s.runs, s.runsPos, s.runsWhy = injectorNo, s.imagePos, "it runs n8n's own image, whose entrypoint does not run n8n-secrets"
 		default:
 			s.runsPos, s.runsWhy = s.imagePos, "its image is not built from a Dockerfile in the files"
 		}
 		for _, ef := range envFiles(get(def, "env_file")) {
-			ef, _ = interpolate(ef)
-			p := ef
-			if !filepath.IsAbs(p) {
-				p = filepath.Join(dir, ef)
-			}
-			if data, err := a.readFile(p); err == nil {
-				// The position names the file: no "in" needed, and a .env
-				// audited on its own too reports the same finding once.
-				for _, v := range parseEnvFile(p, data, "") {
-					s.setEnv(v)
-				}
-			}
+			a.composeEnvFile(s, file, dir, ef, env)
 		}
-		for _, v := range composeEnv(file, get(def, "environment")) {
-			s.setEnv(v)
-		}
+		a.composeEnv(s, file, get(def, "environment"), env)
+		s.settingsVolume = settingsVolume(s, dir, get(def, "volumes"), env)
 		out = append(out, s)
 	}
 	return out
 }
 
-// envFiles returns the paths of a service's env_file (a string, a list of
-// strings, or a list of {path: …}).
-func envFiles(n *yaml.Node) []string {
-	if s, ok := scalar(n); ok {
-		return []string{s}
+// composeBuild reads the Dockerfile a service builds, for its base image,
+// entrypoint and command.
+func (a *auditor) composeBuild(s *service, file, dir string, def *yaml.Node, env lookupFunc) {
+	k, b := getKey(def, "build")
+	s.runsPos = at(file, k)
+	s.runs, s.runsWhy = injectorUnknown, "the Dockerfile it builds is not in the audited files"
+	ctx, dockerfile, target := str(b), "Dockerfile", ""
+	if b.Kind == yaml.MappingNode {
+		ctx = str(get(b, "context"))
+		if d := str(get(b, "dockerfile")); d != "" {
+			dockerfile = d
+		}
+		target = str(get(b, "target"))
 	}
+	ctx = interpolate(ctx, Pos{}, env).value
+	dockerfile = interpolate(dockerfile, Pos{}, env).value
+	if ctx == "" {
+		ctx = "."
+	}
+	dfPath := dockerfile
+	if !filepath.IsAbs(dfPath) {
+		if filepath.IsAbs(ctx) {
+			dfPath = filepath.Join(ctx, dockerfile)
+		} else {
+			dfPath = filepath.Join(dir, ctx, dockerfile)
+		}
+	}
+	df := a.dockerfileAt(dfPath)
+	if df == nil {
+		return
+	}
+	st := df.stage(target)
+	if st == nil {
+		return
+	}
+	b2 := df.base(st)
+	s.n8nImage = isStockN8NImage(b2) || isN8NNamedImage(b2)
+	words, pos, r, why := df.entrypoint(st)
+	s.runs, s.runsWhy = r, "the image it builds ("+dfPath+") "+why
+	if r != injectorUnknown {
+		s.runsPos = pos
+	}
+	if words != nil {
+		s.entry, s.entryKnown = words, true
+		s.cmd = df.command(st)
+	} else if isStockN8NImage(b2) {
+		s.entry, s.entryKnown = stockEntrypoint, true
+		s.cmd = df.command(st)
+	}
+}
+
+// composeWords reads an entrypoint, command or healthcheck test: a string
+// (split on white space, as Compose does) or a list, interpolated. line
+// collects the words with their provenance, for the command-line secrets
+// check.
+func composeWords(n *yaml.Node, pos Pos, env lookupFunc, line *[]setting) ([]string, bool) {
+	raw, set := words(n)
 	var out []string
+	for _, w := range raw {
+		s := interpolate(w, pos, env)
+		*line = append(*line, s)
+		if s.known() {
+			out = append(out, s.value)
+		} else {
+			out = append(out, "${…}")
+		}
+	}
+	return out, set
+}
+
+// envFileRef is one entry of a service's env_file.
+type envFileRef struct {
+	path     string
+	required bool
+}
+
+// envFiles returns the entries of a service's env_file (a string, a list
+// of strings, or a list of {path, required}).
+func envFiles(n *yaml.Node) []envFileRef {
+	if s, ok := scalar(n); ok {
+		return []envFileRef{{s, true}}
+	}
+	var out []envFileRef
 	for _, e := range items(n) {
 		if s, ok := scalar(e); ok {
-			out = append(out, s)
+			out = append(out, envFileRef{s, true})
 		} else if p := str(get(e, "path")); p != "" {
-			out = append(out, p)
+			req := true
+			if r, ok := scalar(get(e, "required")); ok && isFalse(r) {
+				req = false
+			}
+			out = append(out, envFileRef{p, req})
 		}
 	}
 	return out
 }
 
-// composeEnv reads a service's environment, in map or list form.
-func composeEnv(file string, n *yaml.Node) []*envVar {
-	var out []*envVar
+// composeEnvFile adds the variables of one env_file to a service. A file
+// the audit cannot read (not in the files, as a .gitignored .env, or
+// outside the audited tree) makes the service's environment partly
+// unknown: its variables may be set.
+func (a *auditor) composeEnvFile(s *service, file, dir string, ef envFileRef, env lookupFunc) {
+	p := interpolate(ef.path, Pos{}, env)
+	if !p.known() {
+		s.opaque = append(s.opaque, "env_file "+ef.path)
+		return
+	}
+	path := p.value
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(dir, path)
+	}
+	path = filepath.Clean(path)
+	if !a.inTree(path) {
+		s.opaque = append(s.opaque, "env_file "+p.value)
+		a.noteEnvFile(path, "outside the audited tree: not read")
+		return
+	}
+	entries := a.dotenv(path, env)
+	if entries == nil {
+		s.opaque = append(s.opaque, "env_file "+p.value)
+		a.noteEnvFile(path, "not in the files: its variables are unknown")
+		return
+	}
+	a.usedEnv[path] = true
+	for _, e := range entries {
+		s.setEnv(fromSetting(e.name, e.setting, e.pos))
+	}
+}
+
+// composeEnv reads a service's environment, in map or list form: values
+// interpolated with the project's .env; a name without a value takes the
+// .env's value, else the deployer's.
+func (a *auditor) composeEnv(s *service, file string, n *yaml.Node, env lookupFunc) {
 	add := func(name, raw string, set bool, pos Pos) {
-		v := &envVar{name: name, pos: pos}
-		switch {
-		case !set:
-			v.kind, v.source = fromHost, "the host's "+name
-		default:
-			val, host := interpolate(raw)
-			if host != "" {
-				v.kind, v.source = fromHost, host
-			} else {
-				v.value = val
+		if !set {
+			if v, ok := env(name); ok {
+				s.setEnv(fromSetting(name, v, pos))
+				return
 			}
+			s.setEnv(&envVar{name: name, pos: pos, kind: fromHost, source: "the deployer's " + name})
+			return
 		}
-		out = append(out, v)
+		s.setEnv(fromSetting(name, interpolate(raw, pos, env), pos))
 	}
 	switch n := deref(n); {
 	case n == nil:
@@ -147,39 +321,40 @@ func composeEnv(file string, n *yaml.Node) []*envVar {
 			add(name, raw, set, at(file, e))
 		}
 	}
-	return out
 }
 
-// interpRe matches ${NAME}, ${NAME:-default}, ${NAME-default},
-// ${NAME:?message}, ${NAME?message}, ${NAME:+alt}, ${NAME+alt} and $NAME,
-// as Compose reads them.
-var interpRe = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?+])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)`)
-
-// interpolate applies Compose's variable substitution with every variable
-// unset, so that defaults apply. host names the first variable without a
-// default ("${NAME}"): then the value depends on the deployer's
-// environment and is not judged. "$$" is a literal "$".
-func interpolate(s string) (value, host string) {
-	const dollar = "\x00dollar\x00"
-	s = strings.ReplaceAll(s, "$$", dollar)
-	s = interpRe.ReplaceAllStringFunc(s, func(m string) string {
-		g := interpRe.FindStringSubmatch(m)
-		if g[5] != "" {
-			if host == "" {
-				host = "$" + g[5]
+// settingsVolume returns what a service mounts at n8n's settings folder
+// (<N8N_USER_FOLDER or /home/node>/.n8n, or a folder above it): a named
+// volume or a host path, where n8n keeps the key it generated. "" when
+// nothing is mounted there.
+func settingsVolume(s *service, dir string, vols *yaml.Node, env lookupFunc) string {
+	folder := "/home/node/.n8n"
+	if v, ok := s.literalValue("N8N_USER_FOLDER"); ok && strings.HasPrefix(v, "/") {
+		folder = strings.TrimRight(v, "/") + "/.n8n"
+	}
+	for _, e := range items(vols) {
+		var src, target string
+		if raw, ok := scalar(e); ok {
+			parts := strings.Split(interpolate(raw, Pos{}, env).value, ":")
+			if len(parts) < 2 {
+				continue
 			}
-			return ""
+			src, target = parts[0], parts[1]
+		} else {
+			src = interpolate(str(get(e, "source")), Pos{}, env).value
+			target = str(get(e, "target"))
 		}
-		switch g[3] {
-		case "-":
-			return g[4]
-		case "+":
-			return ""
+		target = strings.TrimRight(target, "/")
+		if src == "" || target == "" || (target != folder && !strings.HasPrefix(folder, target+"/")) {
+			continue
 		}
-		if host == "" {
-			host = "${" + g[1] + "}"
+		if strings.HasPrefix(src, ".") || strings.HasPrefix(src, "/") || strings.HasPrefix(src, "~") {
+			if !strings.HasPrefix(src, "~") && !filepath.IsAbs(src) {
+				src = filepath.Join(dir, src)
+			}
+			return "host path " + src
 		}
-		return ""
-	})
-	return strings.ReplaceAll(s, dollar, "$"), host
+		return "volume " + src
+	}
+	return ""
 }

@@ -2,8 +2,6 @@ package audit
 
 import (
 	"encoding/json"
-	"fmt"
-	"os"
 	"strings"
 )
 
@@ -17,8 +15,9 @@ type dockerInstr struct {
 
 // dockerStage is one build stage.
 type dockerStage struct {
-	name    string // AS name, lower case
-	base    string // the FROM image, global ARG defaults substituted
+	name    string  // AS name, lower case
+	base    string  // the FROM image, global ARG defaults substituted ("" when an ARG without default is in it)
+	baseSet setting // the same, with where its text comes from
 	basePos Pos
 	index   int
 	instrs  []dockerInstr
@@ -27,15 +26,24 @@ type dockerStage struct {
 // dockerfile is a parsed Dockerfile.
 type dockerfile struct {
 	file   string
-	args   map[string]string // global ARG defaults
+	args   map[string]setting // global ARGs: their defaults
 	stages []*dockerStage
 }
 
+// dockerKeywords are the Dockerfile instructions: an error may name one,
+// never a word of the input that is not one.
+var dockerKeywords = map[string]bool{
+	"ADD": true, "ARG": true, "CMD": true, "COPY": true, "ENTRYPOINT": true, "ENV": true, "EXPOSE": true,
+	"FROM": true, "HEALTHCHECK": true, "LABEL": true, "MAINTAINER": true, "ONBUILD": true, "RUN": true,
+	"SHELL": true, "STOPSIGNAL": true, "USER": true, "VOLUME": true, "WORKDIR": true,
+}
+
 // parseDockerfile reads the instructions of a Dockerfile: parser
-// directives (escape), comments, continuation lines. It does not expand
-// variables other than global ARG defaults in FROM.
+// directives (escape), comments, continuation lines. It expands global
+// ARG defaults in FROM. Errors are *parseError values that name the line
+// and the kind of problem, and an instruction only when it is one.
 func parseDockerfile(file string, data []byte) (*dockerfile, error) {
-	df := &dockerfile{file: file, args: map[string]string{}}
+	df := &dockerfile{file: file, args: map[string]setting{}}
 	lines := strings.Split(string(data), "\n")
 	escape := byte('\\')
 	directives := true
@@ -81,8 +89,10 @@ func parseDockerfile(file string, data []byte) (*dockerfile, error) {
 		switch {
 		case in.cmd == "ARG" && cur == nil:
 			for _, kv := range splitWords(in.args) {
-				k, v, _ := strings.Cut(kv, "=")
-				df.args[k] = v
+				k, v, ok := strings.Cut(kv, "=")
+				if ok {
+					df.args[k] = setting{value: v, lit: in.posOf(k), via: "the default of ARG " + k, dflt: true}
+				}
 			}
 			// Global ARGs are kept as instructions of a pseudo stage so
 			// that their defaults are audited too.
@@ -96,22 +106,29 @@ func parseDockerfile(file string, data []byte) (*dockerfile, error) {
 				}
 			}
 			if len(rest) == 0 {
-				return df, fmt.Errorf("line %d: FROM without an image", in.pos.Line)
+				return df, lineErr(in.pos.Line, "FROM without an image")
 			}
-			cur.base = os.Expand(rest[0], func(k string) string { return df.args[k] })
 			cur.basePos = in.pos
+			cur.baseSet = interpolate(rest[0], in.pos, func(k string) (setting, bool) {
+				s, ok := df.args[k]
+				return s, ok
+			})
+			cur.base = cur.baseSet.value
 			if len(rest) >= 3 && strings.EqualFold(rest[1], "AS") {
 				cur.name = strings.ToLower(rest[2])
 			}
 			df.stages = append(df.stages, cur)
 		case cur == nil:
-			return df, fmt.Errorf("line %d: %s before FROM", in.pos.Line, in.cmd)
+			if dockerKeywords[in.cmd] {
+				return df, lineErr(in.pos.Line, in.cmd+" before FROM (only ARG may come first)")
+			}
+			return df, lineErr(in.pos.Line, "a line that is no Dockerfile instruction, before FROM")
 		default:
 			cur.instrs = append(cur.instrs, in)
 		}
 	}
 	if len(df.realStages()) == 0 {
-		return df, fmt.Errorf("no FROM instruction")
+		return df, lineErr(0, "no FROM instruction")
 	}
 	return df, nil
 }
@@ -163,13 +180,16 @@ func (df *dockerfile) parent(s *dockerStage) *dockerStage {
 }
 
 // entrypoint returns the ENTRYPOINT a stage runs (its own, or inherited
-// from a stage of this file), and whether the base image makes it
-// unknowable. The base image counts as known when it is n8n's own image.
+// from a stage of this file); words is nil when it is the base image's.
+// The base image counts as known when it is n8n's own image.
 func (df *dockerfile) entrypoint(s *dockerStage) (words []string, pos Pos, r injector, why string) {
 	for depth := 0; s != nil && depth < 64; depth++ {
 		if eps := s.all("ENTRYPOINT"); len(eps) > 0 {
 			ep := eps[len(eps)-1]
 			w := instrWords(ep.args)
+			if w == nil {
+				w = []string{}
+			}
 			if runsInjector(w) {
 				return w, ep.pos, injectorYes, "its ENTRYPOINT runs n8n-secrets"
 			}
@@ -185,6 +205,30 @@ func (df *dockerfile) entrypoint(s *dockerStage) (words []string, pos Pos, r inj
 		s = p
 	}
 	return nil, Pos{File: df.file}, injectorUnknown, ""
+}
+
+// base returns the image a stage is built on at the root of its chain of
+// stages in this file ("" when an ARG without default names it).
+func (df *dockerfile) base(s *dockerStage) string {
+	for depth := 0; s != nil && depth < 64; depth++ {
+		p := df.parent(s)
+		if p == nil {
+			return s.base
+		}
+		s = p
+	}
+	return ""
+}
+
+// command returns the CMD a stage runs: its last, or its parent stage's.
+func (df *dockerfile) command(s *dockerStage) []string {
+	for depth := 0; s != nil && depth < 64; depth++ {
+		if cmds := s.all("CMD"); len(cmds) > 0 {
+			return instrWords(cmds[len(cmds)-1].args)
+		}
+		s = df.parent(s)
+	}
+	return nil
 }
 
 // all returns the stage's instructions cmd.

@@ -3,6 +3,8 @@ package audit
 import (
 	"path"
 	"strings"
+
+	"github.com/n8n-secrets/n8n-secrets/n8n"
 )
 
 // Pos is a place in a file: 1-based line and column, 0 when unknown.
@@ -15,27 +17,58 @@ type Pos struct {
 type valueKind int
 
 const (
-	// literal: the value is written in the file (it may be a reference).
+	// literal: the files give the value (it may be a reference).
 	literal valueKind = iota
-	// fromHost: no value in the file; it comes from the environment of
-	// whoever deploys (Compose's `KEY:` with no value, `${VAR}`).
+	// fromHost: the deployer's environment gives it (Compose's `KEY:`
+	// with no value, ${VAR} that no .env in the files sets).
 	fromHost
 	// fromSecret: an orchestrator secret (Kubernetes secretKeyRef or
 	// envFrom secretRef).
 	fromSecret
-	// fromOther: something the files do not resolve (fieldRef, a
-	// ConfigMap that is not in the files).
+	// fromOther: something the files do not resolve (fieldRef, a ConfigMap
+	// that is not in the files).
 	fromOther
 )
 
 // envVar is one variable of a service's environment.
 type envVar struct {
 	name   string
-	value  string // for literal: the text (never printed); else ""
 	kind   valueKind
-	source string // for the other kinds: where from, for messages ("Secret n8n/encryption_key", "${KEY}")
-	pos    Pos    // where the value is written (the key's position)
+	value  string // literal: the text (never printed)
+	source string // the other kinds: where from, for messages ("Secret n8n key encryption_key", "${KEY}")
+	pos    Pos    // where the variable is set for the service
+	// litPos is where a literal's text is written when not at pos (a .env
+	// line that ${NAME} brings in); via says how it came ("ENCRYPTION_KEY
+	// in .env"); dflt that it is a default, used when a variable is unset.
+	litPos Pos
+	via    string
+	dflt   bool
 	in     string // where it is written when not in the service itself ("ConfigMap n8n-env")
+	// secretHash identifies a Kubernetes Secret's value when the files
+	// hold the Secret (a hash, never the value).
+	secretHash string
+}
+
+// at returns where a literal's text is written.
+func (v *envVar) at() Pos {
+	if v.litPos.File != "" {
+		return v.litPos
+	}
+	return v.pos
+}
+
+// fromSetting makes a variable of an interpolated value set at pos.
+func fromSetting(name string, s setting, pos Pos) *envVar {
+	v := &envVar{name: name, pos: pos}
+	if !s.known() {
+		v.kind, v.source = fromHost, s.host
+		return v
+	}
+	v.value, v.via, v.dflt = s.value, s.via, s.dflt
+	if s.lit.File != "" && s.lit != pos {
+		v.litPos = s.lit
+	}
+	return v
 }
 
 // injector says whether a container runs n8n-secrets first.
@@ -47,22 +80,59 @@ const (
 	injectorNo
 )
 
+// role is the kind of n8n process a container runs.
+type role string
+
+const (
+	roleNone    role = ""        // not n8n
+	roleMain    role = "main"    // n8n start (the default command)
+	roleWorker  role = "worker"  // n8n worker
+	roleWebhook role = "webhook" // n8n webhook
+	roleCLI     role = "command" // another n8n command (import:credentials, execute, …)
+)
+
+// server reports whether the role is one of n8n's long-running processes.
+func (r role) server() bool { return r == roleMain || r == roleWorker || r == roleWebhook }
+
 // service is a container of a deployment file, normalised across
 // Compose, Swarm, Kubernetes and Dockerfiles.
 type service struct {
-	subject  string // "service n8n-worker", "Deployment n8n (container n8n)", "Dockerfile stage n8n"
-	group    string // one deployment: a file, or a namespace of a Kubernetes file
-	pos      Pos
-	image    string // interpolated with defaults
+	subject string // "service n8n-worker", "Deployment n8n (container n8n)", "the image (stage n8n)"
+	group   string // one deployment: a Compose project, a Kubernetes namespace
+	pos     Pos
+
+	image    setting // interpolated
 	imagePos Pos
-	args     []string // command and arguments after the entrypoint
-	runs     injector
-	runsPos  Pos    // where the entrypoint or command is written
-	runsWhy  string // how runs was decided, for messages
-	env      []*envVar
-	// opaqueSecrets are envFrom secretRefs whose keys the files do not show.
-	opaqueSecrets []string
-	standalone    bool // a Dockerfile or .env file: deployment checks do not apply
+	// n8nImage: the image is n8n's, named n8n, or built FROM n8n's in the
+	// files; entry is the image's entrypoint and cmd its CMD when the
+	// files show them (entryKnown).
+	n8nImage   bool
+	entry, cmd []string
+	entryKnown bool
+	// What the deployment file sets: the entrypoint (Compose entrypoint,
+	// Kubernetes command) and the command (Compose command, Kubernetes
+	// args), interpolated.
+	setEntry, setCmd []string
+	entrySet, cmdSet bool
+	entryPos, cmdPos Pos
+	replicas         int
+	runs             injector
+	runsPos          Pos
+	runsWhy          string
+	env              []*envVar
+	opaque           []string // envFrom/env_file the files do not resolve, for messages
+	standalone       bool     // a Dockerfile or a lone env file: deployment checks do not apply
+	resolvedRole     *role
+	settingsVolume   string         // what is mounted at n8n's settings folder (Compose), for the key it holds
+	commandWords     []commandWords // command lines to look for passwords in
+}
+
+// commandWords is one command line of a service: its words and where it
+// is written.
+type commandWords struct {
+	words []setting
+	pos   Pos
+	what  string // "command", "healthcheck"
 }
 
 // lookup returns the variable name, the last one set.
@@ -87,7 +157,7 @@ func (s *service) setEnv(v *envVar) {
 	s.env = append(s.env, v)
 }
 
-// literalValue returns the literal value of name, if written in the files.
+// literalValue returns the literal value of name, if the files give it.
 func (s *service) literalValue(name string) (string, bool) {
 	v := s.lookup(name)
 	if v == nil || v.kind != literal {
@@ -96,36 +166,234 @@ func (s *service) literalValue(name string) (string, bool) {
 	return v.value, true
 }
 
-// isN8N reports whether the container runs n8n: by its image, its command
-// or its N8N_* variables.
-func (s *service) isN8N() bool {
-	if isN8NImage(s.image) {
-		return true
+// unknownEnv reports whether part of the environment comes from something
+// the files do not show (an envFrom or env_file): a variable that is not
+// in the files may then be set.
+func (s *service) unknownEnv() bool { return len(s.opaque) > 0 }
+
+// role returns the n8n process the container runs, decided from what runs:
+// the command (n8n, n8n worker, n8n webhook, also through sh -c, wrappers
+// and n8n-secrets), or an n8n image with its own entrypoint. Variables
+// never make a node: a proxy given N8N_HOST is not one, nor is a task
+// runner (n8nio/runners).
+func (s *service) role() role {
+	if s.resolvedRole != nil {
+		return *s.resolvedRole
 	}
-	if len(s.args) > 0 && path.Base(s.args[0]) == "n8n" {
-		return true
-	}
-	for _, e := range s.env {
-		if strings.HasPrefix(e.name, "N8N_") && !strings.HasPrefix(e.name, "N8N_SECRETS_") {
-			return true
-		}
-	}
-	return false
+	r := s.decideRole()
+	s.resolvedRole = &r
+	return r
 }
 
-// role returns the n8n process the container runs: worker, webhook or
-// main.
-func (s *service) role() string {
-	for _, a := range s.args {
-		switch a {
-		case "worker", "webhook":
-			return a
+func (s *service) decideRole() role {
+	// What runs: the entrypoint the file sets (which drops the image's
+	// CMD), else the image's, with the file's command or the image's CMD.
+	var argv []string
+	known := false
+	switch {
+	case s.entrySet:
+		argv, known = append(append([]string{}, s.setEntry...), s.setCmd...), true
+	case s.entryKnown:
+		cmd := s.cmd
+		if s.cmdSet {
+			cmd = s.setCmd
 		}
+		argv, known = append(append([]string{}, s.entry...), cmd...), true
 	}
-	return "main"
+	if known {
+		if args, ok := n8nInvocation(argv, s.n8nImage, 0); ok {
+			return roleOf(args)
+		}
+		return roleNone
+	}
+	// The image's entrypoint is not in the files: the command decides if
+	// it runs n8n; else an n8n image runs n8n with the command as
+	// arguments (its entrypoint passes them on).
+	args := s.cmd
+	if s.cmdSet {
+		args = s.setCmd
+	}
+	if inv, ok := n8nInvocation(args, s.n8nImage, 0); ok {
+		return roleOf(inv)
+	}
+	if s.n8nImage {
+		return roleOf(args)
+	}
+	return roleNone
 }
 
-// imageRepo returns an image reference without its tag or digest.
+// roleOf returns the role of n8n run with args, as n8n reads its command
+// (see n8n.RoleOf).
+func roleOf(args []string) role {
+	switch r := n8n.RoleOf(append([]string{"n8n"}, args...)); r {
+	case n8n.RoleStart:
+		return roleMain
+	case n8n.RoleWorker:
+		return roleWorker
+	case n8n.RoleWebhook:
+		return roleWebhook
+	}
+	return roleCLI
+}
+
+// shells run a script given with -c.
+var shells = map[string]bool{"sh": true, "bash": true, "ash": true, "dash": true, "zsh": true, "busybox": true}
+
+// n8nInvocation returns the arguments n8n is started with when argv runs
+// n8n: directly, through the n8n image's entrypoint script (when
+// entrypointScript), through a wrapper (tini, dumb-init, su-exec, gosu,
+// env, node, exec, nice), through n8n-secrets' exec mode, or as one of the
+// commands of a shell's -c script ("sleep 5; n8n worker").
+func n8nInvocation(argv []string, entrypointScript bool, depth int) ([]string, bool) {
+	for len(argv) > 0 && depth < 8 {
+		base := path.Base(argv[0])
+		switch {
+		case base == "n8n":
+			return argv[1:], true
+		case base == "docker-entrypoint.sh" && entrypointScript:
+			// n8n's entrypoint script runs n8n with its arguments; images
+			// before 1.0 ran its arguments as a command (su-exec node "$@"),
+			// which files written for them still give: "/bin/sh -c 'n8n
+			// start'", "n8n worker".
+			rest := argv[1:]
+			if args, ok := n8nInvocation(rest, false, depth+1); ok {
+				return args, true
+			}
+			return rest, true
+		case shells[base]:
+			script, ok := shellScript(argv[1:])
+			if !ok {
+				return nil, false
+			}
+			for _, cmd := range shellCommands(script) {
+				if args, ok := n8nInvocation(cmd, entrypointScript, depth+1); ok {
+					return args, true
+				}
+			}
+			return nil, false
+		case strings.Contains(base, "n8n-secrets"):
+			// n8n-secrets [flags] -- CMD…; its other commands (rekey, check)
+			// run no n8n.
+			i := indexOf(argv, "--")
+			if i < 0 {
+				return nil, false
+			}
+			argv = argv[i+1:]
+		case base == "tini" || base == "dumb-init" || base == "catatonit":
+			argv = skipFlags(argv[1:])
+		case base == "su-exec" || base == "gosu":
+			if len(argv) < 3 {
+				return nil, false
+			}
+			argv = argv[2:]
+		case base == "env" || base == "exec" || base == "nice" || base == "nohup" || base == "setpriv":
+			argv = argv[1:]
+			for len(argv) > 0 && (strings.HasPrefix(argv[0], "-") || strings.Contains(argv[0], "=")) {
+				argv = argv[1:]
+			}
+		case base == "node" || base == "nodejs":
+			argv = argv[1:]
+			for len(argv) > 0 && strings.HasPrefix(argv[0], "-") {
+				argv = argv[1:]
+			}
+		default:
+			return nil, false
+		}
+		depth++
+	}
+	return nil, false
+}
+
+func indexOf(list []string, s string) int {
+	for i, w := range list {
+		if w == s {
+			return i
+		}
+	}
+	return -1
+}
+
+// skipFlags drops leading options and a "--" that ends them.
+func skipFlags(argv []string) []string {
+	for len(argv) > 0 && strings.HasPrefix(argv[0], "-") {
+		if argv[0] == "--" {
+			return argv[1:]
+		}
+		argv = argv[1:]
+	}
+	return argv
+}
+
+// shellScript returns the script of "sh [options] -c SCRIPT …".
+func shellScript(args []string) (string, bool) {
+	for i, a := range args {
+		if !strings.HasPrefix(a, "-") {
+			return "", false
+		}
+		if strings.Contains(strings.TrimLeft(a, "-"), "c") && !strings.HasPrefix(a, "--") {
+			if i+1 < len(args) {
+				return args[i+1], true
+			}
+			return "", false
+		}
+	}
+	return "", false
+}
+
+// shellKeywords start a command without being one.
+var shellKeywords = map[string]bool{"then": true, "do": true, "else": true, "!": true, "{": true, "(": true, "time": true}
+
+// shellCommands splits a shell script into simple commands (on ;, &&, ||,
+// |, & and new lines, outside quotes), each as words, without leading
+// variable assignments and keywords. Enough to see which programs a
+// command line of a deployment file runs; nothing is expanded.
+func shellCommands(script string) [][]string {
+	var out [][]string
+	var cur strings.Builder
+	quote := byte(0)
+	emit := func() {
+		words := splitWords(cur.String())
+		cur.Reset()
+		for len(words) > 0 && (shellKeywords[words[0]] || isAssignment(words[0])) {
+			words = words[1:]
+		}
+		if len(words) > 0 {
+			out = append(out, words)
+		}
+	}
+	for i := 0; i < len(script); i++ {
+		c := script[i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			} else if c == '\\' && quote == '"' && i+1 < len(script) {
+				cur.WriteByte(c)
+				i++
+				c = script[i]
+			}
+			cur.WriteByte(c)
+		case c == '\'' || c == '"':
+			quote = c
+			cur.WriteByte(c)
+		case c == ';' || c == '\n' || c == '|' || c == '&':
+			emit()
+		default:
+			cur.WriteByte(c)
+		}
+	}
+	emit()
+	return out
+}
+
+// isAssignment reports whether a word is NAME=value.
+func isAssignment(w string) bool {
+	name, _, ok := strings.Cut(w, "=")
+	return ok && name != "" && isNameStart(name[0]) && strings.IndexFunc(name, func(r rune) bool { return !(r < 128 && isNameChar(byte(r))) }) < 0
+}
+
+// imageRepo splits an image reference into its repository and its tag or
+// digest (the digest with its "@").
 func imageRepo(image string) (repo, tag string) {
 	if i := strings.Index(image, "@"); i >= 0 {
 		return image[:i], image[i:]
@@ -137,22 +405,30 @@ func imageRepo(image string) (repo, tag string) {
 	return image[:i], image[i+1:]
 }
 
-// isN8NImage reports whether an image is n8n's, stock or built on it: its
-// repository's last element is n8n.
-func isN8NImage(image string) bool {
-	repo, _ := imageRepo(image)
-	return repo != "" && path.Base(repo) == "n8n"
-}
-
-// isStockN8NImage reports whether an image is n8n's own, whose entrypoint
-// does not run n8n-secrets.
+// isStockN8NImage reports whether an image is n8n's own (n8nio/n8n on
+// Docker Hub, docker.n8n.io/n8nio/n8n), whose entrypoint is
+// `tini -- /docker-entrypoint.sh`: it runs n8n with the command as
+// arguments, and never n8n-secrets.
 func isStockN8NImage(image string) bool {
 	repo, _ := imageRepo(image)
-	switch strings.TrimPrefix(repo, "docker.io/") {
+	repo = strings.TrimPrefix(strings.TrimPrefix(repo, "docker.io/"), "index.docker.io/")
+	switch repo {
 	case "n8nio/n8n", "docker.n8n.io/n8nio/n8n", "library/n8n":
 		return true
 	}
 	return false
+}
+
+// stockEntrypoint is the entrypoint of n8n's image.
+var stockEntrypoint = []string{"tini", "--", "/docker-entrypoint.sh"}
+
+// isN8NNamedImage reports whether an image's repository is named n8n (its
+// last path element), such as an image built on n8n's in another
+// repository (registry.example.com/team/n8n). n8n's task runners
+// (n8nio/runners) are not.
+func isN8NNamedImage(image string) bool {
+	repo, _ := imageRepo(image)
+	return repo != "" && path.Base(repo) == "n8n"
 }
 
 // splitWords splits a command line on white space, keeping quoted parts
@@ -170,7 +446,7 @@ func splitWords(s string) []string {
 			cur.WriteRune(r)
 		case r == '"' || r == '\'':
 			quote, in = r, true
-		case r == ' ' || r == '\t' || r == '\n':
+		case r == ' ' || r == '\t' || r == '\n' || r == '\r':
 			if in {
 				out = append(out, cur.String())
 				cur.Reset()

@@ -1,11 +1,14 @@
 package audit
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 )
@@ -147,6 +150,7 @@ type (
 		ShortDescription     sarifText         `json:"shortDescription"`
 		FullDescription      sarifText         `json:"fullDescription"`
 		Help                 sarifText         `json:"help"`
+		HelpURI              string            `json:"helpUri"`
 		DefaultConfiguration sarifRuleConfig   `json:"defaultConfiguration"`
 		Properties           sarifRuleProperty `json:"properties"`
 	}
@@ -173,12 +177,13 @@ type (
 		ID string `json:"id"`
 	}
 	sarifResult struct {
-		RuleID       string             `json:"ruleId"`
-		RuleIndex    int                `json:"ruleIndex"`
-		Level        string             `json:"level"`
-		Message      sarifText          `json:"message"`
-		Locations    []sarifLocation    `json:"locations"`
-		Suppressions []sarifSuppression `json:"suppressions,omitempty"`
+		RuleID              string             `json:"ruleId"`
+		RuleIndex           int                `json:"ruleIndex"`
+		Level               string             `json:"level"`
+		Message             sarifText          `json:"message"`
+		Locations           []sarifLocation    `json:"locations"`
+		PartialFingerprints map[string]string  `json:"partialFingerprints"`
+		Suppressions        []sarifSuppression `json:"suppressions,omitempty"`
 	}
 	sarifLocation struct {
 		PhysicalLocation sarifPhysical `json:"physicalLocation"`
@@ -213,24 +218,43 @@ func sarifLevel(s Severity) string {
 	return "note"
 }
 
+// DocsURL is the page that documents every rule; a rule's section is its
+// code in lower case (RuleURL).
+const DocsURL = "https://github.com/n8n-secrets/n8n-secrets/blob/main/docs/audit.md"
+
+// RuleURL returns the address of a rule's section in docs/audit.md.
+func RuleURL(code string) string { return DocsURL + "#" + strings.ToLower(code) }
+
+// fingerprintKey names the partial fingerprint the SARIF output gives each
+// result: a hash of what the finding is about (code, file, subject,
+// message), without its line, so that an alert survives lines moving.
+const fingerprintKey = "n8nSecretsAudit/v1"
+
+// fingerprint returns a result's partial fingerprint.
+func fingerprint(f Finding) string {
+	sum := sha256.Sum256([]byte(f.Code + "\x00" + f.File + "\x00" + f.Subject + "\x00" + f.Message))
+	return hex.EncodeToString(sum[:16])
+}
+
 // WriteSARIF prints the report as SARIF 2.1.0, for GitHub code scanning
-// and other viewers: one run whose driver lists every rule; each located
-// finding is a result (suppressed ones with an inSource suppression);
-// what concerns the run as a whole is a tool execution notification.
-// File paths are written as relative URIs, as given.
+// and other viewers: one run whose driver lists every rule (with a link to
+// its section in docs/audit.md; the security rules tagged "security" with
+// their own security-severity); each located finding is a result with a
+// partial fingerprint that does not depend on its line (suppressed ones
+// with an inSource suppression); what concerns the run as a whole is a
+// tool execution notification. File paths are written as relative URIs,
+// as given.
 func (r *Report) WriteSARIF(w io.Writer, toolVersion string) error {
 	index := map[string]int{}
-	driver := sarifDriver{Name: "n8n-secrets audit", Version: toolVersion, Rules: []sarifRule{}}
+	driver := sarifDriver{Name: "n8n-secrets audit", Version: toolVersion, InformationURI: DocsURL, Rules: []sarifRule{}}
 	for i, ru := range Rules {
 		index[ru.Code] = i
 		sr := sarifRule{ID: ru.Code, Name: ruleName(ru.Code), ShortDescription: sarifText{ru.Title}, FullDescription: sarifText{ru.Help},
-			Help: sarifText{ru.Help}, DefaultConfiguration: sarifRuleConfig{sarifLevel(ru.Severity)},
-			Properties: sarifRuleProperty{Tags: []string{"security", "n8n"}}}
-		switch ru.Severity {
-		case Error:
-			sr.Properties.SecuritySeverity = "8.0"
-		case Warning:
-			sr.Properties.SecuritySeverity = "5.0"
+			Help: sarifText{ru.Help}, HelpURI: RuleURL(ru.Code), DefaultConfiguration: sarifRuleConfig{sarifLevel(ru.Severity)},
+			Properties: sarifRuleProperty{Tags: []string{"n8n"}}}
+		if ru.Security {
+			sr.Properties.Tags = []string{"security", "n8n"}
+			sr.Properties.SecuritySeverity = strconv.FormatFloat(ru.SecuritySeverity, 'f', 1, 64)
 		}
 		driver.Rules = append(driver.Rules, sr)
 	}
@@ -249,7 +273,8 @@ func (r *Report) WriteSARIF(w io.Writer, toolVersion string) error {
 			continue
 		}
 		res := sarifResult{RuleID: f.Code, RuleIndex: index[f.Code], Level: sarifLevel(f.Severity), Message: sarifText{msg},
-			Locations: []sarifLocation{{sarifPhysical{ArtifactLocation: sarifArtifact{fileURI(f.File)}}}}}
+			Locations:           []sarifLocation{{sarifPhysical{ArtifactLocation: sarifArtifact{fileURI(f.File)}}}},
+			PartialFingerprints: map[string]string{fingerprintKey: fingerprint(f)}}
 		if f.Line > 0 {
 			res.Locations[0].PhysicalLocation.Region = &sarifRegion{StartLine: f.Line, StartColumn: f.Column}
 		}

@@ -26,11 +26,25 @@ var notSecretSuffixes = []string{
 	"_HEADER", "_URL", "_URI", "_ENABLED", "_TYPE", "_MODE", "_FINGERPRINT",
 }
 
-// isSecretName reports whether a variable is meant to hold a secret: the
-// encryption key, database and Redis passwords, N8N_*_SECRET, *_PASSWORD,
-// *_TOKEN, *_API_KEY and the like. The injector's own settings are not.
+// isSecretName reports whether a variable is meant to hold a secret: one
+// n8n's own configuration declares as one (n8nSecretVars, read from the
+// real n8n), or one named like a secret (*_PASSWORD, *_TOKEN, *_API_KEY
+// and the like) for the other services of a deployment. The injector's own
+// settings are not.
 func isSecretName(name string) bool {
 	name = strings.ToUpper(name)
+	if _, ok := n8nSecretVars[name]; ok {
+		return true
+	}
+	if _, ok := n8nPublicVars[name]; ok {
+		return false
+	}
+	return namedLikeSecret(name)
+}
+
+// namedLikeSecret reports whether a name (upper case) says it holds a
+// secret, by the conventions of the field.
+func namedLikeSecret(name string) bool {
 	if v, ok := secretNames[name]; ok {
 		return v
 	}
@@ -47,7 +61,11 @@ func isSecretName(name string) bool {
 			return true
 		}
 	}
-	return name == "PASSWORD" || name == "TOKEN" || name == "SECRET"
+	switch name {
+	case "PASSWORD", "PASS", "PASSWD", "TOKEN", "SECRET", "API_KEY", "APIKEY", "SECRET_KEY", "PRIVATE_KEY":
+		return true
+	}
+	return false
 }
 
 // secretFileNames are file names that hold secrets when copied into an
