@@ -93,6 +93,7 @@ func TestExitCodeTable(t *testing.T) {
 		{"guard", []string{"N8N_ENCRYPTION_KEY=/run/secrets/k", "N8N_SECRETS_N8N=on"}, nil, 78, "N8N_", 0},
 		{"not executable", []string{"K=file:nope"}, []string{"--", "@notexec"}, 126, "COMMAND_NOT_EXECUTABLE", 0},
 		{"not found", []string{"K=file:nope"}, []string{"--", "no-such-command-n8n-secrets"}, 127, "COMMAND_NOT_FOUND", 0},
+		{"install refused", nil, []string{"install", "@notexec"}, 73, "INSTALL_REFUSED", 0},
 		{"SIGINT", []string{"K=file:fifo"}, nil, 130, "CANCELED", syscall.SIGINT},
 		{"SIGTERM", []string{"K=file:fifo"}, nil, 143, "CANCELED", syscall.SIGTERM},
 	}

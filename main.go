@@ -85,6 +85,7 @@ func init() {
 		"codes":       codesCmd,
 		"verify-key":  verifyKeyCmd,
 		"rekey":       rekeyCmd,
+		"install":     installCmd,
 		"version":     func(*settings, []string, []string) int { return versionCmd() },
 		"help": func(*settings, []string, []string) int {
 			fmt.Print(helpText)

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+
+	"github.com/n8n-secrets/n8n-secrets/inject"
+	"github.com/n8n-secrets/n8n-secrets/install"
+)
+
+// installUsage is the install command's usage line.
+const installUsage = "n8n-secrets install DIR"
+
+// installHelp is the install command's own help text.
+const installHelp = `usage: n8n-secrets install DIR
+
+Copies this binary into DIR as DIR/n8n-secrets (mode 0755, atomically),
+for an image that does not contain it: the init container of a Kubernetes
+pod copies it into a volume it shares with the n8n container, whose image
+stays as published and runs the copy as its command:
+
+  initContainers:
+    - name: n8n-secrets
+      image: <the scratch "binary" image of docker/Dockerfile>
+      args: ["install", "/opt/n8n-secrets"]
+
+It replaces only a copy of its own (a Go program of the n8n-secrets module):
+a symbolic link, a directory or another program there is refused (exit 73),
+and nothing is written. DIR itself must be a directory, not a link.
+`
+
+// exitCantCreate is install's exit code when it refused or failed to write
+// the copy (sysexits' EX_CANTCREAT).
+const exitCantCreate = 73
+
+// installCmd runs `n8n-secrets install DIR`: the work is package install's.
+// It logs INSTALLED with the copy's path, size and SHA-256, under the
+// settings' deadline.
+func installCmd(s *settings, _, args []string) int {
+	fs := newFlagSet("install", s)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Print(installHelp)
+			return 0
+		}
+		return fail(s, usagef(installUsage, "install: %v", err))
+	}
+	if fs.NArg() != 1 {
+		return fail(s, usagef(installUsage, "install takes one argument, the directory (got %d)", fs.NArg()))
+	}
+	if err := s.validate(); err != nil {
+		return fail(s, err)
+	}
+	log := s.logger()
+	ctx, sigs, done := begin(s)
+	defer done()
+	// A signal stops the copy, and the temporary file is removed.
+	watchSignalsFrom(ctx)
+	res, err := inject.Call(ctx, func() (install.Result, error) { return install.Install(ctx, fs.Arg(0), install.Options{}) })
+	if err != nil {
+		if sig := sigs.received(); sig != 0 {
+			return 128 + int(sig)
+		}
+		code := install.CodeFailed
+		if errors.Is(err, install.ErrRefused) {
+			code = install.CodeRefused
+		}
+		log.Error("install", "code", code, "error", err.Error(), "exit", exitCantCreate)
+		return exitCantCreate
+	}
+	if res.NoExec {
+		log.Warn("the directory is on a noexec mount: the copy cannot be run from it", "code", install.CodeNoExec, "path", res.Path)
+	}
+	log.Info("installed", "code", install.CodeInstalled, "path", res.Path, "bytes", res.Size, "sha256", res.SHA256,
+		"replaced", res.Replaced, "version", version)
+	return 0
+}
