@@ -21,6 +21,7 @@ Usage:
                                          unless --apply); REF: vault://…, awssm://…, file:…
                                          or a variable's name, never the key itself
   n8n-secrets codes [--json]             list the stable codes of the logs, for alert rules
+  n8n-secrets install DIR                copy this binary into DIR/n8n-secrets (an init container's volume)
   n8n-secrets version, --version         print the version
   n8n-secrets help                       print this text
 
