@@ -561,7 +561,8 @@ func shellScripts(t *testing.T) []string {
 	var out []string
 	for _, d := range exampleDirs {
 		m, _ := filepath.Glob(filepath.Join(d, "*.sh"))
-		out = append(out, m...)
+		sub, _ := filepath.Glob(filepath.Join(d, "*", "*.sh"))
+		out = append(append(out, m...), sub...)
 	}
 	if len(out) < 6 {
 		t.Fatalf("found only %v", out)

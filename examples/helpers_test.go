@@ -35,7 +35,7 @@ var (
 
 // exampleDirs are the directories of the deployment examples (the other
 // files under examples/ belong to `make run`).
-var exampleDirs = []string{"compose", "swarm", "kubernetes", "rotate"}
+var exampleDirs = []string{"compose", "swarm", "kubernetes", "rotate", "helm", "nomad", "github-actions"}
 
 // n8nServices are the n8n roles every example deploys, by service,
 // Deployment or stack service name.
