@@ -104,10 +104,7 @@ func Install(ctx context.Context, dir string, opts Options) (res Result, err err
 		return res, err
 	}
 	defer unix.Close(dfd)
-	var sfs unix.Statfs_t
-	if unix.Fstatfs(dfd, &sfs) == nil && sfs.Flags&unix.ST_NOEXEC != 0 {
-		res.NoExec = true
-	}
+	res.NoExec = noExec(dfd)
 
 	// What is there now must be absent or ours: decided before anything is
 	// written.
