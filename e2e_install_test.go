@@ -111,8 +111,9 @@ func TestInitContainerN8N(t *testing.T) {
 	key := e.canary("key") + "-0123456789abcdef"
 	e.plant("encryption_key", key+"\n")
 
+	tmp := t.TempDir()
 	node := n8nreal.NewNode(t, in, "N8N_ENCRYPTION_KEY=file:encryption_key", "N8N_SECRETS_DIR="+e.dir,
-		"N8N_SECRETS_EXPECT_KEY_FINGERPRINT="+n8n.Fingerprint(key))
+		"N8N_SECRETS_EXPECT_KEY_FINGERPRINT="+n8n.Fingerprint(key), "TMPDIR="+tmp)
 	p, err := node.Start(tini, "--", filepath.Join(shared, "n8n-secrets"), "--")
 	if err != nil {
 		t.Fatalf("n8n behind the installed copy did not come up: %v\n%s", err, lastLines(n8nreal.OutputOf(err), 20))
@@ -141,6 +142,18 @@ func TestInitContainerN8N(t *testing.T) {
 	}
 	if err := json.Unmarshal(cfg, &settings); err != nil || settings.EncryptionKey != key {
 		t.Errorf("n8n's settings file does not hold the resolved key (%v)", err)
+	}
+	// What n8n writes in its home (N8N_USER_FOLDER and HOME here, /home/node
+	// in the image): its folder and its static cache, which the examples
+	// give it as volumes on a read-only root file system (with /tmp).
+	ents, err := os.ReadDir(node.UserFolder)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ent := range ents {
+		if ent.Name() != ".n8n" && ent.Name() != ".cache" {
+			t.Errorf("n8n wrote %s in its home: the examples give it no volume there", ent.Name())
+		}
 	}
 	// tini forwards the TERM to n8n, which n8n-secrets has become.
 	if err := p.Stop(); err != nil {
