@@ -7,8 +7,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -89,10 +89,7 @@ func TestInstallCopies(t *testing.T) {
 // TestInstallRefuses: what is not ours is never replaced, and nothing is
 // written.
 func TestInstallRefuses(t *testing.T) {
-	gofmt := filepath.Join(runtime.GOROOT(), "bin", "gofmt")
-	if _, err := os.Stat(gofmt); err != nil {
-		t.Fatalf("no gofmt to stand for another Go program: %v", err)
-	}
+	gofmt := goTool(t, "gofmt")
 	cases := []struct {
 		name string
 		make func(t *testing.T, dir string) // makes dir/n8n-secrets
@@ -228,7 +225,7 @@ func TestOurs(t *testing.T) {
 	if err := ours(f); err != nil {
 		t.Errorf("the test binary of this module is not ours: %v", err)
 	}
-	g, err := os.Open(filepath.Join(runtime.GOROOT(), "bin", "gofmt"))
+	g, err := os.Open(goTool(t, "gofmt"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,6 +236,21 @@ func TestOurs(t *testing.T) {
 	if err := ours(strings.NewReader("\x7fELF not really")); err == nil {
 		t.Error("a truncated ELF header counts as ours")
 	}
+}
+
+// goTool returns the path of a program of the Go toolchain (a Go program
+// of another module than ours).
+func goTool(t *testing.T, name string) string {
+	t.Helper()
+	out, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		t.Fatalf("go env GOROOT: %v", err)
+	}
+	p := filepath.Join(strings.TrimSpace(string(out)), "bin", name)
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("no %s to stand for another Go program: %v", name, err)
+	}
+	return p
 }
 
 func write(t *testing.T, path, content string) {
