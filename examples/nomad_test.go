@@ -10,6 +10,11 @@ package examples
 // licence since Nomad 1.7: it is not used.
 
 import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"os"
 	"path"
@@ -17,11 +22,15 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/gohcl"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/hashicorp/vault/api"
 	"github.com/n8n-secrets/n8n-secrets/inject"
+	"github.com/n8n-secrets/n8n-secrets/internal/vaulttest"
+	"github.com/n8n-secrets/n8n-secrets/n8n"
 )
 
 var nomadFile = filepath.Join("nomad", "n8n.nomad.hcl")
@@ -284,4 +293,99 @@ func checkNomadGroup(t *testing.T, g nomadGroup, n8nVersion string, args []strin
 		}
 	}
 	return bad
+}
+
+// TestNomadVaultRehearsal runs each group's n8n task through the binary
+// against a real Vault set up as the README says: JWT auth at jwt-nomad
+// with the role n8n of the README (parsed from it), and a JWT shaped like
+// Nomad's workload identity for that task (its claims, audience vault.io),
+// in the file the task's VAULT_JWT_FILE names. Nomad's JWKS endpoint is the
+// one thing replaced: the mount trusts the test's key directly.
+func TestNomadVaultRehearsal(t *testing.T) {
+	n8nSecrets(t)
+	srv := vaulttest.Start(t)
+	srv.MountKV("secret", 2)
+	kv := kvReader{t, srv}
+	sec := &secrets{t: t}
+	key, dbPassword, redisPassword := "nomad-key-"+strings.Repeat("N", 34), "nomad-db-password-1234", "nomad-redis-password-5678"
+	sec.add(srv.RootToken, key, dbPassword, redisPassword)
+	srv.PutKV("secret/n8n/core", map[string]any{"encryption_key": key})
+	srv.PutKV("secret/n8n/db", map[string]any{"password": dbPassword})
+	srv.PutKV("secret/n8n/redis", map[string]any{"password": redisPassword})
+	srv.WritePolicy("n8n-read", `path "secret/data/n8n/*" { capabilities = ["read"] }`)
+
+	c := srv.Client()
+	if err := c.Sys().EnableAuthWithOptions("jwt-nomad", &api.EnableAuthOptions{Type: "jwt"}); err != nil {
+		t.Fatal(err)
+	}
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKIXPublicKey(&rsaKey.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Logical().Write("auth/jwt-nomad/config", map[string]any{
+		"jwt_validation_pubkeys": []string{string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	readme := readFile(t, "README.md")
+	_, role, ok := strings.Cut(readme, "vault write auth/jwt-nomad/role/n8n - <<'EOF_ROLE'\n")
+	role, _, ok2 := strings.Cut(role, "\nEOF_ROLE")
+	if !ok || !ok2 {
+		t.Fatal("README.md: no role n8n for jwt-nomad")
+	}
+	var roleData map[string]any
+	if err := json.Unmarshal([]byte(role), &roleData); err != nil {
+		t.Fatalf("README.md: the role n8n is not JSON: %v", err)
+	}
+	if _, err := c.Logical().Write("auth/jwt-nomad/role/n8n", roleData); err != nil {
+		t.Fatalf("the README's role n8n: %v", err)
+	}
+
+	job := parseNomad(t, nomadFile)
+	for _, g := range job.Groups {
+		task := g.Tasks[len(g.Tasks)-1]
+		env := task.Env.strings(t)
+		// Nomad's workload identity for this task (Nomad 1.7's claims).
+		now := time.Now()
+		jwt, err := vaulttest.SignJWT(rsaKey, map[string]any{
+			"aud": []string{"vault.io"}, "iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(time.Hour).Unix(),
+			"sub":             "global:default:" + job.Name + ":" + g.Name + ":" + task.Name + ":vault_default",
+			"nomad_namespace": "default", "nomad_job_id": job.Name, "nomad_allocation_id": "5d0f3f3e-0000-4000-8000-000000000001",
+			"nomad_task": task.Name,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		jwtFile := filepath.Join(t.TempDir(), "nomad_vault_default.jwt")
+		if err := os.WriteFile(jwtFile, []byte(jwt), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		env["VAULT_ADDR"] = srv.Addr // plain HTTP on loopback
+		env["VAULT_JWT_FILE"] = jwtFile
+		dir, standIn := standInEntrypoint(t)
+		ep := task.Config.Entrypoint
+		i := slices.Index(ep, "/alloc/data/n8n-secrets")
+		if i < 0 {
+			t.Fatalf("group %s: entrypoint %q", g.Name, ep)
+		}
+		var args []string
+		for _, a := range append(slices.Clone(ep[i+1:]), task.Config.Args...) {
+			if a == "/docker-entrypoint.sh" {
+				a = standIn
+			}
+			args = append(args, a)
+		}
+		r := runBinary(t, env, dir, args...)
+		if fp := checkRole(t, "nomad "+g.Name, task.Env.strings(t), task.Config.Args, r,
+			func(_, v string) (string, bool) { return kv.resolve(v) }, sec); fp != n8n.Fingerprint(key) {
+			t.Errorf("group %s logged fingerprint %s, want %s", g.Name, fp, n8n.Fingerprint(key))
+		}
+	}
+	if n := loginTokensLeft(t, srv, "jwt-nomad"); n != 0 {
+		t.Errorf("%d JWT login tokens left: n8n-secrets must revoke its token before exec", n)
+	}
 }
