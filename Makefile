@@ -38,7 +38,9 @@ CYCLONEDX          := $(TOOLS_CACHE)/cyclonedx-gomod-$(CYCLONEDX_VERSION)/cyclon
 TOOLS_TEST_ENV     := HELM_BIN=$(HELM) ACTIONLINT_BIN=$(ACTIONLINT) CYCLONEDX_GOMOD_BIN=$(CYCLONEDX)
 
 # Release builds: static, no cgo, paths trimmed, stripped, the version
-# stamped; the same inputs give the same bytes (TestReleaseReproducible).
+# stamped, the commit in the build information (-buildvcs=auto: a GOFLAGS
+# of -buildvcs=false does not drop it); the same inputs give the same bytes
+# (TestReleaseReproducible).
 RELEASE_PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
 DIST              := dist
 
@@ -90,7 +92,7 @@ release: $(CYCLONEDX)
 	rm -rf $(DIST) && mkdir -p $(DIST)
 	set -e; for p in $(RELEASE_PLATFORMS); do \
 	  os=$${p%/*}; arch=$${p#*/}; out=$(DIST)/n8n-secrets_$(VERSION)_$${os}_$${arch}; \
-	  CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $$out .; \
+	  CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -buildvcs=auto -ldflags "$(LDFLAGS)" -o $$out .; \
 	  $(CYCLONEDX) bin -json -noserial -notimestamp -version $(VERSION) -output $$out.cdx.json $$out; \
 	done
 	cd $(DIST) && sha256sum n8n-secrets_* > SHA256SUMS
