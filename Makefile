@@ -24,7 +24,27 @@ N8N1_DIR          := $(N8N_CACHE)/n8n-$(N8N1_VERSION)
 N8N2_DIR          := $(N8N_CACHE)/n8n-$(N8N2_VERSION)
 N8N_TEST_ENV      := N8NREAL_N8N1=$(N8N1_DIR) N8NREAL_N8N2=$(N8N2_DIR)
 
-.PHONY: all build run test test-short lint vaultdev n8n bench fuzz clean
+# Tools the tests run, built once from the Go module proxy into the same
+# cache (a no-op when present; `make tools`): Helm renders the charts of
+# examples/helm, actionlint checks the workflows of examples/github-actions,
+# cyclonedx-gomod writes the SBOMs of `make release`.
+TOOLS_CACHE        ?= $(N8N_CACHE)
+HELM_VERSION       := v4.3.2
+ACTIONLINT_VERSION := v1.7.12
+CYCLONEDX_VERSION  := v1.10.0
+HELM               := $(TOOLS_CACHE)/helm-$(HELM_VERSION)/helm
+ACTIONLINT         := $(TOOLS_CACHE)/actionlint-$(ACTIONLINT_VERSION)/actionlint
+CYCLONEDX          := $(TOOLS_CACHE)/cyclonedx-gomod-$(CYCLONEDX_VERSION)/cyclonedx-gomod
+TOOLS_TEST_ENV     := HELM_BIN=$(HELM) ACTIONLINT_BIN=$(ACTIONLINT) CYCLONEDX_GOMOD_BIN=$(CYCLONEDX)
+
+# Release builds: static, no cgo, paths trimmed, stripped, the version
+# stamped, the commit in the build information (-buildvcs=auto: a GOFLAGS
+# of -buildvcs=false does not drop it); the same inputs give the same bytes
+# (TestReleaseReproducible).
+RELEASE_PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
+DIST              := dist
+
+.PHONY: all build run test test-short lint vaultdev n8n tools helm actionlint cyclonedx-gomod release bench fuzz clean
 
 all: build
 
@@ -54,14 +74,37 @@ n8n:
 	tools/n8n/install.sh $(N8N1_VERSION) $(N8N1_DIR)
 	tools/n8n/install.sh $(N8N2_VERSION) $(N8N2_DIR) $(N8N2_NODE_VERSION)
 
+tools: helm actionlint cyclonedx-gomod
+helm: $(HELM)
+actionlint: $(ACTIONLINT)
+cyclonedx-gomod: $(CYCLONEDX)
+$(HELM):
+	GOBIN=$(dir $@) CGO_ENABLED=0 $(GO) install -trimpath helm.sh/helm/v4/cmd/helm@$(HELM_VERSION)
+$(ACTIONLINT):
+	GOBIN=$(dir $@) CGO_ENABLED=0 $(GO) install -trimpath github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+$(CYCLONEDX):
+	GOBIN=$(dir $@) CGO_ENABLED=0 $(GO) install -trimpath github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod@$(CYCLONEDX_VERSION)
+
+# dist/: one binary per platform, its SBOM (CycloneDX JSON, from the Go
+# build information the binary carries), and SHA256SUMS over all of them.
+release: $(CYCLONEDX)
+	rm -rf $(DIST) && mkdir -p $(DIST)
+	set -e; for p in $(RELEASE_PLATFORMS); do \
+	  os=$${p%/*}; arch=$${p#*/}; out=$(DIST)/n8n-secrets_$(VERSION)_$${os}_$${arch}; \
+	  CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -buildvcs=auto -ldflags "$(LDFLAGS)" -o $$out .; \
+	  $(CYCLONEDX) bin -json -noserial -notimestamp -version $(VERSION) -output $$out.cdx.json $$out; \
+	done
+	cd $(DIST) && sha256sum n8n-secrets_* > SHA256SUMS
+	@cd $(DIST) && ls -l | awk 'NR > 1 {printf "%12d  %s\n", $$5, $$9}'
+
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^tools/')); \
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 
-test: lint vaultdev n8n
-	CGO_ENABLED=1 VAULTDEV_BIN=$(CURDIR)/bin/vaultdev $(N8N_TEST_ENV) $(GO) test -race -count=1 -timeout 30m ./...
+test: lint vaultdev n8n tools
+	CGO_ENABLED=1 VAULTDEV_BIN=$(CURDIR)/bin/vaultdev $(N8N_TEST_ENV) $(TOOLS_TEST_ENV) $(GO) test -race -count=1 -timeout 45m ./...
 
 # Unit tests only: no Vault build.
 test-short:
@@ -86,4 +129,4 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 20s ./internal/cmdline/
 
 clean:
-	rm -rf bin bench.txt
+	rm -rf bin bench.txt $(DIST)

@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
+	"github.com/n8n-secrets/n8n-secrets/install"
 	"github.com/n8n-secrets/n8n-secrets/internal/cmdline"
 	"github.com/n8n-secrets/n8n-secrets/n8n"
 	"github.com/n8n-secrets/n8n-secrets/n8n/rekey"
@@ -172,6 +173,11 @@ var codeTable = []codeDoc{
 	{rekey.CodeKeyOnArgv, "error", "a literal key on the command line (readable in /proc) was refused: give a reference"},
 	{rekey.CodeRekeyed, "debug", "one value re-encrypted: location and row id, never the value"},
 	{rekey.CodeBatch, "debug", "one batch of rows read by verify-key or rekey"},
+	// install: the binary copied into a volume (an init container).
+	{install.CodeInstalled, "info", "`install DIR` copied the binary: `path`, `bytes`, `sha256`, `replaced`, `version`"},
+	{install.CodeRefused, "error", "`install DIR` refused: DIR is not a directory (or is a link), or what is there is not a copy of n8n-secrets: exit 73, nothing written"},
+	{install.CodeFailed, "error", "`install DIR` could not read the binary or write the copy: exit 73, nothing left behind"},
+	{install.CodeNoExec, "warn", "`install DIR`: DIR is on a noexec mount, so the copy cannot be run from it"},
 }
 
 var codesCommand = &command{

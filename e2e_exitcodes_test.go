@@ -96,6 +96,7 @@ func TestExitCodeTable(t *testing.T) {
 		// The command's file is a FIFO: reading its first bytes blocks, as
 		// a hung mount would. A lookup that timed out is not "not found".
 		{"command lookup timed out", []string{"K=file:nope", "N8N_SECRETS_TIMEOUT=500ms"}, []string{"--", "@fifocmd"}, 69, "COMMAND_LOOKUP_TIMEOUT", 0},
+		{"install refused", nil, []string{"install", "@notexec"}, 73, "INSTALL_REFUSED", 0},
 		{"SIGINT", []string{"K=file:fifo"}, nil, 130, "CANCELED", syscall.SIGINT},
 		{"SIGTERM", []string{"K=file:fifo"}, nil, 143, "CANCELED", syscall.SIGTERM},
 	}

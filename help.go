@@ -70,7 +70,7 @@ var commandList []*command
 func init() {
 	commandList = []*command{
 		runCommand, checkCommand, fingerprintCommand, keygenCommand, auditCommand,
-		verifyKeyCommand, rekeyCommand, codesCommand, versionCommand, helpCommand,
+		verifyKeyCommand, rekeyCommand, codesCommand, installCommand, versionCommand, helpCommand,
 	}
 }
 

@@ -35,7 +35,7 @@ var (
 
 // exampleDirs are the directories of the deployment examples (the other
 // files under examples/ belong to `make run`).
-var exampleDirs = []string{"compose", "swarm", "kubernetes", "rotate"}
+var exampleDirs = []string{"compose", "swarm", "kubernetes", "rotate", "helm", "nomad", "github-actions"}
 
 // n8nServices are the n8n roles every example deploys, by service,
 // Deployment or stack service name.
@@ -232,10 +232,13 @@ type k8sContainer struct {
 	namespace      string
 	serviceAccount string
 	image          string
+	command        []string // nil: the image's entrypoint
 	args           []string
 	env            map[string]string
 	mounts         map[string]string // mountPath → volume name
 	volumes        map[string]map[string]any
+	pod            map[string]any // the pod's spec, whole
+	container      map[string]any // the n8n container, whole
 }
 
 func k8sDeployments(t *testing.T, path string) map[string]k8sContainer {
@@ -259,11 +262,8 @@ func k8sDeployments(t *testing.T, path string) map[string]k8sContainer {
 		}
 		c := asMap(cs[0])
 		kc := k8sContainer{deployment: o.name, namespace: o.namespace, serviceAccount: str(pod["serviceAccountName"]),
-			image: str(c["image"]), args: strList(c["args"]), env: map[string]string{},
-			mounts: map[string]string{}, volumes: map[string]map[string]any{}}
-		if cmd := c["command"]; cmd != nil {
-			t.Errorf("%s: Deployment %s sets command: it would replace the image's entrypoint (n8n-secrets); use args", path, o.name)
-		}
+			image: str(c["image"]), command: strList(c["command"]), args: strList(c["args"]), env: map[string]string{},
+			mounts: map[string]string{}, volumes: map[string]map[string]any{}, pod: pod, container: c}
 		ef, _ := c["envFrom"].([]any)
 		for _, e := range ef {
 			ref := asMap(asMap(e)["configMapRef"])

@@ -204,12 +204,7 @@ type roleRun struct {
 // /docker-entrypoint.sh replaced by a stand-in script of the same name.
 func runAsContainer(t *testing.T, env map[string]string, command []string) roleRun {
 	t.Helper()
-	dir := t.TempDir()
-	standIn := filepath.Join(dir, "docker-entrypoint.sh")
-	script := fmt.Sprintf("#!/bin/sh\nprintf '%%s\\0' \"$0\" \"$@\" > '%s/argv'\nenv -0 > '%s/env'\n", dir, dir)
-	if err := os.WriteFile(standIn, []byte(script), 0o700); err != nil {
-		t.Fatal(err)
-	}
+	dir, standIn := standInEntrypoint(t)
 	var args []string
 	for _, a := range entrypointArgs(t) {
 		if a == "/docker-entrypoint.sh" {
@@ -218,6 +213,40 @@ func runAsContainer(t *testing.T, env map[string]string, command []string) roleR
 		args = append(args, a)
 	}
 	args = append(args, command...)
+	return runBinary(t, env, dir, args...)
+}
+
+// standInEntrypoint writes a stand-in for n8n's /docker-entrypoint.sh
+// that records its argv and environment in dir.
+func standInEntrypoint(t *testing.T) (dir, path string) {
+	t.Helper()
+	dir = t.TempDir()
+	path = filepath.Join(dir, "docker-entrypoint.sh")
+	script := fmt.Sprintf("#!/bin/sh\nprintf '%%s\\0' \"$0\" \"$@\" > '%s/argv'\nenv -0 > '%s/env'\n", dir, dir)
+	if err := os.WriteFile(path, []byte(script), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return dir, path
+}
+
+// runK8sContainer runs n8n-secrets with env as the n8n container of a
+// Kubernetes example runs it: its command after the installed copy of
+// n8n-secrets (tini, which only runs it, left out), then its args, with
+// n8n's /docker-entrypoint.sh replaced by a stand-in, as runAsContainer.
+func runK8sContainer(t *testing.T, env map[string]string, c k8sContainer) roleRun {
+	t.Helper()
+	i := slices.Index(c.command, installedPath)
+	if i < 0 {
+		t.Fatalf("%s: command %q does not run %s", c.deployment, c.command, installedPath)
+	}
+	dir, standIn := standInEntrypoint(t)
+	var args []string
+	for _, a := range append(slices.Clone(c.command[i+1:]), c.args...) {
+		if a == "/docker-entrypoint.sh" {
+			a = standIn
+		}
+		args = append(args, a)
+	}
 	return runBinary(t, env, dir, args...)
 }
 
@@ -782,7 +811,7 @@ func TestKubernetesVaultRehearsal(t *testing.T) {
 		env["VAULT_ADDR"] = srv.Addr
 		delete(env, "VAULT_CACERT")     // the test Vault is plain HTTP on loopback
 		env["VAULT_JWT_FILE"] = jwtFile // the pod's token is at the default path
-		r := runAsContainer(t, env, c.args)
+		r := runK8sContainer(t, env, c)
 		fps[name] = checkRole(t, name, c.env, c.args, r, func(_, v string) (string, bool) { return kv.resolve(v) }, sec)
 	}
 	for name, fp := range fps {

@@ -482,7 +482,8 @@ func TestRotateKeySwarmRehearsal(t *testing.T) {
 }
 
 // TestRekeyJob checks kubernetes/rekey-job.yaml against the Deployments of
-// vault-auth.yaml: the same image, ServiceAccount, ConfigMap and Vault CA,
+// vault-auth.yaml: the image of their init containers (the binary alone),
+// the same ServiceAccount, ConfigMap and Vault CA,
 // the binary alone as its command, and references to the Deployments' key
 // that parse once Kubernetes has expanded the versions.
 func TestRekeyJob(t *testing.T) {
@@ -508,12 +509,13 @@ func TestRekeyJob(t *testing.T) {
 		t.Errorf("%s: ServiceAccount %v and restartPolicy %v, want %s and Never", path, pod["serviceAccountName"], pod["restartPolicy"], main.serviceAccount)
 	}
 	c := asMap(pod["containers"].([]any)[0])
-	if str(c["image"]) != main.image {
-		t.Errorf("%s: image %v, the Deployments run %s", path, c["image"], main.image)
+	initImage := str(asMap(main.pod["initContainers"].([]any)[0])["image"])
+	if str(c["image"]) != initImage {
+		t.Errorf("%s: image %v, the Deployments' init containers copy n8n-secrets from %s", path, c["image"], initImage)
 	}
 	cmd := strList(c["command"])
-	if !slices.Equal(cmd, []string{"/usr/local/bin/n8n-secrets"}) {
-		t.Errorf("%s: command %q, want the image's binary alone (/usr/local/bin/n8n-secrets)", path, cmd)
+	if !slices.Equal(cmd, []string{binaryImagePath}) {
+		t.Errorf("%s: command %q, want the image's binary alone (%s)", path, cmd, binaryImagePath)
 	}
 	env := map[string]string{}
 	for _, e := range c["env"].([]any) {
