@@ -71,8 +71,6 @@ func verifyKeyCmd(s *settings, environ, args []string) int {
 		}
 	}
 	switch {
-	case err == nil && rep.Layout == rekey.LayoutNo:
-		fmt.Println("\nok: n8n's tables are not in this database yet: nothing to verify")
 	case err == nil:
 		fmt.Println("\nok: every encrypted value decrypts with this key")
 	case errors.Is(err, rekey.ErrMismatch):
@@ -135,11 +133,11 @@ func dbExit(sigs *signals, err error) int {
 	switch {
 	case errors.Is(err, rekey.ErrMismatch), errors.Is(err, store.ErrHeld):
 		return inject.ExitConfig
-	case errors.Is(err, store.ErrUnavailable):
+	case errors.Is(err, store.ErrUnavailable), errors.Is(err, store.ErrInterrupted):
 		return inject.ExitUnavailable
 	case errors.Is(err, store.ErrAuth):
 		return inject.ExitNoPerm
-	case errors.Is(err, store.ErrConfig), errors.Is(err, rekey.ErrRefused):
+	case errors.Is(err, store.ErrConfig), errors.Is(err, rekey.ErrRefused), errors.Is(err, rekey.ErrNoTables):
 		return inject.ExitUsage
 	}
 	return inject.ExitData
