@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/n8n-secrets/n8n-secrets/internal/n8ntest"
 	"github.com/n8n-secrets/n8n-secrets/n8n"
 )
 
@@ -144,7 +145,11 @@ func TestN8NGuardAllowsAndWarns(t *testing.T) {
 
 func TestN8NSettingsSync(t *testing.T) {
 	e := newE2E(t)
-	key := e.canary("n8nkey")
+	// sync replaces the file's key only with a key proved against n8n's
+	// database: the fixture's, in the user folder.
+	e.home, _ = n8ntest.CopySQLite(t, n8ntest.SQLite2x)
+	key := n8ntest.Key
+	e.canaries = append(e.canaries, key)
 	e.plant("key", key)
 	old := "old-key-" + strings.Repeat("z", 20)
 	e.canaries = append(e.canaries, old)

@@ -47,26 +47,27 @@ const (
 
 // Finding codes: stable, for alerts to match.
 const (
-	CodeKeyMissing          = "N8N_KEY_MISSING"
-	CodeKeyOnlyInSettings   = "N8N_KEY_ONLY_IN_SETTINGS"
-	CodeKeyIsPath           = "N8N_KEY_IS_PATH"
-	CodeKeyIsReference      = "N8N_KEY_IS_REFERENCE"
-	CodeKeyWhitespace       = "N8N_KEY_WHITESPACE"
-	CodeKeyQuoted           = "N8N_KEY_QUOTED"
-	CodeKeyNotUTF8          = "N8N_KEY_NOT_UTF8"
-	CodeKeyWeak             = "N8N_KEY_WEAK"
-	CodeFingerprintMismatch = "N8N_KEY_FINGERPRINT_MISMATCH"
-	CodeSettingsKeyMismatch = "N8N_SETTINGS_KEY_MISMATCH"
-	CodeSettingsInvalid     = "N8N_SETTINGS_INVALID"
-	CodeSettingsUnreadable  = "N8N_SETTINGS_UNREADABLE"
-	CodeSettingsReadable    = "N8N_SETTINGS_READABLE"
-	CodeSettingsSyncPlanned = "N8N_SETTINGS_SYNC_PLANNED"
-	CodeSettingsSynced      = "N8N_SETTINGS_SYNCED"
-	CodeSettingsSyncFailed  = "N8N_SETTINGS_SYNC_FAILED"
-	CodeEnvAccessBlocked    = "N8N_ENV_ACCESS_BLOCKED"
-	CodeEnvAccessAllowed    = "N8N_ENV_ACCESS_ALLOWED"
-	CodeEnvAccessAmbiguous  = "N8N_ENV_ACCESS_AMBIGUOUS"
-	CodeExecuteCommand      = "N8N_EXECUTE_COMMAND_ENABLED"
+	CodeKeyMissing           = "N8N_KEY_MISSING"
+	CodeKeyOnlyInSettings    = "N8N_KEY_ONLY_IN_SETTINGS"
+	CodeKeyIsPath            = "N8N_KEY_IS_PATH"
+	CodeKeyIsReference       = "N8N_KEY_IS_REFERENCE"
+	CodeKeyWhitespace        = "N8N_KEY_WHITESPACE"
+	CodeKeyQuoted            = "N8N_KEY_QUOTED"
+	CodeKeyNotUTF8           = "N8N_KEY_NOT_UTF8"
+	CodeKeyWeak              = "N8N_KEY_WEAK"
+	CodeFingerprintMismatch  = "N8N_KEY_FINGERPRINT_MISMATCH"
+	CodeSettingsKeyMismatch  = "N8N_SETTINGS_KEY_MISMATCH"
+	CodeSettingsInvalid      = "N8N_SETTINGS_INVALID"
+	CodeSettingsUnreadable   = "N8N_SETTINGS_UNREADABLE"
+	CodeSettingsReadable     = "N8N_SETTINGS_READABLE"
+	CodeSettingsSyncPlanned  = "N8N_SETTINGS_SYNC_PLANNED"
+	CodeSettingsSynced       = "N8N_SETTINGS_SYNCED"
+	CodeSettingsSyncFailed   = "N8N_SETTINGS_SYNC_FAILED"
+	CodeSettingsSyncUnproved = "N8N_SETTINGS_SYNC_UNPROVED"
+	CodeEnvAccessBlocked     = "N8N_ENV_ACCESS_BLOCKED"
+	CodeEnvAccessAllowed     = "N8N_ENV_ACCESS_ALLOWED"
+	CodeEnvAccessAmbiguous   = "N8N_ENV_ACCESS_AMBIGUOUS"
+	CodeExecuteCommand       = "N8N_EXECUTE_COMMAND_ENABLED"
 )
 
 // Options configure the guard; main.go fills them from n8n-secrets'
@@ -519,7 +520,7 @@ func (g *guard) checkSettingsKey(st settingsFile, envKey, fileKey string, fileHa
 		if g.r.Failed() {
 			why = "; not rewritten although " + SettingSettingsMode + "=sync: the start is refused for the errors above, and a rewrite would replace the file's key with one that is wrong"
 		} else {
-			plan, err := planSync(st, envKey, oldFP)
+			plan, err := planSync(st, envKey, oldFP, holds)
 			if err == nil {
 				g.r.Sync = plan
 				g.add(CodeSettingsSyncPlanned, Info, "",
@@ -533,6 +534,31 @@ func (g *guard) checkSettingsKey(st settingsFile, envKey, fileKey string, fileHa
 	g.add(CodeSettingsKeyMismatch, Error,
 		"if N8N_ENCRYPTION_KEY is the right key, set "+SettingSettingsMode+"=sync to rewrite the file (the file's key is then gone) or remove the file; if the file's key is the right one, put that key in the secret store",
 		"settings file %s %s but N8N_ENCRYPTION_KEY has fingerprint %s: n8n would stop with \"Mismatching encryption keys\"%s", st.path, holds, envFP, why)
+}
+
+// RefuseSync withdraws the rewrite of the settings file that Check planned
+// (Report.Sync), because N8N_ENCRYPTION_KEY was not proved against n8n's
+// database; why says what kept it from being proved. A key is replaced on
+// disk only once it has decrypted n8n's database: the file may hold the
+// only copy of the key the credentials were written with. The mismatch
+// the plan would have repaired becomes an error (N8N_SETTINGS_SYNC_UNPROVED),
+// so the start is refused and the file stays as it was. It does nothing
+// when no rewrite was planned.
+func (r *Report) RefuseSync(why string) {
+	p := r.Sync
+	if p == nil {
+		return
+	}
+	p.Close()
+	r.Sync = nil
+	r.Findings = slices.DeleteFunc(r.Findings, func(f Finding) bool { return f.Code == CodeSettingsSyncPlanned })
+	r.Findings = append(r.Findings, Finding{
+		Code: CodeSettingsSyncUnproved, Severity: Error,
+		Message: fmt.Sprintf("settings file %s %s but N8N_ENCRYPTION_KEY has fingerprint %s: n8n would stop with \"Mismatching encryption keys\"; not rewritten although %s=sync, which replaces the file's key only once N8N_ENCRYPTION_KEY has decrypted n8n's database: %s",
+			p.Path, p.holds, p.NewFingerprint, SettingSettingsMode, why),
+		Hint: "let the check before start prove the key (N8N_SECRETS_VERIFY_KEY=auto or on, and n8n's database reachable with the settings n8n uses), then start again; " +
+			"if you are sure N8N_ENCRYPTION_KEY is right, keep a copy of the file's key, then remove the file (n8n writes it again from N8N_ENCRYPTION_KEY)",
+	})
 }
 
 // checkExpected compares the key's fingerprint with the expected one.

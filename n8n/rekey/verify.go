@@ -46,6 +46,9 @@ func Verify(ctx context.Context, db *store.DB, key string, log *slog.Logger) (*V
 	if err != nil {
 		return nil, err
 	}
+	if rep.Layout == LayoutNo {
+		return rep, noTables(db)
+	}
 	if !rep.OK() {
 		return rep, fmt.Errorf("%w: %d value(s) do not decrypt: %s", ErrMismatch, rep.Failed, strings.Join(limit(failedOf(rep.Counts), 10), "; "))
 	}
@@ -143,6 +146,16 @@ func verifyIn(ctx context.Context, db *store.DB, q store.Querier, key string, lo
 		rep.Unverified = append(rep.Unverified, *u)
 	}
 	return rep, nil
+}
+
+// noTables is ErrNoTables for db, naming the variables that choose where
+// n8n's tables are.
+func noTables(db *store.DB) error {
+	where := "DB_SQLITE_DATABASE and DB_TABLE_PREFIX"
+	if db.Config().Type == store.TypePostgres {
+		where = "DB_POSTGRESDB_DATABASE, DB_POSTGRESDB_SCHEMA and DB_TABLE_PREFIX"
+	}
+	return fmt.Errorf("%w (%s): nothing was verified; check %s against n8n's, or start n8n once on this database", ErrNoTables, db.Config().Describe(), where)
 }
 
 func limit(s []string, n int) []string {

@@ -1,0 +1,154 @@
+package main
+
+// The settings file's sync only with a key proved against n8n's database,
+// and verify-key and the check before start when the variables name a
+// place without n8n's tables.
+
+import (
+	"bytes"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/n8n-secrets/n8n-secrets/internal/n8ntest"
+	"github.com/n8n-secrets/n8n-secrets/internal/pgtest"
+	"github.com/n8n-secrets/n8n-secrets/n8n"
+	"github.com/n8n-secrets/n8n-secrets/n8n/rekey"
+)
+
+// TestSyncOnlyWithAProvedKey: N8N_SECRETS_N8N_SETTINGS=sync replaces the
+// settings file's key only when N8N_ENCRYPTION_KEY decrypted n8n's
+// database before start. A key typed wrong in the environment while the
+// database is unreachable (compose starting PostgreSQL and n8n together),
+// a login refused, bad database settings, the check off, no database, no
+// n8n tables, nothing encrypted: the start is refused (78,
+// N8N_SETTINGS_SYNC_UNPROVED) and the file, which may hold the only copy
+// of the key, is left byte for byte.
+func TestSyncOnlyWithAProvedKey(t *testing.T) {
+	pg := pgtest.Start(t)
+	n8ntest.RestorePostgres(t, pg, n8ntest.Postgres2x, "n8nsync")
+	pg.RequirePasswords()
+	pg.CreateDatabase("empty", "", "")
+	pgEnv := func(kv ...string) []string {
+		return append([]string{"DB_TYPE=postgresdb", "DB_POSTGRESDB_HOST=" + pg.Host, "DB_POSTGRESDB_PORT=" + strconv.Itoa(pg.Port),
+			"DB_POSTGRESDB_DATABASE=n8nsync", "DB_POSTGRESDB_USER=" + n8ntest.PGUser, "DB_POSTGRESDB_PASSWORD=" + n8ntest.PGPassword}, kv...)
+	}
+	cases := []struct {
+		name string
+		env  []string
+		// sqlite: the fixture database in the user folder
+		sqlite bool
+	}{
+		{"database unreachable under auto", []string{"DB_TYPE=postgresdb", "DB_POSTGRESDB_HOST=127.0.0.1", "DB_POSTGRESDB_PORT=1"}, false},
+		{"login refused under auto", pgEnv("DB_POSTGRESDB_PASSWORD=wrong-password"), false},
+		{"bad database settings under auto", []string{"DB_TYPE=oracle"}, true},
+		{"check off", []string{"N8N_SECRETS_VERIFY_KEY=off"}, true},
+		{"no database yet", nil, false},
+		{"no n8n tables (a wrong DB_TABLE_PREFIX)", []string{"DB_TABLE_PREFIX=other_"}, true},
+		{"no n8n tables (another database)", pgEnv("DB_POSTGRESDB_DATABASE=empty", "DB_POSTGRESDB_USER=postgres", "DB_POSTGRESDB_PASSWORD="), false},
+		{"the key does not decrypt the database", []string{"N8N_ENCRYPTION_KEY=file:other_key"}, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := newE2E(t)
+			e.canaries = append(e.canaries, n8ntest.Key)
+			e.plant("key", n8ntest.Key)
+			other := e.canary("otherkey") + "-0123456789"
+			e.plant("other_key", other)
+			if c.sqlite {
+				folder, _ := n8ntest.CopySQLite(t, n8ntest.SQLite2x)
+				e.home = folder
+			}
+			old := e.canary("filekey") + "-0123456789"
+			path, before := settingsFixture(t, e, old)
+			env := append([]string{"N8N_ENCRYPTION_KEY=file:key", "N8N_SECRETS_N8N_SETTINGS=sync", "E2E_CHILD_EXIT=0"}, c.env...)
+			r := e.run(env, "--", fakeN8N(t, "n8n"), "worker")
+			if r.code != 78 || r.child != nil {
+				t.Fatalf("exit %d, child ran %v: want 78 and no start\n%s", r.code, r.child != nil, r.stderr)
+			}
+			if !strings.Contains(r.stderr, n8n.CodeSettingsSyncUnproved) || strings.Contains(r.stderr, n8n.CodeSettingsSynced) {
+				t.Fatalf("want %s\n%s", n8n.CodeSettingsSyncUnproved, r.stderr)
+			}
+			if after, _ := os.ReadFile(path); !bytes.Equal(after, before) {
+				t.Fatal("the settings file changed")
+			}
+			// check says the same, and writes nothing either.
+			r = e.run(env, "check")
+			if r.code == 0 || !strings.Contains(r.stdout, n8n.CodeSettingsSyncUnproved) || strings.Contains(r.stdout, n8n.CodeSettingsSyncPlanned) {
+				t.Fatalf("check: exit %d\n%s", r.code, r.stdout)
+			}
+		})
+	}
+	// Proved, on PostgreSQL and SQLite: rewritten.
+	for name, sqlite := range map[string]bool{"postgres": false, "sqlite": true} {
+		t.Run("proved against "+name, func(t *testing.T) {
+			e := newE2E(t)
+			e.canaries = append(e.canaries, n8ntest.Key)
+			e.plant("key", n8ntest.Key)
+			var env []string
+			if sqlite {
+				e.home, _ = n8ntest.CopySQLite(t, n8ntest.SQLite2x)
+			} else {
+				env = pgEnv()
+			}
+			old := e.canary("filekey") + "-0123456789"
+			path, _ := settingsFixture(t, e, old)
+			r := e.run(append(env, "N8N_ENCRYPTION_KEY=file:key", "N8N_SECRETS_N8N_SETTINGS=sync", "E2E_CHILD_EXIT=0"), "--", fakeN8N(t, "n8n"), "worker")
+			if r.code != 0 || r.child == nil || !strings.Contains(r.stderr, rekey.CodeKeyDBVerified) || !strings.Contains(r.stderr, n8n.CodeSettingsSynced) {
+				t.Fatalf("exit %d\n%s", r.code, r.stderr)
+			}
+			if after, _ := os.ReadFile(path); !bytes.Contains(after, []byte(n8ntest.Key)) || bytes.Contains(after, []byte(old)) {
+				t.Fatal("the settings file was not rewritten with the proved key")
+			}
+		})
+	}
+}
+
+// TestVerifyKeyNoTables: verify-key on a place without n8n's tables (a
+// wrong DB_TABLE_PREFIX, a wrong DB_POSTGRESDB_SCHEMA, an existing but
+// wrong database) verified nothing: exit 64 with N8N_DB_NO_TABLES, never
+// "ok", with the right key or a wrong one. The check before start warns
+// under auto, and refuses a worker under on.
+func TestVerifyKeyNoTables(t *testing.T) {
+	pg := pgtest.Start(t)
+	n8ntest.RestorePostgres(t, pg, n8ntest.Postgres2x, "n8nnt")
+	pg.CreateDatabase("wrongdb", n8ntest.PGUser, n8ntest.PGPassword)
+	pg.Exec("n8nnt", "CREATE SCHEMA other AUTHORIZATION "+n8ntest.PGUser)
+	pgEnv := func(kv ...string) []string {
+		return append([]string{"DB_TYPE=postgresdb", "DB_POSTGRESDB_HOST=" + pg.Host, "DB_POSTGRESDB_PORT=" + strconv.Itoa(pg.Port),
+			"DB_POSTGRESDB_DATABASE=n8nnt", "DB_POSTGRESDB_USER=" + n8ntest.PGUser, "DB_POSTGRESDB_PASSWORD=" + n8ntest.PGPassword}, kv...)
+	}
+	ke := newKeyE2E(t, n8ntest.SQLite2x)
+	places := map[string][]string{
+		"sqlite, wrong DB_TABLE_PREFIX":       {"DB_TABLE_PREFIX=n8n_"},
+		"postgres, wrong DB_TABLE_PREFIX":     pgEnv("DB_TABLE_PREFIX=n8n_"),
+		"postgres, wrong DB_POSTGRESDB_SCHEMA": pgEnv("DB_POSTGRESDB_SCHEMA=other"),
+		"postgres, another database":          pgEnv("DB_POSTGRESDB_DATABASE=wrongdb"),
+	}
+	for name, place := range places {
+		t.Run(name, func(t *testing.T) {
+			for _, key := range []string{"file:n8n_key", "file:new_key"} {
+				env := append([]string{"N8N_ENCRYPTION_KEY=" + key}, place...)
+				r := ke.run(env, "verify-key")
+				if r.code != 64 || !strings.Contains(r.stderr, rekey.CodeDBNoTables) || strings.Contains(r.stdout, "ok") {
+					t.Fatalf("verify-key (%s): exit %d, want 64 and %s\n%s\n%s", key, r.code, rekey.CodeDBNoTables, r.stdout, r.stderr)
+				}
+				r = ke.run(env, "verify-key", "--json")
+				if r.code != 64 || !strings.Contains(r.stdout, `"ok": false`) || !strings.Contains(r.stdout, rekey.CodeDBNoTables) {
+					t.Fatalf("verify-key --json: exit %d\n%s", r.code, r.stdout)
+				}
+			}
+			cmd := fakeN8N(t, "n8n")
+			env := append([]string{"N8N_ENCRYPTION_KEY=file:new_key", "E2E_CHILD_EXIT=0"}, place...)
+			r := ke.run(env, "--", cmd, "worker")
+			if r.code != 0 || r.child == nil || !strings.Contains(r.stderr, rekey.CodeDBNoTables) || !strings.Contains(r.stderr, `"level":"WARN"`) {
+				t.Fatalf("before start under auto: exit %d\n%s", r.code, r.stderr)
+			}
+			r = ke.run(append(env, "N8N_SECRETS_VERIFY_KEY=on"), "--", cmd, "worker")
+			if r.code != 78 || r.child != nil || !strings.Contains(r.stderr, rekey.CodeDBNoTables) {
+				t.Fatalf("a worker before start under on: exit %d\n%s", r.code, r.stderr)
+			}
+		})
+	}
+}
