@@ -121,10 +121,10 @@ func TestVerifyKeyNoTables(t *testing.T) {
 	}
 	ke := newKeyE2E(t, n8ntest.SQLite2x)
 	places := map[string][]string{
-		"sqlite, wrong DB_TABLE_PREFIX":       {"DB_TABLE_PREFIX=n8n_"},
-		"postgres, wrong DB_TABLE_PREFIX":     pgEnv("DB_TABLE_PREFIX=n8n_"),
+		"sqlite, wrong DB_TABLE_PREFIX":        {"DB_TABLE_PREFIX=n8n_"},
+		"postgres, wrong DB_TABLE_PREFIX":      pgEnv("DB_TABLE_PREFIX=n8n_"),
 		"postgres, wrong DB_POSTGRESDB_SCHEMA": pgEnv("DB_POSTGRESDB_SCHEMA=other"),
-		"postgres, another database":          pgEnv("DB_POSTGRESDB_DATABASE=wrongdb"),
+		"postgres, another database":           pgEnv("DB_POSTGRESDB_DATABASE=wrongdb"),
 	}
 	for name, place := range places {
 		t.Run(name, func(t *testing.T) {
