@@ -42,7 +42,7 @@ func TestSyncOnlyWithAProvedKey(t *testing.T) {
 	}{
 		{"database unreachable under auto", []string{"DB_TYPE=postgresdb", "DB_POSTGRESDB_HOST=127.0.0.1", "DB_POSTGRESDB_PORT=1"}, false},
 		{"login refused under auto", pgEnv("DB_POSTGRESDB_PASSWORD=wrong-password"), false},
-		{"bad database settings under auto", []string{"DB_TYPE=oracle"}, true},
+		{"bad database settings under auto", []string{"DB_TYPE=mysqldb"}, true},
 		{"check off", []string{"N8N_SECRETS_VERIFY_KEY=off"}, true},
 		{"no database yet", nil, false},
 		{"no n8n tables (a wrong DB_TABLE_PREFIX)", []string{"DB_TABLE_PREFIX=other_"}, true},

@@ -11,6 +11,7 @@ import (
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
 	"github.com/n8n-secrets/n8n-secrets/n8n"
+	"github.com/n8n-secrets/n8n-secrets/n8n/n8nenv"
 	"github.com/n8n-secrets/n8n-secrets/n8n/rekey"
 	"github.com/n8n-secrets/n8n-secrets/n8n/store"
 )
@@ -37,7 +38,19 @@ func (o *outcome) runGuard(ctx context.Context, s *settings, argv []string) {
 		return
 	}
 	opts := n8n.Options{Mode: s.N8N, SettingsMode: s.N8NSettings, ExpectFingerprint: s.ExpectKeyFingerprint}
-	rep, err := inject.Call(ctx, func() (n8n.Report, error) { return n8n.Check(opts, argv, envm, o.injectedNames()) })
+	// The environment as n8n reads it: the NAME_FILE variables n8n reads
+	// itself (left for it: outside the secrets mounts) read here too, as n8n
+	// reads them. The child's environment is not changed.
+	if _, set := envm[n8n.EnvKey]; !set && envm[n8n.EnvKey+"_FILE"] != "" {
+		opts.KeyFile = envm[n8n.EnvKey+"_FILE"]
+	}
+	view, err := n8nenv.ReadFiles(ctx, envm, []string{n8n.EnvKey})
+	if err != nil {
+		opts.KeyFileErr = strings.TrimPrefix(err.Error(), n8n.EnvKey+"_FILE: ")
+		view = envm
+	}
+	dbView, dbErr := n8nenv.ReadFiles(ctx, view, n8nenv.Names)
+	rep, err := inject.Call(ctx, func() (n8n.Report, error) { return n8n.Check(opts, argv, view, o.injectedNames()) })
 	if err != nil && ctx.Err() != nil {
 		o.errs = append(o.errs, fmt.Errorf("n8n guard: reading n8n's settings file did not finish: %w", err))
 		return
@@ -47,7 +60,8 @@ func (o *outcome) runGuard(ctx context.Context, s *settings, argv []string) {
 		return
 	}
 	if !rep.Failed() && rep.KeySource == n8n.KeyFromEnv {
-		kc := verifyBeforeStart(ctx, s.VerifyKey, envm, rep.Role)
+		kc := verifyBeforeStart(ctx, s.VerifyKey, dbView, dbErr, rep.Role)
+		rep.Findings = append(rep.Findings, kc.notes...)
 		if kc.finding != nil {
 			rep.Findings = append(rep.Findings, *kc.finding)
 		}
@@ -80,6 +94,8 @@ type keyCheck struct {
 	proved bool
 	// unproved says why the key was not proved, for the sync's refusal.
 	unproved string
+	// notes are warnings about n8n's variables: values n8n ignores.
+	notes []n8n.Finding
 }
 
 // verifyBeforeStart checks N8N_ENCRYPTION_KEY against a sample of n8n's
@@ -92,7 +108,7 @@ type keyCheck struct {
 // them. Under auto, a SQLite database that does not exist yet (a first
 // start) is not checked, and the check gives up after autoVerifyTimeout.
 // Nothing is written.
-func verifyBeforeStart(ctx context.Context, mode string, env map[string]string, role n8n.Role) keyCheck {
+func verifyBeforeStart(ctx context.Context, mode string, env map[string]string, envErr error, role n8n.Role) keyCheck {
 	if mode == "off" {
 		return keyCheck{unproved: "N8N_SECRETS_VERIFY_KEY=off"}
 	}
@@ -108,10 +124,25 @@ func verifyBeforeStart(ctx context.Context, mode string, env map[string]string, 
 		defer cancel()
 	}
 	cfg, err := store.FromEnv(env)
+	if envErr != nil {
+		err = fmt.Errorf("%w: %v", store.ErrConfig, envErr)
+	}
 	if err != nil {
 		return keyCheck{finding: &n8n.Finding{Code: rekey.CodeDBSettings, Severity: sev, Message: "the key was not checked against n8n's database: " + err.Error()},
 			unproved: "the key was not checked: " + err.Error()}
 	}
+	var notes []n8n.Finding
+	if len(cfg.Ignored) > 0 {
+		notes = append(notes, n8n.Finding{Code: rekey.CodeDBSettings, Severity: n8n.Warning,
+			Message: "n8n ignores these values, and so does the check: " + strings.Join(cfg.Ignored, "; ")})
+	}
+	kc := checkKeyAgainstDB(ctx, mode, sev, cfg, env, role, start)
+	kc.notes = notes
+	return kc
+}
+
+// checkKeyAgainstDB is the check itself, once cfg is read.
+func checkKeyAgainstDB(ctx context.Context, mode string, sev n8n.Severity, cfg store.Config, env map[string]string, role n8n.Role, start time.Time) keyCheck {
 	if !cfg.Exists() {
 		none := "there is no database yet at " + cfg.Describe() + " to check the key against"
 		if mode == "on" {
@@ -123,7 +154,7 @@ func verifyBeforeStart(ctx context.Context, mode string, env map[string]string, 
 	db, err := store.Open(ctx, cfg, store.Options{ReadOnly: true})
 	if err == nil {
 		var rep *rekey.SampleReport
-		rep, err = rekey.Sample(ctx, db, env[n8n.EnvKey])
+		rep, err = rekey.Sample(ctx, db, n8n.KeyOf(env))
 		db.Close()
 		ms := fmt.Sprintf("%.1f ms", float64(time.Since(start).Microseconds())/1000)
 		switch {

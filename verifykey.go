@@ -14,6 +14,7 @@ import (
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
 	"github.com/n8n-secrets/n8n-secrets/n8n"
+	"github.com/n8n-secrets/n8n-secrets/n8n/n8nenv"
 	"github.com/n8n-secrets/n8n-secrets/n8n/rekey"
 	"github.com/n8n-secrets/n8n-secrets/n8n/store"
 )
@@ -43,7 +44,7 @@ func verifyKeyCmd(s *settings, environ, args []string) int {
 	if code != 0 {
 		return code
 	}
-	key := env[n8n.EnvKey]
+	key := n8n.KeyOf(env)
 	if key == "" {
 		log.Error("no encryption key", "code", n8n.CodeKeyMissing, "var", n8n.EnvKey)
 		return inject.ExitConfig
@@ -85,6 +86,9 @@ func verifyDB(ctx context.Context, env map[string]string, key string, log *slog.
 	cfg, err := store.FromEnv(env)
 	if err != nil {
 		return nil, err
+	}
+	if len(cfg.Ignored) > 0 {
+		log.Warn("n8n ignores these values, and so does verify-key", "code", rekey.CodeDBSettings, "ignored", cfg.Ignored)
 	}
 	db, err := store.Open(ctx, cfg, store.Options{ReadOnly: true})
 	if err != nil {
@@ -163,11 +167,7 @@ func resolveForDB(ctx context.Context, s *settings, environ, extra []string, log
 		}
 	}
 	only = append(only, extra...)
-	// n8n reads the database's NAME_FILE variables itself wherever they
-	// are: so do the key commands, mounts or not.
-	ds := *s
-	ds.FileVars = strings.Join([]string{s.FileVars, "DB_*", n8n.EnvKey}, ",")
-	o := prepare(ctx, &ds, only, nil, log, true)
+	o := prepare(ctx, s, only, nil, log, true)
 	for _, err := range o.errs {
 		o.logFailure(log, err)
 	}
@@ -181,7 +181,15 @@ func resolveForDB(ctx context.Context, s *settings, environ, extra []string, log
 		}
 		return nil, inject.ExitCodeOf(o.errs)
 	}
-	return envMap(o.env), 0
+	// The environment as n8n reads it: the NAME_FILE variables the
+	// resolution left to n8n (outside the secrets mounts) read as n8n
+	// reads them, trimmed.
+	env, err := n8nenv.ReadFiles(ctx, envMap(o.env), n8nenv.Names)
+	if err != nil {
+		log.Error("n8n's variables cannot be read as n8n reads them", "code", rekey.CodeDBSettings, "error", err.Error(), "exit", inject.ExitUsage)
+		return nil, inject.ExitUsage
+	}
+	return env, 0
 }
 
 var varNameRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
