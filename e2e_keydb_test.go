@@ -6,7 +6,9 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -150,5 +152,125 @@ func TestVerifyKeyNoTables(t *testing.T) {
 				t.Fatalf("a worker before start under on: exit %d\n%s", r.code, r.stderr)
 			}
 		})
+	}
+}
+
+// TestKeyFileOutsideMounts: n8n 1.123 and 2.40 read N8N_ENCRYPTION_KEY_FILE
+// themselves, wherever it is (@n8n/config, the contents trimmed), and
+// n8n-secrets leaves a NAME_FILE outside the secrets mounts to them: the
+// guard, the check before start, EXPECT_KEY_FINGERPRINT, verify-key and
+// fingerprint must read the key there as n8n does, not as "no key". A
+// worker with the right key starts, a main with the wrong one does not,
+// and the child still reads the file itself.
+func TestKeyFileOutsideMounts(t *testing.T) {
+	ke := newKeyE2E(t, n8ntest.SQLite2x)
+	outside := t.TempDir()
+	right := filepath.Join(outside, "right")
+	wrong := filepath.Join(outside, "wrong")
+	if err := os.WriteFile(right, []byte(" "+n8ntest.Key+" \n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(wrong, []byte(ke.newKey+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := fakeN8N(t, "n8n")
+	fp := n8n.Fingerprint(n8ntest.Key)
+	r := ke.run([]string{"N8N_ENCRYPTION_KEY_FILE=" + right, "E2E_CHILD_EXIT=0"}, "--", cmd, "worker")
+	if r.code != 0 || r.child == nil || !strings.Contains(r.stderr, rekey.CodeKeyDBVerified) || !strings.Contains(r.stderr, `"n8n_key_fingerprint":"`+fp+`"`) {
+		t.Fatalf("a worker with the right key in N8N_ENCRYPTION_KEY_FILE: exit %d\n%s", r.code, r.stderr)
+	}
+	if c := envOf(r.child); c["N8N_ENCRYPTION_KEY_FILE"] != right || c["N8N_ENCRYPTION_KEY"] != "" {
+		t.Error("the child must read N8N_ENCRYPTION_KEY_FILE itself, as it was given")
+	}
+	r = ke.run([]string{"N8N_ENCRYPTION_KEY_FILE=" + wrong, "E2E_CHILD_EXIT=0"}, "--", cmd, "start")
+	if r.code != 78 || r.child != nil || !strings.Contains(r.stderr, rekey.CodeKeyDBMismatch) || strings.Contains(r.stderr, "will generate a key") {
+		t.Fatalf("a main with the wrong key in N8N_ENCRYPTION_KEY_FILE: exit %d\n%s", r.code, r.stderr)
+	}
+	r = ke.run([]string{"N8N_ENCRYPTION_KEY_FILE=" + right, "N8N_SECRETS_EXPECT_KEY_FINGERPRINT=" + fp, "E2E_CHILD_EXIT=0"}, "--", cmd, "worker")
+	if r.code != 0 || r.child == nil {
+		t.Fatalf("EXPECT_KEY_FINGERPRINT with the right key in the file: exit %d\n%s", r.code, r.stderr)
+	}
+	r = ke.run([]string{"N8N_ENCRYPTION_KEY_FILE=" + filepath.Join(outside, "missing"), "E2E_CHILD_EXIT=0"}, "--", cmd, "worker")
+	if r.code != 78 || r.child != nil || !strings.Contains(r.stderr, "N8N_ENCRYPTION_KEY_FILE") {
+		t.Fatalf("a key file n8n cannot read: exit %d\n%s", r.code, r.stderr)
+	}
+	if r = ke.run([]string{"N8N_ENCRYPTION_KEY_FILE=" + right}, "verify-key"); r.code != 0 {
+		t.Fatalf("verify-key: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if r = ke.run([]string{"N8N_ENCRYPTION_KEY_FILE=" + right}, "fingerprint"); r.code != 0 || strings.TrimSpace(r.stdout) != fp {
+		t.Fatalf("fingerprint: exit %d, %q", r.code, r.stdout)
+	}
+}
+
+// TestDBPasswordFileOutsideMounts: the check before start reads
+// DB_POSTGRESDB_PASSWORD_FILE outside the secrets mounts as n8n does
+// (itself, trimmed), so it logs in, and a worker with the wrong key is
+// refused under auto instead of starting after a failed login.
+func TestDBPasswordFileOutsideMounts(t *testing.T) {
+	pg := pgtest.Start(t)
+	n8ntest.RestorePostgres(t, pg, n8ntest.Postgres2x, "n8npwf")
+	pg.RequirePasswords()
+	pwFile := filepath.Join(t.TempDir(), "db_password")
+	if err := os.WriteFile(pwFile, []byte(n8ntest.PGPassword+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ke := newKeyE2E(t, n8ntest.SQLite2x)
+	ke.canaries = append(ke.canaries, n8ntest.PGPassword)
+	env := func(key string) []string {
+		return []string{"N8N_ENCRYPTION_KEY=" + key, "E2E_CHILD_EXIT=0", "DB_TYPE=postgresdb", "DB_POSTGRESDB_HOST=" + pg.Host,
+			"DB_POSTGRESDB_PORT=" + strconv.Itoa(pg.Port), "DB_POSTGRESDB_DATABASE=n8npwf", "DB_POSTGRESDB_USER=" + n8ntest.PGUser,
+			"DB_POSTGRESDB_PASSWORD_FILE=" + pwFile}
+	}
+	cmd := fakeN8N(t, "n8n")
+	r := ke.run(env("file:new_key"), "--", cmd, "worker")
+	if r.code != 78 || r.child != nil || !strings.Contains(r.stderr, rekey.CodeKeyDBMismatch) {
+		t.Fatalf("a worker with the wrong key: exit %d, started %v\n%s", r.code, r.child != nil, r.stderr)
+	}
+	r = ke.run(env("file:n8n_key"), "--", cmd, "worker")
+	if r.code != 0 || r.child == nil || !strings.Contains(r.stderr, rekey.CodeKeyDBVerified) || envOf(r.child)["DB_POSTGRESDB_PASSWORD_FILE"] != pwFile {
+		t.Fatalf("a worker with the right key: exit %d\n%s", r.code, r.stderr)
+	}
+	if r = ke.run(env("file:n8n_key"), "verify-key"); r.code != 0 {
+		t.Fatalf("verify-key: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// TestPGVariables: libpq's PG* variables, as n8n's driver (node-postgres)
+// reads them: PGSERVICE, PGSSLMODE, PGTARGETSESSIONATTRS and PGHOST beside
+// DB_POSTGRESDB_HOST change nothing (node-postgres does not read them, or
+// n8n's values win); PGPASSWORD is the password when
+// DB_POSTGRESDB_PASSWORD is empty; a pgpass file when both are.
+func TestPGVariables(t *testing.T) {
+	pg := pgtest.Start(t)
+	n8ntest.RestorePostgres(t, pg, n8ntest.Postgres2x, "n8npgv")
+	pg.RequirePasswords()
+	ke := newKeyE2E(t, n8ntest.SQLite2x)
+	ke.canaries = append(ke.canaries, n8ntest.PGPassword)
+	base := []string{"N8N_ENCRYPTION_KEY=file:n8n_key", "DB_TYPE=postgresdb", "DB_POSTGRESDB_HOST=" + pg.Host,
+		"DB_POSTGRESDB_PORT=" + strconv.Itoa(pg.Port), "DB_POSTGRESDB_DATABASE=n8npgv", "DB_POSTGRESDB_USER=" + n8ntest.PGUser}
+	pgpass := filepath.Join(t.TempDir(), "pgpass")
+	if err := os.WriteFile(pgpass, []byte(fmt.Sprintf("%s:%d:n8npgv:%s:%s\n", pg.Host, pg.Port, n8ntest.PGUser, n8ntest.PGPassword)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for name, extra := range map[string][]string{
+		"PGSERVICE without a service file": {"DB_POSTGRESDB_PASSWORD=" + n8ntest.PGPassword, "PGSERVICE=n8n", "PGSERVICEFILE=/nonexistent/pg_service.conf"},
+		"PGSSLMODE=require, PGTARGETSESSIONATTRS=read-only, PGHOST": {"DB_POSTGRESDB_PASSWORD=" + n8ntest.PGPassword, "PGSSLMODE=require",
+			"PGTARGETSESSIONATTRS=read-only", "PGHOST=192.0.2.1", "PGCHANNELBINDING=require"},
+		"PGPASSWORD for an empty DB_POSTGRESDB_PASSWORD": {"DB_POSTGRESDB_PASSWORD=", "PGPASSWORD=" + n8ntest.PGPassword},
+		"a pgpass file":                                  {"PGPASSFILE=" + pgpass},
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := ke.run(append(append([]string{}, base...), extra...), "verify-key")
+			if r.code != 0 {
+				t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+			}
+		})
+	}
+	// A pgpass file others may read is ignored, as node-postgres does.
+	if err := os.Chmod(pgpass, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := ke.run(append(append([]string{}, base...), "PGPASSFILE="+pgpass), "verify-key"); r.code != 77 {
+		t.Fatalf("a pgpass file readable by others: exit %d, want 77\n%s", r.code, r.stderr)
 	}
 }

@@ -147,12 +147,18 @@ func dbExit(sigs *signals, err error) int {
 	return inject.ExitData
 }
 
-// dbVars are the variables the key commands resolve: the key, n8n's
-// database variables and where n8n's user folder is; plus the providers'
+// dbVar reports the variables the key commands resolve: the key, n8n's
+// database variables and where n8n's user folder is, and what n8n's
+// driver reads besides (node-postgres: PG*, USER; Node.js's TLS:
+// NODE_EXTRA_CA_CERTS, NODE_TLS_REJECT_UNAUTHORIZED); plus the providers'
 // own, like fingerprint.
 func dbVar(name string) bool {
 	base := strings.TrimSuffix(name, "_FILE")
-	return base == n8n.EnvKey || strings.HasPrefix(base, "DB_") || base == n8n.EnvUserFolder || name == "HOME"
+	switch name {
+	case "HOME", "USER", "NODE_EXTRA_CA_CERTS", "NODE_TLS_REJECT_UNAUTHORIZED":
+		return true
+	}
+	return base == n8n.EnvKey || strings.HasPrefix(base, "DB_") || base == n8n.EnvUserFolder || strings.HasPrefix(name, "PG")
 }
 
 // resolveForDB resolves, through prepare like every command, only the
