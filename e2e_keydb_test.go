@@ -257,7 +257,7 @@ func TestPGVariables(t *testing.T) {
 		"PGSSLMODE=require, PGTARGETSESSIONATTRS=read-only, PGHOST": {"DB_POSTGRESDB_PASSWORD=" + n8ntest.PGPassword, "PGSSLMODE=require",
 			"PGTARGETSESSIONATTRS=read-only", "PGHOST=192.0.2.1", "PGCHANNELBINDING=require"},
 		"PGPASSWORD for an empty DB_POSTGRESDB_PASSWORD": {"DB_POSTGRESDB_PASSWORD=", "PGPASSWORD=" + n8ntest.PGPassword},
-		"a pgpass file":                                  {"PGPASSFILE=" + pgpass},
+		"a pgpass file": {"PGPASSFILE=" + pgpass},
 	} {
 		t.Run(name, func(t *testing.T) {
 			r := ke.run(append(append([]string{}, base...), extra...), "verify-key")
