@@ -155,6 +155,7 @@ var codeTable = []codeDoc{
 	{rekey.CodeDBAuth, "error or warn", "n8n's database refused the credentials: exit 77 for the key commands"},
 	{rekey.CodeDBSettings, "error or warn", "n8n's database variables (`DB_TYPE`, `DB_POSTGRESDB_*`, `DB_SQLITE_*`) are invalid, or the SQLite file does not exist"},
 	{rekey.CodeDBNoTables, "error or warn", "the database the variables name holds none of n8n's tables (another database, schema or `DB_TABLE_PREFIX` than n8n's): nothing was verified, exit 64 for verify-key; before start a warning (an error under `on` for a worker or webhook processor)"},
+	{rekey.CodeDataKeyUnreadable, "warn", "before start: a data key of `deployment_key` that the key does not unwrap while the others do (n8n 2.40 starts and warns too); values under it cannot be read: `verify-key` names them"},
 	{rekey.CodeDBHotJournal, "error or warn", "a hot rollback journal beside the SQLite database (an interrupted write): read-only commands cannot read it until a writer (n8n) rolls it back: exit 69; a warning before start under `auto`"},
 	{rekey.CodeDBInUse, "error", "rekey refused: another process (n8n) holds the database; stop every node first: exit 78"},
 	{rekey.CodeDBError, "error", "a query on n8n's database failed (schema or data not as n8n makes them): exit 65"},

@@ -13,9 +13,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/n8n-secrets/n8n-secrets/internal/n8nreal"
 	"github.com/n8n-secrets/n8n-secrets/internal/n8ntest"
 	"github.com/n8n-secrets/n8n-secrets/internal/pgtest"
 	"github.com/n8n-secrets/n8n-secrets/n8n"
+	"github.com/n8n-secrets/n8n-secrets/n8n/cipher"
 	"github.com/n8n-secrets/n8n-secrets/n8n/rekey"
 )
 
@@ -272,5 +274,57 @@ func TestPGVariables(t *testing.T) {
 	}
 	if r := ke.run(append(append([]string{}, base...), "PGPASSFILE="+pgpass), "verify-key"); r.code != 77 {
 		t.Fatalf("a pgpass file readable by others: exit %d, want 77\n%s", r.code, r.stderr)
+	}
+}
+
+// TestStrayDataKey: a data key in deployment_key that no key unwraps (left
+// by another instance key), while the others unwrap. The real n8n 2.40
+// starts on it with only a warning (KeyManagerService: "DEK … is in an
+// unrecognized format"); so does the check before start with the right key
+// (N8N_DATA_KEY_UNREADABLE naming it), where it refused the right key (78).
+// A wrong key, which unwraps none, is still refused.
+func TestStrayDataKey(t *testing.T) {
+	in := n8nreal.V2(t)
+	ke := newKeyE2E(t, n8ntest.SQLite2x)
+	raw := strings.Repeat("ab", 32)
+	wrapped, err := cipher.Wrap("another-instance-key-0123456789", []byte(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := n8ntest.OpenSQLite(t, ke.dbPath)
+	c.Exec(t, `INSERT INTO deployment_key (id, type, value, algorithm, status) VALUES ('strayDataKey0001', 'data_encryption', ?, 'aes-256-gcm', 'inactive')`, wrapped)
+	c.Close()
+
+	// The precondition: the real n8n 2.40 starts on this database.
+	node := n8nreal.NewNode(t, in, "N8N_ENCRYPTION_KEY="+n8ntest.Key)
+	if err := os.MkdirAll(node.DataDir(), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(ke.dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(node.SQLitePath(), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p, err := node.Start()
+	if err != nil {
+		t.Fatalf("the real n8n %s does not start with a stray data key: %v\n%s", in.Version, err, lastLines(n8nreal.OutputOf(err), 30))
+	}
+	if err := p.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(p.Output(), "strayDataKey0001") {
+		t.Fatalf("n8n's output does not warn about the stray key:\n%s", lastLines(p.Output(), 20))
+	}
+
+	cmd := fakeN8N(t, "n8n")
+	r := ke.run(ke.env("E2E_CHILD_EXIT=0"), "--", cmd, "worker")
+	if r.code != 0 || r.child == nil || !strings.Contains(r.stderr, rekey.CodeDataKeyUnreadable) || !strings.Contains(r.stderr, "strayDataKey0001") {
+		t.Fatalf("the right key with a stray data key: exit %d, want 0 and a warning\n%s", r.code, r.stderr)
+	}
+	r = ke.run([]string{"N8N_ENCRYPTION_KEY=file:new_key", "E2E_CHILD_EXIT=0"}, "--", cmd, "worker")
+	if r.code != 78 || r.child != nil || !strings.Contains(r.stderr, rekey.CodeKeyDBMismatch) {
+		t.Fatalf("a wrong key: exit %d, want 78\n%s", r.code, r.stderr)
 	}
 }

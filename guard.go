@@ -137,7 +137,7 @@ func verifyBeforeStart(ctx context.Context, mode string, env map[string]string, 
 			Message: "n8n ignores these values, and so does the check: " + strings.Join(cfg.Ignored, "; ")})
 	}
 	kc := checkKeyAgainstDB(ctx, mode, sev, cfg, env, role, start)
-	kc.notes = notes
+	kc.notes = append(notes, kc.notes...)
 	return kc
 }
 
@@ -171,8 +171,14 @@ func checkKeyAgainstDB(ctx context.Context, mode string, sev n8n.Severity, cfg s
 			return keyCheck{finding: &n8n.Finding{Code: rekey.CodeKeyDBVerified, Severity: n8n.Info, Message: "n8n's database holds nothing encrypted yet (" + ms + ")"},
 				unproved: "n8n's database holds nothing encrypted to check the key against"}
 		case err == nil:
-			return keyCheck{finding: &n8n.Finding{Code: rekey.CodeKeyDBVerified, Severity: n8n.Info,
+			kc := keyCheck{finding: &n8n.Finding{Code: rekey.CodeKeyDBVerified, Severity: n8n.Info,
 				Message: fmt.Sprintf("the key decrypts n8n's database: %s (%s)", strings.Join(rep.Checked, ", "), ms)}, proved: true}
+			if len(rep.Unreadable) > 0 {
+				kc.notes = []n8n.Finding{{Code: rekey.CodeDataKeyUnreadable, Severity: n8n.Warning,
+					Message: "N8N_ENCRYPTION_KEY does not unwrap " + strings.Join(rep.Unreadable, ", ") + " in n8n's deployment_key table, while it unwraps the others: n8n 2.40 starts and warns the same (\"DEK … is in an unrecognized format\"); values under those data keys cannot be read",
+					Hint:    "run n8n-secrets verify-key to see which values, if any, use them"}}
+			}
+			return kc
 		case errors.Is(err, rekey.ErrMismatch):
 			return keyCheck{finding: &n8n.Finding{Code: rekey.CodeKeyDBMismatch, Severity: n8n.Error,
 				Message: "N8N_ENCRYPTION_KEY does not decrypt n8n's database (" + cfg.Describe() + "): " + strings.Join(rep.Failed, ", ") + " do not decrypt",

@@ -41,6 +41,10 @@ const (
 	// tables (another database, DB_TABLE_PREFIX or DB_POSTGRESDB_SCHEMA
 	// than n8n's, or n8n never started on it): nothing was verified.
 	CodeDBNoTables = "N8N_DB_NO_TABLES"
+	// CodeDataKeyUnreadable: a data key of deployment_key that the key
+	// does not unwrap, while the others unwrap: n8n 2.40 starts and warns
+	// too; values under that data key cannot be read.
+	CodeDataKeyUnreadable = "N8N_DATA_KEY_UNREADABLE"
 	// CodeDBHotJournal: an interrupted write left a hot rollback journal
 	// beside a SQLite database; a read-only open cannot read until a
 	// writer (n8n) rolls it back.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 
 	"github.com/n8n-secrets/n8n-secrets/n8n/cipher"
@@ -170,6 +171,10 @@ type SampleReport struct {
 	Layout  string   `json:"layout"`
 	Checked []string `json:"checked"` // "data key X", "credential <id>", "mfa secret of user <id>"
 	Failed  []string `json:"failed,omitempty"`
+	// Unreadable lists data keys (other than the legacy one) that the key
+	// does not unwrap while others do: n8n 2.40 starts with a warning for
+	// them (KeyManagerService), and only values under them are unreadable.
+	Unreadable []string `json:"unreadable,omitempty"`
 	Queries int      `json:"queries"`
 }
 
@@ -242,10 +247,17 @@ UNION ALL SELECT 'mfa', CAST(id AS TEXT), CAST("mfaSecret" AS TEXT), '', '' FROM
 	for _, r := range dk {
 		rep.Checked = append(rep.Checked, "data key "+r.id)
 	}
+	legacy := legacyRow(dk)
 	for _, r := range failedRows {
+		// A stray data key is n8n's warning, not a wrong key: the legacy
+		// key, or every data key failing, is.
+		if len(failedRows) < len(dk) && (legacy == nil || r.id != legacy.id) {
+			rep.Unreadable = append(rep.Unreadable, "data key "+r.id)
+			continue
+		}
 		rep.Failed = append(rep.Failed, "data key "+r.id)
 	}
-	if l := legacyRow(dk); l != nil && len(failedRows) == 0 && kr.legacy != key {
+	if l := legacy; l != nil && !slices.ContainsFunc(failedRows, func(r dkRow) bool { return r.id == l.id }) && kr.legacy != key {
 		rep.Failed = append(rep.Failed, "data key "+l.id+" (legacy key differs from this one)")
 	}
 	for _, s := range sample {
