@@ -175,7 +175,7 @@ type SampleReport struct {
 	// does not unwrap while others do: n8n 2.40 starts with a warning for
 	// them (KeyManagerService), and only values under them are unreadable.
 	Unreadable []string `json:"unreadable,omitempty"`
-	Queries int      `json:"queries"`
+	Queries    int      `json:"queries"`
 }
 
 // Sample checks key against a sample of the database, for the check
