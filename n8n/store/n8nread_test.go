@@ -412,3 +412,46 @@ func TestPgpassAsNodePostgres(t *testing.T) {
 		})
 	}
 }
+
+// TestReadsTableCoversEveryRow: docs/rekey.md's table of what n8n reads
+// and readCases name the same variables: each row of the table has cases
+// that TestReadAsN8NReads runs with n8n's own code, and each case belongs
+// to a row.
+func TestReadsTableCoversEveryRow(t *testing.T) {
+	b, err := os.ReadFile("../../docs/rekey.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	i, j := strings.Index(doc, "<!-- n8n-reads:begin"), strings.Index(doc, "<!-- n8n-reads:end -->")
+	if i < 0 || j < i {
+		t.Fatal("docs/rekey.md lacks the n8n-reads markers")
+	}
+	inTable := map[string]bool{}
+	for _, line := range strings.Split(doc[i:j], "\n") {
+		if !strings.HasPrefix(line, "| `") {
+			continue
+		}
+		first := strings.SplitN(line, "|", 3)[1]
+		for _, m := range regexp.MustCompile("`([A-Z0-9_]+)`").FindAllStringSubmatch(first, -1) {
+			inTable[m[1]] = true
+		}
+	}
+	inCases := map[string]bool{}
+	for _, c := range readCases {
+		inCases[c.row] = true
+	}
+	for v := range inTable {
+		if !inCases[v] {
+			t.Errorf("docs/rekey.md's row %s has no case in readCases", v)
+		}
+	}
+	for v := range inCases {
+		if !inTable[v] {
+			t.Errorf("readCases' row %s is not in docs/rekey.md's table", v)
+		}
+	}
+	if len(inTable) < 15 {
+		t.Fatalf("the table has %d variables: not parsed", len(inTable))
+	}
+}
