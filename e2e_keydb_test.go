@@ -328,3 +328,21 @@ func TestStrayDataKey(t *testing.T) {
 		t.Fatalf("a wrong key: exit %d, want 78\n%s", r.code, r.stderr)
 	}
 }
+
+// TestRekeyReadsTheOldKeyAsN8N: rekey's old key (--from, by default
+// N8N_ENCRYPTION_KEY) is the key n8n used, trimmed and unquoted as n8n
+// reads the variable: a key stored with white space or quotes around it
+// decrypts the database n8n wrote with it.
+func TestRekeyReadsTheOldKeyAsN8N(t *testing.T) {
+	ke := newKeyE2E(t, n8ntest.SQLite2x)
+	ke.plant("spaced_key", ` "`+n8ntest.Key+`"  `+"\n")
+	for _, env := range [][]string{{"N8N_ENCRYPTION_KEY=file:spaced_key"}, {"OLD_KEY=file:spaced_key"}} {
+		args := []string{"rekey", "--to", "file:new_key"}
+		if strings.HasPrefix(env[0], "OLD_KEY") {
+			args = append(args, "--from", "OLD_KEY")
+		}
+		if r := ke.run(append(env, "N8N_SECRETS_TIMEOUT=20s"), args...); r.code != 0 {
+			t.Fatalf("%v: exit %d\n%s\n%s", env, r.code, r.stdout, r.stderr)
+		}
+	}
+}
