@@ -202,6 +202,9 @@ func TestKeyFileOutsideMounts(t *testing.T) {
 	if r = ke.run([]string{"N8N_ENCRYPTION_KEY_FILE=" + right}, "fingerprint"); r.code != 0 || strings.TrimSpace(r.stdout) != fp {
 		t.Fatalf("fingerprint: exit %d, %q", r.code, r.stdout)
 	}
+	if r = ke.run([]string{"N8N_ENCRYPTION_KEY_FILE=" + right}, "rekey", "--to", "file:new_key"); r.code != 0 {
+		t.Fatalf("rekey's dry run: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
 }
 
 // TestDBPasswordFileOutsideMounts: the check before start reads

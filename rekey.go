@@ -77,6 +77,10 @@ func rekeyCmd(s *settings, environ, args []string) int {
 	// Both keys as n8n reads N8N_ENCRYPTION_KEY: trimmed and unquoted (a
 	// new key that needs it is refused below).
 	oldKey, newKey := n8nenv.Normalize(env[rekeyFromVar]), env[rekeyToVar]
+	if from == n8n.EnvKey {
+		// n8n's own key, N8N_ENCRYPTION_KEY_FILE read as n8n reads it.
+		oldKey = n8n.KeyOf(env)
+	}
 	if oldKey == "" || newKey == "" {
 		log.Error("a key is empty", "code", n8n.CodeKeyMissing, "hint", "--from and --to must resolve to non-empty keys")
 		return inject.ExitConfig
