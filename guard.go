@@ -21,9 +21,9 @@ import (
 // applies the variables it sets; then, unless the guard already refused,
 // the check of the key against n8n's database (N8N_SECRETS_VERIFY_KEY),
 // under ctx too. It writes nothing: a rewrite of the settings file it
-// decides on is applied last by applySync, and only if nothing refused. It
-// does
-// nothing for argv nil (the fingerprint command).
+// decides on is applied last by applySync, and only if nothing refused and
+// the check proved the key. It does nothing for argv nil (the fingerprint
+// command).
 func (o *outcome) runGuard(ctx context.Context, s *settings, argv []string) {
 	if argv == nil {
 		return
