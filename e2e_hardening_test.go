@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/n8n-secrets/n8n-secrets/internal/n8ntest"
 	"github.com/n8n-secrets/n8n-secrets/n8n"
 )
 
@@ -120,8 +121,12 @@ func TestSyncNeverDestroysTheKey(t *testing.T) {
 // writes nothing.
 func TestCheckNeverWrites(t *testing.T) {
 	e := newE2E(t)
+	// A key proved against n8n's database (the fixture's): sync may
+	// replace the file's.
+	e.home, _ = n8ntest.CopySQLite(t, n8ntest.SQLite2x)
 	old := e.canary("oldkey")
-	key := e.canary("newkey")
+	key := n8ntest.Key
+	e.canaries = append(e.canaries, key)
 	e.plant("key", key)
 	path, before := settingsFixture(t, e, old)
 	r := e.run([]string{"N8N_ENCRYPTION_KEY=file:key", "N8N_SECRETS_N8N_SETTINGS=sync"}, "check")

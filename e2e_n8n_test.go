@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/n8n-secrets/n8n-secrets/internal/n8ntest"
 	"github.com/n8n-secrets/n8n-secrets/n8n"
 )
 
@@ -58,9 +59,8 @@ func TestN8NGuardRefuses(t *testing.T) {
 		{"webhook without key", "docker-entrypoint.sh", "webhook", nil, "", "", n8n.CodeKeyMissing},
 		{"queue main without key", "n8n", "start", []string{"EXECUTIONS_MODE=queue"}, "", "", n8n.CodeKeyMissing},
 		{"key is a path", "n8n", "worker", []string{"N8N_ENCRYPTION_KEY=/run/secrets/n8n_encryption_key"}, "", "", n8n.CodeKeyIsPath},
-		{"trailing space", "n8n", "start", nil, "@ ", "", n8n.CodeKeyWhitespace},
-		{"leading tab", "n8n", "start", nil, "\t@", "", n8n.CodeKeyWhitespace},
-		{"quoted", "n8n", "worker", nil, `"@"`, "", n8n.CodeKeyQuoted},
+		{"quoted twice", "n8n", "worker", nil, `""@""`, "", n8n.CodeKeyQuoted},
+		{"settings file key with white space", "n8n", "start", nil, "", "settings-key-0123456789abcdef ", n8n.CodeKeyWhitespace},
 		{"settings file holds another key", "n8n", "start", nil, "@", "other-key-0123456789abcdef", n8n.CodeSettingsKeyMismatch},
 		{"worker with key only in settings", "n8n", "worker", nil, "", "settings-key-0123456789abcdef", n8n.CodeKeyOnlyInSettings},
 		{"expected fingerprint differs", "n8n", "worker", []string{"N8N_SECRETS_EXPECT_KEY_FINGERPRINT=0000000000000000"}, "@", "", n8n.CodeFingerprintMismatch},
@@ -135,6 +135,18 @@ func TestN8NGuardAllowsAndWarns(t *testing.T) {
 		t.Errorf("readable settings file must be reported: exit %d\n%s", r.code, r.stderr)
 	}
 
+	// White space or quotes around the key: n8n 1.123 and 2.40 remove them
+	// and use the key inside (@n8n/config's normalizeEnvValue): a warning,
+	// the start goes on, and the key logged is the one n8n uses.
+	for _, v := range []string{key + " ", "\t" + key, `"` + key + `"`, ` '` + key + `' `} {
+		e.plant("spaced_key", v)
+		r = e.run([]string{"N8N_ENCRYPTION_KEY=file:spaced_key", "E2E_CHILD_EXIT=0"}, "--", cmd, "worker")
+		if r.code != 0 || r.child == nil || !strings.Contains(r.stderr, `"n8n_key_fingerprint":"`+fp+`"`) ||
+			!strings.Contains(r.stderr, `"level":"WARN"`) {
+			t.Errorf("a key n8n trims or unquotes: exit %d\n%s", r.code, r.stderr)
+		}
+	}
+
 	// The guard is off: nothing checked, nothing set.
 	r = e.run([]string{"N8N_SECRETS_N8N=off"}, "--", cmd, "worker")
 	if r.code != 0 || envOf(r.child)["N8N_BLOCK_ENV_ACCESS_IN_NODE"] != "" {
@@ -144,7 +156,11 @@ func TestN8NGuardAllowsAndWarns(t *testing.T) {
 
 func TestN8NSettingsSync(t *testing.T) {
 	e := newE2E(t)
-	key := e.canary("n8nkey")
+	// sync replaces the file's key only with a key proved against n8n's
+	// database: the fixture's, in the user folder.
+	e.home, _ = n8ntest.CopySQLite(t, n8ntest.SQLite2x)
+	key := n8ntest.Key
+	e.canaries = append(e.canaries, key)
 	e.plant("key", key)
 	old := "old-key-" + strings.Repeat("z", 20)
 	e.canaries = append(e.canaries, old)

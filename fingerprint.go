@@ -7,6 +7,7 @@ import (
 	"github.com/n8n-secrets/n8n-secrets/inject"
 	"github.com/n8n-secrets/n8n-secrets/internal/cmdline"
 	"github.com/n8n-secrets/n8n-secrets/n8n"
+	"github.com/n8n-secrets/n8n-secrets/n8n/n8nenv"
 )
 
 var fingerprintCommand = &command{
@@ -45,8 +46,15 @@ func fingerprintCmd(s *settings, environ []string) int {
 	if len(o.errs) > 0 {
 		return inject.ExitCodeOf(o.errs)
 	}
-	v, ok := envMap(o.env)[key]
-	if !ok || v == "" {
+	// The key as n8n reads it: N8N_ENCRYPTION_KEY_FILE left to n8n read
+	// as n8n reads it, the key trimmed and unquoted.
+	env, err := n8nenv.ReadFiles(ctx, envMap(o.env), []string{key})
+	if err != nil {
+		log.Error("no encryption key", "code", n8n.CodeKeyMissing, "error", err.Error())
+		return inject.ExitConfig
+	}
+	v := n8n.KeyOf(env)
+	if v == "" {
 		log.Error("no encryption key", "code", n8n.CodeKeyMissing, "var", key,
 			"hint", "set N8N_ENCRYPTION_KEY (a reference) or N8N_ENCRYPTION_KEY_FILE")
 		return inject.ExitConfig

@@ -11,6 +11,7 @@ import (
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
 	"github.com/n8n-secrets/n8n-secrets/n8n"
+	"github.com/n8n-secrets/n8n-secrets/n8n/n8nenv"
 	"github.com/n8n-secrets/n8n-secrets/n8n/rekey"
 	"github.com/n8n-secrets/n8n-secrets/n8n/store"
 )
@@ -20,9 +21,9 @@ import (
 // applies the variables it sets; then, unless the guard already refused,
 // the check of the key against n8n's database (N8N_SECRETS_VERIFY_KEY),
 // under ctx too. It writes nothing: a rewrite of the settings file it
-// decides on is applied last by applySync, and only if nothing refused. It
-// does
-// nothing for argv nil (the fingerprint command).
+// decides on is applied last by applySync, and only if nothing refused and
+// the check proved the key. It does nothing for argv nil (the fingerprint
+// command).
 func (o *outcome) runGuard(ctx context.Context, s *settings, argv []string) {
 	if argv == nil {
 		return
@@ -37,7 +38,19 @@ func (o *outcome) runGuard(ctx context.Context, s *settings, argv []string) {
 		return
 	}
 	opts := n8n.Options{Mode: s.N8N, SettingsMode: s.N8NSettings, ExpectFingerprint: s.ExpectKeyFingerprint}
-	rep, err := inject.Call(ctx, func() (n8n.Report, error) { return n8n.Check(opts, argv, envm, o.injectedNames()) })
+	// The environment as n8n reads it: the NAME_FILE variables n8n reads
+	// itself (left for it: outside the secrets mounts) read here too, as n8n
+	// reads them. The child's environment is not changed.
+	if _, set := envm[n8n.EnvKey]; !set && envm[n8n.EnvKey+"_FILE"] != "" {
+		opts.KeyFile = envm[n8n.EnvKey+"_FILE"]
+	}
+	view, err := n8nenv.ReadFiles(ctx, envm, []string{n8n.EnvKey})
+	if err != nil {
+		opts.KeyFileErr = strings.TrimPrefix(err.Error(), n8n.EnvKey+"_FILE: ")
+		view = envm
+	}
+	dbView, dbErr := n8nenv.ReadFiles(ctx, view, n8nenv.Names)
+	rep, err := inject.Call(ctx, func() (n8n.Report, error) { return n8n.Check(opts, argv, view, o.injectedNames()) })
 	if err != nil && ctx.Err() != nil {
 		o.errs = append(o.errs, fmt.Errorf("n8n guard: reading n8n's settings file did not finish: %w", err))
 		return
@@ -47,9 +60,20 @@ func (o *outcome) runGuard(ctx context.Context, s *settings, argv []string) {
 		return
 	}
 	if !rep.Failed() && rep.KeySource == n8n.KeyFromEnv {
-		if f := verifyBeforeStart(ctx, s.VerifyKey, envm); f != nil {
-			rep.Findings = append(rep.Findings, *f)
+		kc := verifyBeforeStart(ctx, s.VerifyKey, dbView, dbErr, rep.Role)
+		rep.Findings = append(rep.Findings, kc.notes...)
+		if kc.finding != nil {
+			rep.Findings = append(rep.Findings, *kc.finding)
 		}
+		if !kc.proved {
+			// N8N_SECRETS_N8N_SETTINGS=sync replaces the settings file's
+			// key only with a key that decrypted the database.
+			rep.RefuseSync(kc.unproved)
+		}
+	}
+	// Whatever refused the start, a planned rewrite is withdrawn.
+	if rep.Failed() && rep.Sync != nil {
+		rep.RefuseSync("the start is refused for the errors above")
 	}
 	o.guard = &rep
 	for k, v := range rep.SetEnv {
@@ -61,16 +85,32 @@ func (o *outcome) runGuard(ctx context.Context, s *settings, argv []string) {
 // N8N_SECRETS_VERIFY_KEY=auto; under on the start's deadline applies.
 const autoVerifyTimeout = 5 * time.Second
 
+// keyCheck is the outcome of the check before start.
+type keyCheck struct {
+	finding *n8n.Finding // what to report; nil for nothing
+	// proved: N8N_ENCRYPTION_KEY decrypted at least one value of n8n's
+	// database. Only then may N8N_SECRETS_N8N_SETTINGS=sync replace the
+	// settings file's key.
+	proved bool
+	// unproved says why the key was not proved, for the sync's refusal.
+	unproved string
+	// notes are warnings about n8n's variables: values n8n ignores.
+	notes []n8n.Finding
+}
+
 // verifyBeforeStart checks N8N_ENCRYPTION_KEY against a sample of n8n's
 // database (rekey.Sample: one connection, one query) and returns the
 // finding: an error (exit 78) when the key does not decrypt it; when the
 // database cannot be reached, a warning under auto (n8n reports it itself)
-// and an error under on (exit 69). Under auto, a SQLite database that does
-// not exist yet (a first start) is not checked, and the check gives up
-// after autoVerifyTimeout. Nothing is written.
-func verifyBeforeStart(ctx context.Context, mode string, env map[string]string) *n8n.Finding {
+// and an error under on (exit 69). A database without n8n's tables is a
+// warning (a first start, or settings that name another place than n8n's),
+// an error under on for a worker or webhook processor, which never create
+// them. Under auto, a SQLite database that does not exist yet (a first
+// start) is not checked, and the check gives up after autoVerifyTimeout.
+// Nothing is written.
+func verifyBeforeStart(ctx context.Context, mode string, env map[string]string, envErr error, role n8n.Role) keyCheck {
 	if mode == "off" {
-		return nil
+		return keyCheck{unproved: "N8N_SECRETS_VERIFY_KEY=off"}
 	}
 	start := time.Now()
 	sev := n8n.Warning
@@ -84,37 +124,72 @@ func verifyBeforeStart(ctx context.Context, mode string, env map[string]string) 
 		defer cancel()
 	}
 	cfg, err := store.FromEnv(env)
-	if err != nil {
-		return &n8n.Finding{Code: rekey.CodeDBSettings, Severity: sev, Message: "the key was not checked against n8n's database: " + err.Error()}
+	if envErr != nil {
+		err = fmt.Errorf("%w: %v", store.ErrConfig, envErr)
 	}
+	if err != nil {
+		return keyCheck{finding: &n8n.Finding{Code: rekey.CodeDBSettings, Severity: sev, Message: "the key was not checked against n8n's database: " + err.Error()},
+			unproved: "the key was not checked: " + err.Error()}
+	}
+	var notes []n8n.Finding
+	if len(cfg.Ignored) > 0 {
+		notes = append(notes, n8n.Finding{Code: rekey.CodeDBSettings, Severity: n8n.Warning,
+			Message: "n8n ignores these values, and so does the check: " + strings.Join(cfg.Ignored, "; ")})
+	}
+	kc := checkKeyAgainstDB(ctx, mode, sev, cfg, env, role, start)
+	kc.notes = append(notes, kc.notes...)
+	return kc
+}
+
+// checkKeyAgainstDB is the check itself, once cfg is read.
+func checkKeyAgainstDB(ctx context.Context, mode string, sev n8n.Severity, cfg store.Config, env map[string]string, role n8n.Role, start time.Time) keyCheck {
 	if !cfg.Exists() {
+		none := "there is no database yet at " + cfg.Describe() + " to check the key against"
 		if mode == "on" {
-			return &n8n.Finding{Code: rekey.CodeKeyDBVerified, Severity: n8n.Info,
-				Message: "no database yet at " + cfg.Describe() + ": nothing encrypted to check the key against"}
+			return keyCheck{finding: &n8n.Finding{Code: rekey.CodeKeyDBVerified, Severity: n8n.Info,
+				Message: "no database yet at " + cfg.Describe() + ": nothing encrypted to check the key against"}, unproved: none}
 		}
-		return nil
+		return keyCheck{unproved: none}
 	}
 	db, err := store.Open(ctx, cfg, store.Options{ReadOnly: true})
 	if err == nil {
 		var rep *rekey.SampleReport
-		rep, err = rekey.Sample(ctx, db, env[n8n.EnvKey])
+		rep, err = rekey.Sample(ctx, db, n8n.KeyOf(env))
 		db.Close()
 		ms := fmt.Sprintf("%.1f ms", float64(time.Since(start).Microseconds())/1000)
 		switch {
+		case err == nil && rep.Layout == rekey.LayoutNo:
+			noSev := n8n.Warning
+			if mode == "on" && (role == n8n.RoleWorker || role == n8n.RoleWebhook) {
+				noSev = n8n.Error
+			}
+			return keyCheck{finding: &n8n.Finding{Code: rekey.CodeDBNoTables, Severity: noSev,
+				Message: "n8n's tables are not in " + cfg.Describe() + ": the key was not checked (" + ms + ")",
+				Hint:    "normal before n8n's first start on an empty database; otherwise DB_TABLE_PREFIX, DB_POSTGRESDB_SCHEMA, DB_POSTGRESDB_DATABASE or DB_SQLITE_DATABASE name another place than the one n8n's data is in"},
+				unproved: "n8n's tables are not in " + cfg.Describe()}
 		case err == nil && len(rep.Checked) == 0:
-			return &n8n.Finding{Code: rekey.CodeKeyDBVerified, Severity: n8n.Info, Message: "n8n's database holds nothing encrypted yet (" + ms + ")"}
+			return keyCheck{finding: &n8n.Finding{Code: rekey.CodeKeyDBVerified, Severity: n8n.Info, Message: "n8n's database holds nothing encrypted yet (" + ms + ")"},
+				unproved: "n8n's database holds nothing encrypted to check the key against"}
 		case err == nil:
-			return &n8n.Finding{Code: rekey.CodeKeyDBVerified, Severity: n8n.Info,
-				Message: fmt.Sprintf("the key decrypts n8n's database: %s (%s)", strings.Join(rep.Checked, ", "), ms)}
+			kc := keyCheck{finding: &n8n.Finding{Code: rekey.CodeKeyDBVerified, Severity: n8n.Info,
+				Message: fmt.Sprintf("the key decrypts n8n's database: %s (%s)", strings.Join(rep.Checked, ", "), ms)}, proved: true}
+			if len(rep.Unreadable) > 0 {
+				kc.notes = []n8n.Finding{{Code: rekey.CodeDataKeyUnreadable, Severity: n8n.Warning,
+					Message: "N8N_ENCRYPTION_KEY does not unwrap " + strings.Join(rep.Unreadable, ", ") + " in n8n's deployment_key table, while it unwraps the others: n8n 2.40 starts and warns the same (\"DEK … is in an unrecognized format\"); values under those data keys cannot be read",
+					Hint:    "run n8n-secrets verify-key to see which values, if any, use them"}}
+			}
+			return kc
 		case errors.Is(err, rekey.ErrMismatch):
-			return &n8n.Finding{Code: rekey.CodeKeyDBMismatch, Severity: n8n.Error,
+			return keyCheck{finding: &n8n.Finding{Code: rekey.CodeKeyDBMismatch, Severity: n8n.Error,
 				Message: "N8N_ENCRYPTION_KEY does not decrypt n8n's database (" + cfg.Describe() + "): " + strings.Join(rep.Failed, ", ") + " do not decrypt",
-				Hint:    "this node has another key than the one the database was written with: compare n8n_key_fingerprint across nodes, and run n8n-secrets verify-key"}
+				Hint:    "this node has another key than the one the database was written with: compare n8n_key_fingerprint across nodes, and run n8n-secrets verify-key"},
+				unproved: "N8N_ENCRYPTION_KEY does not decrypt n8n's database"}
 		}
 	}
-	return &n8n.Finding{Code: rekey.CodeOf(err), Severity: sev,
+	return keyCheck{finding: &n8n.Finding{Code: rekey.CodeOf(err), Severity: sev,
 		Message: "the key was not checked against n8n's database: " + err.Error(),
-		Hint:    "N8N_SECRETS_VERIFY_KEY=auto starts anyway when the database cannot be reached; on refuses"}
+		Hint:    "N8N_SECRETS_VERIFY_KEY=auto starts anyway when the database cannot be reached; on refuses"},
+		unproved: "the key was not checked against n8n's database: " + err.Error()}
 }
 
 // guardExit logs the guard's findings and returns 78 when it refuses the
@@ -146,7 +221,7 @@ func (o *outcome) guardExit(log *slog.Logger, command string) int {
 	if len(failed) > 0 {
 		o.guard.Sync.Close()
 		exit := inject.ExitConfig
-		if slices.Equal(failed, []string{rekey.CodeDBUnreachable}) {
+		if slices.Equal(failed, []string{rekey.CodeDBUnreachable}) || slices.Equal(failed, []string{rekey.CodeDBHotJournal}) {
 			exit = inject.ExitUnavailable // N8N_SECRETS_VERIFY_KEY=on, and nothing else refused
 		}
 		return o.notStarting(log, command, failed, exit)

@@ -10,6 +10,7 @@ import (
 	"github.com/n8n-secrets/n8n-secrets/inject"
 	"github.com/n8n-secrets/n8n-secrets/internal/cmdline"
 	"github.com/n8n-secrets/n8n-secrets/n8n"
+	"github.com/n8n-secrets/n8n-secrets/n8n/n8nenv"
 	"github.com/n8n-secrets/n8n-secrets/n8n/rekey"
 	"github.com/n8n-secrets/n8n-secrets/n8n/store"
 )
@@ -96,7 +97,13 @@ func rekeyCmd(s *settings, environ []string, o *rekeyOpts) int {
 	if code != 0 {
 		return code
 	}
-	oldKey, newKey := env[rekeyFromVar], env[rekeyToVar]
+	// Both keys as n8n reads N8N_ENCRYPTION_KEY: trimmed and unquoted (a
+	// new key that needs it is refused below).
+	oldKey, newKey := n8nenv.Normalize(env[rekeyFromVar]), env[rekeyToVar]
+	if from == n8n.EnvKey {
+		// n8n's own key, N8N_ENCRYPTION_KEY_FILE read as n8n reads it.
+		oldKey = n8n.KeyOf(env)
+	}
 	if oldKey == "" || newKey == "" {
 		log.Error("a key is empty", "code", n8n.CodeKeyMissing, "hint", "--from and --to must resolve to non-empty keys")
 		return inject.ExitConfig

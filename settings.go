@@ -111,7 +111,7 @@ var settingsTable = []setting{
 	{flag: "n8n", arg: "MODE", def: "auto", allowed: []string{"auto", "on", "off"}, field: func(s *settings) any { return &s.N8N },
 		help: "the n8n guard"},
 	{flag: "n8n-settings", arg: "MODE", def: "check", allowed: []string{"check", "sync"}, field: func(s *settings) any { return &s.N8NSettings },
-		help: "n8n's settings file holding another key: `check` refuses, `sync` rewrites it as the last step before exec, only when nothing else refuses the start"},
+		help: "n8n's settings file holding another key: `check` refuses, `sync` rewrites it as the last step before exec, only when nothing else refuses the start and the check before start proved the key against n8n's database (else it refuses, 78)"},
 	{flag: "expect-key-fingerprint", arg: "FP", field: func(s *settings) any { return &s.ExpectKeyFingerprint },
 		help: "refuse to start unless the key has this fingerprint (`n8n-secrets fingerprint` prints it)",
 		check: func(s *settings) string {

@@ -14,6 +14,7 @@ import (
 	"github.com/n8n-secrets/n8n-secrets/inject"
 	"github.com/n8n-secrets/n8n-secrets/internal/cmdline"
 	"github.com/n8n-secrets/n8n-secrets/n8n"
+	"github.com/n8n-secrets/n8n-secrets/n8n/n8nenv"
 	"github.com/n8n-secrets/n8n-secrets/n8n/rekey"
 	"github.com/n8n-secrets/n8n-secrets/n8n/store"
 )
@@ -55,7 +56,7 @@ func verifyKeyCmd(s *settings, environ []string, asJSON bool) int {
 	if code != 0 {
 		return code
 	}
-	key := env[n8n.EnvKey]
+	key := n8n.KeyOf(env)
 	if key == "" {
 		log.Error("no encryption key", "code", n8n.CodeKeyMissing, "var", n8n.EnvKey)
 		return inject.ExitConfig
@@ -83,8 +84,6 @@ func verifyKeyCmd(s *settings, environ []string, asJSON bool) int {
 		}
 	}
 	switch {
-	case err == nil && rep.Layout == rekey.LayoutNo:
-		fmt.Println("\nok: n8n's tables are not in this database yet: nothing to verify")
 	case err == nil:
 		fmt.Println("\nok: every encrypted value decrypts with this key")
 	case errors.Is(err, rekey.ErrMismatch):
@@ -99,6 +98,9 @@ func verifyDB(ctx context.Context, env map[string]string, key string, log *slog.
 	cfg, err := store.FromEnv(env)
 	if err != nil {
 		return nil, err
+	}
+	if len(cfg.Ignored) > 0 {
+		log.Warn("n8n ignores these values, and so does verify-key", "code", rekey.CodeDBSettings, "ignored", cfg.Ignored)
 	}
 	db, err := store.Open(ctx, cfg, store.Options{ReadOnly: true})
 	if err != nil {
@@ -147,22 +149,28 @@ func dbExit(sigs *signals, err error) int {
 	switch {
 	case errors.Is(err, rekey.ErrMismatch), errors.Is(err, store.ErrHeld):
 		return inject.ExitConfig
-	case errors.Is(err, store.ErrUnavailable):
+	case errors.Is(err, store.ErrUnavailable), errors.Is(err, store.ErrInterrupted):
 		return inject.ExitUnavailable
 	case errors.Is(err, store.ErrAuth):
 		return inject.ExitNoPerm
-	case errors.Is(err, store.ErrConfig), errors.Is(err, rekey.ErrRefused):
+	case errors.Is(err, store.ErrConfig), errors.Is(err, rekey.ErrRefused), errors.Is(err, rekey.ErrNoTables):
 		return inject.ExitUsage
 	}
 	return inject.ExitData
 }
 
-// dbVars are the variables the key commands resolve: the key, n8n's
-// database variables and where n8n's user folder is; plus the providers'
+// dbVar reports the variables the key commands resolve: the key, n8n's
+// database variables and where n8n's user folder is, and what n8n's
+// driver reads besides (node-postgres: PG*, USER; Node.js's TLS:
+// NODE_EXTRA_CA_CERTS, NODE_TLS_REJECT_UNAUTHORIZED); plus the providers'
 // own, like fingerprint.
 func dbVar(name string) bool {
 	base := strings.TrimSuffix(name, "_FILE")
-	return base == n8n.EnvKey || strings.HasPrefix(base, "DB_") || base == n8n.EnvUserFolder || name == "HOME"
+	switch name {
+	case "HOME", "USER", "NODE_EXTRA_CA_CERTS", "NODE_TLS_REJECT_UNAUTHORIZED":
+		return true
+	}
+	return base == n8n.EnvKey || strings.HasPrefix(base, "DB_") || base == n8n.EnvUserFolder || strings.HasPrefix(name, "PG")
 }
 
 // resolveForDB resolves, through prepare like every command, only the
@@ -177,11 +185,7 @@ func resolveForDB(ctx context.Context, s *settings, environ, extra []string, log
 		}
 	}
 	only = append(only, extra...)
-	// n8n reads the database's NAME_FILE variables itself wherever they
-	// are: so do the key commands, mounts or not.
-	ds := *s
-	ds.FileVars = strings.Join([]string{s.FileVars, "DB_*", n8n.EnvKey}, ",")
-	o := prepare(ctx, &ds, only, nil, log, true)
+	o := prepare(ctx, s, only, nil, log, true)
 	for _, err := range o.errs {
 		o.logFailure(log, err)
 	}
@@ -195,7 +199,15 @@ func resolveForDB(ctx context.Context, s *settings, environ, extra []string, log
 		}
 		return nil, inject.ExitCodeOf(o.errs)
 	}
-	return envMap(o.env), 0
+	// The environment as n8n reads it: the NAME_FILE variables the
+	// resolution left to n8n (outside the secrets mounts) read as n8n
+	// reads them, trimmed.
+	env, err := n8nenv.ReadFiles(ctx, envMap(o.env), n8nenv.Names)
+	if err != nil {
+		log.Error("n8n's variables cannot be read as n8n reads them", "code", rekey.CodeDBSettings, "error", err.Error(), "exit", inject.ExitUsage)
+		return nil, inject.ExitUsage
+	}
+	return env, 0
 }
 
 var varNameRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)

@@ -7,8 +7,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/n8n-secrets/n8n-secrets/n8n/n8nenv"
 )
 
 // Environment variables of n8n that the guard reads or sets.
@@ -47,26 +48,27 @@ const (
 
 // Finding codes: stable, for alerts to match.
 const (
-	CodeKeyMissing          = "N8N_KEY_MISSING"
-	CodeKeyOnlyInSettings   = "N8N_KEY_ONLY_IN_SETTINGS"
-	CodeKeyIsPath           = "N8N_KEY_IS_PATH"
-	CodeKeyIsReference      = "N8N_KEY_IS_REFERENCE"
-	CodeKeyWhitespace       = "N8N_KEY_WHITESPACE"
-	CodeKeyQuoted           = "N8N_KEY_QUOTED"
-	CodeKeyNotUTF8          = "N8N_KEY_NOT_UTF8"
-	CodeKeyWeak             = "N8N_KEY_WEAK"
-	CodeFingerprintMismatch = "N8N_KEY_FINGERPRINT_MISMATCH"
-	CodeSettingsKeyMismatch = "N8N_SETTINGS_KEY_MISMATCH"
-	CodeSettingsInvalid     = "N8N_SETTINGS_INVALID"
-	CodeSettingsUnreadable  = "N8N_SETTINGS_UNREADABLE"
-	CodeSettingsReadable    = "N8N_SETTINGS_READABLE"
-	CodeSettingsSyncPlanned = "N8N_SETTINGS_SYNC_PLANNED"
-	CodeSettingsSynced      = "N8N_SETTINGS_SYNCED"
-	CodeSettingsSyncFailed  = "N8N_SETTINGS_SYNC_FAILED"
-	CodeEnvAccessBlocked    = "N8N_ENV_ACCESS_BLOCKED"
-	CodeEnvAccessAllowed    = "N8N_ENV_ACCESS_ALLOWED"
-	CodeEnvAccessAmbiguous  = "N8N_ENV_ACCESS_AMBIGUOUS"
-	CodeExecuteCommand      = "N8N_EXECUTE_COMMAND_ENABLED"
+	CodeKeyMissing           = "N8N_KEY_MISSING"
+	CodeKeyOnlyInSettings    = "N8N_KEY_ONLY_IN_SETTINGS"
+	CodeKeyIsPath            = "N8N_KEY_IS_PATH"
+	CodeKeyIsReference       = "N8N_KEY_IS_REFERENCE"
+	CodeKeyWhitespace        = "N8N_KEY_WHITESPACE"
+	CodeKeyQuoted            = "N8N_KEY_QUOTED"
+	CodeKeyNotUTF8           = "N8N_KEY_NOT_UTF8"
+	CodeKeyWeak              = "N8N_KEY_WEAK"
+	CodeFingerprintMismatch  = "N8N_KEY_FINGERPRINT_MISMATCH"
+	CodeSettingsKeyMismatch  = "N8N_SETTINGS_KEY_MISMATCH"
+	CodeSettingsInvalid      = "N8N_SETTINGS_INVALID"
+	CodeSettingsUnreadable   = "N8N_SETTINGS_UNREADABLE"
+	CodeSettingsReadable     = "N8N_SETTINGS_READABLE"
+	CodeSettingsSyncPlanned  = "N8N_SETTINGS_SYNC_PLANNED"
+	CodeSettingsSynced       = "N8N_SETTINGS_SYNCED"
+	CodeSettingsSyncFailed   = "N8N_SETTINGS_SYNC_FAILED"
+	CodeSettingsSyncUnproved = "N8N_SETTINGS_SYNC_UNPROVED"
+	CodeEnvAccessBlocked     = "N8N_ENV_ACCESS_BLOCKED"
+	CodeEnvAccessAllowed     = "N8N_ENV_ACCESS_ALLOWED"
+	CodeEnvAccessAmbiguous   = "N8N_ENV_ACCESS_AMBIGUOUS"
+	CodeExecuteCommand       = "N8N_EXECUTE_COMMAND_ENABLED"
 )
 
 // Options configure the guard; main.go fills them from n8n-secrets'
@@ -76,17 +78,23 @@ type Options struct {
 	Mode              string // ModeAuto, ModeOn or ModeOff (N8N_SECRETS_N8N)
 	SettingsMode      string // SettingsCheck or SettingsSync (N8N_SECRETS_N8N_SETTINGS)
 	ExpectFingerprint string // see ParseFingerprint (N8N_SECRETS_EXPECT_KEY_FINGERPRINT)
+	// KeyFile is N8N_ENCRYPTION_KEY_FILE when n8n reads the key from it
+	// itself (N8N_ENCRYPTION_KEY unset): Check's env then holds the file's
+	// contents as N8N_ENCRYPTION_KEY (n8nenv.ReadFiles). KeyFileErr says
+	// why that file could not be read: n8n stops at its start.
+	KeyFile, KeyFileErr string
 }
 
 // options are validated Options.
 type options struct {
-	mode   string
-	sync   bool
-	expect string
+	mode                string
+	sync                bool
+	expect              string
+	keyFile, keyFileErr string
 }
 
 func (o Options) parse() (options, error) {
-	var p options
+	p := options{keyFile: o.KeyFile, keyFileErr: o.KeyFileErr}
 	switch m := strings.ToLower(strings.TrimSpace(o.Mode)); m {
 	case "", ModeAuto:
 		p.mode = ModeAuto
@@ -256,8 +264,27 @@ func (g *guard) add(code string, sev Severity, hint, format string, args ...any)
 
 const hintFromStore = "give every node the cluster's key from a secret store: N8N_ENCRYPTION_KEY=vault://…, N8N_ENCRYPTION_KEY=awssm://… or N8N_ENCRYPTION_KEY_FILE=/run/secrets/…"
 
+// KeyOf returns the encryption key n8n takes from env (as n8nenv.ReadFiles
+// returns it, N8N_ENCRYPTION_KEY_FILE read): N8N_ENCRYPTION_KEY as n8n
+// 1.123 and 2.40 read it, trimmed and unquoted (@n8n/config's
+// InstanceSettingsConfig.encryptionKey); "" when there is none.
+func KeyOf(env map[string]string) string { return n8nenv.String(env, EnvKey, "") }
+
+// keyLabel names where the key n8n takes from the environment comes from.
+func (g *guard) keyLabel() string {
+	if g.opts.keyFile != "" {
+		return EnvKey + "_FILE (" + g.opts.keyFile + ", read by n8n itself)"
+	}
+	return EnvKey
+}
+
 func (g *guard) run() {
-	envKey, envKeySet := g.env[EnvKey]
+	rawKey, envKeySet := g.env[EnvKey]
+	envKey := KeyOf(g.env)
+	if g.opts.keyFileErr != "" {
+		g.add(CodeKeyMissing, Error, hintFromStore,
+			"%s_FILE: %s: n8n reads that file itself and stops when it cannot", EnvKey, g.opts.keyFileErr)
+	}
 	st := readSettings(g.r.SettingsFile)
 	defer st.close()
 	fileKey, fileHasKey := "", false
@@ -278,15 +305,18 @@ func (g *guard) run() {
 	}
 
 	g.checkSettingsReadable(st)
-	if envKey == "" {
+	if envKey == "" && g.opts.keyFileErr == "" {
 		g.checkMissing(st, envKeySet)
 	}
 	if key != "" {
-		label := EnvKey
+		label := g.keyLabel()
 		if g.r.KeySource == KeyFromSettings {
 			label = "the encryptionKey in " + st.path
 		}
 		g.checkShape(label, key)
+	}
+	if envKey != "" && rawKey != envKey {
+		g.checkNormalized(rawKey, envKey)
 	}
 	g.checkExpected(key)
 	g.checkEnvAccess()
@@ -412,11 +442,11 @@ func (g *guard) checkShape(label, key string) {
 		return
 	}
 	shapeErr := false
-	if trimmed := strings.TrimFunc(key, unicode.IsSpace); trimmed != key {
+	if trimmed := n8nenv.TrimJS(key); trimmed != key {
 		shapeErr = true
 		g.add(CodeKeyWhitespace, Error,
-			"remove the whitespace where the key is stored; n8n-secrets drops one trailing newline from files (NAME_FILE, file:), n8n's own N8N_ENCRYPTION_KEY_FILE keeps it",
-			"%s has %s: n8n keeps it as part of the key, so nodes that trimmed the key use a different one (fingerprint without the whitespace: %s)",
+			"remove the whitespace where the key is stored",
+			"%s has %s: n8n 1.123 and 2.40 trim N8N_ENCRYPTION_KEY (and N8N_ENCRYPTION_KEY_FILE's contents), so a node given this key in the environment uses another key than one that takes it as it is (fingerprint without the whitespace: %s)",
 			label, describeSpace(key), Fingerprint(trimmed))
 	}
 	if q := quoted(key); q != Info {
@@ -471,7 +501,7 @@ func looksLikeReference(key string) bool {
 func describeSpace(key string) string {
 	first, _ := utf8.DecodeRuneInString(key)
 	last, _ := utf8.DecodeLastRuneInString(key)
-	lead, trail := unicode.IsSpace(first), unicode.IsSpace(last)
+	lead, trail := n8nenv.IsSpaceJS(first), n8nenv.IsSpaceJS(last)
 	switch {
 	case lead && trail:
 		return "leading and trailing whitespace"
@@ -519,7 +549,7 @@ func (g *guard) checkSettingsKey(st settingsFile, envKey, fileKey string, fileHa
 		if g.r.Failed() {
 			why = "; not rewritten although " + SettingSettingsMode + "=sync: the start is refused for the errors above, and a rewrite would replace the file's key with one that is wrong"
 		} else {
-			plan, err := planSync(st, envKey, oldFP)
+			plan, err := planSync(st, envKey, oldFP, holds)
 			if err == nil {
 				g.r.Sync = plan
 				g.add(CodeSettingsSyncPlanned, Info, "",
@@ -533,6 +563,56 @@ func (g *guard) checkSettingsKey(st settingsFile, envKey, fileKey string, fileHa
 	g.add(CodeSettingsKeyMismatch, Error,
 		"if N8N_ENCRYPTION_KEY is the right key, set "+SettingSettingsMode+"=sync to rewrite the file (the file's key is then gone) or remove the file; if the file's key is the right one, put that key in the secret store",
 		"settings file %s %s but N8N_ENCRYPTION_KEY has fingerprint %s: n8n would stop with \"Mismatching encryption keys\"%s", st.path, holds, envFP, why)
+}
+
+// RefuseSync withdraws the rewrite of the settings file that Check planned
+// (Report.Sync), because N8N_ENCRYPTION_KEY was not proved against n8n's
+// database; why says what kept it from being proved. A key is replaced on
+// disk only once it has decrypted n8n's database: the file may hold the
+// only copy of the key the credentials were written with. The mismatch
+// the plan would have repaired becomes an error (N8N_SETTINGS_SYNC_UNPROVED),
+// so the start is refused and the file stays as it was. It does nothing
+// when no rewrite was planned.
+func (r *Report) RefuseSync(why string) {
+	p := r.Sync
+	if p == nil {
+		return
+	}
+	p.Close()
+	r.Sync = nil
+	r.Findings = slices.DeleteFunc(r.Findings, func(f Finding) bool { return f.Code == CodeSettingsSyncPlanned })
+	r.Findings = append(r.Findings, Finding{
+		Code: CodeSettingsSyncUnproved, Severity: Error,
+		Message: fmt.Sprintf("settings file %s %s but N8N_ENCRYPTION_KEY has fingerprint %s: n8n would stop with \"Mismatching encryption keys\"; not rewritten although %s=sync, which replaces the file's key only once N8N_ENCRYPTION_KEY has decrypted n8n's database: %s",
+			p.Path, p.holds, p.NewFingerprint, SettingSettingsMode, why),
+		Hint: "let the check before start prove the key (N8N_SECRETS_VERIFY_KEY=auto or on, and n8n's database reachable with the settings n8n uses), then start again; " +
+			"if you are sure N8N_ENCRYPTION_KEY is right, keep a copy of the file's key, then remove the file (n8n writes it again from N8N_ENCRYPTION_KEY)",
+	})
+}
+
+// checkNormalized reports a key that n8n reads other than it is set: n8n
+// 1.123 and 2.40 trim N8N_ENCRYPTION_KEY (and the contents of
+// N8N_ENCRYPTION_KEY_FILE) and remove one pair of quotes around it
+// (@n8n/config's normalizeEnvValue), so they use used; n8n releases that
+// read the variable as it is would use raw: nodes of both kinds would
+// have different keys. A warning: the key n8n 1.123 and 2.40 use is the
+// one fingerprinted and checked against the database.
+func (g *guard) checkNormalized(raw, used string) {
+	var what []string
+	if t := n8nenv.TrimJS(raw); t != raw {
+		what = append(what, describeSpace(raw))
+	}
+	if n8nenv.TrimJS(raw) != used {
+		what = append(what, "quotes around it")
+	}
+	code := CodeKeyWhitespace
+	if len(what) == 1 && what[0] == "quotes around it" {
+		code = CodeKeyQuoted
+	}
+	g.add(code, Warning,
+		"remove them where the key is stored or set: env files passed to docker --env-file keep quotes; n8n-secrets drops one trailing newline from the files it reads (NAME_FILE, file:)",
+		"%s has %s: n8n 1.123 and 2.40 remove them and use the key with fingerprint %s (with them: %s); an n8n release that takes the variable as it is would use another key",
+		g.keyLabel(), strings.Join(what, " and "), Fingerprint(used), Fingerprint(raw))
 }
 
 // checkExpected compares the key's fingerprint with the expected one.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -285,15 +286,16 @@ func TestSettingsSyncRefusedWithOtherErrors(t *testing.T) {
 		{"pinned fingerprint differs", Options{ExpectFingerprint: Fingerprint(fixtureKey)}, argvStart, []string{EnvKey, otherKey}, CodeFingerprintMismatch},
 		{"key is a path", Options{}, argvStart, []string{EnvKey, "/run/secrets/n8n_encryption_key"}, CodeKeyIsPath},
 		{"key is a reference", Options{}, argvStart, []string{EnvKey, "vault://secret/n8n#k"}, CodeKeyIsReference},
-		{"key quoted", Options{}, argvStart, []string{EnvKey, `"` + otherKey + `"`}, CodeKeyQuoted},
-		{"key with a newline", Options{}, argvStart, []string{EnvKey, otherKey + "\n"}, CodeKeyWhitespace},
+		{"key quoted twice", Options{}, argvStart, []string{EnvKey, `""` + otherKey + `""`}, CodeKeyQuoted},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			data := fixtureSettings(t)
 			dir, path := userFolder(t, data, 0o600)
 			r := syncCheck(t, tt.opts, tt.argv, env(dir, tt.kv...))
-			only(t, r, tt.code)
+			if !slices.ContainsFunc(r.Findings, func(f Finding) bool { return f.Code == tt.code && f.Severity == Error }) {
+				t.Fatalf("want an error %s, got %v", tt.code, r.Findings)
+			}
 			f := only(t, r, CodeSettingsKeyMismatch)
 			if !strings.Contains(f.Message, "not rewritten") {
 				t.Errorf("message does not say the file was kept: %q", f.Message)

@@ -134,6 +134,7 @@ type SyncPlan struct {
 	OldFingerprint string // of the key the file held, "" when it held none
 	NewFingerprint string // of N8N_ENCRYPTION_KEY, which it will hold
 
+	holds   string // what the file holds, as messages say it ("holds a key with fingerprint …")
 	dir     *os.File
 	name    string
 	read    unix.Stat_t // the file as read: Apply refuses if it changed
@@ -216,7 +217,7 @@ func (p *SyncPlan) Close() {
 // points), anything but a regular file, and a file owned by someone other
 // than this process's user or, for root, the owner of the folder (the user
 // n8n runs as).
-func planSync(st settingsFile, key, oldFP string) (*SyncPlan, error) {
+func planSync(st settingsFile, key, oldFP, holds string) (*SyncPlan, error) {
 	switch {
 	case st.dir == nil || !st.exists || st.doc == nil:
 		return nil, errors.New("there is no settings file to rewrite")
@@ -252,7 +253,7 @@ func planSync(st settingsFile, key, oldFP string) (*SyncPlan, error) {
 	}
 	unix.CloseOnExec(dup)
 	return &SyncPlan{
-		Path: st.path, OldFingerprint: oldFP, NewFingerprint: Fingerprint(key),
+		Path: st.path, OldFingerprint: oldFP, NewFingerprint: Fingerprint(key), holds: holds,
 		dir: os.NewFile(uintptr(dup), filepath.Dir(st.path)), name: filepath.Base(st.path), read: st.stat,
 		content: func() []byte { return bytes.Clone(data) },
 	}, nil

@@ -339,15 +339,56 @@ func (s *Server) RequirePasswords() {
 	s.Exec("postgres", "SELECT pg_reload_conf()")
 }
 
+// SetHBA replaces pg_hba.conf with lines and reloads the server's
+// configuration (asynchronously: the caller retries what depends on it).
+func (s *Server) SetHBA(lines string) {
+	s.t.Helper()
+	s.writeData("pg_hba.conf", []byte(lines), 0o600)
+	s.Exec("postgres", "SELECT pg_reload_conf()")
+}
+
+// EnableSSL turns TLS on with the certificate and key given as PEM
+// (written into the data directory, owned by the server's user), and
+// reloads the configuration.
+func (s *Server) EnableSSL(certPEM, keyPEM []byte) {
+	s.t.Helper()
+	s.writeData("server.crt", certPEM, 0o600)
+	s.writeData("server.key", keyPEM, 0o600)
+	s.Exec("postgres", "ALTER SYSTEM SET ssl_cert_file = 'server.crt'")
+	s.Exec("postgres", "ALTER SYSTEM SET ssl_key_file = 'server.key'")
+	s.Exec("postgres", "ALTER SYSTEM SET ssl = on")
+	s.Exec("postgres", "SELECT pg_reload_conf()")
+}
+
+// writeData writes a file into the data directory, owned by the user the
+// server runs as.
+func (s *Server) writeData(name string, b []byte, mode os.FileMode) {
+	s.t.Helper()
+	path := filepath.Join(s.dir, "data", name)
+	if err := os.WriteFile(path, b, mode); err != nil {
+		s.t.Fatalf("pgtest: %v", err)
+	}
+	if s.cred != nil {
+		if err := os.Chown(path, int(s.cred.Uid), int(s.cred.Gid)); err != nil {
+			s.t.Fatalf("pgtest: %v", err)
+		}
+	}
+}
+
 // Login connects to database db as user with password and runs a query; it
 // returns psql's error when the server refuses the login. The error holds
 // psql's message, which names the user, never the password.
 func (s *Server) Login(db, user, password string) error {
+	return s.LoginMode(db, user, password, "prefer")
+}
+
+// LoginMode is Login with libpq's sslmode (disable, require, …).
+func (s *Server) LoginMode(db, user, password, sslmode string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	c := exec.CommandContext(ctx, filepath.Join(s.Bin, "psql"), "-X", "-q", "-A", "-t", "-w",
 		"-h", s.Host, "-p", strconv.Itoa(s.Port), "-U", user, "-d", db, "-c", "SELECT 1")
-	c.Env = append(os.Environ(), "LC_ALL=C", "PGPASSWORD="+password, "PGCONNECT_TIMEOUT=10")
+	c.Env = append(os.Environ(), "LC_ALL=C", "PGPASSWORD="+password, "PGCONNECT_TIMEOUT=10", "PGSSLMODE="+sslmode)
 	out, err := c.CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("pgtest: login as %s: %v: %s", user, err, strings.TrimSpace(strings.ReplaceAll(string(out), password, "[password]")))

@@ -37,6 +37,18 @@ const (
 	CodeRekeyDone = "N8N_REKEY_DONE"
 	// CodeKeyOnArgv: a literal key was given on the command line (refused).
 	CodeKeyOnArgv = "N8N_KEY_ON_ARGV"
+	// CodeDBNoTables: the database the variables name holds no n8n
+	// tables (another database, DB_TABLE_PREFIX or DB_POSTGRESDB_SCHEMA
+	// than n8n's, or n8n never started on it): nothing was verified.
+	CodeDBNoTables = "N8N_DB_NO_TABLES"
+	// CodeDataKeyUnreadable: a data key of deployment_key that the key
+	// does not unwrap, while the others unwrap: n8n 2.40 starts and warns
+	// too; values under that data key cannot be read.
+	CodeDataKeyUnreadable = "N8N_DATA_KEY_UNREADABLE"
+	// CodeDBHotJournal: an interrupted write left a hot rollback journal
+	// beside a SQLite database; a read-only open cannot read until a
+	// writer (n8n) rolls it back.
+	CodeDBHotJournal = "N8N_DB_HOT_JOURNAL"
 
 	// CodeRekeyed is a debug event per value re-encrypted (location, id).
 	CodeRekeyed = "N8N_REKEY_VALUE"
@@ -50,6 +62,10 @@ func CodeOf(err error) string {
 	switch {
 	case errors.Is(err, ErrMismatch):
 		return CodeKeyDBMismatch
+	case errors.Is(err, ErrNoTables):
+		return CodeDBNoTables
+	case errors.Is(err, store.ErrInterrupted):
+		return CodeDBHotJournal
 	case errors.Is(err, ErrRefused):
 		return CodeRekeyRefused
 	case errors.Is(err, ErrCheckFailed):
@@ -79,6 +95,10 @@ var (
 	// ErrCheckFailed: the re-encrypted database did not verify with the new
 	// key before commit; the transaction was rolled back.
 	ErrCheckFailed = errors.New("rekey: the re-encrypted values did not verify with the new key")
+	// ErrNoTables: the database holds none of n8n's tables, so nothing was
+	// verified: N8N_DB_NO_TABLES. Not a success: the variables may name
+	// another database, table prefix or schema than n8n's.
+	ErrNoTables = errors.New("rekey: n8n's tables are not in this database")
 )
 
 // Formats as reports name them: those of package cipher, and "plain" for

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 
 	"github.com/n8n-secrets/n8n-secrets/n8n/cipher"
@@ -45,6 +46,9 @@ func Verify(ctx context.Context, db *store.DB, key string, log *slog.Logger) (*V
 	rep, err := verifyIn(ctx, db, tx, key, log, nil, false)
 	if err != nil {
 		return nil, err
+	}
+	if rep.Layout == LayoutNo {
+		return rep, noTables(db)
 	}
 	if !rep.OK() {
 		return rep, fmt.Errorf("%w: %d value(s) do not decrypt: %s", ErrMismatch, rep.Failed, strings.Join(limit(failedOf(rep.Counts), 10), "; "))
@@ -145,6 +149,16 @@ func verifyIn(ctx context.Context, db *store.DB, q store.Querier, key string, lo
 	return rep, nil
 }
 
+// noTables is ErrNoTables for db, naming the variables that choose where
+// n8n's tables are.
+func noTables(db *store.DB) error {
+	where := "DB_SQLITE_DATABASE and DB_TABLE_PREFIX"
+	if db.Config().Type == store.TypePostgres {
+		where = "DB_POSTGRESDB_DATABASE, DB_POSTGRESDB_SCHEMA and DB_TABLE_PREFIX"
+	}
+	return fmt.Errorf("%w (%s): nothing was verified; check %s against n8n's, or start n8n once on this database", ErrNoTables, db.Config().Describe(), where)
+}
+
 func limit(s []string, n int) []string {
 	if len(s) > n {
 		return append(s[:n:n], fmt.Sprintf("and %d more", len(s)-n))
@@ -157,7 +171,11 @@ type SampleReport struct {
 	Layout  string   `json:"layout"`
 	Checked []string `json:"checked"` // "data key X", "credential <id>", "mfa secret of user <id>"
 	Failed  []string `json:"failed,omitempty"`
-	Queries int      `json:"queries"`
+	// Unreadable lists data keys (other than the legacy one) that the key
+	// does not unwrap while others do: n8n 2.40 starts with a warning for
+	// them (KeyManagerService), and only values under them are unreadable.
+	Unreadable []string `json:"unreadable,omitempty"`
+	Queries    int      `json:"queries"`
 }
 
 // Sample checks key against a sample of the database, for the check
@@ -229,10 +247,17 @@ UNION ALL SELECT 'mfa', CAST(id AS TEXT), CAST("mfaSecret" AS TEXT), '', '' FROM
 	for _, r := range dk {
 		rep.Checked = append(rep.Checked, "data key "+r.id)
 	}
+	legacy := legacyRow(dk)
 	for _, r := range failedRows {
+		// A stray data key is n8n's warning, not a wrong key: the legacy
+		// key, or every data key failing, is.
+		if len(failedRows) < len(dk) && (legacy == nil || r.id != legacy.id) {
+			rep.Unreadable = append(rep.Unreadable, "data key "+r.id)
+			continue
+		}
 		rep.Failed = append(rep.Failed, "data key "+r.id)
 	}
-	if l := legacyRow(dk); l != nil && len(failedRows) == 0 && kr.legacy != key {
+	if l := legacy; l != nil && !slices.ContainsFunc(failedRows, func(r dkRow) bool { return r.id == l.id }) && kr.legacy != key {
 		rep.Failed = append(rep.Failed, "data key "+l.id+" (legacy key differs from this one)")
 	}
 	for _, s := range sample {

@@ -12,6 +12,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -25,29 +26,30 @@ type pgDialect struct {
 
 func openPostgres(ctx context.Context, cfg Config, opts Options) (*DB, error) {
 	d := &pgDialect{schema: cfg.Schema, prefix: cfg.TablePrefix, where: fmt.Sprintf("%s:%d/%s", cfg.Host, cfg.Port, cfg.Database)}
-	// Every connection parameter is set here, from n8n's variables: none
-	// comes from PG* variables or service files.
-	kv := []string{
-		"host=" + pgQuote(cfg.Host),
-		"port=" + strconv.Itoa(cfg.Port),
-		"dbname=" + pgQuote(cfg.Database),
-		"user=" + pgQuote(cfg.User),
-		"password=" + pgQuote(cfg.pw()),
-		"sslmode=disable",
-	}
-	pc, err := pgconn.ParseConfig(strings.Join(kv, " "))
+	// Every connection parameter is set here, from n8n's variables and the
+	// few libpq variables node-postgres reads (see FromEnv): none comes from
+	// this process's PG* variables or a service file.
+	pc, err := pgTemplate()
 	if err != nil {
-		return nil, fmt.Errorf("%w: postgres: the connection settings are invalid", ErrConfig)
+		return nil, err
+	}
+	pc.Host, pc.Port, pc.Database, pc.User = cfg.Host, uint16(cfg.Port), cfg.Database, cfg.User
+	pc.Password, err = cfg.postgresPassword(ctx)
+	if err != nil {
+		return nil, err
 	}
 	pc.Fallbacks = nil
-	pc.RuntimeParams["application_name"] = "n8n-secrets"
-	pc.RuntimeParams["search_path"] = cfg.Schema
+	// Tables are named with their schema: no search_path (a startup
+	// parameter would fold its case).
+	pc.RuntimeParams = map[string]string{"application_name": "n8n-secrets"}
+	if cfg.Options != "" {
+		pc.RuntimeParams["options"] = cfg.Options
+	}
 	if opts.ReadOnly {
 		pc.RuntimeParams["default_transaction_read_only"] = "on"
 	}
-	if cfg.ConnectTimeout > 0 {
-		pc.ConnectTimeout = cfg.ConnectTimeout
-	}
+	// node-postgres waits forever when n8n's timeout is 0, as pgconn does.
+	pc.ConnectTimeout = cfg.ConnectTimeout
 	if cfg.SSL {
 		tc, err := tlsConfig(ctx, cfg)
 		if err != nil {
@@ -59,86 +61,134 @@ func openPostgres(ctx context.Context, cfg Config, opts Options) (*DB, error) {
 	db.SetMaxOpenConns(1)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
-		return nil, d.classify("connect", err)
+		err = d.classify("connect", err)
+		if cfg.SSLCA != "" && errors.Is(err, ErrConfig) && !strings.Contains(cfg.SSLCA, "-----BEGIN CERTIFICATE-----") {
+			err = fmt.Errorf("%w; DB_POSTGRESDB_SSL_CA holds no PEM certificate, so no CA is trusted (as in n8n, which gives the value to TLS as it is: to give a file, set DB_POSTGRESDB_SSL_CA_FILE)", err)
+		}
+		return nil, err
 	}
 	return &DB{cfg: cfg, db: db, d: d}, nil
 }
 
-// pgQuote quotes a libpq keyword/value.
-func pgQuote(s string) string {
-	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
+var (
+	pgTemplateOnce sync.Once
+	pgTemplateConf *pgconn.Config
+	pgTemplateErr  error
+)
+
+// pgTemplate returns a copy of a pgconn.Config parsed once with none of
+// libpq's PG* variables in this process's environment: pgconn's
+// ParseConfig reads every one of them (PGSERVICE makes it read a service
+// file, and fail when there is none; PGTARGETSESSIONATTRS, PGCHANNELBINDING,
+// PGSSLNEGOTIATION and others change how it connects), while n8n's driver,
+// node-postgres, reads only the few that FromEnv applies, from n8n's
+// environment, not ours. The variables are taken away from the process's
+// environment only while the template is parsed, under a lock, and put
+// back; nothing else in this program reads them. The caller sets every
+// field that differs per connection.
+func pgTemplate() (*pgconn.Config, error) {
+	pgTemplateOnce.Do(func() {
+		pgEnvMu.Lock()
+		defer pgEnvMu.Unlock()
+		var saved [][2]string
+		for _, kv := range os.Environ() {
+			if name, v, _ := strings.Cut(kv, "="); strings.HasPrefix(name, "PG") {
+				saved = append(saved, [2]string{name, v})
+				os.Unsetenv(name)
+			}
+		}
+		defer func() {
+			for _, kv := range saved {
+				os.Setenv(kv[0], kv[1])
+			}
+		}()
+		// A password, so that ParseConfig reads no password file either.
+		pgTemplateConf, pgTemplateErr = pgconn.ParseConfig("host=localhost port=5432 dbname=n8n user=postgres password=unused sslmode=disable")
+	})
+	if pgTemplateErr != nil {
+		return nil, fmt.Errorf("%w: postgres: the connection settings are invalid", ErrConfig)
+	}
+	return pgTemplateConf.Copy(), nil
 }
 
-// tlsConfig builds the TLS settings n8n's node-postgres would use: the CA,
-// client certificate and key as a path or PEM contents, and the server's
-// certificate and name verified unless DB_POSTGRESDB_SSL_REJECT_UNAUTHORIZED
-// is false.
+// pgEnvMu is held while the process's PG* variables are away.
+var pgEnvMu sync.Mutex
+
+// tlsConfig builds the TLS settings n8n's node-postgres uses: the CA,
+// client certificate and key are PEM contents, given to Node.js's TLS as
+// they are (a path is not read: Node.js finds no certificate in it); a CA
+// replaces the default ones, which are otherwise the system's plus
+// NODE_EXTRA_CA_CERTS; the server's certificate and name are verified
+// unless verification is off (DB_POSTGRESDB_SSL_REJECT_UNAUTHORIZED=false,
+// or NODE_TLS_REJECT_UNAUTHORIZED=0 when n8n passes ssl: true). The name
+// checked is the host's, an IP address's too, as Node.js does.
 func tlsConfig(ctx context.Context, cfg Config) (*tls.Config, error) {
 	tc := &tls.Config{ServerName: cfg.Host, MinVersion: tls.VersionTLS12}
 	if !cfg.SSLRejectUnauthorized {
 		tc.InsecureSkipVerify = true //nolint:gosec // the user's explicit DB_POSTGRESDB_SSL_REJECT_UNAUTHORIZED=false
 	}
-	if cfg.SSLCA != "" {
-		pem, err := pemOf(ctx, "DB_POSTGRESDB_SSL_CA", cfg.SSLCA)
-		if err != nil {
-			return nil, err
-		}
+	switch {
+	case cfg.SSLCA != "":
+		// Node.js adds the certificates it finds, none for a path: then
+		// nothing is trusted, as in n8n.
 		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("%w: DB_POSTGRESDB_SSL_CA: no PEM certificate in it", ErrConfig)
+		pool.AppendCertsFromPEM([]byte(cfg.SSLCA))
+		tc.RootCAs = pool
+	case cfg.SSLExtraCAFile != "":
+		pool, err := x509.SystemCertPool()
+		if err != nil {
+			pool = x509.NewCertPool()
 		}
+		b, err := readSmallFile(ctx, cfg.SSLExtraCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("%w: NODE_EXTRA_CA_CERTS: %v", ErrConfig, err)
+		}
+		pool.AppendCertsFromPEM(b)
 		tc.RootCAs = pool
 	}
 	if cfg.SSLCert != "" || cfg.SSLKey != "" {
-		cert, err := pemOf(ctx, "DB_POSTGRESDB_SSL_CERT", cfg.SSLCert)
+		pair, err := tls.X509KeyPair([]byte(cfg.SSLCert), []byte(cfg.SSLKey))
 		if err != nil {
-			return nil, err
-		}
-		key, err := pemOf(ctx, "DB_POSTGRESDB_SSL_KEY", cfg.SSLKey)
-		if err != nil {
-			return nil, err
-		}
-		pair, err := tls.X509KeyPair(cert, key)
-		if err != nil {
-			return nil, fmt.Errorf("%w: DB_POSTGRESDB_SSL_CERT and DB_POSTGRESDB_SSL_KEY: not a matching PEM certificate and key", ErrConfig)
+			return nil, fmt.Errorf("%w: DB_POSTGRESDB_SSL_CERT and DB_POSTGRESDB_SSL_KEY: not a matching PEM certificate and key (n8n passes their values to TLS as PEM: to give files, use DB_POSTGRESDB_SSL_CERT_FILE and DB_POSTGRESDB_SSL_KEY_FILE)", ErrConfig)
 		}
 		tc.Certificates = []tls.Certificate{pair}
 	}
 	return tc, nil
 }
 
-// pemOf returns v when it holds PEM, else the contents of the file it
-// names (at most 1 MiB), read under ctx.
-func pemOf(ctx context.Context, name, v string) ([]byte, error) {
-	if strings.Contains(v, "-----BEGIN") {
-		return []byte(v), nil
-	}
-	if v == "" {
-		return nil, fmt.Errorf("%w: %s: missing", ErrConfig, name)
-	}
+// readSmallFile returns the contents of the file path names (at most 1
+// MiB, a regular file), read under ctx.
+func readSmallFile(ctx context.Context, path string) ([]byte, error) {
 	type result struct {
 		b   []byte
 		err error
 	}
 	ch := make(chan result, 1)
 	go func() {
-		f, err := os.Open(v)
+		f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 		if err != nil {
 			ch <- result{nil, err}
 			return
 		}
 		defer f.Close()
-		b, err := io.ReadAll(io.LimitReader(f, 1<<20+1))
+		if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+			ch <- result{nil, fmt.Errorf("not a regular file")}
+			return
+		}
+		b, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+		if err == nil && len(b) > maxFileSize {
+			err = fmt.Errorf("larger than %d bytes", maxFileSize)
+		}
 		ch <- result{b, err}
 	}()
 	select {
 	case r := <-ch:
-		if r.err != nil || len(r.b) > 1<<20 {
-			return nil, fmt.Errorf("%w: %s: neither PEM nor a readable file of at most 1 MiB", ErrConfig, name)
+		if r.err != nil {
+			return nil, fmt.Errorf("%s: cannot be read", path)
 		}
 		return r.b, nil
 	case <-ctx.Done():
-		return nil, fmt.Errorf("%w: %s: reading the file: %v", ErrUnavailable, name, context.Cause(ctx))
+		return nil, fmt.Errorf("%s: reading it did not finish: %v", path, context.Cause(ctx))
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 type sqliteDialect struct {
 	path     string
 	readOnly bool
+	ro       readOnlyOpen // how a read-only open keeps SQLite from writing
 }
 
 func openSQLite(ctx context.Context, cfg Config, opts Options) (*DB, error) {
@@ -29,7 +30,13 @@ func openSQLite(ctx context.Context, cfg Config, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("%w: sqlite: %s is not a regular file", ErrConfig, cfg.SQLitePath)
 	}
 	d := &sqliteDialect{path: cfg.SQLitePath, readOnly: opts.ReadOnly}
-	if !opts.ReadOnly {
+	if opts.ReadOnly {
+		ro, err := callCtx(ctx, func() (readOnlyOpen, error) { return planReadOnly(cfg.SQLitePath) })
+		if err != nil {
+			return nil, err
+		}
+		d.ro = ro
+	} else {
 		// Before this process opens the file for writing: see sqliteHolders.
 		h, leased := sqliteHoldersProbed(d.path, true)
 		if len(h) > 0 {
@@ -75,14 +82,21 @@ func pingSQLite(ctx context.Context, db *sql.DB) error {
 	}
 }
 
-// dsn is a file: URI (so that no file is ever created: mode ro or rw),
-// with no busy timeout (a lock held by another process fails at once) and
-// transactions that start EXCLUSIVE when writing.
+// dsn is a file: URI (so that the database file is never created: mode ro
+// or rw), with no busy timeout (a lock held by another process fails at
+// once) and transactions that start EXCLUSIVE when writing. A read-only
+// open adds what planReadOnly decided: immutable=1 or readonly_shm=1.
 func (d *sqliteDialect) dsn() string {
 	mode := "rw"
 	q := url.Values{}
 	if d.readOnly {
 		mode = "ro"
+		switch d.ro {
+		case roImmutable:
+			q.Set("immutable", "1")
+		case roSharedIndex:
+			q.Set("readonly_shm", "1")
+		}
 	} else {
 		q.Set("_txlock", "exclusive")
 	}
@@ -136,6 +150,9 @@ func (d *sqliteDialect) classify(step string, err error) error {
 	}
 	var se *sqlite.Error
 	if errors.As(err, &se) {
+		if se.Code() == sqlite3.SQLITE_READONLY_ROLLBACK {
+			return fmt.Errorf("%w: sqlite: %s: %s", ErrInterrupted, step, hotJournalText(d.path))
+		}
 		switch se.Code() & 0xff {
 		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
 			return fmt.Errorf("%w: sqlite: %s: the database is locked by another process", ErrHeld, step)

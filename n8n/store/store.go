@@ -20,6 +20,10 @@ var (
 	ErrHeld = errors.New("store: the database is in use by another process")
 	// ErrQuery: a statement failed (missing table, constraint, …).
 	ErrQuery = errors.New("store: query failed")
+	// ErrInterrupted: a write to the database was interrupted and left
+	// what only a writer may repair (SQLite's hot rollback journal); a
+	// read-only open reads nothing until then.
+	ErrInterrupted = errors.New("store: an interrupted write must be rolled back first")
 )
 
 // Querier is what *sql.DB, *sql.Conn and *sql.Tx have in common.
@@ -147,7 +151,7 @@ func (d *DB) Classify(step string, err error) error {
 	if err == nil {
 		return nil
 	}
-	for _, s := range []error{ErrUnavailable, ErrAuth, ErrHeld, ErrQuery, ErrConfig} {
+	for _, s := range []error{ErrUnavailable, ErrAuth, ErrHeld, ErrQuery, ErrConfig, ErrInterrupted} {
 		if errors.Is(err, s) {
 			return err
 		}

@@ -85,11 +85,21 @@ func TestFromEnv(t *testing.T) {
 			return c.Host == "localhost" && c.Port == 5432 && c.Database == "n8n" && c.User == "postgres" && c.Schema == "public" && !c.SSL && c.SSLRejectUnauthorized
 		}, ""},
 		{"postgres ssl from a CA", map[string]string{"DB_TYPE": "postgresdb", "DB_POSTGRESDB_SSL_CA": "/ca.pem"}, func(c Config) bool { return c.SSL }, ""},
-		{"bad port", map[string]string{"DB_TYPE": "postgresdb", "DB_POSTGRESDB_PORT": "x"}, nil, "DB_POSTGRESDB_PORT"},
-		{"bad schema", map[string]string{"DB_TYPE": "postgresdb", "DB_POSTGRESDB_SCHEMA": `a"b`}, nil, "DB_POSTGRESDB_SCHEMA"},
-		{"bad prefix", map[string]string{"DB_TABLE_PREFIX": "a;b"}, nil, "DB_TABLE_PREFIX"},
+		{"reject unauthorized false alone turns TLS on", map[string]string{"DB_TYPE": "postgresdb", "DB_POSTGRESDB_SSL_REJECT_UNAUTHORIZED": "false"}, func(c Config) bool {
+			return c.SSL && !c.SSLRejectUnauthorized
+		}, ""},
+		{"a port n8n ignores", map[string]string{"DB_TYPE": "postgresdb", "DB_POSTGRESDB_PORT": "x"}, func(c Config) bool {
+			return c.Port == 5432 && len(c.Ignored) == 1 && strings.HasPrefix(c.Ignored[0], "DB_POSTGRESDB_PORT:")
+		}, ""},
+		{"a port out of range", map[string]string{"DB_TYPE": "postgresdb", "DB_POSTGRESDB_PORT": "70000"}, nil, "DB_POSTGRESDB_PORT"},
+		{"any schema and prefix (quoted in SQL)", map[string]string{"DB_TYPE": "postgresdb", "DB_POSTGRESDB_SCHEMA": `a"b`, "DB_TABLE_PREFIX": "a;b"}, func(c Config) bool {
+			return c.Schema == `a"b` && c.TablePrefix == "a;b"
+		}, ""},
 		{"mysql", map[string]string{"DB_TYPE": "mysqldb"}, nil, "DB_TYPE"},
-		{"bad bool", map[string]string{"DB_TYPE": "postgresdb", "DB_POSTGRESDB_SSL_ENABLED": "yes please"}, nil, "DB_POSTGRESDB_SSL_ENABLED"},
+		{"a type n8n ignores", map[string]string{"DB_TYPE": "postgres", "HOME": home}, func(c Config) bool { return c.Type == TypeSQLite && len(c.Ignored) == 1 }, ""},
+		{"a boolean n8n ignores", map[string]string{"DB_TYPE": "postgresdb", "DB_POSTGRESDB_SSL_ENABLED": "yes please"}, func(c Config) bool {
+			return !c.SSL && len(c.Ignored) == 1
+		}, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

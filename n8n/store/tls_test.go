@@ -111,11 +111,17 @@ func TestPostgresTLS(t *testing.T) {
 		}
 		return Open(ctx, cfg, Options{ReadOnly: true})
 	}
-	for _, ca := range []string{string(caPEM), caFile} {
+	// The CA as PEM contents (n8n passes the value to TLS as it is), and
+	// NODE_EXTRA_CA_CERTS with DB_POSTGRESDB_SSL_ENABLED (Node.js adds it
+	// to its default CAs).
+	for _, e := range []map[string]string{
+		env("DB_POSTGRESDB_SSL_CA", string(caPEM)),
+		env("DB_POSTGRESDB_SSL_ENABLED", "true", "NODE_EXTRA_CA_CERTS", caFile),
+	} {
 		var db *DB
 		var err error
 		for range 50 { // the reload is asynchronous
-			if db, err = open(env("DB_POSTGRESDB_SSL_CA", ca)); err == nil {
+			if db, err = open(e); err == nil {
 				break
 			}
 			time.Sleep(50 * time.Millisecond)
@@ -139,7 +145,21 @@ func TestPostgresTLS(t *testing.T) {
 		t.Fatalf("REJECT_UNAUTHORIZED=false: %v", err)
 	}
 	db.Close()
-	if _, err := open(env("DB_POSTGRESDB_SSL_CA", "/no/such/ca.pem")); !errors.Is(err, ErrConfig) {
-		t.Fatalf("a missing CA file: %v", err)
+	// A path where n8n wants PEM: Node.js finds no certificate in it and
+	// trusts none, so n8n cannot connect; neither does n8n-secrets, and it
+	// says why.
+	if _, err := open(env("DB_POSTGRESDB_SSL_CA", caFile)); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "DB_POSTGRESDB_SSL_CA_FILE") {
+		t.Fatalf("a CA path: %v", err)
 	}
+	// Without a CA, the system's CAs: this one's certificate is refused,
+	// unless NODE_TLS_REJECT_UNAUTHORIZED=0 turns Node.js's check off
+	// (n8n passes ssl: true, so Node.js's default applies).
+	if _, err := open(env("DB_POSTGRESDB_SSL_ENABLED", "true")); !errors.Is(err, ErrConfig) {
+		t.Fatalf("no CA: %v", err)
+	}
+	db, err = open(env("DB_POSTGRESDB_SSL_ENABLED", "true", "NODE_TLS_REJECT_UNAUTHORIZED", "0"))
+	if err != nil {
+		t.Fatalf("NODE_TLS_REJECT_UNAUTHORIZED=0: %v", err)
+	}
+	db.Close()
 }
