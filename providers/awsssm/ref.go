@@ -274,7 +274,9 @@ func allOf(s string, ok func(rune) bool) bool {
 	return true
 }
 
-func isAlnum(c rune) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' }
+func isAlnum(c rune) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
 
 func badRef(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{inject.ErrBadReference}, args...)...)

@@ -85,7 +85,7 @@ func TestParseRefErrors(t *testing.T) {
 // accessors say what logs show.
 func TestRefString(t *testing.T) {
 	for _, tc := range []struct {
-		ref           awsssm.Ref
+		ref            awsssm.Ref
 		str, path, ver string
 	}{
 		{awsssm.Ref{Name: "/n8n/db"}, "/n8n/db", "/n8n/db", ""},
