@@ -96,17 +96,12 @@ const (
 	msgBothFilters       = "You can use either Filters or ParameterFilters in a single request."
 )
 
-// ssmModeledLower lists the errors of the SSM model whose message member is
-// "message"; the model's other errors name it "Message". Errors of the
-// common front end (authentication, throttling) use "message".
-var ssmModeledLower = map[string]bool{
-	CodeParameterNotFound: true, CodeParameterVersionNotFound: true, CodeParameterAlreadyExists: true,
-	CodeParameterMaxVersionLimit: true, CodeParameterVersionLabelLimit: true, CodeHierarchyLevelLimit: true,
-	CodeUnsupportedParameterType: true, CodeInvalidKeyID: true, CodeInvalidFilterOption: true,
-}
-
+// ssmModeledUpper lists the errors of the SSM model whose message member
+// is "Message"; the model's other errors here (ParameterNotFound,
+// InvalidKeyId, ...) name it "message", as do the errors of the common
+// front end (authentication, throttling).
 var ssmModeledUpper = map[string]bool{
-	CodeSSMInternalServerError: true, CodeSSMInvalidNextToken: true, CodeInvalidFilterKey: true, CodeInvalidFilterValue: true,
+	CodeSSMInternalServerError: true, CodeSSMInvalidNextToken: true, CodeInvalidFilterValue: true,
 }
 
 // ssmBody is the JSON document AWS sends for a Parameter Store error.

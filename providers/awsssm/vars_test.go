@@ -1,8 +1,11 @@
 package awsssm_test
 
 import (
+	"os"
 	"path"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
@@ -46,6 +49,35 @@ func TestVariables(t *testing.T) {
 	for _, o := range awsssm.Options {
 		if _, err := awsssm.ParseRef("/x", map[string]string{o.Name: "bad value!"}); err == nil || o.Meaning == "" {
 			t.Errorf("option %s: a bad value is accepted, or no meaning", o.Name)
+		}
+	}
+}
+
+// TestDocs: the store's section of docs/stores.md shows the syntax, each
+// option and names every variable the store reads.
+func TestDocs(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "stores.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(b), "\n## AWS Systems Manager Parameter Store\n")
+	if !ok {
+		t.Fatal("docs/stores.md has no section for this store")
+	}
+	if i := strings.Index(section, "\n## "); i >= 0 {
+		section = section[:i]
+	}
+	if !strings.Contains(section, awsssm.Syntax) {
+		t.Error("the section does not show the syntax")
+	}
+	for _, o := range awsssm.Options {
+		if !strings.Contains(section, "?"+o.Name+"=") {
+			t.Errorf("the section does not describe ?%s=", o.Name)
+		}
+	}
+	for _, v := range awsssm.Variables {
+		if !strings.Contains(section, "`"+v.Name+"`") {
+			t.Errorf("the section does not list %s", v.Name)
 		}
 	}
 }
