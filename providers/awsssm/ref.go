@@ -200,8 +200,10 @@ func (r *Ref) secretsManagerOptions(opts map[string]string) error {
 // Secrets Manager's rules instead.
 func checkName(name string) error {
 	if secret, ok := strings.CutPrefix(name, ReferencePrefix); ok {
-		if secret == "" || len(secret) > 512 || !allOf(secret, func(c rune) bool { return isAlnum(c) || strings.ContainsRune("/_+=.@-", c) }) {
-			return badRef("the secret after " + ReferencePrefix + " must be a Secrets Manager secret name: 1 to 512 letters, digits and /_+=.@- (no ARN, no ':')")
+		// '!' is in the names AWS gives the secrets it manages (RDS's
+		// rds!db-…), though users cannot create such names.
+		if secret == "" || len(secret) > 512 || !allOf(secret, func(c rune) bool { return isAlnum(c) || strings.ContainsRune("/_+=.@!-", c) }) {
+			return badRef("the secret after " + ReferencePrefix + " must be a Secrets Manager secret name: 1 to 512 letters, digits and /_+=.@!- (no ARN, no ':')")
 		}
 		return nil
 	}

@@ -31,6 +31,8 @@ func TestParseRef(t *testing.T) {
 			awsssm.Ref{Name: "/aws/reference/secretsmanager/prod/n8n+x=y@z.w", Label: "AWSPREVIOUS"}},
 		{"/aws/reference/secretsmanager/db", map[string]string{"version": "a1b2c3d4-1111-2222-3333-444455556666"},
 			awsssm.Ref{Name: "/aws/reference/secretsmanager/db", VersionID: "a1b2c3d4-1111-2222-3333-444455556666"}},
+		{"/aws/reference/secretsmanager/rds!db-0123abcd-4567-89ef-0123-456789abcdef", nil,
+			awsssm.Ref{Name: "/aws/reference/secretsmanager/rds!db-0123abcd-4567-89ef-0123-456789abcdef"}}, // an RDS-managed secret
 		{"/aws/service/global-infrastructure/version", nil, awsssm.Ref{Name: "/aws/service/global-infrastructure/version"}}, // public parameters
 	} {
 		got, err := awsssm.ParseRef(tc.path, tc.opts)
