@@ -256,16 +256,27 @@ func (p *Provider) FetchRefs(ctx context.Context, refs []Ref) []inject.BatchResu
 	}
 	var mu sync.Mutex
 	var missing []*item // pinned versions or labels not found
+	var split []*item   // names of calls that failed as a whole, to read on their own
 	var jobs []func()
 	for _, region := range regions {
 		for chunk := range slices.Chunk(byRegion[region], MaxBatch) {
 			jobs = append(jobs, func() {
-				m := p.read(ctx, region, chunk, res)
+				m, sp := p.read(ctx, region, chunk, res)
 				mu.Lock()
-				missing = append(missing, m...)
+				missing, split = append(missing, m...), append(split, sp...)
 				mu.Unlock()
 			})
 		}
+	}
+	runAll(jobs)
+	jobs = jobs[:0]
+	for _, it := range split {
+		jobs = append(jobs, func() {
+			m, _ := p.read(ctx, it.region, []*item{it}, res)
+			mu.Lock()
+			missing = append(missing, m...)
+			mu.Unlock()
+		})
 	}
 	runAll(jobs)
 	if len(missing) > 0 && ctx.Err() == nil {
@@ -276,8 +287,10 @@ func (p *Provider) FetchRefs(ctx context.Context, refs []Ref) []inject.BatchResu
 
 // read reads items (at most MaxBatch, one region) and stores their
 // results in res. It returns the items pinned to a version or label that
-// Parameter Store did not find.
-func (p *Provider) read(ctx context.Context, region string, items []*item, res []inject.BatchResult) (missing []*item) {
+// Parameter Store did not find, and, when the call failed as a whole in a
+// way that may concern one of several names, the items to read on their
+// own (their results are not set).
+func (p *Provider) read(ctx context.Context, region string, items []*item, res []inject.BatchResult) (missing, split []*item) {
 	set := func(it *item, pl inject.Payload, err error) {
 		for _, i := range it.idx {
 			res[i].Payload, res[i].Err = pl, err
@@ -288,23 +301,12 @@ func (p *Provider) read(ctx context.Context, region string, items []*item, res [
 		if len(items) > 1 && ctx.Err() == nil && aboutOneName(err) {
 			p.log.Debug("awsssm: GetParameters failed as a whole, reading each parameter", "code", CodeBatchSplit,
 				"region", region, "cause", awscfg.APICode(err))
-			var mu sync.Mutex
-			var jobs []func()
-			for _, it := range items {
-				jobs = append(jobs, func() {
-					m := p.read(ctx, region, []*item{it}, res)
-					mu.Lock()
-					missing = append(missing, m...)
-					mu.Unlock()
-				})
-			}
-			runAll(jobs)
-			return missing
+			return nil, items
 		}
 		for _, it := range items {
 			set(it, inject.Payload{}, classify(ctx, it.ref, region, err))
 		}
-		return nil
+		return nil, nil
 	}
 	for _, it := range items {
 		if prm := match(it.ref, out.Parameters); prm != nil {
@@ -321,7 +323,7 @@ func (p *Provider) read(ctx context.Context, region string, items []*item, res [
 		}
 		set(it, inject.Payload{}, fmt.Errorf("awsssm: get %s: Parameter Store's answer names it neither in Parameters nor in InvalidParameters (%s)", it.ref.describe(), region))
 	}
-	return missing
+	return missing, nil
 }
 
 // getParameters sends one GetParameters call for items.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strconv"
+	"sync"
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
 	"github.com/n8n-secrets/n8n-secrets/internal/awscfg"
@@ -39,19 +40,33 @@ func (p *Provider) WatchRefs(ctx context.Context, refs []Ref) []inject.WatchResu
 	for i, err := range errs {
 		res[i].Err = err
 	}
+	var mu sync.Mutex
+	var split []*item
 	var jobs []func()
 	for _, region := range regions {
 		for chunk := range slices.Chunk(byRegion[region], MaxBatch) {
-			jobs = append(jobs, func() { p.versions(ctx, region, chunk, res) })
+			jobs = append(jobs, func() {
+				sp := p.versions(ctx, region, chunk, res)
+				mu.Lock()
+				split = append(split, sp...)
+				mu.Unlock()
+			})
 		}
+	}
+	runAll(jobs)
+	jobs = jobs[:0]
+	for _, it := range split {
+		jobs = append(jobs, func() { p.versions(ctx, it.region, []*item{it}, res) })
 	}
 	runAll(jobs)
 	return res
 }
 
 // versions asks for the versions of items (at most MaxBatch, one region),
-// without decryption, and stores their stamps in res.
-func (p *Provider) versions(ctx context.Context, region string, items []*item, res []inject.WatchResult) {
+// without decryption, and stores their stamps in res. Like read, it
+// returns the items to ask for on their own when the call failed as a
+// whole in a way that may concern one of several names.
+func (p *Provider) versions(ctx context.Context, region string, items []*item, res []inject.WatchResult) (split []*item) {
 	set := func(it *item, stamp string, err error) {
 		for _, i := range it.idx {
 			res[i].Stamp, res[i].Err = stamp, err
@@ -62,17 +77,12 @@ func (p *Provider) versions(ctx context.Context, region string, items []*item, r
 		if len(items) > 1 && ctx.Err() == nil && aboutOneName(err) {
 			p.log.Debug("awsssm: GetParameters failed as a whole, asking for each parameter", "code", CodeBatchSplit,
 				"region", region, "cause", awscfg.APICode(err))
-			var jobs []func()
-			for _, it := range items {
-				jobs = append(jobs, func() { p.versions(ctx, region, []*item{it}, res) })
-			}
-			runAll(jobs)
-			return
+			return items
 		}
 		for _, it := range items {
 			set(it, "", classify(ctx, it.ref, region, err))
 		}
-		return
+		return nil
 	}
 	for _, it := range items {
 		if prm := match(it.ref, out.Parameters); prm != nil {
@@ -81,4 +91,5 @@ func (p *Provider) versions(ctx context.Context, region string, items []*item, r
 		}
 		set(it, "", notFound(it.ref, region, ""))
 	}
+	return nil
 }
