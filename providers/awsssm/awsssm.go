@@ -75,10 +75,6 @@ const MaxBatch = 10
 // maxParallel bounds the calls one FetchRefs or WatchRefs has in flight.
 const maxParallel = 16
 
-// CodeBatchSplit is the code of the debug event logged when a GetParameters
-// call failed as a whole for one of its names: each is read on its own.
-const CodeBatchSplit = "AWSSSM_BATCH_SPLIT"
-
 // Config configures a Provider.
 type Config struct {
 	// Getenv reads the variables that select the region (AWS_REGION,
@@ -95,7 +91,9 @@ type Config struct {
 	// AllowHTTP permits a plain http:// endpoint that is not on loopback
 	// (N8N_SECRETS_ALLOW_HTTP).
 	AllowHTTP bool
-	// Logger receives the provider's debug events; nil discards.
+	// Logger receives the provider's events. It logs none today: its one
+	// candidate, a batch call split (awssm's AWSSM_BATCH_SPLIT), needs a code
+	// of its own in the project's table of codes. nil discards.
 	Logger *slog.Logger
 }
 
@@ -104,7 +102,6 @@ type Config struct {
 type Provider struct {
 	cfg      aws.Config
 	endpoint string // explicit endpoint from Getenv, if any
-	log      *slog.Logger
 	sent     atomic.Int64
 
 	mu      sync.Mutex
@@ -124,11 +121,7 @@ func New(c Config) (*Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("awsssm: %w", err)
 	}
-	log := c.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	p := &Provider{cfg: l.Config, endpoint: l.Endpoint, log: log, clients: map[string]*ssm.Client{}}
+	p := &Provider{cfg: l.Config, endpoint: l.Endpoint, clients: map[string]*ssm.Client{}}
 	// The endpoint the SDK would use, wherever it came from (the
 	// environment, endpoint_url in the shared config): a client costs no I/O.
 	if ep := p.newClient(l.Config.Region).Options().BaseEndpoint; ep != nil {
@@ -299,8 +292,6 @@ func (p *Provider) read(ctx context.Context, region string, items []*item, res [
 	out, err := p.getParameters(ctx, region, items, true)
 	if err != nil {
 		if len(items) > 1 && ctx.Err() == nil && aboutOneName(err) {
-			p.log.Debug("awsssm: GetParameters failed as a whole, reading each parameter", "code", CodeBatchSplit,
-				"region", region, "cause", awscfg.APICode(err))
 			return nil, items
 		}
 		for _, it := range items {

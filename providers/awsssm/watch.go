@@ -7,7 +7,6 @@ import (
 	"sync"
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
-	"github.com/n8n-secrets/n8n-secrets/internal/awscfg"
 )
 
 // Watching for new versions (supervise mode): GetParameters without
@@ -75,8 +74,6 @@ func (p *Provider) versions(ctx context.Context, region string, items []*item, r
 	out, err := p.getParameters(ctx, region, items, false)
 	if err != nil {
 		if len(items) > 1 && ctx.Err() == nil && aboutOneName(err) {
-			p.log.Debug("awsssm: GetParameters failed as a whole, asking for each parameter", "code", CodeBatchSplit,
-				"region", region, "cause", awscfg.APICode(err))
 			return items
 		}
 		for _, it := range items {
