@@ -106,6 +106,12 @@ func parseAuthorization(h string) (*authorization, *apiError) {
 // it, made of the headers the client declared as signed, with the SDK's own
 // signer and the secret key registered for the access key id.
 func (s *Server) authenticate(r *http.Request, body []byte) (*caller, *apiError) {
+	return s.authenticateFor(r, body, signingName)
+}
+
+// authenticateFor is authenticate for the service whose SigV4 name is
+// service ("secretsmanager", "ssm").
+func (s *Server) authenticateFor(r *http.Request, body []byte, service string) (*caller, *apiError) {
 	h := r.Header.Get("Authorization")
 	if h == "" {
 		return nil, clientError(CodeMissingAuthenticationToken, msgMissingAuth)
@@ -114,8 +120,8 @@ func (s *Server) authenticate(r *http.Request, body []byte) (*caller, *apiError)
 	if aerr != nil {
 		return nil, aerr
 	}
-	if a.service != signingName {
-		return nil, clientError(CodeInvalidSignature, "Credential should be scoped to correct service: '%s'. ", signingName)
+	if a.service != service {
+		return nil, clientError(CodeInvalidSignature, "Credential should be scoped to correct service: '%s'. ", service)
 	}
 	if a.terminator != "aws4_request" {
 		return nil, clientError(CodeInvalidSignature, "Credential should be scoped with a valid terminator: 'aws4_request', not '%s'. ", a.terminator)
@@ -195,7 +201,7 @@ func (s *Server) authenticate(r *http.Request, body []byte) (*caller, *apiError)
 		})
 	})
 	if err := signer.SignHTTP(context.Background(), cred.AWS(), req, hex.EncodeToString(sum[:]),
-		signingName, a.region, signTime); err != nil {
+		service, a.region, signTime); err != nil {
 		return nil, clientError(CodeInvalidSignature, msgSignatureMismatch)
 	}
 	want, _ := parseAuthorization(req.Header.Get("Authorization"))

@@ -37,4 +37,43 @@
 // helpers (AddSecret, PutVersion, ...), fault injection (deny an operation or
 // a secret, throttle or fail the next N requests, add latency, fail KMS
 // decryption) and counters of calls per operation and of requested secret ids.
+//
+// # Parameter Store
+//
+// The same endpoint answers AWS Systems Manager's parameter operations
+// (ssm.go, ssm_ops.go): "X-Amz-Target: AmazonSSM.<Operation>", awsJson1_1,
+// SigV4 for the service "ssm", error bodies in the SSM model's shapes
+// (ParameterNotFound, ParameterVersionNotFound, InvalidKeyId,
+// InternalServerError with status 500, ThrottlingException, ...). Served:
+// GetParameter, GetParameters (1 to 10 names; InvalidParameters; the
+// selectors name:3 and name:label; answers sorted by name, as AWS documents),
+// DescribeParameters (Filters or ParameterFilters with AWS's keys, options
+// and limits; MaxResults 1 to 50; NextToken), PutParameter and
+// LabelParameterVersion (AWS's name, value-size and label rules; 100
+// versions kept). Types String, StringList and SecureString: a SecureString
+// is decrypted only WithDecryption (ParameterStore.Decryptions counts it);
+// without, the answer holds a random opaque ciphertext. Names under
+// /aws/reference/secretsmanager/ read the Server's Secrets Manager secrets
+// as AWS documents: WithDecryption required, a staging label or VersionId
+// as selector, SourceResult, the secret's ARN, version 0, no Value for a
+// binary secret, and Secrets Manager's refusal answered as AWS does
+// (ValidationException "An error occurred while calling one AWS dependency
+// service.", failing a GetParameters call as a whole). IAM's denial of a
+// parameter fails a GetParameters call as a whole, as does KMS refusing a
+// key (with decryption only). Parameters of another account, shared with
+// the caller's, are read by ARN.
+//
+// Where AWS's documentation is silent the fake chooses: DescribeParameters
+// lists by name, 10 a page by default, and names another account's
+// parameter by its ARN; a parameter asked for by ARN is answered with the
+// ARN as its Name; a name asked twice is answered once; a name with spaces
+// inside, or a hierarchy without its leading '/', fails the call
+// (ValidationException); in GetParameter, a missing label is
+// ParameterNotFound; a reference's selector that names an existing
+// VersionId is a version, else a staging label; SourceResult has the
+// members of AWS's documentation example (ARN, Name, VersionId,
+// SecretString, VersionStages, CreatedDate); a secret marked for deletion
+// fails a GetParameters call as a whole ("Invalid Request to Secrets
+// Manager"). Not served: GetParametersByPath, GetParameterHistory,
+// DeleteParameter(s), tags, parameter policies.
 package awsfake

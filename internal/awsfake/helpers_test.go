@@ -95,3 +95,31 @@ func rawSend(t *testing.T, s *awsfake.Server, creds aws.Credentials, region, op,
 	}
 	return rawResponse{Status: resp.StatusCode, Header: resp.Header, Body: b}
 }
+
+// rawSSM signs a Parameter Store request with the SDK signer for service
+// (as a client scoped to it would) and sends it with net/http.
+func rawSSM(t *testing.T, s *awsfake.Server, creds aws.Credentials, region, service, op, body string, signTime time.Time) rawResponse {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, s.URL+"/", bytes.NewReader([]byte(body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	req.Header.Set("X-Amz-Target", "AmazonSSM."+op)
+	if creds.AccessKeyID != "" {
+		sum := sha256.Sum256([]byte(body))
+		if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), service, region, signTime); err != nil {
+			t.Fatal(err)
+		}
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rawResponse{Status: resp.StatusCode, Header: resp.Header, Body: b}
+}

@@ -55,6 +55,7 @@ type Server struct {
 	calls    map[string]int
 	total    int
 	log      []Call
+	ssm      ssmState // Parameter Store (ssm.go)
 }
 
 // Call records one request the Server received.
@@ -63,6 +64,7 @@ type Call struct {
 	Region      string   // region of the credential scope ("" when unauthenticated)
 	AccessKeyID string   // caller's access key id ("" when unauthenticated)
 	SecretIDs   []string // SecretId / SecretIdList members, as sent
+	Names       []string // Parameter Store: Name / Names members, as sent
 	Status      int      // HTTP status answered
 	ErrorCode   string   // __type answered, "" on success
 }
@@ -263,6 +265,10 @@ func (s *Server) Reset() {
 // --- HTTP ---
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if op, ok := strings.CutPrefix(r.Header.Get("X-Amz-Target"), ssmTargetPrefix); ok {
+		s.serveSSM(w, r, op)
+		return
+	}
 	op, _ := strings.CutPrefix(r.Header.Get("X-Amz-Target"), targetPrefix)
 
 	s.mu.Lock()
