@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/aws/smithy-go"
 	"slices"
 	"strings"
 	"testing"
@@ -193,15 +194,15 @@ func TestSSMDenied(t *testing.T) {
 	// One refused name fails the call, whether or not it exists.
 	for _, names := range [][]string{{"/ok", "/secret"}, {"/never-created"}} {
 		_, err := c.GetParameters(ctx, &ssm.GetParametersInput{Names: names, WithDecryption: aws.Bool(true)})
-		var ad *types.AccessDeniedException
-		if !errors.As(err, &ad) || !strings.Contains(ad.ErrorMessage(), "is not authorized to perform: ssm:GetParameters on resource: arn:aws:ssm:us-east-1:123456789012:parameter/") {
+		var ad smithy.APIError
+		if !errors.As(err, &ad) || ad.ErrorCode() != "AccessDeniedException" || !strings.Contains(ad.ErrorMessage(), "is not authorized to perform: ssm:GetParameters on resource: arn:aws:ssm:us-east-1:123456789012:parameter/") {
 			t.Errorf("%v: %v, want AccessDeniedException naming the resource", names, err)
 		}
 	}
 	// KMS refusing the key: only with decryption.
 	_, err := c.GetParameters(ctx, &ssm.GetParametersInput{Names: []string{"/ok", "/cmk"}, WithDecryption: aws.Bool(true)})
-	var ad *types.AccessDeniedException
-	if !errors.As(err, &ad) || !strings.Contains(ad.ErrorMessage(), "The ciphertext refers to a customer master key") {
+	var ad smithy.APIError
+	if !errors.As(err, &ad) || ad.ErrorCode() != "AccessDeniedException" || !strings.Contains(ad.ErrorMessage(), "The ciphertext refers to a customer master key") {
 		t.Errorf("KMS refused: %v", err)
 	}
 	if out := getParams(t, c, false, "/ok", "/cmk"); len(out.Parameters) != 2 {
@@ -213,7 +214,7 @@ func TestSSMDenied(t *testing.T) {
 	// An operation the policy lacks.
 	ps.DenyOperation(awsfake.OpDescribeParameters)
 	_, err = c.DescribeParameters(ctx, &ssm.DescribeParametersInput{})
-	if !errors.As(err, &ad) || !strings.Contains(ad.ErrorMessage(), "ssm:DescribeParameters") {
+	if !errors.As(err, &ad) || ad.ErrorCode() != "AccessDeniedException" || !strings.Contains(ad.ErrorMessage(), "ssm:DescribeParameters") {
 		t.Errorf("DescribeParameters denied: %v", err)
 	}
 	ps.ClearFaults()
