@@ -55,8 +55,9 @@ func rekeyCmd(s *settings, environ, args []string) int {
 	}
 	envm := envMap(environ)
 	var extra []string
+	srcs := map[string]string{}
 	for _, k := range []struct{ flag, ref, as string }{{"from", from, rekeyFromVar}, {"to", to, rekeyToVar}} {
-		kv, err := keyRef(k.flag, k.ref, k.as, envm)
+		kv, src, err := keyRef(k.flag, k.ref, k.as, envm)
 		if err != nil {
 			code := fail(s, err)
 			if k.ref != "" && !inject.IsReference(k.ref) && !varNameRe.MatchString(k.ref) {
@@ -65,6 +66,7 @@ func rekeyCmd(s *settings, environ, args []string) int {
 			return code
 		}
 		extra = append(extra, kv...)
+		srcs[k.as] = src
 	}
 	log := s.logger()
 	ctx, sigs, done := begin(s)
@@ -74,9 +76,13 @@ func rekeyCmd(s *settings, environ, args []string) int {
 		return code
 	}
 	oldKey, newKey := env[rekeyFromVar], env[rekeyToVar]
-	if oldKey == "" || newKey == "" {
-		log.Error("a key is empty", "code", n8n.CodeKeyMissing, "hint", "--from and --to must resolve to non-empty keys")
-		return inject.ExitConfig
+	// A key that resolved to nothing is the command line's or the
+	// environment's mistake: a usage error naming the flag and where the
+	// key was read, never a guard refusal.
+	for _, k := range []struct{ flag, as, v string }{{"from", rekeyFromVar, oldKey}, {"to", rekeyToVar, newKey}} {
+		if k.v == "" {
+			return fail(s, usagef("--from and --to must resolve to non-empty keys", "--%s: the key is empty (%s)", k.flag, srcs[k.as]))
+		}
 	}
 	// A new key the guard would refuse at start (white space, quotes, a
 	// path) would leave a database that no node can start with.

@@ -45,8 +45,7 @@ func verifyKeyCmd(s *settings, environ, args []string) int {
 	}
 	key := env[n8n.EnvKey]
 	if key == "" {
-		log.Error("no encryption key", "code", n8n.CodeKeyMissing, "var", n8n.EnvKey)
-		return inject.ExitConfig
+		return fail(s, missingKey(environ))
 	}
 	out := verifyKeyReport{Fingerprint: n8n.Fingerprint(key)}
 	rep, err := verifyDB(ctx, env, key, log)
@@ -166,9 +165,10 @@ func resolveForDB(ctx context.Context, s *settings, environ, extra []string, log
 	}
 	only = append(only, extra...)
 	// n8n reads the database's NAME_FILE variables itself wherever they
-	// are: so do the key commands, mounts or not.
+	// are: so do the key commands, mounts or not; rekey's two keys too,
+	// whose variable the operator named (--to NAME with NAME_FILE set).
 	ds := *s
-	ds.FileVars = strings.Join([]string{s.FileVars, "DB_*", n8n.EnvKey}, ",")
+	ds.FileVars = strings.Join([]string{s.FileVars, "DB_*", n8n.EnvKey, rekeyFromVar, rekeyToVar}, ",")
 	o := prepare(ctx, &ds, only, nil, log, true)
 	for _, err := range o.errs {
 		o.logFailure(log, err)
@@ -193,24 +193,46 @@ var varNameRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 // variable; a variable name takes that variable (or its _FILE). Anything
 // else is a key typed on the command line, readable by every user in
 // /proc: refused, without repeating it.
-func keyRef(flagName, ref, as string, environ map[string]string) ([]string, error) {
+//
+// src says where the key comes from, for an error about it: the variable's
+// name, or "the reference's value"; never the key.
+func keyRef(flagName, ref, as string, environ map[string]string) (entries []string, src string, err error) {
 	switch {
 	case ref == "":
-		return nil, usagef("give a reference: --"+flagName+" vault://secret/n8n/core?version=4#encryption_key", "--%s: missing", flagName)
+		return nil, "", usagef("give a reference: --"+flagName+" vault://secret/n8n/core?version=4#encryption_key", "--%s: missing", flagName)
 	case inject.IsReference(ref):
 		if _, err := inject.ParseReference(ref); err != nil {
-			return nil, usagef("", "--%s: %v", flagName, err)
+			return nil, "", usagef("", "--%s: %v", flagName, err)
 		}
-		return []string{as + "=" + ref}, nil
+		return []string{as + "=" + ref}, "the reference's value", nil
 	case varNameRe.MatchString(ref):
 		if v, ok := environ[ref]; ok {
-			return []string{as + "=" + v}, nil
+			return []string{as + "=" + v}, "variable " + ref, nil
 		}
 		if v, ok := environ[ref+"_FILE"]; ok {
-			return []string{as + "_FILE=" + v}, nil
+			// Read wherever the file is, as resolveForDB does for the
+			// key variables: the operator named it.
+			return []string{as + "_FILE=" + v}, "the file named by " + ref + "_FILE", nil
 		}
-		return nil, usagef("name a variable that is set, or give a reference", "--%s: names no variable set in the environment", flagName)
+		return nil, "", usagef("name a variable that is set, or give a reference", "--%s: names no variable set in the environment", flagName)
 	}
-	return nil, usagef("argv is readable by every user in /proc: give a reference (vault://…, awssm://…, file:…) or the name of a variable holding the key",
+	return nil, "", usagef("argv is readable by every user in /proc: give a reference (vault://…, awssm://…, file:…) or the name of a variable holding the key",
 		"--%s: a literal key on the command line is refused", flagName)
+}
+
+// missingKey is the usage error of a key command run without
+// N8N_ENCRYPTION_KEY: it says whether the variable (or its _FILE) is unset
+// or resolved to an empty key.
+func missingKey(environ []string) error {
+	envm := envMap(environ)
+	_, set := envm[n8n.EnvKey]
+	file, fileSet := envm[n8n.EnvKey+"_FILE"]
+	switch {
+	case set:
+		return usagef("", "%s: the key is empty", n8n.EnvKey)
+	case fileSet && file != "":
+		return usagef("", "%s: the key is empty (the file %s_FILE names)", n8n.EnvKey, n8n.EnvKey)
+	}
+	return usagef("set N8N_ENCRYPTION_KEY (a reference such as vault://secret/n8n/core#encryption_key) or N8N_ENCRYPTION_KEY_FILE",
+		"%s: not set: there is no key to check", n8n.EnvKey)
 }
