@@ -90,6 +90,11 @@ const (
 	formatPlain    = "plain"
 )
 
+// notEncrypted follows the name of a value that has neither encrypted
+// format (not "U2FsdGVkX1…", not "<keyId>:…"): n8n cannot decrypt it with
+// any key. Its format in the counts is "unknown".
+const notEncrypted = " (does not look encrypted)"
+
 // Count is what one location holds in one format.
 type Count struct {
 	Location string `json:"location"`

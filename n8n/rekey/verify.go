@@ -92,7 +92,7 @@ func verifyIn(ctx context.Context, db *store.DB, q store.Querier, key string, lo
 			cnt := c.at(deploymentTable, format)
 			cnt.Values++
 			if _, err := r.unwrap(key); err != nil {
-				fail(cnt, r.id+" ("+r.typ+")")
+				fail(cnt, r.name())
 				continue
 			}
 			if l := legacyRow(rows); l != nil && l.id == r.id && kr.legacy != key {
@@ -113,11 +113,15 @@ func verifyIn(ctx context.Context, db *store.DB, q store.Querier, key string, lo
 		err := w.each(ctx, loc, func(loc location, id string, parts []part, _ string) (string, error) {
 			for _, p := range parts {
 				v := cipher.ParseValue(p.value)
-				if v.Format == cipher.FormatUnknown {
-					continue
-				}
 				cnt := c.at(loc.name, string(v.Format))
 				cnt.Values++
+				if v.Format == cipher.FormatUnknown {
+					// n8n fails on it whatever the key ("Decrypted
+					// credentials data is not valid JSON"): counted and
+					// named, never skipped.
+					fail(cnt, partID(loc, id, p)+notEncrypted)
+					continue
+				}
 				if _, err := kr.decrypt(v, loc.shape); err != nil {
 					fail(cnt, partID(loc, id, p))
 					continue
