@@ -220,3 +220,115 @@ func TestRewrapOnlyNamesLegacy(t *testing.T) {
 		t.Fatalf("want a refusal naming the row and what to do, got %v", err)
 	}
 }
+
+// mfaSecrets returns each user's stored mfaSecret, by user id.
+func mfaSecrets(t *testing.T, f *fixture) map[string]string {
+	t.Helper()
+	rows, err := f.db.Batch(context.Background(), f.db.SQL(), "user", []string{"id"}, []string{"mfaSecret"}, nil, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, r := range rows {
+		if r.Values[0] != "" {
+			out[keyString(r.Key)] = r.Values[0]
+		}
+	}
+	return out
+}
+
+// TestMFAPrefixKept (issue 19, item 4): n8n's session hash includes the
+// first 3 characters of the stored MFA secret, on 2.x the start of its data
+// key's id. A full rekey with keep re-encrypts each MFA secret under a
+// fresh data key whose id starts the same way, also for a secret under an
+// inactive data key of n8n's own rotation; before, every one moved to one
+// fresh key of a random id (every MFA user logged out). The dry run names
+// no id that --apply would not use, and the values still decrypt to the
+// same secrets.
+func TestMFAPrefixKept(t *testing.T) {
+	ctx := context.Background()
+	f := openSQLiteFixture(t, variant{file: "2x", twoX: true, prefixed: true})
+	// A second MFA user, under an earlier (inactive) data key.
+	const oldID, oldDEK = "zQ7inactiveKey01", "1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcdef"
+	wrapped, err := cipher.Wrap(n8ntest.Key, []byte(oldDEK))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.conn.Exec(t, `INSERT INTO deployment_key ("id", "type", "value", "algorithm", "status") VALUES (?, ?, ?, ?, ?)`, oldID, typeDataKey, wrapped, algGCM, statusInactive)
+	enc := n8ntest.Encrypter{DEKID: oldID, DEK: oldDEK}
+	f.conn.Exec(t, `INSERT INTO "user" ("id", "email", "password", "mfaEnabled", "mfaSecret", "mfaRecoveryCodes") VALUES (?, ?, ?, ?, ?, ?)`,
+		"mfa-user-2", "second@fixture.test", "x", true, enc.Encrypt(t, "CANARYMFASECRET2"), enc.Encrypt(t, "code-1"))
+	before := mfaSecrets(t, f)
+	plain := plaintexts(t, f.db, n8ntest.Key)
+	if len(before) != 2 {
+		t.Fatalf("%d MFA users, want 2", len(before))
+	}
+
+	dry, err := Run(ctx, f.db, Options{From: n8ntest.Key, To: newKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefixes := map[string]bool{}
+	for _, k := range dry.Keys {
+		if strings.HasPrefix(k.Action, "new ") {
+			if k.ID != "" {
+				t.Errorf("the dry run announces data key id %s, which --apply does not use", k.ID)
+			}
+			prefixes[k.IDPrefix] = true
+		}
+	}
+	if !prefixes[sqlite2xDEK.id[:3]] || !prefixes[oldID[:3]] || len(prefixes) != 2 {
+		t.Fatalf("the dry run's new data keys start with %v, want %s and %s", prefixes, sqlite2xDEK.id[:3], oldID[:3])
+	}
+	for _, n := range dry.Notes {
+		if strings.HasPrefix(n, "a fresh data key") && !strings.Contains(n, "chosen at --apply") {
+			t.Errorf("the dry run's note names a data key id: %q", n)
+		}
+	}
+
+	res, err := Run(ctx, f.db, Options{From: n8ntest.Key, To: newKey, Apply: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Changes != dry.Changes {
+		t.Errorf("apply made %d changes, the dry run said %d", res.Changes, dry.Changes)
+	}
+	after := mfaSecrets(t, f)
+	for id, v := range before {
+		if after[id] == v {
+			t.Errorf("user %s: the MFA secret was not re-encrypted", id)
+		}
+		if after[id][:3] != v[:3] {
+			t.Errorf("user %s: the MFA secret's first 3 characters changed: its session is logged out", id)
+		}
+	}
+	now := plaintexts(t, f.db, newKey)
+	for k, v := range plain {
+		if now[k] != v {
+			t.Errorf("%s: another plaintext after the rekey", k)
+		}
+	}
+	// One active data key, and the fresh inactive one for the second
+	// prefix; neither old data key holds an MFA secret any more.
+	rows, _, _ := readDeploymentKeys(ctx, f.db, f.db.SQL())
+	active := 0
+	for _, r := range rows {
+		if r.typ == typeDataKey && r.status == statusActive {
+			active++
+			if !strings.HasPrefix(r.id, sqlite2xDEK.id[:3]) || r.id == sqlite2xDEK.id {
+				t.Errorf("the new active data key %s does not start like the old one", r.id)
+			}
+		}
+	}
+	if active != 1 {
+		t.Fatalf("%d active data keys", active)
+	}
+	for _, v := range after {
+		if id := cipher.ParseValue(v).KeyID; id == sqlite2xDEK.id || id == oldID {
+			t.Errorf("an MFA secret is still under the old data key %s", id)
+		}
+	}
+	if _, err := Verify(ctx, f.db, newKey, nil); err != nil {
+		t.Fatal(err)
+	}
+}
