@@ -6,6 +6,7 @@ package main
 // the databases the real n8n made.
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -98,5 +99,95 @@ func TestKeyMissingIsUsage(t *testing.T) {
 	r := ke.run([]string{"N8N_ENCRYPTION_KEY_FILE=" + outside(t, "k", n8ntest.Key)}, "fingerprint")
 	if r.code != 0 || strings.TrimSpace(r.stdout) != n8n.Fingerprint(n8ntest.Key) {
 		t.Fatalf("fingerprint of N8N_ENCRYPTION_KEY_FILE outside the mounts: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// settingsKey returns the encryptionKey of the settings file at path.
+func settingsKey(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		EncryptionKey string `json:"encryptionKey"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatalf("the settings file is not JSON any more: %v", err)
+	}
+	return doc.EncryptionKey
+}
+
+// TestRekeySettingsFile (issue 19, item 9): n8n's settings file keeps the
+// key n8n last ran with; after a rekey it holds the old one, and n8n (and
+// the guard) refuse to start. The dry run and --apply say so, with the
+// path; --update-settings-file rewrites it after the commit, under sync's
+// rules (a link is refused before anything is written). Before, neither
+// output mentioned it.
+func TestRekeySettingsFile(t *testing.T) {
+	ke := newKeyE2E(t, n8ntest.SQLite2x)
+	cfg := filepath.Join(ke.home, ".n8n", "config")
+	content := "{\n\t\"encryptionKey\": \"" + n8ntest.Key + "\",\n\t\"tunnelSubdomain\": \"kept\"\n}"
+	if err := os.WriteFile(cfg, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := ke.run(ke.env(), "rekey", "--to", "file:new_key")
+	if r.code != 0 || !strings.Contains(r.stdout, cfg) || !strings.Contains(r.stdout, "holds the old key") || !strings.Contains(r.stdout, "--update-settings-file") {
+		t.Fatalf("dry run: exit %d; it does not say that %s holds the old key:\n%s", r.code, cfg, r.stdout)
+	}
+	r = ke.run(ke.env(), "rekey", "--to", "file:new_key", "--apply")
+	if r.code != 0 || !strings.Contains(r.stdout, cfg) || !strings.Contains(r.stdout, "holds the old key") || !strings.Contains(r.stderr, n8n.CodeSettingsKeyMismatch) {
+		t.Fatalf("--apply: exit %d; it does not say that %s holds the old key:\n%s\n%s", r.code, cfg, r.stdout, r.stderr)
+	}
+	if settingsKey(t, cfg) != n8ntest.Key {
+		t.Fatal("--apply without --update-settings-file changed the settings file")
+	}
+	// The database is done; the file is updated by a second run.
+	r = ke.run(ke.env(), "rekey", "--to", "file:new_key", "--apply", "--update-settings-file", "--json")
+	var rep rekeyReport
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || r.code != 0 || rep.SettingsFile == nil || !strings.HasPrefix(rep.SettingsFile.Action, "rewritten") {
+		t.Fatalf("--update-settings-file: exit %d %v\n%s\n%s", r.code, err, r.stdout, r.stderr)
+	}
+	if settingsKey(t, cfg) != ke.newKey {
+		t.Fatal("the settings file does not hold the new key")
+	}
+	b, _ := os.ReadFile(cfg)
+	if !strings.Contains(string(b), `"tunnelSubdomain": "kept"`) {
+		t.Error("the rewrite lost the file's other settings")
+	}
+	if st, _ := os.Stat(cfg); st.Mode().Perm() != 0o600 {
+		t.Errorf("the rewritten file has mode %v", st.Mode().Perm())
+	}
+	// The guard now starts n8n's stand-in with the new key.
+	r = ke.run([]string{"N8N_ENCRYPTION_KEY=file:new_key", "N8N_SECRETS_VERIFY_KEY=on"}, "--", self(t), "start")
+	if r.code != 0 || r.child == nil {
+		t.Fatalf("start after the rekey: exit %d\n%s", r.code, r.stderr)
+	}
+
+	// One run does both, and a link is refused before anything is
+	// written.
+	for _, link := range []bool{false, true} {
+		ke := newKeyE2E(t, n8ntest.SQLite2x)
+		cfg := filepath.Join(ke.home, ".n8n", "config")
+		target := cfg
+		if link {
+			target = filepath.Join(t.TempDir(), "elsewhere")
+		}
+		if err := os.WriteFile(target, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if link {
+			if err := os.Symlink(target, cfg); err != nil {
+				t.Fatal(err)
+			}
+		}
+		sum := fileSum(t, ke.dbPath)
+		r := ke.run(ke.env(), "rekey", "--to", "file:new_key", "--apply", "--update-settings-file")
+		switch {
+		case !link && (r.code != 0 || settingsKey(t, cfg) != ke.newKey || !strings.Contains(r.stderr, n8n.CodeSettingsSynced)):
+			t.Fatalf("one run: exit %d, the file holds the new key: %v\n%s\n%s", r.code, settingsKey(t, cfg) == ke.newKey, r.stdout, r.stderr)
+		case link && (r.code != 78 || fileSum(t, ke.dbPath) != sum || settingsKey(t, target) != n8ntest.Key || !strings.Contains(r.stderr, "symbolic link")):
+			t.Fatalf("a link: exit %d, want 78 with nothing written\n%s", r.code, r.stderr)
+		}
 	}
 }

@@ -16,7 +16,7 @@ Usage:
   n8n-secrets verify-key [--json]        decrypt every encrypted value in n8n's database with
                                          N8N_ENCRYPTION_KEY; counts and ids, never a value
   n8n-secrets rekey --to REF [--from REF] [--apply] [--rewrap-only] [--skip-undecryptable] [--assume-stopped]
-                    [--signing-secrets keep|regenerate] [--json]
+                    [--signing-secrets keep|regenerate] [--update-settings-file] [--json]
                                          re-encrypt n8n's database under a new key (dry run
                                          unless --apply); REF: vault://…, awssm://…, file:…
                                          or a variable's name, never the key itself

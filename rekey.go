@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
@@ -21,6 +22,12 @@ const (
 	rekeyToVar   = "N8N_REKEY_TO_KEY"
 )
 
+// exitSettingsNotRewritten is rekey's exit code when the database was
+// rekeyed and committed but n8n's settings file could not be rewritten
+// after it (--update-settings-file): sysexits' EX_CANTCREAT, apart from
+// every code that means "nothing was written".
+const exitSettingsNotRewritten = 73
+
 // rekeyReport is `rekey --json`.
 type rekeyReport struct {
 	OK              bool          `json:"ok"`
@@ -30,14 +37,25 @@ type rekeyReport struct {
 	Code            string        `json:"code,omitempty"`
 	Error           string        `json:"error,omitempty"`
 	Result          *rekey.Result `json:"result,omitempty"`
+	// SettingsFile is what became of n8n's settings file.
+	SettingsFile *settingsFileReport `json:"settings_file,omitempty"`
+}
+
+// settingsFileReport is n8n's settings file in rekey's report: where it
+// is, which key it holds (never the key), what rekey did or would do.
+type settingsFileReport struct {
+	Path   string `json:"path"`
+	Holds  string `json:"holds"`
+	Action string `json:"action"`
 }
 
 // rekeyCmd re-encrypts n8n's database from --from (default
 // N8N_ENCRYPTION_KEY) to --to; a dry run unless --apply.
 func rekeyCmd(s *settings, environ, args []string) int {
 	var to, from, signing string
-	var apply, rewrapOnly, skip, asJSON, assumeStopped bool
+	var apply, rewrapOnly, skip, asJSON, assumeStopped, updateSettings bool
 	err := parseSub("rekey", s, args, func(fs *flag.FlagSet) {
+		fs.BoolVar(&updateSettings, "update-settings-file", false, "")
 		fs.StringVar(&to, "to", "", "")
 		fs.StringVar(&from, "from", n8n.EnvKey, "")
 		fs.BoolVar(&apply, "apply", false, "")
@@ -105,6 +123,14 @@ func rekeyCmd(s *settings, environ, args []string) int {
 		return inject.ExitUsage
 	}
 	out := rekeyReport{DryRun: !apply, FromFingerprint: n8n.Fingerprint(oldKey), ToFingerprint: n8n.Fingerprint(newKey)}
+	// n8n's settings file keeps the key n8n last ran with: decided now,
+	// before the database is touched, rewritten (when asked) only after
+	// the commit.
+	sf, code := settingsBeforeRekey(env, oldKey, newKey, updateSettings, apply, log)
+	if code != 0 {
+		return code
+	}
+	defer sf.Plan.Close()
 	res, err := runRekey(ctx, env, assumeStopped, rekey.Options{From: oldKey, To: newKey, Apply: apply, RewrapOnly: rewrapOnly,
 		SkipUndecryptable: skip, Signing: signing, Logger: log})
 	out.Result = res
@@ -120,6 +146,10 @@ func rekeyCmd(s *settings, environ, args []string) int {
 		log.Info("rekey", "code", rekey.CodeRekeyDone, "applied", res.Applied, "changes", res.Changes, "n8n_key_fingerprint", out.ToFingerprint)
 	}
 	out.OK = err == nil
+	if err == nil {
+		out.SettingsFile, code = settingsAfterRekey(sf, updateSettings, res.Applied, log)
+		out.OK = code == 0
+	}
 	if asJSON {
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
@@ -128,6 +158,71 @@ func rekeyCmd(s *settings, environ, args []string) int {
 	}
 	printRekey(out, res, err, code)
 	return code
+}
+
+// settingsBeforeRekey looks at n8n's settings file before the rekey. With
+// --update-settings-file and --apply, a file holding the old key that may
+// not be rewritten (a link, another owner, not n8n's JSON) refuses the
+// run before anything is written (78): the operator asked for both.
+func settingsBeforeRekey(env map[string]string, oldKey, newKey string, update, apply bool, log *slog.Logger) (n8n.SettingsAfterRekey, int) {
+	path, err := n8n.SettingsPath(env)
+	if err != nil {
+		return n8n.SettingsAfterRekey{Holds: n8n.SettingsInvalid, Refused: err}, 0
+	}
+	sf := n8n.InspectForRekey(path, oldKey, newKey, update)
+	if update && apply && sf.Refused != nil && (sf.Holds == n8n.SettingsOldKey || sf.Holds == n8n.SettingsInvalid) {
+		log.Error("rekey: nothing was written: --update-settings-file cannot rewrite n8n's settings file", "code", n8n.CodeSettingsSyncFailed,
+			"path", path, "error", sf.Refused.Error(), "exit", inject.ExitConfig,
+			"hint", "fix the file (or remove it: n8n writes it again from the key it starts with), or run without --update-settings-file and update it yourself after the rekey")
+		return sf, inject.ExitConfig
+	}
+	return sf, 0
+}
+
+// settingsAfterRekey rewrites n8n's settings file after a committed rekey
+// when it was planned, and reports it. A rewrite that fails now (the file
+// changed since it was read) leaves the file as it was and exits
+// exitSettingsNotRewritten: the database is under the new key all the
+// same.
+func settingsAfterRekey(sf n8n.SettingsAfterRekey, update, applied bool, log *slog.Logger) (*settingsFileReport, int) {
+	if sf.Path == "" {
+		return nil, 0
+	}
+	rep := &settingsFileReport{Path: sf.Path, Holds: sf.Holds}
+	const mismatch = "n8n (and the guard) refuse to start with the new key while it holds the old one (\"Mismatching encryption keys\")"
+	switch {
+	case sf.Holds == n8n.SettingsNoFile:
+		rep.Action = "not found here: on every node whose settings file (<N8N_USER_FOLDER or HOME>/.n8n/config) holds the old key, " + mismatch +
+			": update it (rekey --update-settings-file where it is mounted, or N8N_SECRETS_N8N_SETTINGS=sync at the next start) or remove it"
+	case sf.Holds == n8n.SettingsNewKey || sf.Holds == n8n.SettingsNoKey:
+		rep.Action = "nothing to do"
+	case sf.Holds == n8n.SettingsOtherKey:
+		rep.Action = "left as it is: it holds neither the old nor the new key, so n8n refuses to start with either"
+	case sf.Holds == n8n.SettingsInvalid:
+		rep.Action = "left as it is: it cannot be read as n8n's settings file"
+	case sf.Plan != nil && applied:
+		if err := sf.Plan.Apply(); err != nil {
+			rep.Action = "not rewritten: " + err.Error() + "; the database IS under the new key: update or remove the file before n8n starts"
+			log.Error("rekey committed, but n8n's settings file was not rewritten", "code", n8n.CodeSettingsSyncFailed, "path", sf.Path,
+				"error", err.Error(), "exit", exitSettingsNotRewritten,
+				"hint", "the database is under the new key: remove the file (n8n writes it again) or set N8N_SECRETS_N8N_SETTINGS=sync for the next start")
+			return rep, exitSettingsNotRewritten
+		}
+		rep.Action = "rewritten with the new key, after the commit"
+		log.Info("n8n's settings file rewritten with the new key", "code", n8n.CodeSettingsSynced, "path", sf.Path,
+			"old_fingerprint", sf.Plan.OldFingerprint, "n8n_key_fingerprint", sf.Plan.NewFingerprint)
+	case sf.Plan != nil:
+		rep.Action = "holds the old key: --apply rewrites it with the new key after the commit (--update-settings-file)"
+	case update && sf.Refused != nil:
+		rep.Action = "holds the old key, and --update-settings-file cannot rewrite it: " + sf.Refused.Error()
+	default:
+		rep.Action = "holds the old key: " + mismatch + "; add --update-settings-file to rewrite it after the commit, or remove it (n8n writes it again), or set N8N_SECRETS_N8N_SETTINGS=sync for the next start"
+		if applied {
+			log.Warn("n8n's settings file holds the old key", "code", n8n.CodeSettingsKeyMismatch, "path", sf.Path,
+				"hint", "rekey --update-settings-file rewrites it after the commit; or remove it; or N8N_SECRETS_N8N_SETTINGS=sync at the next start")
+		}
+	}
+	return rep, 0
 }
 
 func runRekey(ctx context.Context, env map[string]string, assumeStopped bool, opts rekey.Options) (*rekey.Result, error) {
@@ -179,9 +274,14 @@ func printRekey(out rekeyReport, res *rekey.Result, err error, code int) {
 			fmt.Printf("\nwarning: the database is in use (%v): --apply will refuse; stop every n8n node first\n", res.Holders)
 		}
 	}
+	if sf := out.SettingsFile; sf != nil {
+		fmt.Printf("\nn8n's settings file %s: %s\n", sf.Path, sf.Action)
+	}
 	switch {
 	case err != nil:
 		fmt.Printf("\n%s: %v (exit %d)\n", out.Code, err, code)
+	case code == exitSettingsNotRewritten:
+		fmt.Printf("\ndone: %d value(s) and key(s) re-encrypted, committed; n8n's settings file NOT rewritten (exit %d)\n", res.Changes, code)
 	case res.Applied && res.Changes == 0:
 		fmt.Println("\nnothing to do: everything is already under the new key")
 	case res.Applied:
