@@ -259,7 +259,7 @@ func printRekey(out rekeyReport, res *rekey.Result, err error, code int) {
 			}
 		}
 		for _, u := range res.Unverified {
-			fmt.Printf("\nnot rekeyed: %s: %d row(s): %s\n", u.Location, u.Rows, u.Why)
+			fmt.Printf("\nnot rekeyed: %s: %d execution(s), %d cbc and %d prefixed value(s): %s\n", u.Location, u.Rows, u.CBC, u.Prefixed, u.Why)
 		}
 		if len(res.Skipped) > 0 {
 			fmt.Printf("\nleft as they are (--skip-undecryptable): %d value(s)\n", len(res.Skipped))

@@ -66,7 +66,7 @@ func verifyKeyCmd(s *settings, environ, args []string) int {
 		fmt.Printf("database: %s (n8n %s)\nkey fingerprint: %s\n\n", rep.Database, rep.Layout, out.Fingerprint)
 		printCounts(rep.Counts, false)
 		for _, u := range rep.Unverified {
-			fmt.Printf("\nnot verified: %s: %d row(s): %s\n", u.Location, u.Rows, u.Why)
+			fmt.Printf("\nnot verified: %s: %d execution(s), %d cbc and %d prefixed value(s): %s\n", u.Location, u.Rows, u.CBC, u.Prefixed, u.Why)
 		}
 	}
 	switch {

@@ -313,12 +313,13 @@ func (r *run) plan(ctx context.Context) error {
 			return err
 		}
 	}
-	u, err := countExecutions(ctx, r.db, r.q)
+	ev, err := countExecutions(ctx, r.db, r.q)
 	if err != nil {
 		return err
 	}
-	if u != nil {
-		r.res.Unverified = append(r.res.Unverified, *u)
+	if ev.Rows > 0 {
+		r.res.Unverified = append(r.res.Unverified, Unverified{Location: executionLocation, Rows: ev.Rows, CBC: ev.CBC, Prefixed: ev.Prefixed,
+			Why: r.executionEffects(ev)})
 	}
 	r.notes()
 
@@ -333,6 +334,27 @@ func (r *run) plan(ctx context.Context) error {
 			ErrRefused, len(legacy), strings.Join(limit(legacy, 10), "; "), legacyHint(legacy))
 	}
 	return nil
+}
+
+// executionEffects says exactly what a rekey means for the encrypted
+// runtime values of executions, which it leaves as they are.
+func (r *run) executionEffects(ev ExecutionValues) string {
+	why := executionWhat + ": not rekeyed"
+	if ev.CBC > 0 {
+		why += fmt.Sprintf("; %d in the legacy format (cbc) stay under the old key, which n8n no longer has: it cannot read them after the rekey (an execution resumed or retried with them loses its context)", ev.CBC)
+	}
+	if ev.Prefixed > 0 {
+		why += fmt.Sprintf("; %d under a data key stay readable: their data keys stay, wrapped under the new key", ev.Prefixed)
+	}
+	switch {
+	case !r.has2x:
+		why += "; n8n 1.x logs every user out with the new key, so the session cookies they hold are void"
+	case r.opts.Signing == SigningKeep:
+		why += "; with --signing-secrets keep the session cookies they hold stay valid sessions until they expire, also for whoever decrypts them from a backup with the old key: after a leak, use regenerate"
+	default:
+		why += "; with --signing-secrets regenerate the session cookies they hold are no longer valid"
+	}
+	return why
 }
 
 // legacyHint says what to do about legacy values that stop --rewrap-only.

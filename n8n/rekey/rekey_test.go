@@ -489,20 +489,53 @@ func TestRefusals(t *testing.T) {
 	}
 }
 
-// TestExecutionDataCounted: runtime data inside executions is reported by
-// count, as not verified and not rekeyed, never silently.
+// TestExecutionDataCounted (issue 19, item 11): encrypted runtime values
+// inside executions are counted by what is really encrypted, by format,
+// and reported as not verified and not rekeyed, never silently; runtime
+// data with nothing encrypted (what n8n 1.123 writes into every
+// execution) and the word "runtimeData" in a workflow's own output are
+// not counted. Before, every row whose data contained "runtimeData" was.
 func TestExecutionDataCounted(t *testing.T) {
 	ctx := context.Background()
 	f := openSQLiteFixture(t, variant{file: "2x", twoX: true})
-	v, _ := cipher.EncryptCBC(n8ntest.Key, []byte(`{"token":"x"}`))
-	f.conn.Exec(t, `INSERT INTO execution_data ("executionId", "workflowData", "data") VALUES (?, ?, ?)`,
-		4242, "{}", `[{"executionData":"1"},{"runtimeData":"2"},{"credentials":"3"},"`+v+`"]`)
+	cbc, _ := cipher.EncryptCBC(n8ntest.Key, []byte(`{"version":1,"identity":"CANARY-cookie","metadata":{"source":"manual-execution"}}`))
+	gcm := n8ntest.Encrypter{DEKID: sqlite2xDEK.id, DEK: sqlite2xDEK.key}.Encrypt(t, `{"version":1,"identity":"CANARY-cookie2"}`)
+	rows := map[int]string{
+		// 2.40, a manual execution: runtimeData.credentials, CBC and prefixed.
+		4242: `[{"startData":"1","resultData":"2","executionData":"3"},{},{"runData":"4"},{"contextData":"5","nodeExecutionStack":"6","runtimeData":"7"},{},{},[],{"version":1,"establishedAt":1767225600000,"source":"8","credentials":"9"},"manual","` + cbc + `"]`,
+		4243: `[{"executionData":"1"},{"runtimeData":"2"},{"version":1,"establishedAt":1767225600000,"source":"3","credentials":"4"},"manual","` + gcm + `"]`,
+		// 1.123: runtimeData with nothing encrypted; a node's credentials
+		// reference elsewhere in the run data.
+		4244: `[{"executionData":"1"},{"runtimeData":"2","nodeExecutionStack":"3"},{"version":1,"establishedAt":1767225600000,"source":"4"},[{"node":"5"}],"cli",{"credentials":"6"},{"httpHeaderAuth":"7"},{"id":"8","name":"9"},"abc","` + cbc + `"]`,
+		// A workflow's output that mentions both words.
+		4245: `[{"resultData":"1"},{"text":"2"},"runtimeData and credentials: ` + cbc + `"]`,
+	}
+	for id, data := range rows {
+		f.conn.Exec(t, `INSERT INTO execution_data ("executionId", "workflowData", "data") VALUES (?, ?, ?)`, id, "{}", data)
+	}
 	vr, err := Verify(ctx, f.db, n8ntest.Key, nil)
-	if err != nil || len(vr.Unverified) != 1 || vr.Unverified[0].Rows != 1 {
+	if err != nil || len(vr.Unverified) != 1 {
 		t.Fatalf("verify: %v, unverified %+v", err, vr.Unverified)
 	}
-	res, err := Run(ctx, f.db, Options{From: n8ntest.Key, To: newKey})
-	if err != nil || len(res.Unverified) != 1 || res.Unverified[0].Location != "execution_data.data" {
-		t.Fatalf("dry run: %v, unverified %+v", err, res.Unverified)
+	if u := vr.Unverified[0]; u.Rows != 2 || u.CBC != 1 || u.Prefixed != 1 {
+		t.Fatalf("verify counts %d row(s), %d cbc, %d prefixed; want 2, 1, 1", u.Rows, u.CBC, u.Prefixed)
+	}
+	for _, signing := range []string{SigningKeep, SigningRegenerate} {
+		res, err := Run(ctx, f.db, Options{From: n8ntest.Key, To: newKey, Signing: signing})
+		if err != nil || len(res.Unverified) != 1 || res.Unverified[0].Location != executionLocation {
+			t.Fatalf("dry run: %v, unverified %+v", err, res.Unverified)
+		}
+		why := res.Unverified[0].Why
+		for _, w := range []string{"session cookie", "1 in the legacy format (cbc)", "cannot read them after the rekey", "1 under a data key stay readable"} {
+			if !strings.Contains(why, w) {
+				t.Errorf("%s: the report does not say %q: %s", signing, w, why)
+			}
+		}
+		if signing == SigningKeep && !strings.Contains(why, "stay valid sessions") || signing == SigningRegenerate && !strings.Contains(why, "no longer valid") {
+			t.Errorf("%s: the report does not say what becomes of the sessions: %s", signing, why)
+		}
+		if strings.Contains(report(res), "CANARY") {
+			t.Fatal("the report holds a plaintext")
+		}
 	}
 }
