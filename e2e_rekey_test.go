@@ -7,6 +7,7 @@ package main
 
 import (
 	"encoding/json"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -189,5 +190,42 @@ func TestRekeySettingsFile(t *testing.T) {
 		case link && (r.code != 78 || fileSum(t, ke.dbPath) != sum || settingsKey(t, target) != n8ntest.Key || !strings.Contains(r.stderr, "symbolic link")):
 			t.Fatalf("a link: exit %d, want 78 with nothing written\n%s", r.code, r.stderr)
 		}
+	}
+}
+
+// TestSettingsRewriteAfterCommitRefusesChangedFile (issue 19, item 9): the
+// rewrite decided before the rekey is applied after the commit only if the
+// file is still the one read; otherwise it is left as it is and rekey
+// exits 73 (the database is under the new key all the same), saying so.
+func TestSettingsRewriteAfterCommitRefusesChangedFile(t *testing.T) {
+	home := t.TempDir()
+	cfg := filepath.Join(home, ".n8n", "config")
+	if err := os.MkdirAll(filepath.Dir(cfg), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	const oldKey, newKey = "CANARY-old-settings-key-0123456789", "CANARY-new-settings-key-0123456789"
+	if err := os.WriteFile(cfg, []byte(`{"encryptionKey":"`+oldKey+`"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sf := n8n.InspectForRekey(cfg, oldKey, newKey, true)
+	defer sf.Plan.Close()
+	if sf.Holds != n8n.SettingsOldKey || sf.Plan == nil {
+		t.Fatalf("holds %q, plan %v, refused %v", sf.Holds, sf.Plan != nil, sf.Refused)
+	}
+	// n8n (or someone) writes the file meanwhile.
+	changed := `{"encryptionKey":"` + oldKey + `","tunnelSubdomain":"x"}`
+	if err := os.WriteFile(cfg, []byte(changed), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var logs strings.Builder
+	rep, code := settingsAfterRekey(sf, true, true, slog.New(slog.NewJSONHandler(&logs, nil)))
+	if code != exitSettingsNotRewritten || rep == nil || !strings.HasPrefix(rep.Action, "not rewritten") || !strings.Contains(rep.Action, "the database IS under the new key") {
+		t.Fatalf("exit %d, report %+v", code, rep)
+	}
+	if b, _ := os.ReadFile(cfg); string(b) != changed {
+		t.Fatal("the changed file was rewritten")
+	}
+	if strings.Contains(logs.String()+rep.Action, "CANARY") {
+		t.Fatal("a key reached the output")
 	}
 }
