@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 
 	"github.com/n8n-secrets/n8n-secrets/n8n/cipher"
@@ -47,7 +48,7 @@ func countExecutions(ctx context.Context, db *store.DB, q store.Querier) (Execut
 	}
 	query := fmt.Sprintf(`SELECT "executionId", "data" FROM %s WHERE "executionId" > %s AND "data" LIKE '%%"runtimeData"%%' AND "data" LIKE '%%"credentials"%%' ORDER BY "executionId" LIMIT %d`,
 		db.Table("execution_data"), db.P(1), executionBatch)
-	after := int64(-1 << 62)
+	after := int64(math.MinInt32) // below every id; "executionId" is a 4-byte integer on PostgreSQL
 	for {
 		if err := ctx.Err(); err != nil {
 			return ev, fmt.Errorf("%w: %v", store.ErrUnavailable, context.Cause(ctx))

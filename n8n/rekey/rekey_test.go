@@ -496,10 +496,37 @@ func TestRefusals(t *testing.T) {
 // execution) and the word "runtimeData" in a workflow's own output are
 // not counted. Before, every row whose data contained "runtimeData" was.
 func TestExecutionDataCounted(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) {
+		f := openSQLiteFixture(t, variant{file: "2x", twoX: true})
+		executionDataCounted(t, f, f.conn)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		s := pgtest.Start(t)
+		n8ntest.RestorePostgres(t, s, n8ntest.Postgres2x, "n8nexec")
+		conn := n8ntest.OpenPostgres(t, s, "n8nexec")
+		// The rows stand alone: no execution_entity (nor workflow) for them.
+		conn.Exec(t, `ALTER TABLE execution_data DROP CONSTRAINT execution_data_fk`)
+		cfg, err := store.FromEnv(n8ntest.PostgresEnv(s, "n8nexec"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		db, err := store.Open(context.Background(), cfg, store.Options{ReadOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		executionDataCounted(t, &fixture{name: "postgres-2x", db: db, twoX: true}, conn)
+	})
+}
+
+func executionDataCounted(t *testing.T, f *fixture, conn *n8ntest.Conn) {
 	ctx := context.Background()
-	f := openSQLiteFixture(t, variant{file: "2x", twoX: true})
+	dek := sqlite2xDEK
+	if strings.HasPrefix(f.name, "postgres") {
+		dek = pg2xDEK
+	}
 	cbc, _ := cipher.EncryptCBC(n8ntest.Key, []byte(`{"version":1,"identity":"CANARY-cookie","metadata":{"source":"manual-execution"}}`))
-	gcm := n8ntest.Encrypter{DEKID: sqlite2xDEK.id, DEK: sqlite2xDEK.key}.Encrypt(t, `{"version":1,"identity":"CANARY-cookie2"}`)
+	gcm := n8ntest.Encrypter{DEKID: dek.id, DEK: dek.key}.Encrypt(t, `{"version":1,"identity":"CANARY-cookie2"}`)
 	rows := map[int]string{
 		// 2.40, a manual execution: runtimeData.credentials, CBC and prefixed.
 		4242: `[{"startData":"1","resultData":"2","executionData":"3"},{},{"runData":"4"},{"contextData":"5","nodeExecutionStack":"6","runtimeData":"7"},{},{},[],{"version":1,"establishedAt":1767225600000,"source":"8","credentials":"9"},"manual","` + cbc + `"]`,
@@ -511,7 +538,7 @@ func TestExecutionDataCounted(t *testing.T) {
 		4245: `[{"resultData":"1"},{"text":"2"},"runtimeData and credentials: ` + cbc + `"]`,
 	}
 	for id, data := range rows {
-		f.conn.Exec(t, `INSERT INTO execution_data ("executionId", "workflowData", "data") VALUES (?, ?, ?)`, id, "{}", data)
+		conn.Exec(t, `INSERT INTO execution_data ("executionId", "workflowData", "data") VALUES (?, ?, ?)`, id, "{}", data)
 	}
 	vr, err := Verify(ctx, f.db, n8ntest.Key, nil)
 	if err != nil || len(vr.Unverified) != 1 {
