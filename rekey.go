@@ -255,7 +255,11 @@ func printRekey(out rekeyReport, res *rekey.Result, err error, code int) {
 		if len(res.Keys) > 0 {
 			fmt.Println("\ndeployment_key:")
 			for _, k := range res.Keys {
-				fmt.Printf("  %s %s: %s\n", k.ID, k.Type, k.Action)
+				id := k.ID
+				if id == "" {
+					id = "(new, " + k.IDPrefix + "…)"
+				}
+				fmt.Printf("  %s %s: %s\n", id, k.Type, k.Action)
 			}
 		}
 		for _, u := range res.Unverified {
