@@ -16,6 +16,13 @@ import (
 // data can be large, and one batch is held in memory.
 const executionBatch = 50
 
+// contextKeys are the keys under which run data holds an execution's
+// context: runtimeData (executionData.runtimeData), and the copies a
+// sub-execution or an error workflow gets of its parent's
+// (parentExecution.executionContext, n8n-core's execution-context.js and
+// n8n's execute-error-workflow.js).
+var contextKeys = []string{"runtimeData", "executionContext"}
+
 // runtimeFields are the fields of an execution's runtime data
 // (executionData.runtimeData, n8n's IExecutionContext) that n8n encrypts
 // (n8n-core's execution-context.service): credentials, the identity of the
@@ -36,7 +43,8 @@ type ExecutionValues struct {
 // encrypted runtime value (runtimeFields), by what is really there: the
 // run data is flatted JSON (an array whose first element is the root and
 // whose strings are references to other elements), and only an encrypted
-// string under runtimeData.credentials or .secureArtifacts counts. n8n
+// string under the credentials or secureArtifacts of an execution context
+// (contextKeys) counts. n8n
 // 1.123 writes runtimeData with nothing encrypted into every execution:
 // those are not counted. SQL narrows the rows first; each is parsed on its
 // own, executionBatch rows at a time.
@@ -46,7 +54,9 @@ func countExecutions(ctx context.Context, db *store.DB, q store.Querier) (Execut
 	if err != nil || !ok {
 		return ev, err
 	}
-	query := fmt.Sprintf(`SELECT "executionId", "data" FROM %s WHERE "executionId" > %s AND "data" LIKE '%%"runtimeData"%%' AND "data" LIKE '%%"credentials"%%' ORDER BY "executionId" LIMIT %d`,
+	query := fmt.Sprintf(`SELECT "executionId", "data" FROM %s WHERE "executionId" > %s
+AND ("data" LIKE '%%"runtimeData"%%' OR "data" LIKE '%%"executionContext"%%') AND ("data" LIKE '%%"credentials"%%' OR "data" LIKE '%%"secureArtifacts"%%')
+ORDER BY "executionId" LIMIT %d`,
 		db.Table("execution_data"), db.P(1), executionBatch)
 	after := int64(math.MinInt32) // below every id; "executionId" is a 4-byte integer on PostgreSQL
 	for {
@@ -118,22 +128,27 @@ func runtimeValues(data []byte) (cbc, prefixed int) {
 		}
 	}
 	seen := map[int]bool{}
+	var contexts []map[string]json.RawMessage
 	for _, e := range elems {
-		if len(e) == 0 || e[0] != '{' || !bytes.Contains(e, []byte(`"runtimeData"`)) {
+		if len(e) == 0 || e[0] != '{' || !bytes.Contains(e, []byte(`"runtimeData"`)) && !bytes.Contains(e, []byte(`"executionContext"`)) {
 			continue
 		}
 		var obj map[string]json.RawMessage
 		if json.Unmarshal(e, &obj) != nil {
 			continue
 		}
-		rd, ok := ref(obj["runtimeData"])
-		if !ok {
-			continue
+		for _, k := range contextKeys {
+			rd, ok := ref(obj[k])
+			if !ok {
+				continue
+			}
+			var ctxObj map[string]json.RawMessage
+			if json.Unmarshal(rd, &ctxObj) == nil {
+				contexts = append(contexts, ctxObj)
+			}
 		}
-		var ctxObj map[string]json.RawMessage
-		if json.Unmarshal(rd, &ctxObj) != nil {
-			continue
-		}
+	}
+	for _, ctxObj := range contexts {
 		for _, f := range runtimeFields {
 			var s string
 			if json.Unmarshal(ctxObj[f], &s) != nil {

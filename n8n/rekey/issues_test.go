@@ -216,7 +216,7 @@ func TestRewrapOnlyNamesLegacy(t *testing.T) {
 	f.conn.Exec(t, `INSERT INTO secrets_provider_connection ("id", "providerKey", "type", "encryptedSettings", "isEnabled") VALUES (?, ?, ?, ?, ?)`, 7002, "vault-migrated", "vault", v, true)
 	_, err := Run(ctx, f.db, Options{From: n8ntest.Key, To: newKey, Apply: true, RewrapOnly: true})
 	if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "secrets_provider_connection.encryptedSettings 7002") ||
-		!strings.Contains(err.Error(), "save the connection once") {
+		!strings.Contains(err.Error(), "save the connection's settings once") {
 		t.Fatalf("want a refusal naming the row and what to do, got %v", err)
 	}
 }

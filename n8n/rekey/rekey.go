@@ -364,7 +364,7 @@ func legacyHint(legacy []string) string {
 		if strings.HasPrefix(l, "secrets_provider_connection.") {
 			// n8n 2.x's migration from the external-secrets settings of
 			// 1.x writes this row with the legacy cipher.
-			return hint + "; the secrets_provider_connection row(s) were written by n8n's own migration from 1.x: with N8N_ENV_FEAT_ENCRYPTION_KEY_ROTATION=true, save the connection once in n8n (Settings, External secrets) and n8n re-encrypts it under its active data key"
+			return hint + "; the secrets_provider_connection row(s) were written by n8n's own migration of 1.x's external-secrets settings (MigrateExternalSecretsToEntityStorage, in the legacy format): with N8N_ENV_FEAT_ENCRYPTION_KEY_ROTATION=true, save the connection's settings once in n8n (Settings, External secrets) and n8n re-encrypts them under its active data key"
 		}
 	}
 	return hint + "; n8n 2.x writes a value under a data key when it saves it with N8N_ENV_FEAT_ENCRYPTION_KEY_ROTATION=true"

@@ -534,6 +534,9 @@ func executionDataCounted(t *testing.T, f *fixture, conn *n8ntest.Conn) {
 		// 1.123: runtimeData with nothing encrypted; a node's credentials
 		// reference elsewhere in the run data.
 		4244: `[{"executionData":"1"},{"runtimeData":"2","nodeExecutionStack":"3"},{"version":1,"establishedAt":1767225600000,"source":"4"},[{"node":"5"}],"cli",{"credentials":"6"},{"httpHeaderAuth":"7"},{"id":"8","name":"9"},"abc","` + cbc + `"]`,
+		// A sub-execution waiting with its start item: its parent's
+		// context (parentExecution.executionContext), besides its own.
+		4246: `[{"executionData":"1"},{"runtimeData":"2","nodeExecutionStack":"3"},{"version":1,"establishedAt":1767225600000,"source":"4","parentExecutionId":"5"},[{"metadata":"6"}],"integrated","4240",{"parentExecution":"7"},{"executionId":"5","workflowId":"8","executionContext":"9"},"wf1",{"version":1,"source":"10","credentials":"11"},"manual","` + cbc + `"]`,
 		// A workflow's output that mentions both words.
 		4245: `[{"resultData":"1"},{"text":"2"},"runtimeData and credentials: ` + cbc + `"]`,
 	}
@@ -544,8 +547,8 @@ func executionDataCounted(t *testing.T, f *fixture, conn *n8ntest.Conn) {
 	if err != nil || len(vr.Unverified) != 1 {
 		t.Fatalf("verify: %v, unverified %+v", err, vr.Unverified)
 	}
-	if u := vr.Unverified[0]; u.Rows != 2 || u.CBC != 1 || u.Prefixed != 1 {
-		t.Fatalf("verify counts %d row(s), %d cbc, %d prefixed; want 2, 1, 1", u.Rows, u.CBC, u.Prefixed)
+	if u := vr.Unverified[0]; u.Rows != 3 || u.CBC != 2 || u.Prefixed != 1 {
+		t.Fatalf("verify counts %d row(s), %d cbc, %d prefixed; want 3, 2, 1", u.Rows, u.CBC, u.Prefixed)
 	}
 	for _, signing := range []string{SigningKeep, SigningRegenerate} {
 		res, err := Run(ctx, f.db, Options{From: n8ntest.Key, To: newKey, Signing: signing})
@@ -553,7 +556,7 @@ func executionDataCounted(t *testing.T, f *fixture, conn *n8ntest.Conn) {
 			t.Fatalf("dry run: %v, unverified %+v", err, res.Unverified)
 		}
 		why := res.Unverified[0].Why
-		for _, w := range []string{"session cookie", "1 in the legacy format (cbc)", "cannot read them after the rekey", "1 under a data key stay readable"} {
+		for _, w := range []string{"session cookie", "2 in the legacy format (cbc)", "cannot read them after the rekey", "1 under a data key stay readable"} {
 			if !strings.Contains(why, w) {
 				t.Errorf("%s: the report does not say %q: %s", signing, w, why)
 			}
