@@ -112,11 +112,17 @@ func TestMFASessionSurvivesKeepRekey(t *testing.T) {
 			if fixture != n8ntest.SQLite2x {
 				return
 			}
-			res = r.bin("b", "rekey", "--from", "file:key_b", "--to", "file:key_a", "--apply", "--signing-secrets", "regenerate")
+			// A third key (the fixture's signing secrets were derived from
+			// key a: regenerating to it would bring them back).
+			kc := r.canary("keyc") + "-0123456789abcdef"
+			r.canaries = append(r.canaries, kc)
+			r.plant("key_c", kc)
+			r.keys["c"] = kc
+			res = r.bin("b", "rekey", "--from", "file:key_b", "--to", "file:key_c", "--apply", "--signing-secrets", "regenerate")
 			if res.code != 0 {
 				t.Fatalf("rekey --signing-secrets regenerate: exit %d\n%s%s", res.code, res.stdout, res.stderr)
 			}
-			p = r.start("a")
+			p = r.start("c")
 			if status, err := p.Session(cookie); err != nil || status != 401 {
 				t.Errorf("the session after regenerate: status %d (%v), want 401", status, err)
 			}

@@ -527,17 +527,22 @@ func executionDataCounted(t *testing.T, f *fixture, conn *n8ntest.Conn) {
 	}
 	cbc, _ := cipher.EncryptCBC(n8ntest.Key, []byte(`{"version":1,"identity":"CANARY-cookie","metadata":{"source":"manual-execution"}}`))
 	gcm := n8ntest.Encrypter{DEKID: dek.id, DEK: dek.key}.Encrypt(t, `{"version":1,"identity":"CANARY-cookie2"}`)
+	// Run data as n8n 2.40 serializes it (flatted's stringify, the
+	// flatted of n8n 2.40.7's install, given objects of n8n's shapes).
+	manual := `[{"startData":"1","resultData":"2","executionData":"3"},{},{"runData":"4","lastNodeExecuted":"5"},{"contextData":"6","nodeExecutionStack":"7","metadata":"8","waitingExecution":"9","waitingExecutionSource":"10","runtimeData":"11"},{"When clicking":"12"},"When clicking",{},[],{},{},{},{"version":1,"establishedAt":1767225600000,"source":"13","credentials":"14","triggerNode":"15"},["16"],"manual","CIPHERTEXT",{"name":"5","type":"17"},{"startTime":1,"executionTime":2,"source":"18","data":"19"},"n8n-nodes-base.manualTrigger",[],{"main":"20"},["21"],["22"],{"json":"23"},{"a":"24"},"runtimeData credentials"]`
+	sub := `[{"startData":"1","resultData":"2","executionData":"3"},{},{"runData":"4"},{"contextData":"5","nodeExecutionStack":"6","metadata":"7","waitingExecution":"8","waitingExecutionSource":"9","runtimeData":"10"},{},{},["11"],{},{},{},{"version":1,"establishedAt":2,"source":"12","parentExecutionId":"13"},{"node":"14","data":"15","source":null,"metadata":"16"},"integrated","4240",{"name":"17","credentials":"18"},{"main":"19"},{"parentExecution":"20"},"Start",{"httpHeaderAuth":"21"},["22"],{"executionId":"13","workflowId":"23","executionContext":"24"},{"id":"25","name":"26"},["27"],"wf1",{"version":1,"establishedAt":1,"source":"28","credentials":"29"},"1","x",{"json":"30"},"manual","CIPHERTEXT",{}]`
+	v1 := `[{"startData":"1","resultData":"2","executionData":"3"},{},{"runData":"4"},{"contextData":"5","nodeExecutionStack":"6","metadata":"7","waitingExecution":"8","waitingExecutionSource":"9","runtimeData":"10"},{},{},[],{},{},{},{"version":1,"establishedAt":3,"source":"11","triggerNode":"12"},"cli",{"name":"13","type":"14"},"Start","x"]`
 	rows := map[int]string{
-		// 2.40, a manual execution: runtimeData.credentials, CBC and prefixed.
-		4242: `[{"startData":"1","resultData":"2","executionData":"3"},{},{"runData":"4"},{"contextData":"5","nodeExecutionStack":"6","runtimeData":"7"},{},{},[],{"version":1,"establishedAt":1767225600000,"source":"8","credentials":"9"},"manual","` + cbc + `"]`,
-		4243: `[{"executionData":"1"},{"runtimeData":"2"},{"version":1,"establishedAt":1767225600000,"source":"3","credentials":"4"},"manual","` + gcm + `"]`,
-		// 1.123: runtimeData with nothing encrypted; a node's credentials
-		// reference elsewhere in the run data.
-		4244: `[{"executionData":"1"},{"runtimeData":"2","nodeExecutionStack":"3"},{"version":1,"establishedAt":1767225600000,"source":"4"},[{"node":"5"}],"cli",{"credentials":"6"},{"httpHeaderAuth":"7"},{"id":"8","name":"9"},"abc","` + cbc + `"]`,
+		// 2.40, a manual execution: runtimeData.credentials, cbc and prefixed.
+		4242: strings.Replace(manual, "CIPHERTEXT", cbc, 1),
+		4243: strings.Replace(manual, "CIPHERTEXT", gcm, 1),
+		// 1.123: runtimeData with nothing encrypted, in every execution.
+		4244: v1,
 		// A sub-execution waiting with its start item: its parent's
-		// context (parentExecution.executionContext), besides its own.
-		4246: `[{"executionData":"1"},{"runtimeData":"2","nodeExecutionStack":"3"},{"version":1,"establishedAt":1767225600000,"source":"4","parentExecutionId":"5"},[{"metadata":"6"}],"integrated","4240",{"parentExecution":"7"},{"executionId":"5","workflowId":"8","executionContext":"9"},"wf1",{"version":1,"source":"10","credentials":"11"},"manual","` + cbc + `"]`,
-		// A workflow's output that mentions both words.
+		// context (parentExecution.executionContext); its own has none.
+		4246: strings.Replace(sub, "CIPHERTEXT", cbc, 1),
+		// A workflow's output that mentions the words and holds a
+		// ciphertext of its own.
 		4245: `[{"resultData":"1"},{"text":"2"},"runtimeData and credentials: ` + cbc + `"]`,
 	}
 	for id, data := range rows {
