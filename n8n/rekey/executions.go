@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"sort"
 	"strconv"
 
 	"github.com/n8n-secrets/n8n-secrets/n8n/cipher"
@@ -96,28 +97,32 @@ ORDER BY "executionId" LIMIT %d`,
 }
 
 // runtimeValues returns how many encrypted values of each format the
-// runtime data in one execution's flatted run data holds. Data it cannot
-// parse holds none.
+// execution contexts in one execution's flatted run data hold. Data it
+// cannot parse holds none. It splits the top-level array once, without
+// decoding it, and decodes only the few elements it follows: run data is
+// large, contexts are small.
 func runtimeValues(data []byte) (cbc, prefixed int) {
-	var elems []json.RawMessage
-	if json.Unmarshal(data, &elems) != nil {
+	starts, ends, ok := splitArray(data)
+	if !ok {
 		return 0, 0
 	}
-	// ref returns the element a flatted reference ("12") points to.
-	ref := func(raw json.RawMessage) (json.RawMessage, bool) {
+	elem := func(i int) json.RawMessage { return data[starts[i]:ends[i]] }
+	// ref returns the index of the element a flatted reference ("12")
+	// points to.
+	ref := func(raw json.RawMessage) (int, bool) {
 		var s string
 		if json.Unmarshal(raw, &s) != nil {
-			return nil, false
+			return 0, false
 		}
 		i, err := strconv.Atoi(s)
-		if err != nil || i < 0 || i >= len(elems) {
-			return nil, false
+		if err != nil || i < 0 || i >= len(starts) {
+			return 0, false
 		}
-		return elems[i], true
+		return i, true
 	}
-	count := func(raw json.RawMessage) {
+	count := func(i int) {
 		var s string
-		if json.Unmarshal(raw, &s) != nil {
+		if json.Unmarshal(elem(i), &s) != nil {
 			return
 		}
 		switch cipher.ParseValue(s).Format {
@@ -127,62 +132,133 @@ func runtimeValues(data []byte) (cbc, prefixed int) {
 			prefixed++
 		}
 	}
-	seen := map[int]bool{}
-	var contexts []map[string]json.RawMessage
-	for _, e := range elems {
-		if len(e) == 0 || e[0] != '{' || !bytes.Contains(e, []byte(`"runtimeData"`)) && !bytes.Contains(e, []byte(`"executionContext"`)) {
-			continue
+	// The elements holding a context key: a key is `"name":` outside a
+	// string (inside one, its quotes would be escaped).
+	holders := map[int]bool{}
+	for _, k := range contextKeys {
+		pat := []byte(`"` + k + `":`)
+		for off := 0; ; {
+			j := bytes.Index(data[off:], pat)
+			if j < 0 {
+				break
+			}
+			at := off + j
+			off = at + len(pat)
+			if e := sort.SearchInts(ends, at); e < len(starts) && starts[e] <= at {
+				holders[e] = true
+			}
 		}
+	}
+	seen := map[int]bool{}
+	for h := range holders {
 		var obj map[string]json.RawMessage
-		if json.Unmarshal(e, &obj) != nil {
+		if json.Unmarshal(elem(h), &obj) != nil {
 			continue
 		}
 		for _, k := range contextKeys {
-			rd, ok := ref(obj[k])
+			c, ok := ref(obj[k])
 			if !ok {
 				continue
 			}
 			var ctxObj map[string]json.RawMessage
-			if json.Unmarshal(rd, &ctxObj) == nil {
-				contexts = append(contexts, ctxObj)
-			}
-		}
-	}
-	for _, ctxObj := range contexts {
-		for _, f := range runtimeFields {
-			var s string
-			if json.Unmarshal(ctxObj[f], &s) != nil {
+			if json.Unmarshal(elem(c), &ctxObj) != nil {
 				continue
 			}
-			i, err := strconv.Atoi(s)
-			if err != nil || i < 0 || i >= len(elems) || seen[i] {
-				continue
-			}
-			seen[i] = true
-			v := elems[i]
-			if len(v) > 0 && v[0] == '"' {
-				count(v)
-				continue
-			}
-			// An object or array of references (secureArtifacts): each
-			// string it points to.
-			var inner map[string]json.RawMessage
-			var list []json.RawMessage
-			switch {
-			case json.Unmarshal(v, &inner) == nil:
-				for _, r := range inner {
-					if t, ok := ref(r); ok {
-						count(t)
-					}
+			for _, f := range runtimeFields {
+				i, ok := ref(ctxObj[f])
+				if !ok || seen[i] {
+					continue
 				}
-			case json.Unmarshal(v, &list) == nil:
-				for _, r := range list {
-					if t, ok := ref(r); ok {
-						count(t)
+				seen[i] = true
+				switch v := elem(i); {
+				case len(v) > 0 && v[0] == '"':
+					count(i)
+				case len(v) > 0 && (v[0] == '{' || v[0] == '['):
+					// An object or array of references: each string it
+					// points to.
+					var inner map[string]json.RawMessage
+					var list []json.RawMessage
+					if json.Unmarshal(v, &inner) == nil {
+						for _, r := range inner {
+							list = append(list, r)
+						}
+					} else if json.Unmarshal(v, &list) != nil {
+						continue
+					}
+					for _, r := range list {
+						if t, ok := ref(r); ok && !seen[t] {
+							seen[t] = true
+							count(t)
+						}
 					}
 				}
 			}
 		}
 	}
 	return cbc, prefixed
+}
+
+// splitArray finds the elements of a JSON array without decoding them:
+// element i is data[starts[i]:ends[i]]. ok is false when data is not an
+// array (its elements are not checked beyond their nesting and strings).
+func splitArray(data []byte) (starts, ends []int, ok bool) {
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '[' {
+		return nil, nil, false
+	}
+	i = skipSpace(data, i+1)
+	if i < len(data) && data[i] == ']' {
+		return nil, nil, true
+	}
+	depth, inString, start := 0, false, i
+	for ; i < len(data); i++ {
+		c := data[i]
+		if inString {
+			switch c {
+			case '\\':
+				i++
+			case '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '{', '[':
+			depth++
+		case '}':
+			depth--
+		case ']':
+			if depth == 0 {
+				starts, ends = append(starts, start), append(ends, trimSpace(data, start, i))
+				return starts, ends, true
+			}
+			depth--
+		case ',':
+			if depth == 0 {
+				starts, ends = append(starts, start), append(ends, trimSpace(data, start, i))
+				start = skipSpace(data, i+1)
+			}
+		}
+		if depth < 0 {
+			return nil, nil, false
+		}
+	}
+	return nil, nil, false
+}
+
+func skipSpace(data []byte, i int) int {
+	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// trimSpace returns the end of data[start:end] without trailing white space.
+func trimSpace(data []byte, start, end int) int {
+	for end > start && (data[end-1] == ' ' || data[end-1] == '\t' || data[end-1] == '\n' || data[end-1] == '\r') {
+		end--
+	}
+	return end
 }

@@ -4,7 +4,9 @@ package rekey
 // failed before its change.
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -331,4 +333,29 @@ func TestMFAPrefixKept(t *testing.T) {
 	if _, err := Verify(ctx, f.db, newKey, nil); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// FuzzRuntimeValues: the run-data scanner never panics, and on any JSON
+// array it splits exactly the elements encoding/json finds.
+func FuzzRuntimeValues(f *testing.F) {
+	f.Add([]byte(`[{"executionData":"1"},{"runtimeData":"2"},{"credentials":"3"},"U2FsdGVkX1abc"]`))
+	f.Add([]byte(`[ {"a":"\"runtimeData\":"} , "x\\", [1,{"b":[]}] ]`))
+	f.Add([]byte(`[]`))
+	f.Add([]byte(`[{"executionContext":"1"},{"secureArtifacts":"2"},["3"],"k1:AQ"]`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		runtimeValues(data)
+		var want []json.RawMessage
+		if json.Unmarshal(data, &want) != nil {
+			return
+		}
+		starts, ends, ok := splitArray(data)
+		if !ok || len(starts) != len(want) {
+			t.Fatalf("split %d element(s) (ok %v), encoding/json %d", len(starts), ok, len(want))
+		}
+		for i := range starts {
+			if !bytes.Equal(data[starts[i]:ends[i]], bytes.TrimSpace(want[i])) {
+				t.Fatalf("element %d differs", i)
+			}
+		}
+	})
 }
