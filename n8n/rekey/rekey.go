@@ -167,7 +167,7 @@ type run struct {
 	// replaces (any that is not already the one derived from the new key).
 	regen map[string]bool
 	// fresh are the data keys a rotation inserts: fresh[0] the new active
-	// one, then one inactive key per other MFA prefix (see mfaPrefix).
+	// one, then one inactive key per other MFA prefix (see mfaPrefixLen).
 	fresh []freshKey
 	// mfaPrefixes are the prefixes of the MFA secrets a rotation
 	// re-encrypts; mfaLost names the users whose prefix cannot be kept.
@@ -257,8 +257,10 @@ func (r *run) plan(ctx context.Context) error {
 	r.planSigning()
 	r.mfaPrefixes = map[string]bool{}
 
-	// First pass: classify every value.
+	// First pass: classify every value. legacy names the first legacy
+	// values (and every secrets_provider_connection one, for the hint).
 	var legacy []string
+	legacyN := 0
 	w := &walker{db: r.db, q: r.q, batch: r.opts.Batch, log: r.opts.Logger}
 	for _, loc := range inventory {
 		err := w.each(ctx, loc, func(loc location, id string, parts []part, _ string) (string, error) {
@@ -275,7 +277,10 @@ func (r *run) plan(ctx context.Context) error {
 				switch r.classify(v, loc.shape) {
 				case "old":
 					if r.opts.RewrapOnly && v.Format == cipher.FormatCBC {
-						legacy = append(legacy, loc.name+" "+partID(loc, id, p))
+						legacyN++
+						if len(legacy) < 10 || loc.table == "secrets_provider_connection" {
+							legacy = append(legacy, loc.name+" "+partID(loc, id, p))
+						}
 					}
 					if loc.name == mfaLocation && v.Format == cipher.FormatPrefixed && !r.opts.RewrapOnly {
 						if len(v.KeyID) >= mfaPrefixLen {
@@ -329,9 +334,13 @@ func (r *run) plan(ctx context.Context) error {
 			ErrMismatch, len(r.undec), strings.Join(limit(r.undec, 10), "; "))
 	}
 	r.res.Skipped = r.undec
-	if len(legacy) > 0 {
+	if legacyN > 0 {
+		named := limit(legacy, 10)
+		if legacyN > len(legacy) {
+			named = append(legacy[:min(len(legacy), 10):min(len(legacy), 10)], fmt.Sprintf("and %d more", legacyN-min(len(legacy), 10)))
+		}
 		return fmt.Errorf("%w: --rewrap-only leaves values as they are, but %d value(s) are in the legacy format (CBC under the instance key itself, no data key): %s; %s",
-			ErrRefused, len(legacy), strings.Join(limit(legacy, 10), "; "), legacyHint(legacy))
+			ErrRefused, legacyN, strings.Join(named, "; "), legacyHint(legacy))
 	}
 	return nil
 }
