@@ -29,11 +29,9 @@
 #      the services' environment; kubernetes, the ConfigMap n8n-env. A node
 #      given another key refuses to start (exit 78). compose only: the
 #      main's volume keeps n8n's settings file (~/.n8n/config), which holds
-#      the old key: the rekey in 3 runs with the main's volume and
-#      --update-settings-file, and rewrites it with the new key after the
-#      commit; if it could not (rekey's exit 73: the database is rekeyed,
-#      the file changed meanwhile), the file is removed, and n8n writes it
-#      again from the new key;
+#      the old key; it is removed, and n8n writes it again from the new key
+#      (`rekey --update-settings-file`, run where that volume is mounted,
+#      would rewrite it with the new key instead);
 #   5. start the main, then the workers and webhook processors, each
 #      waited for (compose up --wait: healthy when the service has a
 #      healthcheck; Swarm: running; Kubernetes: rollout status, ready);
@@ -197,14 +195,7 @@ say "n8n-secrets rekey --from $from --to $to --apply --rewrap-only=$rewrap"
 status=0
 case $platform in
 compose)
-	dc run --rm -T --no-deps --entrypoint n8n-secrets "$main" rekey --from "$from" --to "$to" --apply --rewrap-only="$rewrap" --update-settings-file || status=$?
-	if [ "$status" -eq 73 ]; then
-		# The database is under the new key; only the settings file was
-		# not rewritten: remove it (n8n writes it again from the new key).
-		say "rekey committed, but n8n's settings file was not rewritten: remove it"
-		dc run --rm -T --no-deps --entrypoint rm "$main" -f /home/node/.n8n/config
-		status=0
-	fi
+	dc run --rm -T --no-deps --entrypoint n8n-secrets "$main" rekey --from "$from" --to "$to" --apply --rewrap-only="$rewrap" || status=$?
 	;;
 swarm)
 	# A one-off task with the main's image and database settings, and both
@@ -278,6 +269,8 @@ if [ -n "$fp" ]; then
 		grep -v '^N8N_KEY_FINGERPRINT=' "$env" >"$env.new" || true
 		echo "N8N_KEY_FINGERPRINT=$fp" >>"$env.new"
 		mv "$env.new" "$env"
+		say "remove n8n's settings file, which holds the old key (n8n writes it again)"
+		dc run --rm -T --no-deps --entrypoint rm "$main" -f /home/node/.n8n/config
 		;;
 	swarm) ;; # with the new secret, in 5
 	kubernetes)
