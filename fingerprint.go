@@ -36,7 +36,11 @@ func fingerprintCmd(s *settings, environ []string) int {
 	log := s.logger()
 	ctx, sigs, done := begin(s)
 	defer done()
-	o := prepare(ctx, s, only, nil, log, true)
+	// n8n reads N8N_ENCRYPTION_KEY_FILE itself wherever it is: so does
+	// the command that fingerprints its key, mounts or not.
+	ks := *s
+	ks.FileVars = strings.Join([]string{s.FileVars, key}, ",")
+	o := prepare(ctx, &ks, only, nil, log, true)
 	if sig := sigs.received(); sig != 0 {
 		return 128 + int(sig)
 	}
@@ -55,9 +59,7 @@ func fingerprintCmd(s *settings, environ []string) int {
 	}
 	v := n8n.KeyOf(env)
 	if v == "" {
-		log.Error("no encryption key", "code", n8n.CodeKeyMissing, "var", key,
-			"hint", "set N8N_ENCRYPTION_KEY (a reference) or N8N_ENCRYPTION_KEY_FILE")
-		return inject.ExitConfig
+		return fail(s, missingKey(environ))
 	}
 	fmt.Println(n8n.Fingerprint(v))
 	return 0

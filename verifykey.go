@@ -58,8 +58,7 @@ func verifyKeyCmd(s *settings, environ []string, asJSON bool) int {
 	}
 	key := n8n.KeyOf(env)
 	if key == "" {
-		log.Error("no encryption key", "code", n8n.CodeKeyMissing, "var", n8n.EnvKey)
-		return inject.ExitConfig
+		return fail(s, missingKey(environ))
 	}
 	out := verifyKeyReport{Fingerprint: n8n.Fingerprint(key)}
 	rep, err := verifyDB(ctx, env, key, log)
@@ -80,7 +79,7 @@ func verifyKeyCmd(s *settings, environ []string, asJSON bool) int {
 		fmt.Printf("database: %s (n8n %s)\nkey fingerprint: %s\n\n", rep.Database, rep.Layout, out.Fingerprint)
 		printCounts(rep.Counts, false)
 		for _, u := range rep.Unverified {
-			fmt.Printf("\nnot verified: %s: %d row(s): %s\n", u.Location, u.Rows, u.Why)
+			fmt.Printf("\nnot verified: %s: %d execution(s), %d cbc and %d prefixed value(s): %s\n", u.Location, u.Rows, u.CBC, u.Prefixed, u.Why)
 		}
 	}
 	switch {
@@ -185,7 +184,13 @@ func resolveForDB(ctx context.Context, s *settings, environ, extra []string, log
 		}
 	}
 	only = append(only, extra...)
-	o := prepare(ctx, s, only, nil, log, true)
+	// rekey's two keys are read wherever their NAME_FILE is: the operator
+	// named the variable (--to NAME with NAME_FILE set). n8n's own
+	// variables (DB_*, N8N_ENCRYPTION_KEY) are left to n8nenv.ReadFiles
+	// below, which reads them as n8n does.
+	ds := *s
+	ds.FileVars = strings.Join([]string{s.FileVars, rekeyFromVar, rekeyToVar}, ",")
+	o := prepare(ctx, &ds, only, nil, log, true)
 	for _, err := range o.errs {
 		o.logFailure(log, err)
 	}
@@ -217,24 +222,46 @@ var varNameRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 // variable; a variable name takes that variable (or its _FILE). Anything
 // else is a key typed on the command line, readable by every user in
 // /proc: refused, without repeating it.
-func keyRef(flagName, ref, as string, environ map[string]string) ([]string, error) {
+//
+// src says where the key comes from, for an error about it: the variable's
+// name, or "the reference's value"; never the key.
+func keyRef(flagName, ref, as string, environ map[string]string) (entries []string, src string, err error) {
 	switch {
 	case ref == "":
-		return nil, usagef("give a reference: --"+flagName+" vault://secret/n8n/core?version=4#encryption_key", "--%s: missing", flagName)
+		return nil, "", usagef("give a reference: --"+flagName+" vault://secret/n8n/core?version=4#encryption_key", "--%s: missing", flagName)
 	case inject.IsReference(ref):
 		if _, err := inject.ParseReference(ref); err != nil {
-			return nil, usagef("", "--%s: %v", flagName, err)
+			return nil, "", usagef("", "--%s: %v", flagName, err)
 		}
-		return []string{as + "=" + ref}, nil
+		return []string{as + "=" + ref}, "the reference's value", nil
 	case varNameRe.MatchString(ref):
 		if v, ok := environ[ref]; ok {
-			return []string{as + "=" + v}, nil
+			return []string{as + "=" + v}, "variable " + ref, nil
 		}
 		if v, ok := environ[ref+"_FILE"]; ok {
-			return []string{as + "_FILE=" + v}, nil
+			// Read wherever the file is, as resolveForDB does for the
+			// key variables: the operator named it.
+			return []string{as + "_FILE=" + v}, "the file named by " + ref + "_FILE", nil
 		}
-		return nil, usagef("name a variable that is set, or give a reference", "--%s: names no variable set in the environment", flagName)
+		return nil, "", usagef("name a variable that is set, or give a reference", "--%s: names no variable set in the environment", flagName)
 	}
-	return nil, usagef("argv is readable by every user in /proc: give a reference (vault://…, awssm://…, file:…) or the name of a variable holding the key",
+	return nil, "", usagef("argv is readable by every user in /proc: give a reference (vault://…, awssm://…, file:…) or the name of a variable holding the key",
 		"--%s: a literal key on the command line is refused", flagName)
+}
+
+// missingKey is the usage error of a key command run without
+// N8N_ENCRYPTION_KEY: it says whether the variable (or its _FILE) is unset
+// or resolved to an empty key.
+func missingKey(environ []string) error {
+	envm := envMap(environ)
+	_, set := envm[n8n.EnvKey]
+	file, fileSet := envm[n8n.EnvKey+"_FILE"]
+	switch {
+	case set:
+		return usagef("", "%s: the key is empty", n8n.EnvKey)
+	case fileSet && file != "":
+		return usagef("", "%s: the key is empty (the file %s_FILE names)", n8n.EnvKey, n8n.EnvKey)
+	}
+	return usagef("set N8N_ENCRYPTION_KEY (a reference such as vault://secret/n8n/core#encryption_key) or N8N_ENCRYPTION_KEY_FILE",
+		"%s: not set: there is no key to check", n8n.EnvKey)
 }

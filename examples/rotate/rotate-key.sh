@@ -29,7 +29,9 @@
 #      the services' environment; kubernetes, the ConfigMap n8n-env. A node
 #      given another key refuses to start (exit 78). compose only: the
 #      main's volume keeps n8n's settings file (~/.n8n/config), which holds
-#      the old key; it is removed, and n8n writes it again from the new key;
+#      the old key; it is removed, and n8n writes it again from the new key
+#      (`rekey --update-settings-file`, run where that volume is mounted,
+#      would rewrite it with the new key instead);
 #   5. start the main, then the workers and webhook processors, each
 #      waited for (compose up --wait: healthy when the service has a
 #      healthcheck; Swarm: running; Kubernetes: rollout status, ready);

@@ -459,7 +459,7 @@ func (p *Process) Login(email, password, mfaCode string) (status, code int, err 
 	req.Header.Set("Content-Type", "application/json")
 	// The n8n-auth token binds a hash of this header (README of the test
 	// data).
-	req.Header.Set("browser-id", "00000000-0000-4000-8000-00000000f1c5")
+	req.Header.Set("browser-id", browserID)
 	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
 	if err != nil {
 		return 0, 0, err
@@ -471,6 +471,58 @@ func (p *Process) Login(email, password, mfaCode string) (status, code int, err 
 	rb, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	_ = json.Unmarshal(rb, &e)
 	return resp.StatusCode, e.Code, nil
+}
+
+// browserID is the browser-id header of every request: the n8n-auth token
+// binds a hash of it.
+const browserID = "00000000-0000-4000-8000-00000000f1c5"
+
+// LoginCookie logs in as [Process.Login] does and returns the n8n-auth
+// session cookie n8n issued ("" when it issued none) with the status. The
+// cookie is a session: tests keep it out of their messages.
+func (p *Process) LoginCookie(email, password, mfaCode string) (cookie string, status int, err error) {
+	body := map[string]string{"emailOrLdapLoginId": email, "password": password}
+	if mfaCode != "" {
+		body["mfaCode"] = mfaCode
+	}
+	b, _ := json.Marshal(body)
+	req, err := http.NewRequest(http.MethodPost, p.URL+"/rest/login", bytes.NewReader(b))
+	if err != nil {
+		return "", 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("browser-id", browserID)
+	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+	if err != nil {
+		return "", 0, err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+	for _, c := range resp.Cookies() {
+		if c.Name == "n8n-auth" {
+			return c.Value, resp.StatusCode, nil
+		}
+	}
+	return "", resp.StatusCode, nil
+}
+
+// Session asks n8n who is logged in with the n8n-auth cookie (GET
+// /rest/login, as n8n's editor does on load) and returns the status: 200
+// while the session is valid, 401 once n8n refuses it.
+func (p *Process) Session(cookie string) (status int, err error) {
+	req, err := http.NewRequest(http.MethodGet, p.URL+"/rest/login", nil)
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("browser-id", browserID)
+	req.AddCookie(&http.Cookie{Name: "n8n-auth", Value: cookie})
+	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+	return resp.StatusCode, nil
 }
 
 func freePort(t testing.TB) int {

@@ -2,6 +2,8 @@ package rekey
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/n8n-secrets/n8n-secrets/internal/n8ntest"
@@ -39,4 +41,37 @@ func BenchmarkSample(b *testing.B) {
 		}
 		run(b, cfg)
 	})
+}
+
+// BenchmarkExecutionCount: verify's and rekey's count of the encrypted
+// values inside executions, on SQLite: 1,000 executions of about 10 KB of
+// flatted run data each (a node's output of 100 items), every one a
+// manual execution of n8n 2.40 holding an encrypted session cookie (the
+// worst case: every row passes the SQL filter and is parsed).
+func BenchmarkExecutionCount(b *testing.B) {
+	ctx := context.Background()
+	_, path := n8ntest.CopySQLite(b, n8ntest.SQLite2x)
+	conn := n8ntest.OpenSQLite(b, path)
+	enc := n8ntest.Encrypter{DEKID: sqlite2xDEK.id, DEK: sqlite2xDEK.key}
+	var items strings.Builder
+	for i := range 100 {
+		fmt.Fprintf(&items, `,{"json":"%d"},{"id":%d,"name":"item number %d","email":"user%d@example.com"}`, 24+2*i+1, i, i, i)
+	}
+	for id := range 1000 {
+		data := `[{"startData":"1","resultData":"2","executionData":"3"},{},{"runData":"4"},{"contextData":"5","nodeExecutionStack":"6","metadata":"7","waitingExecution":"8","waitingExecutionSource":"9","runtimeData":"10"},{},{},[],{},{},{},{"version":1,"establishedAt":1767225600000,"source":"11","credentials":"12"},"manual","` +
+			enc.Encrypt(b, `{"version":1,"identity":"cookie","metadata":{"source":"manual-execution"}}`) + `"` + items.String() + `]`
+		conn.Exec(b, `INSERT INTO execution_data ("executionId", "workflowData", "data") VALUES (?, ?, ?)`, 10000+id, "{}", data)
+	}
+	conn.Close()
+	db, err := store.Open(ctx, store.Config{Type: store.TypeSQLite, SQLitePath: path}, store.Options{ReadOnly: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	for b.Loop() {
+		ev, err := countExecutions(ctx, db, db.SQL())
+		if err != nil || ev.Rows != 1000 || ev.Prefixed != 1000 {
+			b.Fatalf("count: %+v, %v", ev, err)
+		}
+	}
 }

@@ -39,6 +39,10 @@ type dkRow struct {
 	algNull                           bool
 }
 
+// name is how reports name the row: its id and type, the same string in a
+// failure, a skip list and the check before commit.
+func (r dkRow) name() string { return r.id + " (" + r.typ + ")" }
+
 // wrapping is how a deployment_key row's value is protected.
 type wrapping int
 
@@ -219,17 +223,21 @@ func signingSecret(typ, key string) []byte {
 	return nil
 }
 
-// newKeyID returns a 16-character id of n8n's alphabet (nanoid's).
-func newKeyID() (string, error) {
+// newKeyID returns a 16-character id of n8n's alphabet (nanoid's) that
+// starts with prefix (at most a few characters of an existing id).
+func newKeyID(prefix string) (string, error) {
 	const alphabet = "useandom-26T198340PX75pxJACKVERYMINDBUSHWOLF_GQZbfghjklqvwyzrict"
-	b := make([]byte, 16)
+	if len(prefix) >= 16 {
+		return "", errors.New("rekey: a key id prefix too long")
+	}
+	b := make([]byte, 16-len(prefix))
 	if _, err := rand.Read(b); err != nil {
 		return "", errors.New("rekey: no randomness for a key id")
 	}
 	for i := range b {
 		b[i] = alphabet[b[i]&63]
 	}
-	return string(b), nil
+	return prefix + string(b), nil
 }
 
 // newDataKey returns 32 random bytes as 64 hex digits, as n8n makes them.

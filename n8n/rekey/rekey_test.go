@@ -489,20 +489,88 @@ func TestRefusals(t *testing.T) {
 	}
 }
 
-// TestExecutionDataCounted: runtime data inside executions is reported by
-// count, as not verified and not rekeyed, never silently.
+// TestExecutionDataCounted (issue 19, item 11): encrypted runtime values
+// inside executions are counted by what is really encrypted, by format,
+// and reported as not verified and not rekeyed, never silently; runtime
+// data with nothing encrypted (what n8n 1.123 writes into every
+// execution) and the word "runtimeData" in a workflow's own output are
+// not counted. Before, every row whose data contained "runtimeData" was.
 func TestExecutionDataCounted(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) {
+		f := openSQLiteFixture(t, variant{file: "2x", twoX: true})
+		executionDataCounted(t, f, f.conn)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		s := pgtest.Start(t)
+		n8ntest.RestorePostgres(t, s, n8ntest.Postgres2x, "n8nexec")
+		conn := n8ntest.OpenPostgres(t, s, "n8nexec")
+		// The rows stand alone: no execution_entity (nor workflow) for them.
+		conn.Exec(t, `ALTER TABLE execution_data DROP CONSTRAINT execution_data_fk`)
+		cfg, err := store.FromEnv(n8ntest.PostgresEnv(s, "n8nexec"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		db, err := store.Open(context.Background(), cfg, store.Options{ReadOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		executionDataCounted(t, &fixture{name: "postgres-2x", db: db, twoX: true}, conn)
+	})
+}
+
+func executionDataCounted(t *testing.T, f *fixture, conn *n8ntest.Conn) {
 	ctx := context.Background()
-	f := openSQLiteFixture(t, variant{file: "2x", twoX: true})
-	v, _ := cipher.EncryptCBC(n8ntest.Key, []byte(`{"token":"x"}`))
-	f.conn.Exec(t, `INSERT INTO execution_data ("executionId", "workflowData", "data") VALUES (?, ?, ?)`,
-		4242, "{}", `[{"executionData":"1"},{"runtimeData":"2"},{"credentials":"3"},"`+v+`"]`)
+	dek := sqlite2xDEK
+	if strings.HasPrefix(f.name, "postgres") {
+		dek = pg2xDEK
+	}
+	cbc, _ := cipher.EncryptCBC(n8ntest.Key, []byte(`{"version":1,"identity":"CANARY-cookie","metadata":{"source":"manual-execution"}}`))
+	gcm := n8ntest.Encrypter{DEKID: dek.id, DEK: dek.key}.Encrypt(t, `{"version":1,"identity":"CANARY-cookie2"}`)
+	// Run data as n8n 2.40 serializes it (flatted's stringify, the
+	// flatted of n8n 2.40.7's install, given objects of n8n's shapes).
+	manual := `[{"startData":"1","resultData":"2","executionData":"3"},{},{"runData":"4","lastNodeExecuted":"5"},{"contextData":"6","nodeExecutionStack":"7","metadata":"8","waitingExecution":"9","waitingExecutionSource":"10","runtimeData":"11"},{"When clicking":"12"},"When clicking",{},[],{},{},{},{"version":1,"establishedAt":1767225600000,"source":"13","credentials":"14","triggerNode":"15"},["16"],"manual","CIPHERTEXT",{"name":"5","type":"17"},{"startTime":1,"executionTime":2,"source":"18","data":"19"},"n8n-nodes-base.manualTrigger",[],{"main":"20"},["21"],["22"],{"json":"23"},{"a":"24"},"runtimeData credentials"]`
+	sub := `[{"startData":"1","resultData":"2","executionData":"3"},{},{"runData":"4"},{"contextData":"5","nodeExecutionStack":"6","metadata":"7","waitingExecution":"8","waitingExecutionSource":"9","runtimeData":"10"},{},{},["11"],{},{},{},{"version":1,"establishedAt":2,"source":"12","parentExecutionId":"13"},{"node":"14","data":"15","source":null,"metadata":"16"},"integrated","4240",{"name":"17","credentials":"18"},{"main":"19"},{"parentExecution":"20"},"Start",{"httpHeaderAuth":"21"},["22"],{"executionId":"13","workflowId":"23","executionContext":"24"},{"id":"25","name":"26"},["27"],"wf1",{"version":1,"establishedAt":1,"source":"28","credentials":"29"},"1","x",{"json":"30"},"manual","CIPHERTEXT",{}]`
+	v1 := `[{"startData":"1","resultData":"2","executionData":"3"},{},{"runData":"4"},{"contextData":"5","nodeExecutionStack":"6","metadata":"7","waitingExecution":"8","waitingExecutionSource":"9","runtimeData":"10"},{},{},[],{},{},{},{"version":1,"establishedAt":3,"source":"11","triggerNode":"12"},"cli",{"name":"13","type":"14"},"Start","x"]`
+	rows := map[int]string{
+		// 2.40, a manual execution: runtimeData.credentials, cbc and prefixed.
+		4242: strings.Replace(manual, "CIPHERTEXT", cbc, 1),
+		4243: strings.Replace(manual, "CIPHERTEXT", gcm, 1),
+		// 1.123: runtimeData with nothing encrypted, in every execution.
+		4244: v1,
+		// A sub-execution waiting with its start item: its parent's
+		// context (parentExecution.executionContext); its own has none.
+		4246: strings.Replace(sub, "CIPHERTEXT", cbc, 1),
+		// A workflow's output that mentions the words and holds a
+		// ciphertext of its own.
+		4245: `[{"resultData":"1"},{"text":"2"},"runtimeData and credentials: ` + cbc + `"]`,
+	}
+	for id, data := range rows {
+		conn.Exec(t, `INSERT INTO execution_data ("executionId", "workflowData", "data") VALUES (?, ?, ?)`, id, "{}", data)
+	}
 	vr, err := Verify(ctx, f.db, n8ntest.Key, nil)
-	if err != nil || len(vr.Unverified) != 1 || vr.Unverified[0].Rows != 1 {
+	if err != nil || len(vr.Unverified) != 1 {
 		t.Fatalf("verify: %v, unverified %+v", err, vr.Unverified)
 	}
-	res, err := Run(ctx, f.db, Options{From: n8ntest.Key, To: newKey})
-	if err != nil || len(res.Unverified) != 1 || res.Unverified[0].Location != "execution_data.data" {
-		t.Fatalf("dry run: %v, unverified %+v", err, res.Unverified)
+	if u := vr.Unverified[0]; u.Rows != 3 || u.CBC != 2 || u.Prefixed != 1 {
+		t.Fatalf("verify counts %d row(s), %d cbc, %d prefixed; want 3, 2, 1", u.Rows, u.CBC, u.Prefixed)
+	}
+	for _, signing := range []string{SigningKeep, SigningRegenerate} {
+		res, err := Run(ctx, f.db, Options{From: n8ntest.Key, To: newKey, Signing: signing})
+		if err != nil || len(res.Unverified) != 1 || res.Unverified[0].Location != executionLocation {
+			t.Fatalf("dry run: %v, unverified %+v", err, res.Unverified)
+		}
+		why := res.Unverified[0].Why
+		for _, w := range []string{"session cookie", "2 in the legacy format (cbc)", "cannot read them after the rekey", "1 under a data key stay readable"} {
+			if !strings.Contains(why, w) {
+				t.Errorf("%s: the report does not say %q: %s", signing, w, why)
+			}
+		}
+		if signing == SigningKeep && !strings.Contains(why, "stay valid sessions") || signing == SigningRegenerate && !strings.Contains(why, "no longer valid") {
+			t.Errorf("%s: the report does not say what becomes of the sessions: %s", signing, why)
+		}
+		if strings.Contains(report(res), "CANARY") {
+			t.Fatal("the report holds a plaintext")
+		}
 	}
 }

@@ -110,6 +110,11 @@ const (
 	formatPlain    = "plain"
 )
 
+// notEncrypted follows the name of a value that has neither encrypted
+// format (not "U2FsdGVkX1…", not "<keyId>:…"): n8n cannot decrypt it with
+// any key. Its format in the counts is "unknown".
+const notEncrypted = " (does not look encrypted)"
+
 // Count is what one location holds in one format.
 type Count struct {
 	Location string `json:"location"`
@@ -170,10 +175,19 @@ func failedOf(cs []Count) []string {
 	return out
 }
 
-// Unverified is a place that may hold encrypted values this package does
-// not decrypt: values inside execution data. It is reported by count.
+// Unverified is a place that holds encrypted values this package does
+// not decrypt: values inside execution data. It is reported by count: the
+// rows, and the values by format.
 type Unverified struct {
 	Location string `json:"location"`
 	Rows     int    `json:"rows"`
+	CBC      int    `json:"cbc"`
+	Prefixed int    `json:"prefixed"`
 	Why      string `json:"why"`
 }
+
+// executionLocation names the encrypted runtime values inside executions.
+const executionLocation = "execution_data.data runtimeData"
+
+// executionWhat says what the encrypted runtime values of executions are.
+const executionWhat = "encrypted execution-context data inside executions' run data (runtimeData.credentials: for manual and test-webhook executions, n8n 2.40 stores an encrypted copy of the n8n-auth session cookie of the user who ran them)"

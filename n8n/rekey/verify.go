@@ -96,7 +96,7 @@ func verifyIn(ctx context.Context, db *store.DB, q store.Querier, key string, lo
 			cnt := c.at(deploymentTable, format)
 			cnt.Values++
 			if _, err := r.unwrap(key); err != nil {
-				fail(cnt, r.id+" ("+r.typ+")")
+				fail(cnt, r.name())
 				continue
 			}
 			if l := legacyRow(rows); l != nil && l.id == r.id && kr.legacy != key {
@@ -117,11 +117,15 @@ func verifyIn(ctx context.Context, db *store.DB, q store.Querier, key string, lo
 		err := w.each(ctx, loc, func(loc location, id string, parts []part, _ string) (string, error) {
 			for _, p := range parts {
 				v := cipher.ParseValue(p.value)
-				if v.Format == cipher.FormatUnknown {
-					continue
-				}
 				cnt := c.at(loc.name, string(v.Format))
 				cnt.Values++
+				if v.Format == cipher.FormatUnknown {
+					// n8n fails on it whatever the key ("Decrypted
+					// credentials data is not valid JSON"): counted and
+					// named, never skipped.
+					fail(cnt, partID(loc, id, p)+notEncrypted)
+					continue
+				}
 				if _, err := kr.decrypt(v, loc.shape); err != nil {
 					fail(cnt, partID(loc, id, p))
 					continue
@@ -139,12 +143,13 @@ func verifyIn(ctx context.Context, db *store.DB, q store.Querier, key string, lo
 		}
 	}
 	rep.Counts = c.list()
-	u, err := countExecutions(ctx, db, q)
+	ev, err := countExecutions(ctx, db, q)
 	if err != nil {
 		return nil, err
 	}
-	if u != nil {
-		rep.Unverified = append(rep.Unverified, *u)
+	if ev.Rows > 0 {
+		rep.Unverified = append(rep.Unverified, Unverified{Location: executionLocation, Rows: ev.Rows, CBC: ev.CBC, Prefixed: ev.Prefixed,
+			Why: executionWhat + ": counted, not decrypted"})
 	}
 	return rep, nil
 }

@@ -118,33 +118,3 @@ func partID(loc location, id string, p part) string {
 	}
 	return id
 }
-
-// countExecutions counts execution_data rows whose run data holds
-// runtime data (execution-context credentials, secure artifacts): values
-// n8n encrypts inside the serialized run data, which this package neither
-// verifies nor rekeys.
-func countExecutions(ctx context.Context, db *store.DB, q store.Querier) (*Unverified, error) {
-	ok, err := db.HasTable(ctx, q, "execution_data")
-	if err != nil || !ok {
-		return nil, err
-	}
-	rows, err := q.QueryContext(ctx, fmt.Sprintf(`SELECT count(*) FROM %s WHERE "data" LIKE '%%runtimeData%%'`, db.Table("execution_data")))
-	if err != nil {
-		return nil, db.Classify("count execution_data", err)
-	}
-	defer rows.Close()
-	n := 0
-	if rows.Next() {
-		if err := rows.Scan(&n); err != nil {
-			return nil, db.Classify("count execution_data", err)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, db.Classify("count execution_data", err)
-	}
-	if n == 0 {
-		return nil, nil
-	}
-	return &Unverified{Location: "execution_data.data", Rows: n,
-		Why: "runtime data inside executions (execution-context credentials) is encrypted inside the serialized run data; it is not verified or rekeyed: executions still waiting or to be resumed after a rekey cannot read it"}, nil
-}

@@ -218,9 +218,15 @@ func (d *pgDialect) holders(ctx context.Context, db *sql.DB) ([]string, error) {
 	return d.sessions(ctx, db)
 }
 
+// sessions lists the other client sessions connected to this database.
+// A role without pg_read_all_stats sees another role's sessions with
+// backend_type (and the client's address) NULL: those count too, as long
+// as a user is logged in on them (background processes such as autovacuum
+// workers have none).
 func (d *pgDialect) sessions(ctx context.Context, q Querier) ([]string, error) {
-	rows, err := q.QueryContext(ctx, `SELECT pid, coalesce(usename, ''), coalesce(application_name, ''), coalesce(host(client_addr), 'local socket')
-FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend' ORDER BY pid`)
+	rows, err := q.QueryContext(ctx, `SELECT pid, coalesce(usename, ''), coalesce(application_name, ''), coalesce(host(client_addr), CASE WHEN backend_type IS NULL THEN 'an address hidden from this role' ELSE 'local socket' END)
+FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
+AND (backend_type = 'client backend' OR (backend_type IS NULL AND usesysid IS NOT NULL)) ORDER BY pid`)
 	if err != nil {
 		return nil, d.classify("list sessions", err)
 	}
@@ -241,20 +247,53 @@ FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_p
 	return out, d.classify("list sessions", rows.Err())
 }
 
-// beginWrite starts the transaction, locks n8n's tables (those of the
-// schema that start with DB_TABLE_PREFIX) with NOWAIT (a
-// transaction of n8n's in progress makes it fail at once), then refuses
-// while any other session is connected to the database: n8n keeps its
-// pool's connections open for as long as it runs.
+// beginWrite finds the other sessions first, without locking anything: a
+// rekey run by mistake against a live n8n refuses without ever making
+// n8n's queries wait. While another session is connected it waits, still
+// without a lock, up to sessionGrace (the sessions of a node stopped just
+// before take a moment to go), then refuses. Once none is left it starts
+// the transaction, locks n8n's tables (those of the schema that start
+// with DB_TABLE_PREFIX) with NOWAIT (a transaction of n8n's in progress
+// makes it fail at once), and looks again: a session that connected in
+// between makes it release the locks at once and go back to waiting.
 func (d *pgDialect) beginWrite(ctx context.Context, db *sql.DB) (*sql.Tx, error) {
+	deadline := time.Now().Add(sessionGrace)
+	for {
+		others, err := d.sessions(ctx, db)
+		if err != nil {
+			return nil, err
+		}
+		if len(others) == 0 {
+			tx, late, err := d.lockTables(ctx, db)
+			if err != nil || tx != nil {
+				return tx, err
+			}
+			others = late
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("%w: postgres %s: still connected after %v: %s", ErrHeld, d.where, sessionGrace, strings.Join(others, "; "))
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w: postgres %s: %s", ErrHeld, d.where, strings.Join(others, "; "))
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// lockTables starts the write transaction and locks n8n's tables with
+// NOWAIT, then lists the other sessions once more: when one connected
+// since the last look, it rolls back (releasing the locks at once) and
+// returns the sessions and no transaction.
+func (d *pgDialect) lockTables(ctx context.Context, db *sql.DB) (*sql.Tx, []string, error) {
 	tx, err := db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelSerializable})
 	if err != nil {
-		return nil, d.classify("begin", err)
+		return nil, nil, d.classify("begin", err)
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT quote_ident(table_name) FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE' AND left(table_name, $2) = $3 ORDER BY table_name`, d.schema, len(d.prefix), d.prefix)
 	if err != nil {
 		tx.Rollback()
-		return nil, d.classify("list tables", err)
+		return nil, nil, d.classify("list tables", err)
 	}
 	var tables []string
 	for rows.Next() {
@@ -262,7 +301,7 @@ func (d *pgDialect) beginWrite(ctx context.Context, db *sql.DB) (*sql.Tx, error)
 		if err := rows.Scan(&t); err != nil {
 			rows.Close()
 			tx.Rollback()
-			return nil, d.classify("list tables", err)
+			return nil, nil, d.classify("list tables", err)
 		}
 		tables = append(tables, Quote(d.schema)+"."+t)
 	}
@@ -270,33 +309,19 @@ func (d *pgDialect) beginWrite(ctx context.Context, db *sql.DB) (*sql.Tx, error)
 	if len(tables) > 0 {
 		if _, err := tx.ExecContext(ctx, "LOCK TABLE "+strings.Join(tables, ", ")+" IN ACCESS EXCLUSIVE MODE NOWAIT"); err != nil {
 			tx.Rollback()
-			return nil, d.classify("lock n8n's tables", err)
+			return nil, nil, d.classify("lock n8n's tables", err)
 		}
 	}
-	// A node stopped a moment ago may leave a session behind for as long
-	// as its server process takes to notice (a container's connection torn
-	// down): give them sessionGrace to go, with n8n's tables locked.
-	deadline := time.Now().Add(sessionGrace)
-	for {
-		others, err := d.sessions(ctx, tx)
-		if err != nil {
-			tx.Rollback()
-			return nil, err
-		}
-		if len(others) == 0 {
-			return tx, nil
-		}
-		if time.Now().After(deadline) {
-			tx.Rollback()
-			return nil, fmt.Errorf("%w: postgres %s: still connected after %v: %s", ErrHeld, d.where, sessionGrace, strings.Join(others, "; "))
-		}
-		select {
-		case <-ctx.Done():
-			tx.Rollback()
-			return nil, fmt.Errorf("%w: postgres %s: %s", ErrHeld, d.where, strings.Join(others, "; "))
-		case <-time.After(200 * time.Millisecond):
-		}
+	others, err := d.sessions(ctx, tx)
+	if err != nil {
+		tx.Rollback()
+		return nil, nil, err
 	}
+	if len(others) > 0 {
+		tx.Rollback()
+		return nil, others, nil
+	}
+	return tx, nil, nil
 }
 
 // sessionGrace is how long a rekey waits for other sessions to close
