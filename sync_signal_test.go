@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/n8n-secrets/n8n-secrets/internal/n8ntest"
 )
 
 // runMainWithHooks is the binary's run in this test process, with the test
@@ -37,23 +39,23 @@ func runMainWithHooks() int {
 // N8N_SECRETS_N8N_SETTINGS=sync, a SIGTERM during the rewrite of n8n's
 // settings file neither kills the process halfway (which would leave a
 // temporary file holding the key) nor lets the command start: the rewrite
-// runs to its end, then the start stops with 143.
+// runs to its end, then the start stops with 143. The key is proved
+// against the real n8n's database first, as sync requires.
 func TestSyncSurvivesSignalWithoutReferences(t *testing.T) {
-	home := t.TempDir()
+	// Sync replaces a key only once it has decrypted n8n's database: the
+	// real n8n's SQLite fixture proves the fixture's key.
+	home, _ := n8ntest.CopySQLite(t, n8ntest.SQLite1x)
 	folder := filepath.Join(home, ".n8n")
-	if err := os.MkdirAll(folder, 0o700); err != nil {
-		t.Fatal(err)
-	}
 	if err := os.WriteFile(filepath.Join(folder, "config"), []byte(`{"encryptionKey":"an-older-key-for-this-test"}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	key := "CANARY-sync-literal-key-0123456789"
+	key := n8ntest.Key
 	out := filepath.Join(t.TempDir(), "child.json")
 	args, _ := json.Marshal([]string{"--", self(t)})
 	cmd := exec.Command(self(t))
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "E2E_RUN_MAIN=sigterm-before-sync", "E2E_ARGS=" + string(args),
 		"E2E_CHILD_OUT=" + out, "N8N_ENCRYPTION_KEY=" + key, "N8N_SECRETS_N8N=on", "N8N_SECRETS_N8N_SETTINGS=sync",
-		"N8N_SECRETS_VERIFY_KEY=off", "N8N_SECRETS_LOG_FORMAT=json", "N8N_BLOCK_ENV_ACCESS_IN_NODE=true",
+		"N8N_SECRETS_VERIFY_KEY=on", "N8N_SECRETS_LOG_FORMAT=json", "N8N_BLOCK_ENV_ACCESS_IN_NODE=true",
 		`NODES_EXCLUDE=["n8n-nodes-base.executeCommand"]`}
 	var se strings.Builder
 	cmd.Stderr = &se
