@@ -108,6 +108,8 @@ const (
 	CodeSecretInManifest = "SECRET_IN_MANIFEST"
 	// CodeBadReference: a value the injector's start refuses as a reference.
 	CodeBadReference = "BAD_REFERENCE"
+	// CodeForeignReference: a value that is another tool's reference (op://, ref+vault://, …).
+	CodeForeignReference = "FOREIGN_REFERENCE"
 	// CodeKeyIsPath: N8N_ENCRYPTION_KEY holds a path instead of a key.
 	CodeKeyIsPath = "KEY_IS_PATH"
 	// CodeKeyMissing: an n8n process without an encryption key.
@@ -170,6 +172,8 @@ var Rules = []Rule{
 		"A Secret's data in a manifest is only base64: in version control it is plain text. Create the Secret from files (`kubectl create secret generic --from-file`), or use an external secrets operator, sealed secrets or Vault references.", true, 6.0},
 	{CodeBadReference, Error, "a value the injector refuses as a reference",
 		"n8n-secrets refuses to start on a malformed reference, or on a value one typo away from one (vualt://…): the audit reports what the start would, with the injector's own parser. See the reference grammar in `n8n-secrets --help`; a value meant literally goes in N8N_SECRETS_SKIP.", false, 0},
+	{CodeForeignReference, Warning, "a value that is another tool's reference",
+		"n8n-secrets resolves its own references only: a whole value that is another tool's (1Password's op://…, vals' ref+vault://…, berglas' sm://…, an AWS Secrets Manager ARN without awssm://, …) is passed on to n8n as it is, and the start warns (FOREIGN_REFERENCE), with the same hint as here. Unless that tool resolves it before n8n starts, n8n takes the reference's text as the value. Write it as a reference n8n-secrets reads (for an ARN, awssm://arn:…); a value meant literally goes in N8N_SECRETS_SKIP.", true, 5.0},
 	{CodeKeyIsPath, Error, "N8N_ENCRYPTION_KEY holds a path",
 		"n8n takes the path itself as the key, a key anyone can guess. Use N8N_ENCRYPTION_KEY_FILE=/run/secrets/… or N8N_ENCRYPTION_KEY=file:name.", true, 8.0},
 	{CodeKeyMissing, Error, "an n8n process without an encryption key",
