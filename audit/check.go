@@ -83,7 +83,7 @@ func (a *auditor) auditDockerfile(df *dockerfile) {
 						a.add(CodeSecretBuildArg, Warning, pos, "", fmt.Sprintf("ARG %s: a secret passed as a build argument stays in the image's history", kv.name), "")
 					case kv.hasValue:
 						v := fromSetting(kv.name, interpolate(kv.value, pos, lookup), pos)
-						v.in = in.cmd
+						v.in, v.notInjected = in.cmd, true
 						a.checkValue(v, "", nil)
 					}
 				}
@@ -192,7 +192,7 @@ func (a *auditor) auditKubeObjects(objs []kubeObject) {
 		switch o.kind {
 		case "ConfigMap":
 			for _, p := range pairs(get(o.doc, "data")) {
-				a.checkValue(&envVar{name: p.key.Value, value: str(p.val), pos: at(o.file, p.key), in: "ConfigMap " + o.name}, "ConfigMap "+o.name, nil)
+				a.checkValue(&envVar{name: p.key.Value, value: str(p.val), pos: at(o.file, p.key), in: "ConfigMap " + o.name, notInjected: true}, "ConfigMap "+o.name, nil)
 			}
 		case "Secret":
 			for _, field := range []string{"data", "stringData"} {
@@ -312,6 +312,9 @@ func (a *auditor) checkValue(v *envVar, subject string, skip inject.Matcher) (is
 			"write $${…} in a Compose file: Compose passes ${…} on to n8n-secrets, which resolves it")
 	}
 	sv := viewOf(v.name, value, skip)
+	if v.notInjected && (sv.meant || sv.foreign != nil || sv.err != nil) {
+		return false
+	}
 	if skip.Match(v.name) {
 		// The start does not look at it: no reference, nor a literal
 		// secret when it is written as a reference (another tool may

@@ -356,3 +356,22 @@ func TestSchemesFollowInject(t *testing.T) {
 		}
 	}
 }
+
+// TestValuesNoStartReads: a ConfigMap no container takes as its
+// environment, or a Dockerfile's ARG, is never read by the start: a
+// reference-shaped value there (Kafka Connect's ${vault:…}) is no
+// BAD_REFERENCE; the container that gets it is judged.
+func TestValuesNoStartReads(t *testing.T) {
+	cm := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: connect}\ndata:\n  connection.password: \"${vault:secret/kafka/CANARY:password}\"\n  N8N_CUSTOM: \"vualt://secret/CANARY\"\n"
+	runPatterns(t, []patternCase{
+		{name: "a ConfigMap of another program's configuration", files: map[string]string{"k8s.yaml": cm},
+			not: []expectation{"BAD_REFERENCE", "LITERAL_SECRET"}},
+		{name: "twin: a container takes it as its environment", files: map[string]string{"k8s.yaml": cm + "---\n" +
+			strings.Replace(podWith(""), "      env:\n", "      envFrom:\n        - configMapRef: {name: connect}\n      env:\n", 1)},
+			want: []expectation{"BAD_REFERENCE/error@k8s.yaml:5", "BAD_REFERENCE/error@k8s.yaml:6"}},
+		{name: "a Dockerfile ARG", files: map[string]string{"Dockerfile": "FROM node:22\nARG SOURCE=vualt://not/ours\n"},
+			not: []expectation{"BAD_REFERENCE"}},
+		{name: "twin: an ENV of the image", files: map[string]string{"Dockerfile": "FROM node:22\nENV SOURCE=vualt://not/ours\n"},
+			want: []expectation{"BAD_REFERENCE/error@Dockerfile:2"}},
+	})
+}

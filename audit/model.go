@@ -60,6 +60,11 @@ type envVar struct {
 	// refused is where Compose refuses a ${ that holds a reference
 	// instead of a variable's name (set for Compose values only).
 	refused Pos
+	// notInjected: the value is no container's variable where it is
+	// judged (a ConfigMap's key, a Dockerfile instruction): the start
+	// never reads it there, so only what it writes out is judged; the
+	// containers that get it judge the rest.
+	notInjected bool
 }
 
 // at returns where a literal's text is written.
