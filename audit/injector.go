@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
@@ -37,6 +38,15 @@ type fileContent struct {
 // fileFinder returns what a container sees at an absolute path, or nil
 // and why the files do not show it.
 type fileFinder func(p string) (*fileContent, string)
+
+// envFileParser names n8n-secrets' reading of an --env-file in a
+// PARSE_ERROR.
+const envFileParser = "env file read by n8n-secrets"
+
+// envFilePhrase matches the messages of n8n-secrets' env file parser that
+// name a kind of problem in words only; any other (one naming a variable
+// of the file) is reported as "does not parse".
+var envFilePhrase = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9 ,'()./_=-]*$`)
 
 // injectorFlagNames are the flags of n8n-secrets' exec mode the audit
 // follows.
@@ -202,9 +212,13 @@ func (a *auditor) addEnvFileVars(s *service, label string, fc *fileContent, inEn
 		line, msg := 0, "does not parse"
 		var fe *envfile.Error
 		if errors.As(err, &fe) {
-			line, msg = fe.Line, fe.Msg
+			line = fe.Line
+			if envFilePhrase.MatchString(fe.Msg) {
+				msg = fe.Msg
+			}
 		}
-		a.add(CodeParseError, Error, fc.at(line, 0), s.subject, fmt.Sprintf("%s: n8n-secrets refuses the file (exit 64): %s", label, msg), "")
+		a.add(CodeParseError, Error, fc.at(line, 0), s.subject, envFileParser+": "+msg,
+			"n8n-secrets refuses to start on it (exit 64) and names the file and the line; "+label+" names it here")
 		s.opaque = append(s.opaque, label)
 		return
 	}
@@ -237,11 +251,11 @@ func (a *auditor) addEnvFileVars(s *service, label string, fc *fileContent, inEn
 // why not: a file outside the audited tree is not read.
 func (a *auditor) hostFile(host string) (*fileContent, string) {
 	host = filepath.Clean(host)
-	if !a.inTree(host) {
+	data, err := a.readReferenced(host)
+	switch {
+	case errors.Is(err, errOutsideTree):
 		return nil, "its file lies outside the audited tree: not read"
-	}
-	data, err := a.readFile(host)
-	if err != nil {
+	case err != nil:
 		return nil, "the file mounted or copied there is not in the files"
 	}
 	return &fileContent{data: data, label: baseName(host), host: host, at: func(l, c int) Pos { return Pos{File: host, Line: l, Col: c} }}, ""

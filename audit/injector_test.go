@@ -57,7 +57,7 @@ func TestTemplatesInValues(t *testing.T) {
 			want: []expectation{"LITERAL_SECRET/error@compose.yaml:7"}},
 		{name: "twin: a URL without a password", files: compose("      WEBHOOK_URL: https://admin@n8n.example.com/\n      N8N_EDITOR_BASE_URL: https://n8n.example.com/a:b@c\n"),
 			not: []expectation{"LITERAL_SECRET"}},
-		{name: "${vault://…} unescaped, which Compose refuses", files: compose("      DB_POSTGRESDB_PASSWORD: ${vault://secret/n8n/db#password}\n"),
+		{name: "${vault://…} unescaped, which Compose refuses", files: compose("      DB_POSTGRESDB_PASSWORD: ${vault://secret/n8n/CANARY#password}\n"),
 			want: []expectation{"BAD_REFERENCE/error@compose.yaml:7"}, not: []expectation{"LITERAL_SECRET"}},
 		{name: "twin: escaped as $${…}", files: compose("      DB_POSTGRESDB_PASSWORD: $${vault://secret/n8n/db#password}\n"),
 			not: []expectation{"BAD_REFERENCE"}},

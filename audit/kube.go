@@ -121,16 +121,6 @@ func objectData(o kubeObject) map[string]secretEntry {
 	return out
 }
 
-// secretValues returns a Secret's keys with a hash of each value; a value
-// that does not decode counts as unknown ("").
-func secretValues(o kubeObject) map[string]string {
-	out := map[string]string{}
-	for k, e := range objectData(o) {
-		out[k] = e.hash
-	}
-	return out
-}
-
 // fromSecretEntry makes a variable that a Secret of the files gives.
 func fromSecretEntry(name, secret, key string, o kubeObject, e secretEntry, pos Pos) *envVar {
 	v := &envVar{name: name, kind: fromSecret, source: "Secret " + secret + " key " + key, pos: pos, secretHash: e.hash}
