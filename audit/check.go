@@ -986,6 +986,9 @@ func (a *auditor) vaultPaths() []string {
 // read only, on named paths. Without vault:// references in the files,
 // n8n's paths are those with an "n8n" segment.
 func (a *auditor) checkPolicies() {
+	if len(a.policies) == 0 {
+		return
+	}
 	paths := a.vaultPaths()
 	mounts := map[string]bool{}
 	for _, p := range paths {

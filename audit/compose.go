@@ -382,6 +382,24 @@ func settingsVolume(s *service, dir string, vols *yaml.Node, env lookupFunc) str
 // something the files do not show.
 func (a *auditor) composeFinder(s *service, doc, def *yaml.Node, dir string, env lookupFunc) fileFinder {
 	var mounts []mount
+	read := false
+	image := a.imageFinder(s)
+	return func(p string) (*fileContent, string) {
+		if !read {
+			mounts, read = composeMounts(doc, def, dir, env), true
+		}
+		if fc, why, found := a.findMounted(mounts, p); found {
+			return fc, why
+		}
+		return image(p)
+	}
+}
+
+// composeMounts returns the paths of a Compose service that hold files
+// of the audited tree (bind mounts, secrets and configs from a file), or
+// something the files do not show (a named volume, an external secret).
+func composeMounts(doc, def *yaml.Node, dir string, env lookupFunc) []mount {
+	var mounts []mount
 	hostPath := func(src string) string {
 		if filepath.IsAbs(src) {
 			return src
@@ -449,11 +467,5 @@ func (a *auditor) composeFinder(s *service, doc, def *yaml.Node, dir string, env
 			mounts = append(mounts, m)
 		}
 	}
-	image := a.imageFinder(s)
-	return func(p string) (*fileContent, string) {
-		if fc, why, found := a.findMounted(mounts, p); found {
-			return fc, why
-		}
-		return image(p)
-	}
+	return mounts
 }
