@@ -620,7 +620,7 @@ func (a *auditor) checkCommandSecrets(s *service) {
 					}
 					value = cmd[i+1]
 				}
-				if !value.known() || value.value == "" || strings.Contains(value.value, "$") || strings.HasPrefix(value.value, "-") || inject.IsReference(value.value) {
+				if !value.known() || value.value == "" || strings.Contains(value.value, "$") || strings.HasPrefix(value.value, "-") || heldAsReference(value.value) {
 					continue
 				}
 				sev, came := Error, ""

@@ -375,3 +375,15 @@ func TestValuesNoStartReads(t *testing.T) {
 			want: []expectation{"BAD_REFERENCE/error@Dockerfile:2"}},
 	})
 }
+
+// TestCommandLineReferences: another tool's reference on a command line
+// is no password written out (SECRET_IN_COMMAND is for literals).
+func TestCommandLineReferences(t *testing.T) {
+	redis := func(pass string) map[string]string {
+		return map[string]string{"compose.yaml": "services:\n  redis:\n    image: redis:7\n    command: redis-server --requirepass " + pass + "\n"}
+	}
+	runPatterns(t, []patternCase{
+		{name: "op:// after --requirepass", files: redis("op://CANARY-vault/redis/password"), not: []expectation{"SECRET_IN_COMMAND"}},
+		{name: "twin: a password", files: redis("CANARY-redis-pass"), want: []expectation{"SECRET_IN_COMMAND/error@compose.yaml:4"}},
+	})
+}
