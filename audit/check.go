@@ -313,6 +313,7 @@ func (a *auditor) checkValue(v *envVar, subject string, skip inject.Matcher) (is
 	}
 	sv := viewOf(v.name, value, skip)
 	if v.notInjected && (sv.meant || sv.foreign != nil || sv.err != nil) {
+		a.checkURLPassword(v, value, sv, at, subject, where, came)
 		return false
 	}
 	if skip.Match(v.name) {
@@ -333,8 +334,8 @@ func (a *auditor) checkValue(v *envVar, subject string, skip inject.Matcher) (is
 			sv.foreign.Hint+"; a value meant literally goes in N8N_SECRETS_SKIP, which silences this")
 		return false
 	case len(sv.refs) > 0:
-		if sv.template != nil && v.kind == literal && !v.composed && literalURLPassword(templateText(sv.template)) {
-			a.addURLPassword(v, at, subject, where, came)
+		if v.kind == literal {
+			a.checkURLPassword(v, value, sv, at, subject, where, came)
 		}
 		return true
 	}
@@ -342,9 +343,7 @@ func (a *auditor) checkValue(v *envVar, subject string, skip inject.Matcher) (is
 		return false
 	}
 	if !isSecretName(v.name) {
-		if !v.composed && literalURLPassword(value) {
-			a.addURLPassword(v, at, subject, where, came)
-		}
+		a.checkURLPassword(v, value, sv, at, subject, where, came)
 		return false
 	}
 	if v.name == keyVar && strings.HasPrefix(value, "/") {
@@ -363,9 +362,29 @@ func (a *auditor) checkValue(v *envVar, subject string, skip inject.Matcher) (is
 	return false
 }
 
-// addURLPassword reports a URL whose password is written in the file,
-// whether or not the rest of the value uses references: a reference
-// elsewhere in the value does not keep the password out of the file.
+// checkURLPassword reports a URL whose password is written in the file,
+// whether or not the rest of the value uses ${…} references: a reference
+// elsewhere in the value does not keep the password out of the file. A
+// value whose text comes from one place is judged whole (its references
+// standing for no text); one assembled from several places (${NAME},
+// $(NAME)) only for the text written at the variable, where a password
+// that holds a $ is the deployer's or the container's.
+func (a *auditor) checkURLPassword(v *envVar, value string, sv startView, at Pos, subject, where, came string) {
+	text := value
+	if sv.template != nil {
+		text = templateText(sv.template)
+	}
+	switch {
+	case !v.composed && literalURLPassword(text):
+	case v.composed && v.raw != "" && literalURLPassword(v.raw):
+		at = v.pos
+	default:
+		return
+	}
+	a.addURLPassword(v, at, subject, where, came)
+}
+
+// addURLPassword reports a URL whose password is written in the file.
 func (a *auditor) addURLPassword(v *envVar, at Pos, subject, where, came string) {
 	sev := Error
 	if v.dflt {

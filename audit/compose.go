@@ -320,7 +320,9 @@ func (a *auditor) composeEnv(s *service, file string, n *yaml.Node, env lookupFu
 			s.setEnv(&envVar{name: name, pos: pos, kind: fromHost, source: "the deployer's " + name})
 			return
 		}
-		s.setEnv(composeVar(name, interpolate(raw, pos, env), pos))
+		v := composeVar(name, interpolate(raw, pos, env), pos)
+		v.raw = raw
+		s.setEnv(v)
 	}
 	switch n := deref(n); {
 	case n == nil:

@@ -65,6 +65,14 @@ func TestTemplatesInValues(t *testing.T) {
 			want: []expectation{"REFERENCE_WITHOUT_INJECTOR/error"}},
 		{name: "twin: behind n8n-secrets", files: compose("      DB_POSTGRESDB_PASSWORD: $${vault://secret/n8n/db#password}\n"),
 			not: []expectation{"REFERENCE_WITHOUT_INJECTOR"}},
+		{name: "a URL assembled with $(NAME), its password written here", files: map[string]string{"pod.yaml": podWith("        - {name: PG_USER, value: n8n}\n        - {name: DB_URL, value: \"postgres://$(PG_USER):CANARY-pw@db/n8n\"}\n")},
+			want: []expectation{"LITERAL_SECRET/error@pod.yaml:12"}},
+		{name: "twin: its password from a Secret through $(NAME)", files: map[string]string{"pod.yaml": podWith("        - {name: PG_USER, value: n8n}\n        - name: PG_PASSWORD\n          valueFrom: {secretKeyRef: {name: pg, key: password}}\n        - {name: DB_URL, value: \"postgres://$(PG_USER):$(PG_PASSWORD)@db/n8n\"}\n")},
+			not: []expectation{"LITERAL_SECRET"}},
+		{name: "a Compose URL with ${USER} from .env, its password written here", files: map[string]string{"compose.yaml": "services:\n" + injected("n8n", "", "      DB_URL: postgres://${PG_USER}:CANARY-pw@db/n8n\n"), ".env": "PG_USER=n8n\n"},
+			want: []expectation{"LITERAL_SECRET/error@compose.yaml:7"}},
+		{name: "twin: its password from .env, written there", files: map[string]string{"compose.yaml": "services:\n" + injected("n8n", "", "      DB_URL: postgres://n8n:${PG_PASSWORD}@db/n8n\n      POSTGRES_PASSWORD: ${PG_PASSWORD}\n"), ".env": "PG_PASSWORD=CANARY-pw\n"},
+			want: []expectation{"LITERAL_SECRET/error@.env:1"}, not: []expectation{"LITERAL_SECRET@compose.yaml"}},
 		// Kubernetes passes values as they are written: the injector's own
 		// $${ is a literal ${, and what follows it is no reference.
 		{name: "$${ is a literal ${", files: map[string]string{"pod.yaml": podWith("        - {name: N8N_CUSTOM_TEXT, value: \"x$${vualt://literal}\"}\n")},
@@ -369,6 +377,8 @@ func TestValuesNoStartReads(t *testing.T) {
 		{name: "twin: a container takes it as its environment", files: map[string]string{"k8s.yaml": cm + "---\n" +
 			strings.Replace(podWith(""), "      env:\n", "      envFrom:\n        - configMapRef: {name: connect}\n      env:\n", 1)},
 			want: []expectation{"BAD_REFERENCE/error@k8s.yaml:5", "BAD_REFERENCE/error@k8s.yaml:6"}},
+		{name: "but a URL's password written beside a reference there is", files: map[string]string{"k8s.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: db}\ndata:\n  DB_URL: \"postgres://n8n:CANARY-pw@db/${vault://secret/n8n/db#name}\"\n"},
+			want: []expectation{"LITERAL_SECRET/error@k8s.yaml:5"}},
 		{name: "a Dockerfile ARG", files: map[string]string{"Dockerfile": "FROM node:22\nARG SOURCE=vualt://not/ours\n"},
 			not: []expectation{"BAD_REFERENCE"}},
 		{name: "twin: an ENV of the image", files: map[string]string{"Dockerfile": "FROM node:22\nENV SOURCE=vualt://not/ours\n"},

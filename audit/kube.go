@@ -250,6 +250,7 @@ func (a *auditor) kubeServices(objs []kubeObject) []*service {
 				switch {
 				case vf == nil:
 					v.value = str(get(e, "value"))
+					v.raw = v.value
 				case get(vf, "secretKeyRef") != nil:
 					r := get(vf, "secretKeyRef")
 					name, key := str(get(r, "name")), str(get(r, "key"))
@@ -360,7 +361,7 @@ func expandDependent(s *service, v *envVar) {
 	case unknown != "":
 		v.kind, v.value, v.source = fromOther, "", unknown
 	default:
-		v.value = b.String()
+		v.value, v.composed = b.String(), true
 	}
 }
 

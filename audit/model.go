@@ -55,8 +55,10 @@ type envVar struct {
 	secretPos   Pos
 	// composed: the literal's text comes from more than one place (a
 	// ${NAME} or $(NAME) brought part of it), so that no one line holds
-	// all of it.
+	// all of it; raw is then the text as written at pos, before
+	// interpolation, when known.
 	composed bool
+	raw      string
 	// refused is where Compose refuses a ${ that holds a reference
 	// instead of a variable's name (set for Compose values only).
 	refused Pos

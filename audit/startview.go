@@ -86,9 +86,10 @@ const (
 const urlPasswordMarker = "\x00ref\x00"
 
 // literalURLPassword reports whether text, a value's literal text, holds a
-// URL whose password is written out: scheme://user:password@host. refs
-// stand where the value has a ${…} reference (the password may be one,
-// which is no literal). The value is never returned.
+// URL whose password is written out: scheme://user:password@host. A
+// password that is (or holds) a ${…} reference, marked urlPasswordMarker,
+// or a $ (an interpolation left to the deployer or the container) is no
+// literal. The value is never returned.
 func literalURLPassword(text string) bool {
 	i := strings.Index(text, "://")
 	if i <= 0 {
@@ -106,7 +107,7 @@ func literalURLPassword(text string) bool {
 	}
 	userinfo := rest[:at]
 	_, pw, ok := strings.Cut(userinfo, ":")
-	if !ok || pw == "" || strings.Contains(pw, urlPasswordMarker) {
+	if !ok || pw == "" || strings.Contains(pw, urlPasswordMarker) || strings.Contains(pw, "$") {
 		return false
 	}
 	if p, err := url.PathUnescape(pw); err == nil {
