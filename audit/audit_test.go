@@ -508,6 +508,8 @@ func FuzzParsers(f *testing.F) {
 		"a: &x [*x]\n", "services:\n  n8n:\n    environment:\n      DB_POSTGRESDB_PASSWORD: *CANARYPa55w0rd\n",
 		"N8N_ENCRYPTION_KEY=CANARY-key\nFROM n8nio/n8n:2.40.0\n", "path \"x\" {\n  CANARY-key\n}\n",
 		"path \"x\" {\n  capabilities = [for c in [\"read\"] : c]\n}\n", aliasBomb(20),
+		"N8N_ENCRYPTION_KEY=x${vualt://CANARY\nDB_POSTGRESDB_PASSWORD=\"CANARY\nN8N_SECRETS_ENV_FROM=vault://a?CANARY=1\n",
+		"services:\n  n8n:\n    environment:\n      DB_POSTGRESDB_CONNECTION_URL: postgres://n8n:CANARY@db/${vault://x}\n      P: op://CANARY\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -519,6 +521,11 @@ func FuzzParsers(f *testing.F) {
 			a.contents[p] = data
 			a.load(p)
 		}
+		// The same content as the env file a container's n8n-secrets
+		// reads (--env-file), mounted from the tree.
+		p := filepath.Join("fuzz", "injector", "compose.yaml")
+		a.contents[p] = []byte(fuzzInjector)
+		a.load(p)
 		a.build()
 		rep := a.finish()
 		checkParseErrors(t, rep)
@@ -528,6 +535,15 @@ func FuzzParsers(f *testing.F) {
 		_ = rep.WriteSARIF(&b, "fuzz")
 	})
 }
+
+// fuzzInjector runs n8n-secrets with an --env-file mounted from the
+// fuzzed file.
+const fuzzInjector = `services:
+  n8n:
+    image: n8nio/n8n:2.40.0
+    entrypoint: ["n8n-secrets", "--env-file", "/etc/n8n.env", "--", "/docker-entrypoint.sh"]
+    volumes: ["../app.env:/etc/n8n.env:ro"]
+`
 
 var update = flag.Bool("update", false, "rewrite the rules table of docs/audit.md")
 

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"encoding/base64"
 	"fmt"
 	"net/url"
 	"path"
@@ -82,8 +83,8 @@ func (a *auditor) auditDockerfile(df *dockerfile) {
 						a.add(CodeSecretBuildArg, Warning, pos, "", fmt.Sprintf("ARG %s: a secret passed as a build argument stays in the image's history", kv.name), "")
 					case kv.hasValue:
 						v := fromSetting(kv.name, interpolate(kv.value, pos, lookup), pos)
-						v.in = in.cmd
-						a.checkValue(v, "")
+						v.in, v.notInjected = in.cmd, true
+						a.checkValue(v, "", nil)
 					}
 				}
 			case "COPY", "ADD":
@@ -129,7 +130,24 @@ func (a *auditor) auditDockerfile(df *dockerfile) {
 		s.entry, s.entryKnown = stockEntrypoint, true
 	}
 	s.cmd = df.command(final)
+	ctx := filepath.Dir(df.file)
+	s.imageFiles = func(p string) (string, bool) { return df.copied(final, p, ctx) }
+	a.applyInjector(s, a.imageFinder(s))
 	a.services = append(a.services, s)
+}
+
+// imageFinder returns what a container sees at a path when nothing is
+// mounted there: what its image's Dockerfile copies, if the files build
+// the image.
+func (a *auditor) imageFinder(s *service) fileFinder {
+	return func(p string) (*fileContent, string) {
+		if s.imageFiles != nil {
+			if host, ok := s.imageFiles(p); ok {
+				return a.hostFile(host)
+			}
+		}
+		return nil, "the files do not show what the container has at that path"
+	}
 }
 
 // literalWords makes a command line of words written at pos.
@@ -174,7 +192,7 @@ func (a *auditor) auditKubeObjects(objs []kubeObject) {
 		switch o.kind {
 		case "ConfigMap":
 			for _, p := range pairs(get(o.doc, "data")) {
-				a.checkValue(&envVar{name: p.key.Value, value: str(p.val), pos: at(o.file, p.key), in: "ConfigMap " + o.name}, "ConfigMap "+o.name)
+				a.checkValue(&envVar{name: p.key.Value, value: str(p.val), pos: at(o.file, p.key), in: "ConfigMap " + o.name, notInjected: true}, "ConfigMap "+o.name, nil)
 			}
 		case "Secret":
 			for _, field := range []string{"data", "stringData"} {
@@ -184,9 +202,19 @@ func (a *auditor) auditKubeObjects(objs []kubeObject) {
 				}
 				var names []string
 				for _, p := range pairs(v) {
-					if s, _ := scalar(p.val); s != "" && !identifierKey(p.key.Value) {
-						names = append(names, p.key.Value)
+					s, _ := scalar(p.val)
+					if s == "" || !secretKey(p.key.Value) {
+						continue
 					}
+					if field == "data" {
+						if raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(s)); err == nil {
+							s = string(raw)
+						}
+					}
+					if heldAsReference(s) {
+						continue
+					}
+					names = append(names, p.key.Value)
 				}
 				if len(names) > 0 {
 					a.add(CodeSecretInManifest, Warning, at(o.file, k), "Secret "+o.name,
@@ -195,6 +223,28 @@ func (a *auditor) auditKubeObjects(objs []kubeObject) {
 			}
 		}
 	}
+}
+
+// heldAsReference reports whether a Secret's value is one the injector
+// takes for a reference (a whole reference or ${…} references, a scheme
+// typo included) or another tool's: no secret is written in the manifest
+// then, only where to find one. Container that get it are judged for what
+// the start makes of it.
+func heldAsReference(value string) bool {
+	v := viewOf("VALUE", value, nil)
+	return v.meant || v.foreign != nil || v.err != nil
+}
+
+// secretKey reports whether a Secret's key holds a secret: a key named
+// like an environment variable (the chart's envFrom Secret) is judged as
+// the variable it becomes (N8N_PROTOCOL is none, N8N_ENCRYPTION_KEY is);
+// any other key (encryption_key, redis-password, tls.key) is, unless it
+// names an identifier (a user name, a host, a certificate).
+func secretKey(key string) bool {
+	if inject.ValidName(key) && key == strings.ToUpper(key) {
+		return isSecretName(key) && !identifierKey(key)
+	}
+	return !identifierKey(key)
 }
 
 // identifierSuffixes end the keys of a Secret that hold no secret: a user
@@ -218,44 +268,86 @@ func identifierKey(key string) bool {
 // settings, which the injector never resolves.
 func ownSetting(name string) bool { return strings.HasPrefix(name, "N8N_SECRETS_") }
 
-// checkValue checks one variable whose value the files give: what the
-// injector's start would refuse (a malformed reference, a scheme one typo
-// away from a reference), a secret written out, the key holding a path.
-// A literal that comes through ${NAME} is judged by the variable it lands
-// in and reported where its text is written; one that is a default
-// (${NAME:-default}) is a warning, as it is used only when NAME is unset.
-func (a *auditor) checkValue(v *envVar, subject string) (isRef bool) {
-	if v.kind != literal || v.value == "" {
+// checkValue checks one variable whose value the files give, as the
+// injector's start would read it (see viewOf): a value it refuses (a
+// malformed reference or ${…}, a scheme one typo away from a reference)
+// is BAD_REFERENCE, another tool's reference FOREIGN_REFERENCE (a
+// warning, as the start's), a reference or a value built from ${…}
+// references no literal. Then a secret written out, a URL with its
+// password written out, the key holding a path. A literal that comes
+// through ${NAME} is judged by the variable it lands in and reported
+// where its text is written; one that is a default (${NAME:-default}) is
+// a warning, as it is used only when NAME is unset. A value of a
+// Kubernetes Secret in the files is judged for what the start makes of
+// it only: a Secret is where a secret belongs. skip is the container's
+// N8N_SECRETS_SKIP. isRef reports whether the start resolves the value.
+func (a *auditor) checkValue(v *envVar, subject string, skip inject.Matcher) (isRef bool) {
+	value, at := v.value, v.at()
+	switch {
+	case v.kind == literal:
+	case v.kind == fromSecret && v.secretKnown:
+		value, at = v.secretValue, v.secretPos
+	default:
+		return false
+	}
+	if value == "" {
 		return false
 	}
 	where := ""
-	if v.in != "" && v.in != "ENV" && v.in != "ARG" {
+	switch {
+	case v.kind == fromSecret:
+		where = " (in " + v.source + ")"
+	case v.in != "" && v.in != "ENV" && v.in != "ARG":
 		where = " (in " + v.in + ")"
 	}
 	came := ""
 	switch {
-	case v.via != "" && v.dflt:
-		came = " (from " + v.via + ")"
 	case v.via != "":
 		came = " (from " + v.via + ")"
 	case v.dflt:
 		came = " (a default in the file)"
 	}
-	if !ownSetting(v.name) {
-		sc := inject.Scan([]string{v.name + "=" + v.value}, inject.ScanOptions{ResolveFile: func(string, string) bool { return false }})
-		if len(sc.Errs) > 0 {
-			a.add(CodeBadReference, Error, v.at(), subject, fmt.Sprintf("%s%s%s: %s", v.name, where, came, scanMessage(sc.Errs[0], v.name)), "")
-			return inject.IsReference(v.value)
-		}
-		if inject.IsReference(v.value) {
-			return true
-		}
+	if v.refused.File != "" {
+		a.add(CodeBadReference, Error, v.refused, subject, fmt.Sprintf("%s%s%s: Compose refuses a ${ that holds a reference instead of a variable's name (\"Invalid template\", its error quoting the value)", v.name, where, came),
+			"write $${…} in a Compose file: Compose passes ${…} on to n8n-secrets, which resolves it")
 	}
-	if !isSecretName(v.name) {
+	sv := viewOf(v.name, value, skip)
+	if v.notInjected && (sv.meant || sv.foreign != nil || sv.err != nil) {
+		a.checkURLPassword(v, value, sv, at, subject, where, came)
 		return false
 	}
-	if v.name == keyVar && strings.HasPrefix(v.value, "/") {
-		a.add(CodeKeyIsPath, Error, v.at(), subject, fmt.Sprintf("%s%s%s holds a path: n8n would take the path itself as the key", v.name, where, came), "")
+	if skip.Match(v.name) {
+		// The start does not look at it: no reference, nor a literal
+		// secret when it is written as a reference (another tool may
+		// resolve it).
+		if w := viewOf(v.name, value, nil); w.meant || w.foreign != nil || w.err != nil {
+			return false
+		}
+	}
+	switch {
+	case sv.err != nil:
+		a.add(CodeBadReference, Error, at, subject, fmt.Sprintf("%s%s%s: %s", v.name, where, came, scanMessage(sv.err, v.name)), "")
+		return sv.meant
+	case sv.foreign != nil:
+		a.add(CodeForeignReference, Warning, at, subject,
+			fmt.Sprintf("%s%s%s holds %s, which n8n-secrets does not resolve: passed on as it is", v.name, where, came, sv.foreign.Tool),
+			sv.foreign.Hint+"; a value meant literally goes in N8N_SECRETS_SKIP, which silences this")
+		return false
+	case len(sv.refs) > 0:
+		if v.kind == literal {
+			a.checkURLPassword(v, value, sv, at, subject, where, came)
+		}
+		return true
+	}
+	if v.kind != literal {
+		return false
+	}
+	if !isSecretName(v.name) {
+		a.checkURLPassword(v, value, sv, at, subject, where, came)
+		return false
+	}
+	if v.name == keyVar && strings.HasPrefix(value, "/") {
+		a.add(CodeKeyIsPath, Error, at, subject, fmt.Sprintf("%s%s%s holds a path: n8n would take the path itself as the key", v.name, where, came), "")
 		return false
 	}
 	prefix := ""
@@ -266,8 +358,44 @@ func (a *auditor) checkValue(v *envVar, subject string) (isRef bool) {
 	if v.dflt {
 		sev = Warning
 	}
-	a.addLiteral(literalKey{pos: v.at(), sev: sev, prefix: prefix, where: where}, v.name, subject, came)
+	a.addLiteral(literalKey{pos: at, sev: sev, prefix: prefix, where: where}, v.name, subject, came)
 	return false
+}
+
+// checkURLPassword reports a URL whose password is written in the file,
+// whether or not the rest of the value uses ${…} references: a reference
+// elsewhere in the value does not keep the password out of the file. A
+// value whose text comes from one place is judged whole (its references
+// standing for no text); one assembled from several places (${NAME},
+// $(NAME)) only for the text written at the variable, where a password
+// that holds a $ is the deployer's or the container's.
+func (a *auditor) checkURLPassword(v *envVar, value string, sv startView, at Pos, subject, where, came string) {
+	text := value
+	if sv.template != nil {
+		text = templateText(sv.template)
+	}
+	switch {
+	case !v.composed && literalURLPassword(text):
+	case v.composed && v.raw != "" && literalURLPassword(v.raw):
+		at = v.pos
+	default:
+		return
+	}
+	a.addURLPassword(v, at, subject, where, came)
+}
+
+// addURLPassword reports a URL whose password is written in the file.
+func (a *auditor) addURLPassword(v *envVar, at Pos, subject, where, came string) {
+	sev := Error
+	if v.dflt {
+		sev = Warning
+	}
+	prefix := ""
+	if v.in == "ENV" || v.in == "ARG" {
+		prefix = v.in + " "
+	}
+	a.add(CodeLiteralSecret, sev, at, subject, fmt.Sprintf("%s%s%s%s holds a URL whose password is written in plain text", prefix, v.name, where, came),
+		"write a reference in the password's place (postgres://n8n:${vault://secret/n8n/db#password}@db/n8n, $${…} in a Compose file): n8n-secrets builds the value; the value is not shown")
 }
 
 // literalKey is one place where a secret is written: every variable the
@@ -377,8 +505,19 @@ func (a *auditor) checkServices() {
 	for _, s := range a.services {
 		var refs []string
 		for _, v := range s.env {
-			if a.checkValue(v, s.subject) {
+			if a.checkValue(v, s.subject, s.skip) {
 				refs = append(refs, v.name)
+			}
+		}
+		for _, set := range s.envFrom {
+			// Every item must be a reference: the start refuses others.
+			refs = append(refs, set.name)
+			if !set.known {
+				continue
+			}
+			_, errs := envFromView(set.value)
+			for _, err := range errs {
+				a.add(CodeBadReference, Error, set.pos, s.subject, set.name+": "+scanMessage(err, envFromVar), "")
 			}
 		}
 		a.checkCommandSecrets(s)
@@ -500,7 +639,7 @@ func (a *auditor) checkCommandSecrets(s *service) {
 					}
 					value = cmd[i+1]
 				}
-				if !value.known() || value.value == "" || strings.Contains(value.value, "$") || strings.HasPrefix(value.value, "-") || inject.IsReference(value.value) {
+				if !value.known() || value.value == "" || strings.Contains(value.value, "$") || strings.HasPrefix(value.value, "-") || heldAsReference(value.value) {
 					continue
 				}
 				sev, came := Error, ""
@@ -589,13 +728,20 @@ func keySourceOf(s *service) keySource {
 			if v.value == "" {
 				break
 			}
-			if ref, err := inject.ParseReference(v.value); err == nil && inject.IsReference(v.value) {
-				return keySource{id: "ref:" + ref.String(), desc: ref.String(), pos: v.pos}
+			if ks, ok := referenceSource(v.value, s.skip, v.pos, ""); ok {
+				return ks
 			}
 			h := valueHash(v.value)
 			desc := "a value written in " + filepath.Base(v.at().File)
 			return keySource{id: "literal:" + h, desc: desc, value: h, pos: v.pos}
 		default:
+			if v.kind == fromSecret && v.secretKnown {
+				// A Secret that holds a reference: the reference is the
+				// source, whichever Secret holds it.
+				if ks, ok := referenceSource(v.secretValue, s.skip, v.pos, " (in "+v.source+")"); ok {
+					return ks
+				}
+			}
 			return keySource{id: "from:" + v.source, desc: v.source, value: v.secretHash, pos: v.pos}
 		}
 	}
@@ -613,6 +759,26 @@ func keySourceOf(s *service) keySource {
 		return keySource{id: "settings:" + s.settingsVolume, desc: "the settings file on " + s.settingsVolume, pos: s.pos, settings: true}
 	}
 	return keySource{missing: true, pos: s.pos}
+}
+
+// referenceSource returns the key source of a value the start resolves:
+// a reference (the same reference is the same source), or a value built
+// from ${…} references (the same value is the same source). The files
+// cannot tell what two sources hold.
+func referenceSource(value string, skip inject.Matcher, pos Pos, in string) (keySource, bool) {
+	sv := viewOf(keyVar, value, skip)
+	switch {
+	case len(sv.refs) == 0:
+		return keySource{}, false
+	case sv.template == nil:
+		r := sv.refs[0].String()
+		return keySource{id: "ref:" + r, desc: r + in, pos: pos}, true
+	}
+	var rs []string
+	for _, r := range sv.refs {
+		rs = append(rs, "${"+r.String()+"}")
+	}
+	return keySource{id: "template:" + valueHash(value), desc: "a value built from " + strings.Join(rs, ", ") + in, pos: pos}, true
 }
 
 // executionsMode returns EXECUTIONS_MODE as n8n reads it (regular when
@@ -798,16 +964,32 @@ func (a *auditor) checkDeployment(svcs []*service) {
 }
 
 // vaultPaths returns the logical Vault paths the audited services
-// reference.
+// reference: whole references, ${…} references, references in Secrets of
+// the files and N8N_SECRETS_ENV_FROM items, as the start reads them.
 func (a *auditor) vaultPaths() []string {
 	set := map[string]bool{}
+	add := func(refs []inject.Reference) {
+		for _, r := range refs {
+			if r.Scheme == inject.SchemeVault {
+				set[r.Path] = true
+			}
+		}
+	}
 	for _, s := range a.services {
 		for _, v := range s.env {
-			if v.kind != literal || !strings.HasPrefix(v.value, "vault:") {
+			value := v.value
+			switch {
+			case v.kind == fromSecret && v.secretKnown:
+				value = v.secretValue
+			case v.kind != literal:
 				continue
 			}
-			if ref, err := inject.ParseReference(v.value); err == nil {
-				set[ref.Path] = true
+			add(viewOf(v.name, value, s.skip).refs)
+		}
+		for _, e := range s.envFrom {
+			if e.known {
+				refs, _ := envFromView(e.value)
+				add(refs)
 			}
 		}
 	}
@@ -823,6 +1005,9 @@ func (a *auditor) vaultPaths() []string {
 // read only, on named paths. Without vault:// references in the files,
 // n8n's paths are those with an "n8n" segment.
 func (a *auditor) checkPolicies() {
+	if len(a.policies) == 0 {
+		return
+	}
 	paths := a.vaultPaths()
 	mounts := map[string]bool{}
 	for _, p := range paths {

@@ -159,6 +159,7 @@ func (a *auditor) composeServices(file string, doc *yaml.Node) []*service {
 		}
 		a.composeEnv(s, file, get(def, "environment"), env)
 		s.settingsVolume = settingsVolume(s, dir, get(def, "volumes"), env)
+		a.applyInjector(s, a.composeFinder(s, doc, def, dir, env))
 		out = append(out, s)
 	}
 	return out
@@ -199,6 +200,11 @@ func (a *auditor) composeBuild(s *service, file, dir string, def *yaml.Node, env
 	if st == nil {
 		return
 	}
+	ctxDir := ctx
+	if !filepath.IsAbs(ctxDir) {
+		ctxDir = filepath.Join(dir, ctx)
+	}
+	s.imageFiles = func(p string) (string, bool) { return df.copied(st, p, ctxDir) }
 	b2 := df.base(st)
 	s.n8nImage = isStockN8NImage(b2) || isN8NNamedImage(b2)
 	words, pos, r, why := df.entrypoint(st)
@@ -289,8 +295,16 @@ func (a *auditor) composeEnvFile(s *service, file, dir string, ef envFileRef, en
 	}
 	a.usedEnv[path] = true
 	for _, e := range entries {
-		s.setEnv(fromSetting(e.name, e.setting, e.pos))
+		s.setEnv(composeVar(e.name, e.setting, e.pos))
 	}
+}
+
+// composeVar makes a variable of a value Compose interpolated: a ${ that
+// holds a reference instead of a name is refused by Compose.
+func composeVar(name string, s setting, pos Pos) *envVar {
+	v := fromSetting(name, s, pos)
+	v.refused = s.refused
+	return v
 }
 
 // composeEnv reads a service's environment, in map or list form: values
@@ -300,13 +314,15 @@ func (a *auditor) composeEnv(s *service, file string, n *yaml.Node, env lookupFu
 	add := func(name, raw string, set bool, pos Pos) {
 		if !set {
 			if v, ok := env(name); ok {
-				s.setEnv(fromSetting(name, v, pos))
+				s.setEnv(composeVar(name, v, pos))
 				return
 			}
 			s.setEnv(&envVar{name: name, pos: pos, kind: fromHost, source: "the deployer's " + name})
 			return
 		}
-		s.setEnv(fromSetting(name, interpolate(raw, pos, env), pos))
+		v := composeVar(name, interpolate(raw, pos, env), pos)
+		v.raw = raw
+		s.setEnv(v)
 	}
 	switch n := deref(n); {
 	case n == nil:
@@ -357,4 +373,101 @@ func settingsVolume(s *service, dir string, vols *yaml.Node, env lookupFunc) str
 		return "volume " + src
 	}
 	return ""
+}
+
+// composeFinder returns what a Compose service sees at a path: a bind
+// mount of a file or directory (short or long syntax), a secret or config
+// whose top-level definition names a file (at /run/secrets/<name> and
+// /<name> unless a target is given), else what the Dockerfile of its
+// build copies there. Files are read inside the audited tree only; a
+// named volume, an external secret or an environment-sourced one is
+// something the files do not show.
+func (a *auditor) composeFinder(s *service, doc, def *yaml.Node, dir string, env lookupFunc) fileFinder {
+	var mounts []mount
+	read := false
+	image := a.imageFinder(s)
+	return func(p string) (*fileContent, string) {
+		if !read {
+			mounts, read = composeMounts(doc, def, dir, env), true
+		}
+		if fc, why, found := a.findMounted(mounts, p); found {
+			return fc, why
+		}
+		return image(p)
+	}
+}
+
+// composeMounts returns the paths of a Compose service that hold files
+// of the audited tree (bind mounts, secrets and configs from a file), or
+// something the files do not show (a named volume, an external secret).
+func composeMounts(doc, def *yaml.Node, dir string, env lookupFunc) []mount {
+	var mounts []mount
+	hostPath := func(src string) string {
+		if filepath.IsAbs(src) {
+			return src
+		}
+		return filepath.Join(dir, filepath.FromSlash(src))
+	}
+	for _, e := range items(get(def, "volumes")) {
+		var src, target string
+		bind := false
+		if raw, ok := scalar(e); ok {
+			v := interpolate(raw, Pos{}, env)
+			if !v.known() {
+				continue
+			}
+			parts := strings.Split(v.value, ":")
+			if len(parts) < 2 {
+				continue
+			}
+			src, target = parts[0], parts[1]
+			bind = strings.HasPrefix(src, ".") || strings.HasPrefix(src, "/")
+		} else {
+			v := interpolate(str(get(e, "source")), Pos{}, env)
+			if !v.known() {
+				continue
+			}
+			src, target = v.value, str(get(e, "target"))
+			bind = str(get(e, "type")) == "bind"
+		}
+		if !strings.HasPrefix(target, "/") {
+			continue
+		}
+		m := mount{target: target, why: "a volume is mounted there, whose files the files do not show"}
+		if bind && !strings.HasPrefix(src, "~") {
+			m.host = hostPath(src)
+		}
+		mounts = append(mounts, m)
+	}
+	for _, kind := range []string{"secrets", "configs"} {
+		for _, e := range items(get(def, kind)) {
+			source, target := "", ""
+			if raw, ok := scalar(e); ok {
+				source = raw
+			} else {
+				source, target = str(get(e, "source")), str(get(e, "target"))
+			}
+			if source == "" {
+				continue
+			}
+			if target == "" {
+				target = source
+			}
+			if !strings.HasPrefix(target, "/") {
+				if kind == "secrets" {
+					target = "/run/secrets/" + target
+				} else {
+					target = "/" + target
+				}
+			}
+			m := mount{target: target, why: "a " + strings.TrimSuffix(kind, "s") + " whose content the files do not show is mounted there"}
+			if f := str(get(get(get(doc, kind), source), "file")); f != "" {
+				if v := interpolate(f, Pos{}, env); v.known() {
+					m.host = hostPath(v.value)
+				}
+			}
+			mounts = append(mounts, m)
+		}
+	}
+	return mounts
 }

@@ -2,6 +2,8 @@ package audit
 
 import (
 	"encoding/json"
+	"path"
+	"path/filepath"
 	"strings"
 )
 
@@ -283,4 +285,56 @@ func (in dockerInstr) posOf(word string) Pos {
 		}
 	}
 	return in.pos
+}
+
+// copied returns the file of the build context ctx that a stage's COPY or
+// ADD (or one of the stages it is built from) puts at the absolute path p,
+// the last one that does: a file copied to p, to a directory that then
+// holds p, or a directory copied to one that holds p. Sources with
+// wildcards, URLs and other stages (--from) are not followed; ok is false
+// when no instruction puts p there as far as the files show.
+func (df *dockerfile) copied(st *dockerStage, p, ctx string) (host string, ok bool) {
+	var chain []*dockerStage
+	for c := st; c != nil && len(chain) < 64; c = df.parent(c) {
+		chain = append([]*dockerStage{c}, chain...)
+	}
+	for _, c := range chain {
+		for _, in := range c.instrs {
+			if in.cmd != "COPY" && in.cmd != "ADD" {
+				continue
+			}
+			var args []string
+			from := false
+			for _, w := range instrWords(in.args) {
+				if strings.HasPrefix(w, "--") {
+					from = from || strings.HasPrefix(w, "--from=")
+					continue
+				}
+				args = append(args, w)
+			}
+			if from || len(args) < 2 {
+				continue
+			}
+			srcs, dest := args[:len(args)-1], args[len(args)-1]
+			if !path.IsAbs(dest) {
+				continue
+			}
+			intoDir := strings.HasSuffix(dest, "/") || len(srcs) > 1
+			dest = path.Clean(dest)
+			for _, src := range srcs {
+				if strings.ContainsAny(src, "*?[") || strings.Contains(src, "://") || strings.HasPrefix(src, "$") {
+					continue
+				}
+				hostSrc := filepath.Join(ctx, filepath.FromSlash(src))
+				switch {
+				case intoDir && p == path.Join(dest, path.Base(src)), !intoDir && p == dest:
+					host, ok = hostSrc, true
+				case strings.HasPrefix(p, dest+"/"):
+					// src is a directory whose contents land in dest.
+					host, ok = filepath.Join(hostSrc, filepath.FromSlash(strings.TrimPrefix(p, dest+"/"))), true
+				}
+			}
+		}
+	}
+	return host, ok
 }

@@ -108,6 +108,8 @@ const (
 	CodeSecretInManifest = "SECRET_IN_MANIFEST"
 	// CodeBadReference: a value the injector's start refuses as a reference.
 	CodeBadReference = "BAD_REFERENCE"
+	// CodeForeignReference: a value that is another tool's reference (op://, ref+vault://, …).
+	CodeForeignReference = "FOREIGN_REFERENCE"
 	// CodeKeyIsPath: N8N_ENCRYPTION_KEY holds a path instead of a key.
 	CodeKeyIsPath = "KEY_IS_PATH"
 	// CodeKeyMissing: an n8n process without an encryption key.
@@ -159,7 +161,7 @@ const (
 // Rules lists every finding code, in the order the documentation shows them.
 var Rules = []Rule{
 	{CodeLiteralSecret, Error, "a secret in plain text in a deployment file",
-		"The encryption key, passwords, tokens and API keys (the variables n8n's own configuration declares secret, and any variable named like a secret) belong in the secret store, referenced as vault://, awssm:// or file:, in a NAME_FILE, or in an orchestrator secret (a Kubernetes Secret through secretKeyRef, a Docker secret). A value in a file ends up in version control, image layers and `docker inspect`. A value that Compose brings from `.env` through ${NAME} is reported at its line in `.env`, under the variable it lands in; a default (${NAME:-value}) is a warning, as it is used only when NAME is unset. The finding names the variable, never the value.", true, 9.0},
+		"The encryption key, passwords, tokens and API keys (the variables n8n's own configuration declares secret, and any variable named like a secret) belong in the secret store, referenced as vault://, awssm:// or file:, in a NAME_FILE, or in an orchestrator secret (a Kubernetes Secret through secretKeyRef, a Docker secret). A value in a file ends up in version control, image layers and `docker inspect`. A value that Compose brings from `.env` through ${NAME} is reported at its line in `.env`, under the variable it lands in; a default (${NAME:-value}) is a warning, as it is used only when NAME is unset. A URL whose password is written out (postgres://n8n:password@db/n8n) is one too, in any variable, also when the rest of the value uses ${…} references: put the reference in the password's place. A value built from references, or another tool's reference, is none. The finding names the variable, never the value.", true, 9.0},
 	{CodeSecretInCommand, Error, "a password on a command line",
 		"A password given as an argument (redis-server --requirepass, redis-cli -a, --password=…) is in the file, in `docker inspect` and in `ps` on the host. Pass it in a file or a variable the program reads (redis: a config file with requirepass, mounted from a secret), or at least as a variable the deployer provides (${REDIS_PASSWORD}).", true, 8.5},
 	{CodeSecretBuildArg, Warning, "a build argument named like a secret",
@@ -167,9 +169,11 @@ var Rules = []Rule{
 	{CodeSecretFileInImage, Warning, "a file that looks like a secret copied into an image",
 		"Everything copied into an image stays in its layers. Mount secrets at run time (/run/secrets) instead.", true, 6.5},
 	{CodeSecretInManifest, Warning, "a Kubernetes Secret manifest with values",
-		"A Secret's data in a manifest is only base64: in version control it is plain text. Create the Secret from files (`kubectl create secret generic --from-file`), or use an external secrets operator, sealed secrets or Vault references.", true, 6.0},
+		"A Secret's data in a manifest is only base64: in version control it is plain text. Create the Secret from files (`kubectl create secret generic --from-file`), or use an external secrets operator, sealed secrets or n8n-secrets references: a Secret whose secret values are all references (vault://…, ${…}, another tool's) holds no secret and is not reported, and the containers that get them are judged for what the start makes of them.", true, 6.0},
 	{CodeBadReference, Error, "a value the injector refuses as a reference",
-		"n8n-secrets refuses to start on a malformed reference, or on a value one typo away from one (vualt://…): the audit reports what the start would, with the injector's own parser. See the reference grammar in `n8n-secrets --help`; a value meant literally goes in N8N_SECRETS_SKIP.", false, 0},
+		"n8n-secrets refuses to start on a malformed reference, a malformed ${…} inside a value (unclosed, a scheme typo, a bad reference in it), a value one typo away from a reference (vualt://…) or a malformed N8N_SECRETS_ENV_FROM item: the audit reports what the start would, with the injector's own parser, by line and never by text. See the reference grammar in `n8n-secrets --help`; a value meant literally goes in N8N_SECRETS_SKIP. In a Compose file, ${vault://…} is refused by Compose itself (\"Invalid template\"): write $${…}, which Compose passes on as ${…}.", false, 0},
+	{CodeForeignReference, Warning, "a value that is another tool's reference",
+		"n8n-secrets resolves its own references only: a whole value that is another tool's (1Password's op://…, vals' ref+vault://…, berglas' sm://…, an AWS Secrets Manager ARN without awssm://, …) is passed on to n8n as it is, and the start warns (FOREIGN_REFERENCE), with the same hint as here. Unless that tool resolves it before n8n starts, n8n takes the reference's text as the value. Write it as a reference n8n-secrets reads (for an ARN, awssm://arn:…); a value meant literally goes in N8N_SECRETS_SKIP.", true, 5.0},
 	{CodeKeyIsPath, Error, "N8N_ENCRYPTION_KEY holds a path",
 		"n8n takes the path itself as the key, a key anyone can guess. Use N8N_ENCRYPTION_KEY_FILE=/run/secrets/… or N8N_ENCRYPTION_KEY=file:name.", true, 8.0},
 	{CodeKeyMissing, Error, "an n8n process without an encryption key",
@@ -206,8 +210,8 @@ var Rules = []Rule{
 		"Whether this image runs n8n-secrets before n8n cannot be seen from the files. Audit the Dockerfile that builds it, or run `n8n-secrets check` in the container.", false, 0},
 	{CodeHelmTemplateNotChecked, Info, "unrendered Helm templates were skipped",
 		"A chart's templates are not manifests until rendered with its values. Audit the output of `helm template` (with the values you deploy) instead.", false, 0},
-	{CodeEnvFileNotChecked, Info, "an env_file the audit did not read",
-		"A Compose env_file that is not in the files (a .gitignored .env) or lies outside the audited tree is not read: its variables count as unknown, never as unset. The audit reads nothing outside the paths it is given (an env_file may name /etc/shadow).", false, 0},
+	{CodeEnvFileNotChecked, Info, "an env file the audit did not read",
+		"A Compose env_file that is not in the files (a .gitignored .env) or lies outside the audited tree, or an n8n-secrets --env-file (N8N_SECRETS_ENV_FILE) that the files do not put in the container (a relative path, nothing mounted or copied there from the audited tree) is not read: its variables count as unknown, never as unset. The audit reads nothing outside the paths it is given (an env_file may name /etc/shadow).", false, 0},
 	{CodeRotationNotChecked, Info, "secret rotation is not visible in files",
 		"Whether secrets are rotated on a schedule cannot be judged from deployment files: see examples/rotate.", false, 0},
 	{CodeAlertsNotChecked, Info, "alerts are not visible in files",

@@ -13,7 +13,7 @@ import (
 
 // parseErrorRe is the only shape a PARSE_ERROR message may take: what was
 // parsed, an optional line, and one of this package's fixed phrases.
-var parseErrorRe = regexp.MustCompile(`^(YAML|Dockerfile|Vault policy): (line \d+: )?([a-zA-Z][a-zA-Z0-9 ,'()./_-]*)$`)
+var parseErrorRe = regexp.MustCompile(`^(YAML|Dockerfile|Vault policy|` + envFileParser + `): (line \d+: )?([a-zA-Z][a-zA-Z0-9 ,'()./_=-]*)$`)
 
 // fixedPhrases are the kinds a parse error may name.
 func fixedPhrases() map[string]bool {
@@ -46,7 +46,9 @@ func checkParseErrors(t *testing.T, rep *Report) {
 			continue
 		}
 		m := parseErrorRe.FindStringSubmatch(f.Message)
-		if m == nil || !phrases[m[3]] {
+		// n8n-secrets' env file parser names no text of its input (its
+		// contract); its phrases are passed on when they are words only.
+		if m == nil || (!phrases[m[3]] && m[1] != envFileParser) {
 			t.Errorf("PARSE_ERROR message is not one of the fixed phrases: %q", f.Message)
 		}
 	}

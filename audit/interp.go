@@ -2,6 +2,8 @@ package audit
 
 import (
 	"strings"
+
+	"github.com/n8n-secrets/n8n-secrets/inject"
 )
 
 // setting is what the files show of one value: its text when they show
@@ -23,6 +25,12 @@ type setting struct {
 	dflt bool
 	// end is the provenance of the last non-empty part (an image's tag).
 	end *setting
+	// composed: the text comes from more than one place.
+	composed bool
+	// refused is where a ${ holding a reference instead of a variable's
+	// name is written: Compose refuses it ("Invalid template"), where
+	// n8n-secrets' --env-file keeps it for the injector.
+	refused Pos
 }
 
 // tail returns the provenance of the value's last part: where an image's
@@ -81,14 +89,28 @@ type interpBuilder struct {
 	dflt     bool
 	haveText bool
 	last     setting
+	composed bool
+	refused  Pos
 }
 
 func (b *interpBuilder) result() setting {
 	if b.host != "" {
-		return setting{host: b.host}
+		return setting{host: b.host, refused: b.refused}
 	}
 	last := b.last
-	return setting{value: b.out.String(), lit: b.lit, via: b.via, dflt: b.dflt, end: &last}
+	return setting{value: b.out.String(), lit: b.lit, via: b.via, dflt: b.dflt, end: &last, composed: b.composed, refused: b.refused}
+}
+
+// part records where a non-empty part of the text comes from: a value
+// whose parts come from two places is composed.
+func (b *interpBuilder) part(pos Pos, via string) {
+	if !b.haveText {
+		b.haveText, b.lit, b.via = true, pos, via
+		return
+	}
+	if pos != b.lit || via != b.via {
+		b.composed = true
+	}
 }
 
 // text adds text written at pos (via: how it got there).
@@ -96,9 +118,7 @@ func (b *interpBuilder) text(s string, pos Pos, via string, dflt bool) {
 	if s == "" {
 		return
 	}
-	if !b.haveText {
-		b.haveText, b.lit, b.via = true, pos, via
-	}
+	b.part(pos, via)
 	b.dflt = b.dflt || dflt
 	b.out.WriteString(s)
 	b.last = setting{value: s, lit: pos, via: via, dflt: dflt}
@@ -113,6 +133,9 @@ func (b *interpBuilder) unknown(name string) {
 
 // add adds a looked-up value.
 func (b *interpBuilder) add(name string, s setting) {
+	if b.refused.File == "" {
+		b.refused = s.refused
+	}
 	if !s.known() {
 		if b.host == "" {
 			b.host = s.host
@@ -122,9 +145,8 @@ func (b *interpBuilder) add(name string, s setting) {
 	if s.value == "" {
 		return
 	}
-	if !b.haveText {
-		b.haveText, b.lit, b.via = true, s.lit, s.via
-	}
+	b.part(s.lit, s.via)
+	b.composed = b.composed || s.composed
 	b.dflt = b.dflt || s.dflt
 	b.out.WriteString(s.value)
 	t := s.tail()
@@ -212,7 +234,7 @@ func (b *interpBuilder) braced(content string, here Pos, lookup lookupFunc, dflt
 	name, rest := content[:j], content[j:]
 	if name == "" || !isNameStart(name[0]) || depth >= maxInterpDepth {
 		// Not a variable: Compose refuses the file; take it as text.
-		b.text("${"+content+"}", here, "", dflt)
+		b.notVariable(content, here, dflt)
 		return
 	}
 	v, set := lookup(name)
@@ -225,7 +247,7 @@ func (b *interpBuilder) braced(content string, here Pos, lookup lookupFunc, dflt
 		}
 	}
 	if op == "" && rest != "" {
-		b.text("${"+content+"}", here, "", dflt)
+		b.notVariable(content, here, dflt)
 		return
 	}
 	switch op {
@@ -262,6 +284,18 @@ func (b *interpBuilder) braced(content string, here Pos, lookup lookupFunc, dflt
 	}
 }
 
+// notVariable takes a ${…} that holds no variable's name as text, as
+// n8n-secrets' --env-file does; Compose refuses it ("Invalid template").
+// One that holds a reference (${vault://…}, as the injector reads it) is
+// recorded as refused: the user meant $${…} in a Compose file.
+func (b *interpBuilder) notVariable(content string, here Pos, dflt bool) {
+	text := "${" + content + "}"
+	if b.refused.File == "" && inject.IsTemplate(text) {
+		b.refused = here
+	}
+	b.text(text, here, "", dflt)
+}
+
 // envEntry is one line of a dotenv file.
 type envEntry struct {
 	name string
@@ -280,13 +314,35 @@ type envEntry struct {
 // rejects them. Nothing of the content is kept but the values, which are
 // never printed.
 func parseDotenv(file string, data []byte, outer lookupFunc) []envEntry {
+	return parseDotenvAt(data, dotenvPlace{label: baseName(file), at: func(line, col int) Pos { return Pos{File: file, Line: line, Col: col} }}, outer)
+}
+
+// dotenvPlace says where the lines of a dotenv text are written: label
+// names it in messages ("ENCRYPTION_KEY in .env"), at maps a line and
+// column of the text to the audited file (a text may be a value inside a
+// YAML file). outerFirst looks a ${NAME} up in outer before the lines
+// above, as Compose's env_file and n8n-secrets' --env-file do with the
+// process environment.
+type dotenvPlace struct {
+	label      string
+	at         func(line, col int) Pos
+	outerFirst bool
+}
+
+// parseDotenvAt is parseDotenv for a text placed as place says.
+func parseDotenvAt(data []byte, place dotenvPlace, outer lookupFunc) []envEntry {
 	var out []envEntry
 	index := map[string]int{}
 	lookup := func(name string) (setting, bool) {
-		if i, ok := index[name]; ok {
-			return out[i].setting.arrivedVia(name + " in " + baseName(file)), true
+		if place.outerFirst && outer != nil {
+			if s, ok := outer(name); ok {
+				return s, true
+			}
 		}
-		if outer != nil {
+		if i, ok := index[name]; ok {
+			return out[i].setting.arrivedVia(name + " in " + place.label), true
+		}
+		if outer != nil && !place.outerFirst {
 			return outer(name)
 		}
 		return setting{}, false
@@ -307,7 +363,7 @@ func parseDotenv(file string, data []byte, outer lookupFunc) []envEntry {
 		if !validEnvName(name) {
 			continue
 		}
-		pos := Pos{File: file, Line: i + 1, Col: col}
+		pos := place.at(i+1, col)
 		e := envEntry{name: name, pos: pos}
 		switch {
 		case !hasValue:

@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"path"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -88,24 +90,44 @@ func podSpec(o kubeObject) *yaml.Node {
 // kubeKey names an object of a namespace.
 type kubeKey struct{ ns, name string }
 
-// secretValues returns a Secret's keys with a hash of each value (data is
-// base64, stringData plain and winning, as the API server merges them).
-// A value that does not decode counts as unknown.
-func secretValues(o kubeObject) map[string]string {
-	out := map[string]string{}
-	for _, p := range pairs(get(o.doc, "data")) {
-		v := str(p.val)
-		raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(v))
-		if err != nil {
-			out[p.key.Value] = ""
-			continue
-		}
-		out[p.key.Value] = valueHash(string(raw))
+// secretEntry is one key of a Secret or ConfigMap in the files: its value
+// (never printed), a hash of it, and where it is written.
+type secretEntry struct {
+	value, hash string
+	known       bool // false for a base64 value that does not decode
+	key, val    *yaml.Node
+	encoded     bool // base64 in the manifest (data, binaryData)
+}
+
+// objectData returns the keys of a Secret (data is base64, stringData
+// plain and winning, as the API server merges them) or of a ConfigMap
+// (data plain, binaryData base64).
+func objectData(o kubeObject) map[string]secretEntry {
+	out := map[string]secretEntry{}
+	plain, encoded := "stringData", "data"
+	if o.kind == "ConfigMap" {
+		plain, encoded = "data", "binaryData"
 	}
-	for _, p := range pairs(get(o.doc, "stringData")) {
-		out[p.key.Value] = valueHash(str(p.val))
+	for _, p := range pairs(get(o.doc, encoded)) {
+		e := secretEntry{key: p.key, val: p.val, encoded: true}
+		if raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(str(p.val))); err == nil {
+			e.value, e.hash, e.known = string(raw), valueHash(string(raw)), true
+		}
+		out[p.key.Value] = e
+	}
+	for _, p := range pairs(get(o.doc, plain)) {
+		out[p.key.Value] = secretEntry{value: str(p.val), hash: valueHash(str(p.val)), known: true, key: p.key, val: p.val}
 	}
 	return out
+}
+
+// fromSecretEntry makes a variable that a Secret of the files gives.
+func fromSecretEntry(name, secret, key string, o kubeObject, e secretEntry, pos Pos) *envVar {
+	v := &envVar{name: name, kind: fromSecret, source: "Secret " + secret + " key " + key, pos: pos, secretHash: e.hash}
+	if e.known {
+		v.secretValue, v.secretKnown, v.secretPos = e.value, true, at(o.file, e.key)
+	}
+	return v
 }
 
 // valueHash identifies a value without holding it.
@@ -210,8 +232,14 @@ func (a *auditor) kubeServices(objs []kubeObject) []*service {
 						s.opaque = append(s.opaque, "Secret "+name)
 						continue
 					}
-					for k, h := range secretValues(sec) {
-						s.setEnv(&envVar{name: prefix + k, kind: fromSecret, source: "Secret " + name + " key " + k, pos: at(file, ef), secretHash: h})
+					data := objectData(sec)
+					keys := make([]string, 0, len(data))
+					for k := range data {
+						keys = append(keys, k)
+					}
+					sort.Strings(keys)
+					for _, k := range keys {
+						s.setEnv(fromSecretEntry(prefix+k, name, k, sec, data[k], at(file, ef)))
 					}
 				}
 			}
@@ -222,12 +250,15 @@ func (a *auditor) kubeServices(objs []kubeObject) []*service {
 				switch {
 				case vf == nil:
 					v.value = str(get(e, "value"))
+					v.raw = v.value
 				case get(vf, "secretKeyRef") != nil:
 					r := get(vf, "secretKeyRef")
 					name, key := str(get(r, "name")), str(get(r, "key"))
 					v.kind, v.source = fromSecret, "Secret "+name+" key "+key
 					if sec, ok := secrets[kubeKey{o.namespace, name}]; ok {
-						v.secretHash = secretValues(sec)[key]
+						if e, ok := objectData(sec)[key]; ok {
+							v = fromSecretEntry(v.name, name, key, sec, e, v.pos)
+						}
 					}
 				case get(vf, "configMapKeyRef") != nil:
 					r := get(vf, "configMapKeyRef")
@@ -251,6 +282,7 @@ func (a *auditor) kubeServices(objs []kubeObject) []*service {
 				}
 				s.setEnv(v)
 			}
+			a.applyInjector(s, a.kubeFinder(o.namespace, spec, c, configMaps, secrets))
 			out = append(out, s)
 		}
 	}
@@ -329,6 +361,114 @@ func expandDependent(s *service, v *envVar) {
 	case unknown != "":
 		v.kind, v.value, v.source = fromOther, "", unknown
 	default:
-		v.value = b.String()
+		v.value, v.composed = b.String(), true
 	}
+}
+
+// kubeFinder returns what a container sees at a path: the key of a
+// ConfigMap or Secret of the files (same namespace) that a configMap,
+// secret or projected volume mounts there (with its items and subPath).
+// Other volumes, and objects the files do not hold, are what the files do
+// not show.
+func (a *auditor) kubeFinder(ns string, spec, c *yaml.Node, configMaps, secrets map[kubeKey]kubeObject) fileFinder {
+	vols := map[string]*yaml.Node{}
+	for _, v := range items(get(spec, "volumes")) {
+		vols[str(get(v, "name"))] = v
+	}
+	return func(p string) (*fileContent, string) {
+		var best *yaml.Node
+		bestLen := -1
+		for _, m := range items(get(c, "volumeMounts")) {
+			mp := path.Clean(str(get(m, "mountPath")))
+			if (p == mp || strings.HasPrefix(p, strings.TrimSuffix(mp, "/")+"/")) && len(mp) > bestLen {
+				best, bestLen = m, len(mp)
+			}
+		}
+		if best == nil {
+			return nil, "no volume of the files is mounted there"
+		}
+		mp := path.Clean(str(get(best, "mountPath")))
+		rel := strings.TrimPrefix(strings.TrimPrefix(p, mp), "/")
+		if sp := str(get(best, "subPath")); sp != "" {
+			rel = path.Join(sp, rel)
+		}
+		vol := vols[str(get(best, "name"))]
+		var sources []*yaml.Node
+		switch {
+		case get(vol, "configMap") != nil || get(vol, "secret") != nil:
+			sources = []*yaml.Node{vol}
+		case get(vol, "projected") != nil:
+			sources = items(dig(vol, "projected", "sources"))
+		default:
+			return nil, "a volume whose files the files do not show is mounted there"
+		}
+		for _, src := range sources {
+			kind, ref, name := "ConfigMap", get(src, "configMap"), ""
+			objs := configMaps
+			if ref != nil {
+				name = str(get(ref, "name"))
+			} else if ref = get(src, "secret"); ref != nil {
+				kind, objs, name = "Secret", secrets, str(get(ref, "secretName"))
+				if name == "" {
+					name = str(get(ref, "name")) // projected
+				}
+			} else {
+				continue
+			}
+			key, listed := rel, false
+			for _, it := range items(get(ref, "items")) {
+				listed = true
+				if path.Clean(str(get(it, "path"))) == rel {
+					key, listed = str(get(it, "key")), false
+					break
+				}
+			}
+			if listed {
+				continue // the items leave rel out
+			}
+			o, ok := objs[kubeKey{ns, name}]
+			if !ok {
+				return nil, "it is mounted from " + kind + " " + name + ", which is not in the files"
+			}
+			e, ok := objectData(o)[key]
+			if !ok {
+				continue
+			}
+			if !e.known {
+				return nil, "the value of " + kind + " " + name + " key " + key + " is not valid base64"
+			}
+			return a.objectFile(o, key, e), ""
+		}
+		return nil, "the volume mounted there holds no such key in the files"
+	}
+}
+
+// objectFile makes the content of a ConfigMap's or Secret's key, read as
+// a file: the lines of a block scalar (|) are reported at their lines in
+// the manifest, any other value at its key.
+func (a *auditor) objectFile(o kubeObject, key string, e secretEntry) *fileContent {
+	label := o.kind + " " + o.name + " key " + key
+	keyPos := at(o.file, e.key)
+	fc := &fileContent{data: []byte(e.value), label: label, in: label, at: func(int, int) Pos { return keyPos }}
+	if e.val != nil && !e.encoded && (e.val.Style == yaml.LiteralStyle || e.val.Style == yaml.FoldedStyle) {
+		indent := 0
+		if lines := strings.Split(string(a.contents[o.file]), "\n"); e.val.Line < len(lines) {
+			first := lines[e.val.Line]
+			indent = len(first) - len(strings.TrimLeft(first, " "))
+			if c := strings.SplitN(e.value, "\n", 2)[0]; len(c) > 0 {
+				indent -= len(c) - len(strings.TrimLeft(c, " "))
+			}
+		}
+		line0 := e.val.Line
+		fc.at = func(l, c int) Pos {
+			if l <= 0 {
+				return keyPos
+			}
+			if c > 0 {
+				c += indent
+			}
+			return Pos{File: o.file, Line: line0 + l, Col: c}
+		}
+	}
+	return fc
 }

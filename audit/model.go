@@ -4,6 +4,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/n8n-secrets/n8n-secrets/inject"
 	"github.com/n8n-secrets/n8n-secrets/n8n"
 )
 
@@ -45,8 +46,27 @@ type envVar struct {
 	dflt   bool
 	in     string // where it is written when not in the service itself ("ConfigMap n8n-env")
 	// secretHash identifies a Kubernetes Secret's value when the files
-	// hold the Secret (a hash, never the value).
-	secretHash string
+	// hold the Secret (a hash, never the value); secretValue is that value
+	// (never printed), for what the injector makes of it (a reference in
+	// a Secret is resolved like any), and secretPos where it is written.
+	secretHash  string
+	secretValue string
+	secretKnown bool
+	secretPos   Pos
+	// composed: the literal's text comes from more than one place (a
+	// ${NAME} or $(NAME) brought part of it), so that no one line holds
+	// all of it; raw is then the text as written at pos, before
+	// interpolation, when known.
+	composed bool
+	raw      string
+	// refused is where Compose refuses a ${ that holds a reference
+	// instead of a variable's name (set for Compose values only).
+	refused Pos
+	// notInjected: the value is no container's variable where it is
+	// judged (a ConfigMap's key, a Dockerfile instruction): the start
+	// never reads it there, so only what it writes out is judged; the
+	// containers that get it judge the rest.
+	notInjected bool
 }
 
 // at returns where a literal's text is written.
@@ -64,7 +84,7 @@ func fromSetting(name string, s setting, pos Pos) *envVar {
 		v.kind, v.source = fromHost, s.host
 		return v
 	}
-	v.value, v.via, v.dflt = s.value, s.via, s.dflt
+	v.value, v.via, v.dflt, v.composed = s.value, s.via, s.dflt, s.composed
 	if s.lit.File != "" && s.lit != pos {
 		v.litPos = s.lit
 	}
@@ -125,6 +145,14 @@ type service struct {
 	resolvedRole     *role
 	settingsVolume   string         // what is mounted at n8n's settings folder (Compose), for the key it holds
 	commandWords     []commandWords // command lines to look for passwords in
+	// What the container's n8n-secrets is told (see applyInjector): the
+	// names it does not look at (N8N_SECRETS_SKIP, --skip) and the whole
+	// secrets it turns into variables (N8N_SECRETS_ENV_FROM, --env-from).
+	skip    inject.Matcher
+	envFrom []injectorSetting
+	// imageFiles returns the file of the audited tree that the image's
+	// Dockerfile copies to a path, when the files build the image.
+	imageFiles func(p string) (string, bool)
 }
 
 // commandWords is one command line of a service: its words and where it
@@ -185,21 +213,29 @@ func (s *service) role() role {
 	return r
 }
 
-func (s *service) decideRole() role {
-	// What runs: the entrypoint the file sets (which drops the image's
-	// CMD), else the image's, with the file's command or the image's CMD.
-	var argv []string
-	known := false
+// commandLine returns what the container runs: the entrypoint the file
+// sets (which drops the image's CMD), else the image's, with the file's
+// command or the image's CMD; known is false when the image's entrypoint
+// is not in the files, and argv is then the command alone.
+func (s *service) commandLine() (argv []string, known bool) {
 	switch {
 	case s.entrySet:
-		argv, known = append(append([]string{}, s.setEntry...), s.setCmd...), true
+		return append(append([]string{}, s.setEntry...), s.setCmd...), true
 	case s.entryKnown:
 		cmd := s.cmd
 		if s.cmdSet {
 			cmd = s.setCmd
 		}
-		argv, known = append(append([]string{}, s.entry...), cmd...), true
+		return append(append([]string{}, s.entry...), cmd...), true
 	}
+	if s.cmdSet {
+		return s.setCmd, false
+	}
+	return s.cmd, false
+}
+
+func (s *service) decideRole() role {
+	argv, known := s.commandLine()
 	if known {
 		if args, ok := n8nInvocation(argv, s.n8nImage, 0); ok {
 			return roleOf(args)
@@ -209,10 +245,7 @@ func (s *service) decideRole() role {
 	// The image's entrypoint is not in the files: the command decides if
 	// it runs n8n; else an n8n image runs n8n with the command as
 	// arguments (its entrypoint passes them on).
-	args := s.cmd
-	if s.cmdSet {
-		args = s.setCmd
-	}
+	args := argv
 	if inv, ok := n8nInvocation(args, s.n8nImage, 0); ok {
 		return roleOf(inv)
 	}
@@ -245,6 +278,13 @@ var shells = map[string]bool{"sh": true, "bash": true, "ash": true, "dash": true
 // env, node, exec, nice), through n8n-secrets' exec mode, or as one of the
 // commands of a shell's -c script ("sleep 5; n8n worker").
 func n8nInvocation(argv []string, entrypointScript bool, depth int) ([]string, bool) {
+	return walkInvocation(argv, entrypointScript, depth, nil)
+}
+
+// walkInvocation is n8nInvocation; onInjector, if not nil, is given the
+// arguments of each n8n-secrets exec mode met on the way (those before
+// its "--"), whatever it runs.
+func walkInvocation(argv []string, entrypointScript bool, depth int, onInjector func(args []string)) ([]string, bool) {
 	for len(argv) > 0 && depth < 8 {
 		base := path.Base(argv[0])
 		switch {
@@ -256,7 +296,7 @@ func n8nInvocation(argv []string, entrypointScript bool, depth int) ([]string, b
 			// which files written for them still give: "/bin/sh -c 'n8n
 			// start'", "n8n worker".
 			rest := argv[1:]
-			if args, ok := n8nInvocation(rest, false, depth+1); ok {
+			if args, ok := walkInvocation(rest, false, depth+1, onInjector); ok {
 				return args, true
 			}
 			return rest, true
@@ -266,7 +306,7 @@ func n8nInvocation(argv []string, entrypointScript bool, depth int) ([]string, b
 				return nil, false
 			}
 			for _, cmd := range shellCommands(script) {
-				if args, ok := n8nInvocation(cmd, entrypointScript, depth+1); ok {
+				if args, ok := walkInvocation(cmd, entrypointScript, depth+1, onInjector); ok {
 					return args, true
 				}
 			}
@@ -277,6 +317,9 @@ func n8nInvocation(argv []string, entrypointScript bool, depth int) ([]string, b
 			i := indexOf(argv, "--")
 			if i < 0 {
 				return nil, false
+			}
+			if onInjector != nil {
+				onInjector(argv[1:i])
 			}
 			argv = argv[i+1:]
 		case base == "tini" || base == "dumb-init" || base == "catatonit":

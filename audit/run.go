@@ -313,12 +313,16 @@ func (a *auditor) readFile(p string) ([]byte, error) {
 	return b, nil
 }
 
+// errOutsideTree: a file an audited file refers to lies outside the
+// audited tree, and is not read.
+var errOutsideTree = errors.New("outside the audited tree")
+
 // readReferenced reads a file that an audited file refers to, only when
 // it lies in the audited tree.
 func (a *auditor) readReferenced(p string) ([]byte, error) {
 	p = filepath.Clean(p)
 	if _, ok := a.contents[p]; !ok && !a.inTree(p) {
-		return nil, errors.New("outside the audited tree")
+		return nil, errOutsideTree
 	}
 	return a.readFile(p)
 }
