@@ -31,12 +31,18 @@ var watchParallel = min(4, runtime.GOMAXPROCS(0)+1)
 // stamp: Vault keeps no version to compare.
 func (p *Provider) Watch(ctx context.Context, refs []inject.Reference) []inject.WatchResult {
 	res := make([]inject.WatchResult, len(refs))
-	if err := p.login(ctx); err != nil {
+	gen, err := p.login(ctx)
+	if err != nil {
 		for i := range res {
 			res[i].Err = err
 		}
 		return res
 	}
+	defer func() {
+		for _, r := range res {
+			p.noteRefused(gen, r.Err)
+		}
+	}()
 	// A few workers, not a goroutine per secret: the reads are small, and
 	// a refresh that costs little CPU matters more than its latency.
 	next := make(chan int)
@@ -81,9 +87,11 @@ func (p *Provider) currentVersion(ctx context.Context, ref inject.Reference) (st
 	}
 	if err != nil {
 		var re *api.ResponseError
-		if errors.As(err, &re) && re.StatusCode == 403 {
+		if errors.As(err, &re) && re.StatusCode == 403 && !invalidToken(re) {
 			return "", fmt.Errorf("vault: read %s: %w (allow read on %s to detect new versions without reading the secret)", meta, inject.ErrPermission, meta)
 		}
+		// A token Vault no longer accepts is ErrAuth: the caller logs
+		// in again and keeps watching versions.
 		return "", classify("read "+meta, err)
 	}
 	// Only the current version is wanted: decode that, not the history
