@@ -141,16 +141,21 @@ func (k *Keeper) watchScheme(ctx context.Context, scheme string, secrets []*secr
 			return fetch
 		}
 		k.storeRecovered(scheme, st)
+		var flaky, back []*secret
 		for i, s := range ask {
 			if got[i].Err != nil && transientErr(got[i].Err) {
-				k.watchFailed(s, got[i].Err)
-				k.countErr(got[i].Err)
+				flaky = append(flaky, s)
 				continue
+			}
+			if s.watchCode != "" && got[i].Err == nil {
+				back = append(back, s)
 			}
 			if k.watched(s, got[i], now, observed) {
 				fetch = append(fetch, s)
 			}
 		}
+		k.watchesFailed(scheme, flaky, first)
+		k.watchesRecovered(scheme, back)
 		if len(ask) == len(secrets) || ask[0] != secrets[0] || len(ask) != 1 {
 			break
 		}
@@ -184,7 +189,6 @@ func (k *Keeper) watched(s *secret, r inject.WatchResult, now time.Time, observe
 		k.countErr(r.Err)
 		return false
 	}
-	k.watchRecovered(s)
 	s.okAt = now
 	observed[s] = stamp
 	if stamp == s.seen {
@@ -266,12 +270,43 @@ func (k *Keeper) watchFailed(s *secret, err error) {
 		"vars", s.vars, "scheme", s.key.Scheme, "path", s.key.Path, "error_code", code, "error", err.Error())
 }
 
-func (k *Keeper) watchRecovered(s *secret) {
-	if s.watchCode != "" {
-		s.watchCode = ""
-		k.log.Info("watching this secret works again", "code", CodeWatchRecovered, "vars", s.vars,
-			"scheme", s.key.Scheme, "path", s.key.Path)
+// watchesFailed logs, in one line, the secrets of scheme whose watch
+// failed with a transient fault in a round where the store answered for
+// others (an outage that began during the round), once until it changes.
+func (k *Keeper) watchesFailed(scheme string, secrets []*secret, err error) {
+	if len(secrets) == 0 {
+		return
 	}
+	code := string(inject.CodeOf(err))
+	var vars []string
+	for _, s := range secrets {
+		k.countErr(err)
+		if s.watchCode != code {
+			s.watchCode = code
+			vars = append(vars, s.vars...)
+		}
+	}
+	if len(vars) == 0 {
+		return
+	}
+	sort.Strings(vars)
+	k.log.Warn("cannot tell whether these secrets changed; trying again at the next refresh", "code", CodeWatchFailed,
+		"vars", vars, "scheme", scheme, "error_code", code, "error", err.Error())
+}
+
+// watchesRecovered logs, in one line, the secrets of scheme whose watch
+// works again.
+func (k *Keeper) watchesRecovered(scheme string, secrets []*secret) {
+	var vars []string
+	for _, s := range secrets {
+		s.watchCode = ""
+		vars = append(vars, s.vars...)
+	}
+	if len(vars) == 0 {
+		return
+	}
+	sort.Strings(vars)
+	k.log.Info("watching these secrets works again", "code", CodeWatchRecovered, "vars", vars, "scheme", scheme)
 }
 
 // countErr counts a failure by its code, for the snapshot.
@@ -314,6 +349,8 @@ func (k *Keeper) fetch(ctx context.Context, secrets []*secret, observed map[*sec
 	res := &inject.Resolver{Providers: k.opts.Providers, Concurrency: k.opts.Concurrency, Attempts: 1, KeepSoftDeleted: true}
 	results, _ := res.Resolve(ctx, reqs)
 	byScheme := map[string][2]int{} // transient failures, fetches
+	flaky := map[string][]*secret{}   // by scheme: newly failing with a transient fault
+	var flakyErr error
 	n := 0
 	for _, s := range secrets {
 		got := results[n : n+len(s.idx)]
@@ -322,9 +359,24 @@ func (k *Keeper) fetch(ctx context.Context, secrets []*secret, observed map[*sec
 		tr[1]++
 		if err := firstErr(got); err != nil && transientErr(err) {
 			tr[0]++
+			if s.logged != string(inject.CodeOf(err)) {
+				flaky[s.key.Scheme] = append(flaky[s.key.Scheme], s)
+				flakyErr = err
+			}
 		}
 		byScheme[s.key.Scheme] = tr
 		k.settle(ctx, s, got, observed[s], now, c)
+	}
+	// A store that did not answer: one line for its secrets, not one each.
+	for scheme, ss := range flaky {
+		var vars []string
+		for _, s := range ss {
+			vars = append(vars, s.vars...)
+		}
+		sort.Strings(vars)
+		k.log.Warn("new values could not be fetched, the store does not answer: the command keeps the values it has",
+			"code", CodeUpdateRefused, "scheme", scheme, "vars", vars, "error_code", string(inject.CodeOf(flakyErr)),
+			"retry_in_s", int(time.Until(ss[0].retryAt).Seconds()))
 	}
 	// A store none of whose fetches answered is down: its secrets wait
 	// for its backoff (the polled ones; the watched ones already do).
@@ -465,6 +517,11 @@ func (k *Keeper) failed(s *secret, err error, observed string, now, ends time.Ti
 		return
 	}
 	s.logged = code
+	if transientErr(err) {
+		// The store did not answer: fetch logs one line for all.
+		k.log.Debug("secret not fetched: the store does not answer", attrs...)
+		return
+	}
 	hint := inject.HintOf(err)
 	if k.opts.Hint != nil {
 		hint = k.opts.Hint(err, s.key.Scheme)
@@ -472,12 +529,8 @@ func (k *Keeper) failed(s *secret, err error, observed string, now, ends time.Ti
 	if hint != "" {
 		attrs = append(attrs, "hint", hint)
 	}
-	level := k.log.Error
-	if transientErr(err) {
-		level = k.log.Warn
-	}
-	level("secret not resolved: the command keeps its last good value", attrs...)
-	level("new values did not resolve: the command keeps running with the values it has", "code", CodeUpdateRefused,
+	k.log.Error("secret not resolved: the command keeps its last good value", attrs...)
+	k.log.Error("new values did not resolve: the command keeps running with the values it has", "code", CodeUpdateRefused,
 		"vars", s.vars, "scheme", s.key.Scheme, "path", s.key.Path, "error_code", code, "retry_in_s", int(delay.Seconds()))
 }
 

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/hashicorp/vault/api"
 
@@ -45,12 +46,24 @@ func (p *Provider) Watch(ctx context.Context, refs []inject.Reference) []inject.
 	}()
 	// A few workers, not a goroutine per secret: the reads are small, and
 	// a refresh that costs little CPU matters more than its latency.
+	// Once Vault did not answer (down, unreachable), the reads not sent
+	// yet are not sent: they get the same error, so that an outage costs
+	// the requests in flight, not one per secret.
+	var down atomic.Pointer[error]
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for range min(watchParallel, len(refs)) {
 		wg.Go(func() {
 			for i := range next {
+				if e := down.Load(); e != nil {
+					res[i].Err = *e
+					continue
+				}
 				res[i].Stamp, res[i].Err = p.currentVersion(ctx, refs[i])
+				if errors.Is(res[i].Err, inject.ErrUnavailable) {
+					e := res[i].Err
+					down.CompareAndSwap(nil, &e)
+				}
 			}
 		})
 	}
