@@ -349,7 +349,7 @@ func (k *Keeper) fetch(ctx context.Context, secrets []*secret, observed map[*sec
 	res := &inject.Resolver{Providers: k.opts.Providers, Concurrency: k.opts.Concurrency, Attempts: 1, KeepSoftDeleted: true}
 	results, _ := res.Resolve(ctx, reqs)
 	byScheme := map[string][2]int{} // transient failures, fetches
-	flaky := map[string][]*secret{}   // by scheme: newly failing with a transient fault
+	flaky := map[string][]*secret{} // by scheme: newly failing with a transient fault
 	var flakyErr error
 	n := 0
 	for _, s := range secrets {
