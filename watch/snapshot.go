@@ -20,9 +20,13 @@ type Snapshot struct {
 	// Errors counts failures by code since the start: watches, fetches,
 	// renewals, logins.
 	Errors map[string]int
-	// Applied counts the sets of values the command took, by reason
-	// ("rotation", "lease", "credential"): its restarts and their cause.
+	// Applied counts the sets of values the command was restarted with,
+	// by reason ("rotation", "lease", "credential"): its restarts and
+	// their cause.
 	Applied map[string]int
+	// Signaled counts the sets of values the command was signaled for
+	// (N8N_SECRETS_ON_CHANGE=signal:NAME), by reason.
+	Signaled map[string]int
 }
 
 // SecretState is one secret (one fetch key) in a Snapshot.
@@ -66,7 +70,8 @@ func (k *Keeper) Snapshot() *Snapshot { return k.snap.Load() }
 // publish stores a new Snapshot of the Keeper's state.
 func (k *Keeper) publish() {
 	now := time.Now()
-	snap := &Snapshot{Taken: now, Rounds: k.rounds, Errors: maps.Clone(k.errCounts), Applied: maps.Clone(k.adopted)}
+	snap := &Snapshot{Taken: now, Rounds: k.rounds, Errors: maps.Clone(k.errCounts), Applied: maps.Clone(k.adopted),
+		Signaled: maps.Clone(k.signaled)}
 	for _, s := range k.secrets {
 		st := SecretState{Scheme: s.key.Scheme, Path: s.key.Path, Vars: append([]string(nil), s.vars...), State: "current",
 			ValueSince: s.valueAt, LastOK: s.okAt}

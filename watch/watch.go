@@ -113,7 +113,8 @@ type Keeper struct {
 	creds  map[string]*credentialState // by scheme
 
 	errCounts map[string]int // failures by code, since the start
-	adopted   map[string]int // values applied, by reason
+	adopted   map[string]int // values the command was restarted with, by reason
+	signaled  map[string]int // values the command was signaled for, by reason
 	rounds    int
 	snap      atomic.Pointer[Snapshot]
 }
@@ -185,6 +186,7 @@ func New(opts Options, initial []inject.Result) *Keeper {
 		creds:     map[string]*credentialState{},
 		errCounts: map[string]int{},
 		adopted:   map[string]int{},
+		signaled:  map[string]int{},
 	}
 	now := time.Now()
 	for i, q := range opts.Requests {
@@ -336,7 +338,11 @@ func (k *Keeper) Adopt(ctx context.Context, set *Set, reason string, revoke bool
 			s.next = nil
 		}
 	}
-	k.adopted[reason]++
+	if revoke {
+		k.adopted[reason]++
+	} else {
+		k.signaled[reason]++
+	}
 	k.release(ctx, revoke)
 	k.publish()
 }

@@ -17,22 +17,23 @@ import (
 // store is a fake backend: values and versions by path, leases handed out
 // by fetches. Small structs, no mocking framework.
 type store struct {
-	mu       sync.Mutex
-	values   map[string]string
-	versions map[string]int
-	fetches  int
-	leaseTTL int // seconds; 0: no leases
-	leaseN   int
-	renew    func(l inject.Lease) (inject.Lease, error)
-	revoked  []string
-	closed   bool
-	watchErr error
-	watched  [][]string // the paths of each Watch call
-	fetchErr map[string]error
-	fetched  []string
-	cred     func(relogin bool) (*inject.Lease, error)
-	relogins int
-	renewals int
+	mu        sync.Mutex
+	values    map[string]string
+	versions  map[string]int
+	fetches   int
+	leaseTTL  int // seconds; 0: no leases
+	leaseN    int
+	renew     func(l inject.Lease) (inject.Lease, error)
+	revoked   []string
+	closed    bool
+	watchErr  error
+	watched   [][]string // the paths of each Watch call
+	fetchErr  map[string]error
+	fetched   []string
+	cred      func(relogin bool) (*inject.Lease, error)
+	relogins  int
+	renewals  int
+	revokeErr error
 }
 
 func newStore(values map[string]string) *store {
@@ -52,13 +53,6 @@ func (s *store) put(path, v string) {
 
 // plain only fetches.
 type plain struct{ *store }
-
-func (s *store) del(path string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.values, path)
-	delete(s.versions, path)
-}
 
 func (s *store) fetchedPaths() []string {
 	s.mu.Lock()
@@ -131,7 +125,7 @@ func (l leasing) Revoke(_ context.Context, lease inject.Lease) error {
 	l.store.mu.Lock()
 	defer l.store.mu.Unlock()
 	l.store.revoked = append(l.store.revoked, lease.ID)
-	return nil
+	return l.store.revokeErr
 }
 
 func (l leasing) RenewCredential(_ context.Context, relogin bool) (*inject.Lease, error) {
@@ -611,5 +605,75 @@ func TestBackoff(t *testing.T) {
 				t.Fatalf("delay(%d) = %v, want within [%v, %v]", n, d, want*3/4, want)
 			}
 		}
+	}
+}
+
+// TestRevocationLoggedAsItWent: LEASE_REVOKED only when the store
+// accepted the revocation; a deferred one (the lease ends with the login
+// token) and a failed one say so.
+func TestRevocationLoggedAsItWent(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		code string
+	}{
+		{nil, CodeLeaseRevoked},
+		{fmt.Errorf("fake: %w", inject.ErrRevokeDeferred), CodeLeaseRevokeDeferred},
+		{fmt.Errorf("fake: %w", inject.ErrNotFound), CodeLeaseGone},
+		{fmt.Errorf("fake: %w", inject.ErrPermission), CodeLeaseRevokeFailed},
+	} {
+		s := newStore(map[string]string{"db": "u"})
+		s.leaseTTL = 60
+		s.revokeErr = tc.err
+		k, logs := keeper(t, leasing{plain{s}}, 0, "USER", "vault://db")
+		k.Close(context.Background())
+		for _, code := range []string{CodeLeaseRevoked, CodeLeaseRevokeDeferred, CodeLeaseGone, CodeLeaseRevokeFailed} {
+			if want := map[bool]int{true: 1}[code == tc.code]; logs.count(code) != want {
+				t.Errorf("revoke error %v: %d %s events, want %d", tc.err, logs.count(code), code, want)
+			}
+		}
+	}
+}
+
+// TestSnapshotReadWhileRoundsRun: a metrics endpoint reads the snapshot
+// from its own goroutine while the worker runs rounds, with no lock (the
+// race detector checks), and sees each secret's state and failures.
+func TestSnapshotReadWhileRoundsRun(t *testing.T) {
+	s := newStore(map[string]string{"a": "1", "b": "2"})
+	k, _ := keeper(t, watching{plain{s}}, 0, "A", "vault://a", "B", "vault://b")
+	stop := make(chan struct{})
+	done := make(chan int)
+	go func() {
+		n := 0
+		for {
+			select {
+			case <-stop:
+				done <- n
+				return
+			default:
+			}
+			snap := k.Snapshot()
+			for _, st := range snap.Secrets {
+				n += len(st.Vars) + len(st.State)
+			}
+			n += snap.Errors["SECRET_NOT_FOUND"]
+		}
+	}()
+	ctx := context.Background()
+	for i := range 50 {
+		s.put("a", fmt.Sprint(i))
+		if i == 25 {
+			s.fetchErr = map[string]error{"b": fmt.Errorf("fake: %w", inject.ErrNotFound)}
+			s.put("b", "x")
+		}
+		k.Refresh(ctx)
+	}
+	close(stop)
+	if <-done == 0 {
+		t.Error("the reader saw nothing")
+	}
+	snap := k.Snapshot()
+	if snap.Rounds != 50 || snap.Secrets[0].State != "pending" || snap.Secrets[1].State != "failing" ||
+		snap.Secrets[1].ErrorCode != "SECRET_NOT_FOUND" || snap.Secrets[1].NextRetry.IsZero() {
+		t.Errorf("snapshot %+v", snap)
 	}
 }
