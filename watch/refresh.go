@@ -498,7 +498,9 @@ func (k *Keeper) failed(s *secret, err error, observed string, now, ends time.Ti
 	s.failures++
 	s.failStamp = observed
 	delay := k.opts.Backoff.delay(s.failures)
-	if !ends.IsZero() {
+	if ends.After(now) {
+		// Values that still work: try again before they stop. Once they
+		// have stopped, there is nothing left to save by hurrying.
 		delay = min(delay, max(ends.Sub(now)/4, 500*time.Millisecond))
 	}
 	s.retryAt = now.Add(delay)

@@ -28,6 +28,8 @@ type leaseState struct {
 	next     time.Time // when to renew it, or to fetch its values anew
 	final    bool      // it cannot be extended any further
 	failures int       // renewals failed in a row
+
+	refetchTold bool // LEASE_REFETCH was logged for it
 }
 
 type credentialState struct {
@@ -193,7 +195,15 @@ func (k *Keeper) Renew(ctx context.Context) *Change {
 	c := &roundChange{}
 	if len(refetch) > 0 {
 		sort.Strings(vars)
-		k.log.Info("fetching new values before the leases of the current ones end", "code", CodeLeaseRefetch,
+		// Once per lease: a retry after a failed fetch is logged by the
+		// fetch's own failure, once.
+		level := k.log.Debug
+		for _, s := range refetch {
+			if ls := k.leaseOf(s.target()); ls != nil && !ls.refetchTold {
+				ls.refetchTold, level = true, k.log.Info
+			}
+		}
+		level("fetching new values before the leases of the current ones end", "code", CodeLeaseRefetch,
 			"vars", vars, "reason", reason, "expires_in_s", int(time.Until(deadline).Seconds()))
 		k.fetch(ctx, refetch, nil, now, c)
 	}

@@ -677,3 +677,35 @@ func TestSnapshotReadWhileRoundsRun(t *testing.T) {
 		t.Errorf("snapshot %+v", snap)
 	}
 }
+
+// TestEndedLeaseRefetchBacksOff: the re-fetch of a leased secret that
+// keeps failing past the lease's end (the store is down) follows the
+// backoff, not a retry every half second, and LEASE_REFETCH is logged
+// once for the lease.
+func TestEndedLeaseRefetchBacksOff(t *testing.T) {
+	s := newStore(map[string]string{"db": "u"})
+	s.leaseTTL = 1
+	s.renew = func(l inject.Lease) (inject.Lease, error) { return inject.Lease{ID: l.ID, Duration: 1}, nil }
+	k, logs := keeper(t, leasing{plain{s}}, 0, "USER", "vault://db")
+	k.opts.Backoff = Backoff{Min: 2 * time.Second, Max: 10 * time.Second}
+	s.fetchErr = map[string]error{"db": fmt.Errorf("fake: %w: connection refused", inject.ErrUnavailable)}
+	ctx := context.Background()
+	end := time.Now().Add(8 * time.Second)
+	s.fetchedPaths()
+	for time.Now().Before(end) {
+		if d := time.Until(k.Due()); d > 0 {
+			time.Sleep(min(d, time.Until(end)))
+		}
+		if time.Now().Before(end) {
+			k.Renew(ctx)
+		}
+	}
+	// The lease ends after 1 s: retries before then at most every quarter
+	// of what is left (at least 0.5 s), then 2 s, 4 s: about 5, not 16.
+	if n := len(s.fetchedPaths()); n > 7 || n < 2 {
+		t.Errorf("%d fetches in 8 s", n)
+	}
+	if n := strings.Count(logs.b.String(), `"level":"INFO","msg":"fetching new values before the leases`); n != 1 {
+		t.Errorf("%d LEASE_REFETCH at info, want 1", n)
+	}
+}
