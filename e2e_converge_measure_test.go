@@ -141,6 +141,15 @@ func TestSuperviseVaultOutage(t *testing.T) {
 	px.SetDown(false)
 	t.Logf("a %v outage: %d requests sent, %d lines logged (refresh 5 s, 50 paths, a lease, an AppRole token)",
 		time.Since(began).Round(time.Second), during, loggedDuring)
+	kinds := map[string]int{}
+	for _, q := range px.Requests()[sent : sent+during] {
+		kind := strings.TrimPrefix(q.Path, "/v1/")
+		if strings.HasPrefix(kind, "secret/metadata/") {
+			kind = "secret/metadata/*"
+		}
+		kinds[kind]++
+	}
+	t.Logf("requests during the outage, by path: %v", kinds)
 	var codes []string
 	for _, line := range strings.Split(r.stderr.String(), "\n")[logged:] {
 		if i := strings.Index(line, `"code":"`); i >= 0 {

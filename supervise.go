@@ -273,9 +273,18 @@ func (src *secretSource) decide(ctx context.Context, c *watch.Change) *supervise
 			drop()
 			return u
 		}
-		if len(c.Same) > 0 {
+		// New versions with the values the command has, or values back
+		// to them; not a new key held back.
+		var same []string
+		for _, v := range append(c.Same, c.Vars...) {
+			if !(held != "" && v == n8n.EnvKey) {
+				same = append(same, v)
+			}
+		}
+		if len(same) > 0 {
+			sort.Strings(same)
 			src.log.Info("new versions hold the values the command has: nothing to do", "code", codeValuesUnchanged,
-				"reason", c.Reason, "vars", c.Same)
+				"reason", c.Reason, "vars", slices.Compact(same))
 		}
 		drop()
 		return nil

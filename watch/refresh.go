@@ -12,6 +12,10 @@ import (
 	"github.com/n8n-secrets/n8n-secrets/inject"
 )
 
+// ceilSeconds is d in whole seconds, rounded up: a retry in 0.4 s is "in
+// 1 s", not "in 0 s".
+func ceilSeconds(d time.Duration) int { return int((max(d, 0) + time.Second - 1) / time.Second) }
+
 // Backoff is a retry schedule: Min, doubled at each failure, at most Max,
 // each delay jittered down by up to a quarter (so that the nodes of a
 // cluster that failed together do not retry together).
@@ -232,7 +236,7 @@ func (k *Keeper) storeFailed(scheme string, st *storeState, secrets []*secret, e
 	code := string(inject.CodeOf(err))
 	if st.code == code {
 		k.log.Debug("the store still does not answer", "code", CodeWatchFailed, "scheme", scheme,
-			"error_code", code, "retry_in_s", int(time.Until(st.retryAt).Seconds()))
+			"error_code", code, "retry_in_s", ceilSeconds(time.Until(st.retryAt)))
 		return
 	}
 	if st.code == "" {
@@ -245,7 +249,7 @@ func (k *Keeper) storeFailed(scheme string, st *storeState, secrets []*secret, e
 	}
 	sort.Strings(vars)
 	k.log.Warn("the store does not answer: the command keeps its values; asking again on a backoff", "code", CodeWatchFailed,
-		"scheme", scheme, "vars", vars, "error_code", code, "error", err.Error(), "retry_in_s", int(time.Until(st.retryAt).Seconds()))
+		"scheme", scheme, "vars", vars, "error_code", code, "error", err.Error(), "retry_in_s", ceilSeconds(time.Until(st.retryAt)))
 }
 
 func (k *Keeper) storeRecovered(scheme string, st *storeState) {
@@ -376,7 +380,7 @@ func (k *Keeper) fetch(ctx context.Context, secrets []*secret, observed map[*sec
 		sort.Strings(vars)
 		k.log.Warn("new values could not be fetched, the store does not answer: the command keeps the values it has",
 			"code", CodeUpdateRefused, "scheme", scheme, "vars", vars, "error_code", string(inject.CodeOf(flakyErr)),
-			"retry_in_s", int(time.Until(ss[0].retryAt).Seconds()))
+			"retry_in_s", ceilSeconds(time.Until(ss[0].retryAt)))
 	}
 	// A store none of whose fetches answered is down: its secrets wait
 	// for its backoff (the polled ones; the watched ones already do).
@@ -513,7 +517,7 @@ func (k *Keeper) failed(s *secret, err error, observed string, now, ends time.Ti
 		attrs = append(attrs, "var", ve.Var)
 		msg = ve.Err.Error()
 	}
-	attrs = append(attrs, "error", msg, "retry_in_s", int(delay.Seconds()))
+	attrs = append(attrs, "error", msg, "retry_in_s", ceilSeconds(delay))
 	if s.logged == code {
 		k.log.Debug("new value still not resolved: the command keeps its last good value", attrs...)
 		return
@@ -533,7 +537,7 @@ func (k *Keeper) failed(s *secret, err error, observed string, now, ends time.Ti
 	}
 	k.log.Error("secret not resolved: the command keeps its last good value", attrs...)
 	k.log.Error("new values did not resolve: the command keeps running with the values it has", "code", CodeUpdateRefused,
-		"vars", s.vars, "scheme", s.key.Scheme, "path", s.key.Path, "error_code", code, "retry_in_s", int(delay.Seconds()))
+		"vars", s.vars, "scheme", s.key.Scheme, "path", s.key.Path, "error_code", code, "retry_in_s", ceilSeconds(delay))
 }
 
 // recovered ends s's failure episode.

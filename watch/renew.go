@@ -260,7 +260,7 @@ func (k *Keeper) renewLease(ctx context.Context, ls *leaseState, now time.Time) 
 			level = k.log.Debug
 		}
 		level(msg, append(attrs, "code", CodeLeaseRenewFailed, "error_code", string(inject.CodeOf(o.err)), "error", o.err.Error(),
-			"expires_in_s", int(left.Seconds()), "retry_in_s", int(time.Until(ls.next).Seconds()))...)
+			"expires_in_s", int(left.Seconds()), "retry_in_s", ceilSeconds(time.Until(ls.next)))...)
 	}
 }
 
@@ -323,7 +323,7 @@ func (k *Keeper) renewCredential(ctx context.Context, c *credentialState, now ti
 		c.code = code
 		level("renewing the store's login credential failed: trying again",
 			append(attrs, "code", CodeCredentialRenewFailed, "relogin", relogin, "error_code", code,
-				"error", o.err.Error(), "retry_in_s", int(delay.Seconds()))...)
+				"error", o.err.Error(), "retry_in_s", ceilSeconds(delay))...)
 		return false
 	}
 	oldExpiry := c.expires
