@@ -145,10 +145,17 @@ func (k *Keeper) watchScheme(ctx context.Context, scheme string, secrets []*secr
 			return fetch
 		}
 		k.storeRecovered(scheme, st)
-		var flaky, back []*secret
+		var flaky, refused, back []*secret
+		var refusedErr error
 		for i, s := range ask {
 			if got[i].Err != nil && transientErr(got[i].Err) {
 				flaky = append(flaky, s)
+				continue
+			}
+			if errors.Is(got[i].Err, inject.ErrAuth) {
+				// The credential refused (Vault: "invalid token"): log
+				// in again, and keep watching versions once it works.
+				refused, refusedErr = append(refused, s), got[i].Err
 				continue
 			}
 			if s.watchCode != "" && got[i].Err == nil {
@@ -159,6 +166,10 @@ func (k *Keeper) watchScheme(ctx context.Context, scheme string, secrets []*secr
 			}
 		}
 		k.watchesFailed(scheme, flaky, first)
+		if len(refused) > 0 {
+			k.credentialRefused(scheme)
+			k.watchesFailed(scheme, refused, refusedErr)
+		}
 		k.watchesRecovered(scheme, back)
 		if len(ask) == len(secrets) || ask[0] != secrets[0] || len(ask) != 1 {
 			break
@@ -183,12 +194,7 @@ func (k *Keeper) watched(s *secret, r inject.WatchResult, now time.Time, observe
 		k.startPolling(s, r.Err)
 		return true
 	default:
-		// The credential refused (Vault: "invalid token"): log in again,
-		// and keep watching versions once it works. Any other failure
-		// concerns this secret only.
-		if errors.Is(r.Err, inject.ErrAuth) {
-			k.credentialRefused(s.key.Scheme)
-		}
+		// Any other failure concerns this secret only.
 		k.watchFailed(s, r.Err)
 		k.countErr(r.Err)
 		return false

@@ -46,9 +46,10 @@ func (p *Provider) Watch(ctx context.Context, refs []inject.Reference) []inject.
 	}()
 	// A few workers, not a goroutine per secret: the reads are small, and
 	// a refresh that costs little CPU matters more than its latency.
-	// Once Vault did not answer (down, unreachable), the reads not sent
-	// yet are not sent: they get the same error, so that an outage costs
-	// the requests in flight, not one per secret.
+	// Once Vault did not answer (down, unreachable), or refused the token,
+	// the reads not sent yet are not sent: they get the same error, so
+	// that an outage or a revoked token costs the requests in flight, not
+	// one per secret.
 	var down atomic.Pointer[error]
 	next := make(chan int)
 	var wg sync.WaitGroup
@@ -60,7 +61,7 @@ func (p *Provider) Watch(ctx context.Context, refs []inject.Reference) []inject.
 					continue
 				}
 				res[i].Stamp, res[i].Err = p.currentVersion(ctx, refs[i])
-				if errors.Is(res[i].Err, inject.ErrUnavailable) {
+				if errors.Is(res[i].Err, inject.ErrUnavailable) || errors.Is(res[i].Err, inject.ErrAuth) {
 					e := res[i].Err
 					down.CompareAndSwap(nil, &e)
 				}
