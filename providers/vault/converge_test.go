@@ -356,3 +356,36 @@ func TestRevokeReportsWhatHappened(t *testing.T) {
 		t.Errorf("revoking it again: %v", err)
 	}
 }
+
+// TestSoftDeletedVersionIsRecoverable: a KV v2 version deleted (not
+// destroyed) can be undeleted: the error says so (ErrSoftDeleted), and
+// supervise mode's resolver keeps an optional variable's value rather
+// than remove it; a start removes it, as a missing secret.
+func TestSoftDeletedVersionIsRecoverable(t *testing.T) {
+	v := seed(t)
+	v.PutKV("secret/n8n/opt", map[string]any{"v": canaryPrefix + "opt"})
+	if _, err := v.Client().Logical().Delete("secret/data/n8n/opt"); err != nil {
+		t.Fatal(err)
+	}
+	p := newProvider(t, map[string]string{"VAULT_ADDR": v.Addr, "VAULT_TOKEN": v.RootToken})
+	ref, _ := inject.ParseReference("vault://secret/n8n/opt?optional=true#v")
+	reqs := []inject.Request{{Var: "OPT", Ref: ref}}
+	ctx := context.Background()
+	providers := map[string]inject.Provider{"vault": p}
+	res, errs := (&inject.Resolver{Providers: providers}).Resolve(ctx, reqs)
+	if len(errs) > 0 || !res[0].Removed {
+		t.Errorf("at start: %v, removed %v: want the optional variable removed", errs, res[0].Removed)
+	}
+	res, _ = (&inject.Resolver{Providers: providers, KeepSoftDeleted: true}).Resolve(ctx, reqs)
+	if res[0].Removed || res[0].Err == nil || !errors.Is(res[0].Err, inject.ErrSoftDeleted) {
+		t.Errorf("supervise mode: removed %v, err %v: want ErrSoftDeleted, the value kept", res[0].Removed, res[0].Err)
+	}
+	// Destroyed: gone for good.
+	if _, err := v.Client().Logical().Write("secret/destroy/n8n/opt", map[string]any{"versions": []int{1}}); err != nil {
+		t.Fatal(err)
+	}
+	res, _ = (&inject.Resolver{Providers: providers, KeepSoftDeleted: true}).Resolve(ctx, reqs)
+	if !res[0].Removed {
+		t.Errorf("a destroyed version: %v, want the optional variable removed", res[0].Err)
+	}
+}
