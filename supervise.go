@@ -9,8 +9,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"log/slog"
 	"slices"
 	"sort"
@@ -172,7 +170,7 @@ type secretSource struct {
 
 	applied []string          // the environment the command runs with (or was signaled for)
 	offered *supervise.Update // the change returned and not settled yet
-	decided string            // digest of the last target decided (offered, refused or ignored)
+	decided string            // digest of the values last decided on (applied, offered, refused or ignored)
 	keyTold string            // fingerprint of the held new key last logged
 	sets    map[*supervise.Update]*watch.Set
 
@@ -193,7 +191,7 @@ var _ supervise.Source = (*secretSource)(nil)
 func newSecretSource(s *settings, path string, argv, environ []string, log *slog.Logger, k *watch.Keeper, env []string) *secretSource {
 	src := &secretSource{s: s, path: path, argv: argv, environ: environ, log: log, keeper: k, remove: removeFunc(s),
 		applied: env, sets: map[*supervise.Update]*watch.Set{}}
-	src.decided = envDigest(env)
+	src.decided = k.Applied().Digest()
 	src.publish("")
 	return src
 }
@@ -261,10 +259,12 @@ func (src *secretSource) decide(ctx context.Context, c *watch.Change) *supervise
 	held := src.heldKey()
 	defer func() { src.publish(held) }()
 	set := src.keeper.Target(src.hold)
-	env := inject.BuildEnv(src.environ, set.Results, src.remove)
-	digest := envDigest(env)
+	// Compared value by value: the environment also holds what the guard
+	// set at start (N8N_BLOCK_ENV_ACCESS_IN_NODE), which only the guard
+	// adds again.
+	digest := set.Digest()
 	drop := func() { src.keeper.Drop(ctx, set) }
-	if len(changedVars(envMap(src.applied), envMap(env))) == 0 {
+	if watch.Same(set, src.keeper.Applied()) {
 		src.decided = digest
 		if src.offered != nil {
 			// The stores hold again what the command runs with.
@@ -295,6 +295,7 @@ func (src *secretSource) decide(ctx context.Context, c *watch.Change) *supervise
 		return nil
 	}
 	src.decided = digest
+	env := inject.BuildEnv(src.environ, set.Results, src.remove)
 
 	// The guard as at start, except that it never writes: the running
 	// command may be using n8n's settings file.
@@ -337,6 +338,12 @@ func (src *secretSource) decide(ctx context.Context, c *watch.Change) *supervise
 		return nil
 	}
 	vars := changedVars(envMap(src.applied), envMap(env))
+	if len(vars) == 0 {
+		// Different values, the same environment (a variable the child
+		// does not get): nothing to restart for.
+		drop()
+		return nil
+	}
 	u := &supervise.Update{Env: env, Vars: vars, Reason: c.Reason, Deadline: c.Deadline, Detected: c.Detected}
 	src.keeper.Propose(set)
 	src.sets[u] = set
@@ -388,16 +395,6 @@ func (src *secretSource) heldKey() string {
 func (src *secretSource) refuse(reason, msg string, attrs ...any) {
 	src.log.Error(msg+": the command keeps running with the values it has",
 		append([]any{"code", codeUpdateRefused, "reason", reason}, attrs...)...)
-}
-
-// envDigest identifies an environment without keeping it.
-func envDigest(env []string) string {
-	h := sha256.New()
-	for _, kv := range slices.Sorted(slices.Values(env)) {
-		h.Write([]byte(kv))
-		h.Write([]byte{0})
-	}
-	return hex.EncodeToString(h.Sum(nil))
 }
 
 // changedVars names the variables whose values differ between two

@@ -291,6 +291,14 @@ func (k *Keeper) set(pick func(s *secret, req int) inject.Result) *Set {
 	return set
 }
 
+// Same reports whether two sets give every variable the same value (or
+// leave it out alike).
+func Same(a, b *Set) bool { return sameValues(a.Results, b.Results) }
+
+// Digest identifies a set's values without keeping them (SHA-256 of the
+// variables and values, in hex); it never leaves the process.
+func (s *Set) Digest() string { return valueStamp(s.Results) }
+
 // Applied returns the values the command runs with.
 func (k *Keeper) Applied() *Set {
 	return k.set(func(s *secret, i int) inject.Result { return s.applied[k.posOf[i]] })
