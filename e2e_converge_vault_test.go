@@ -147,7 +147,7 @@ func TestConvergeRevertDuringSplay(t *testing.T) {
 	// it is tried again with another change.
 	var delay time.Duration
 	for attempt := 0; ; attempt++ {
-		scheduled := len(r.logEvents("CHANGE_SCHEDULED"))
+		n, scheduled := len(r.starts()), len(r.logEvents("CHANGE_SCHEDULED"))
 		ve.v.PutKV("secret/n8n/db", map[string]any{"password": ve.canary("b")})
 		r.waitFor("CHANGE_SCHEDULED", 30*time.Second, func() bool { return len(r.logEvents("CHANGE_SCHEDULED")) > scheduled })
 		ev := r.logEvents("CHANGE_SCHEDULED")
@@ -155,9 +155,9 @@ func TestConvergeRevertDuringSplay(t *testing.T) {
 		if delay >= 3*time.Second || attempt == 5 {
 			break
 		}
-		r.waitFor("the short splay's restart", 30*time.Second, func() bool { return len(r.starts()) > attempt+1 })
+		r.waitFor("the short splay's restart", 30*time.Second, func() bool { return len(r.starts()) > n })
 		ve.v.PutKV("secret/n8n/db", map[string]any{"password": ve.db})
-		r.waitFor("the restart back", 30*time.Second, func() bool { return len(r.starts()) > attempt+2 })
+		r.waitFor("the restart back", 30*time.Second, func() bool { return len(r.starts()) > n+1 })
 	}
 	startsBefore := len(r.starts())
 	ve.v.PutKV("secret/n8n/db", map[string]any{"password": ve.db}) // vault kv rollback
