@@ -85,15 +85,17 @@ func TestSuperviseVaultKeepsCommandOnBadValues(t *testing.T) {
 		code      string
 	}{
 		{"missing key", "secret/n8n/db", map[string]any{"pass": ve.canary("typo")}, map[string]any{"password": ve.db}, "KEY_NOT_FOUND"},
-		{"guard finding", "secret/n8n/core", map[string]any{"encryption_key": "/run/secrets/n8n_key", "other": other},
-			map[string]any{"encryption_key": ve.key, "other": other}, "N8N_KEY_IS_PATH"},
+		// A new key is never rolled out, whatever it holds: it never
+		// reaches the guard (a path where the key should be).
+		{"new key that is a path", "secret/n8n/core", map[string]any{"encryption_key": "/run/secrets/n8n_key", "other": other},
+			map[string]any{"encryption_key": ve.key, "other": other}, "N8N_KEY_CHANGED"},
 		{"new encryption key", "secret/n8n/core", map[string]any{"encryption_key": ve.canary("newkey"), "other": other},
 			map[string]any{"encryption_key": ve.key, "other": other}, "N8N_KEY_CHANGED"},
 	}
 	for _, st := range steps {
-		unchanged := len(r.logEvents("VALUES_UNCHANGED"))
+		unchanged, seen := len(r.logEvents("VALUES_UNCHANGED")), len(r.logEvents(st.code))
 		ve.v.PutKV(st.path, st.bad)
-		r.waitFor(st.name+": "+st.code, 30*time.Second, func() bool { return r.logged(st.code) })
+		r.waitFor(st.name+": "+st.code, 30*time.Second, func() bool { return len(r.logEvents(st.code)) > seen })
 		if st.code != "N8N_KEY_CHANGED" && !r.logged("UPDATE_REFUSED") {
 			t.Errorf("%s: no UPDATE_REFUSED event", st.name)
 		}

@@ -120,7 +120,15 @@ func prepare(ctx context.Context, s *settings, environ, argv []string, log *slog
 	}
 	o.reqs, o.providers = reqs, providers
 	if !s.keepProviders || len(o.errs) > 0 {
-		closeProviders(ctx, providers, log)
+		// Revoking a login token is a round trip of its own: it runs
+		// while the guard does its work, and is done before prepare
+		// returns (before exec).
+		closed := make(chan struct{})
+		go func() {
+			defer close(closed)
+			closeProviders(ctx, providers, log)
+		}()
+		defer func() { <-closed }()
 	}
 	keys := map[inject.Reference]bool{}
 	for _, q := range reqs {

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
@@ -32,7 +33,7 @@ const (
 	// codeSuperviseStart: the secrets resolved and the guard passed; the command starts as a child.
 	codeSuperviseStart = "SUPERVISE_START"
 	// codeUpdateRefused: new values failed to resolve or failed the n8n guard; the command keeps running with the old ones.
-	codeUpdateRefused = "UPDATE_REFUSED"
+	codeUpdateRefused = watch.CodeUpdateRefused
 	// codeKeyChanged: N8N_ENCRYPTION_KEY has a new value; the command keeps the old one (change it with every node stopped).
 	codeKeyChanged = "N8N_KEY_CHANGED"
 	// codeValuesUnchanged: a store has new versions whose values are those the command has; nothing to do.
@@ -105,9 +106,8 @@ func superviseMode(s *settings, environ, argv []string) int {
 	done()
 
 	k := watch.New(watch.Options{Providers: o.providers, Requests: o.reqs, Concurrency: s.Concurrency,
-		Timeout: s.Timeout, Lead: grace + s.Splay + s.Timeout, Logger: log}, o.results)
-	src := &secretSource{s: s, path: path, argv: argv, environ: environ, log: log, keeper: k, env: o.env,
-		remove: removeFunc(s), sets: map[*supervise.Update]*watch.Set{}}
+		Timeout: s.Timeout, Lead: grace + s.Splay + s.Timeout, Logger: log, Hint: hintOf}, o.results)
+	src := newSecretSource(s, path, argv, environ, log, k, o.env)
 	log.Info("supervise", withCode(o.summary(argv[0]), codeSuperviseStart)...)
 	var mask *supervise.Masker
 	if s.Mask {
@@ -141,9 +141,14 @@ func removeFunc(s *settings) func(string) bool {
 	return func(name string) bool { return credentialVars.Match(name) && !passthrough.Match(name) }
 }
 
-// secretSource is the supervise.Source over the providers: it turns what
-// the Keeper reports into new environments that passed the n8n guard.
-// Only supervise's worker goroutine calls it.
+// secretSource is the supervise.Source over the providers: it turns the
+// values the Keeper holds into environments for the command. Per variable,
+// the target is the newest good value of its secret, except
+// N8N_ENCRYPTION_KEY (with the guard on), which keeps the value the command
+// runs with: a new key is never rolled out, and is logged once per new
+// value. A target equal to what the command runs with cancels a change not
+// applied yet (a revert). Only supervise's worker goroutine calls its
+// methods, except Snapshot.
 type secretSource struct {
 	s       *settings
 	path    string // the command's file
@@ -151,62 +156,136 @@ type secretSource struct {
 	environ []string // the injector's own environment, with the references
 	log     *slog.Logger
 	keeper  *watch.Keeper
-	env     []string // the environment the command runs with
 	remove  func(string) bool
+
+	applied []string          // the environment the command runs with (or was signaled for)
+	offered *supervise.Update // the change returned and not settled yet
+	decided string            // digest of the values last decided on (applied, offered, refused or ignored)
+	keyTold string            // fingerprint of the held new key last logged
 	sets    map[*supervise.Update]*watch.Set
 	mask    *supervise.Masker // nil unless N8N_SECRETS_MASK
+
+	snap atomic.Pointer[SourceSnapshot]
+}
+
+// SourceSnapshot is what supervise mode reports beyond the Keeper's own
+// snapshot: the fingerprints of the key the command runs with and of a new
+// one held back. Published values are never changed.
+type SourceSnapshot struct {
+	Watch              *watch.Snapshot
+	KeyFingerprint     string // of the N8N_ENCRYPTION_KEY the command runs with; "" without one
+	HeldKeyFingerprint string // of a new key in the store that is not rolled out; "" when none
 }
 
 var _ supervise.Source = (*secretSource)(nil)
 
-func (src *secretSource) Refresh(ctx context.Context) *supervise.Update {
-	c := src.keeper.Changed(ctx)
-	if c == nil {
-		return nil
+func newSecretSource(s *settings, path string, argv, environ []string, log *slog.Logger, k *watch.Keeper, env []string) *secretSource {
+	src := &secretSource{s: s, path: path, argv: argv, environ: environ, log: log, keeper: k, remove: removeFunc(s),
+		applied: env, sets: map[*supervise.Update]*watch.Set{}}
+	src.decided = k.Applied().Digest()
+	src.publish("")
+	return src
+}
+
+// Snapshot returns the state published after the last round; safe from any
+// goroutine.
+func (src *secretSource) Snapshot() *SourceSnapshot { return src.snap.Load() }
+
+func (src *secretSource) publish(held string) {
+	snap := &SourceSnapshot{Watch: src.keeper.Snapshot(), HeldKeyFingerprint: held}
+	if k := envMap(src.applied)[n8n.EnvKey]; k != "" {
+		snap.KeyFingerprint = n8n.Fingerprint(k)
 	}
-	return src.update(ctx, "rotation", nil, c.Detected, time.Time{})
+	src.snap.Store(snap)
+}
+
+func (src *secretSource) Refresh(ctx context.Context) *supervise.Update {
+	return src.decide(ctx, src.keeper.Refresh(ctx))
 }
 
 func (src *secretSource) Renew(ctx context.Context) *supervise.Update {
-	e := src.keeper.Renew(ctx)
-	if e == nil {
-		return nil
-	}
-	return src.update(ctx, e.Reason, e.Keys, time.Now(), e.Deadline)
+	return src.decide(ctx, src.keeper.Renew(ctx))
 }
 
 func (src *secretSource) Due() time.Time { return src.keeper.Due() }
 
-func (src *secretSource) Settle(ctx context.Context, u *supervise.Update, adopted bool) {
+func (src *secretSource) Settle(ctx context.Context, u *supervise.Update, outcome supervise.Outcome) {
 	set := src.sets[u]
 	delete(src.sets, u)
+	if u == src.offered {
+		src.offered = nil
+	}
 	if set == nil {
 		return
 	}
-	if adopted {
-		src.env = u.Env
-		src.keeper.Adopt(ctx, set)
-	} else {
+	switch outcome {
+	case supervise.Restarted:
+		src.applied = u.Env
+		src.keeper.Adopt(ctx, set, u.Reason, true)
+	case supervise.Signaled:
+		// The command keeps its environment (the leases in it too) but
+		// was told of these values: a return to the old ones is a change.
+		src.applied = u.Env
+		src.keeper.Adopt(ctx, set, u.Reason, false)
+	default:
 		src.keeper.Drop(ctx, set)
 	}
+	src.publish(src.snap.Load().HeldKeyFingerprint)
 }
 
 func (src *secretSource) Close(ctx context.Context) { src.keeper.Close(ctx) }
 
-// update resolves every secret again (refetch: leased ones to fetch anew)
-// and returns the new environment, unless a value fails to resolve, the
-// n8n guard refuses it, or N8N_ENCRYPTION_KEY changed: then the command
-// keeps running with what it has, and the failure is logged.
-func (src *secretSource) update(ctx context.Context, reason string, refetch []inject.Reference, detected, deadline time.Time) *supervise.Update {
-	set, errs := src.keeper.Resolve(ctx, refetch)
-	if len(errs) > 0 {
-		o := &outcome{results: set.Results}
-		for _, err := range errs {
-			o.logFailure(src.log, err)
-		}
-		src.refuse(ctx, set, reason, "new values did not resolve", "failed", len(errs))
+// hold names the variables whose new values are never rolled out: the
+// encryption key, while the guard is on.
+func (src *secretSource) hold(name string) bool {
+	return src.s.N8N != n8n.ModeOff && name == n8n.EnvKey
+}
+
+// decide turns what a round found into a change for the command, or nil.
+func (src *secretSource) decide(ctx context.Context, c *watch.Change) *supervise.Update {
+	if c == nil {
+		src.publish(src.snap.Load().HeldKeyFingerprint)
 		return nil
 	}
+	held := src.heldKey()
+	defer func() { src.publish(held) }()
+	set := src.keeper.Target(src.hold)
+	// Compared value by value: the environment also holds what the guard
+	// set at start (N8N_BLOCK_ENV_ACCESS_IN_NODE), which only the guard
+	// adds again.
+	digest := set.Digest()
+	drop := func() { src.keeper.Drop(ctx, set) }
+	if watch.Same(set, src.keeper.Applied()) {
+		src.decided = digest
+		if src.offered != nil {
+			// The stores hold again what the command runs with.
+			u := &supervise.Update{Env: src.applied, Reason: c.Reason, Revert: true}
+			src.sets[u] = src.keeper.Applied()
+			drop()
+			return u
+		}
+		// New versions with the values the command has, or values back
+		// to them; not a new key held back.
+		var same []string
+		for _, v := range append(c.Same, c.Vars...) {
+			if !(held != "" && v == n8n.EnvKey) {
+				same = append(same, v)
+			}
+		}
+		if len(same) > 0 {
+			sort.Strings(same)
+			src.log.Info("new versions hold the values the command has: nothing to do", "code", codeValuesUnchanged,
+				"reason", c.Reason, "vars", slices.Compact(same))
+		}
+		drop()
+		return nil
+	}
+	if digest == src.decided {
+		// Offered already (it waits for its splay), refused or ignored.
+		drop()
+		return nil
+	}
+	src.decided = digest
 	env := inject.BuildEnv(src.environ, set.Results, src.remove)
 
 	// The guard as at start, except that it never writes: the running
@@ -219,21 +298,23 @@ func (src *secretSource) update(ctx context.Context, reason string, refetch []in
 	gctx, cancel := context.WithTimeout(ctx, src.s.Timeout)
 	o.runGuard(gctx, &check, src.argv)
 	cancel()
-	if len(o.errs) > 0 {
-		src.refuse(ctx, set, reason, "the n8n guard did not finish", "failed", len(o.errs))
+	switch {
+	case len(o.errs) > 0:
+		src.refuse(c.Reason, "the n8n guard did not finish", "failed", len(o.errs))
+		drop()
 		return nil
-	}
-	if o.guardErr != nil {
-		src.refuse(ctx, set, reason, "the n8n guard could not run", "error", o.guardErr.Error())
+	case o.guardErr != nil:
+		src.refuse(c.Reason, "the n8n guard could not run", "error", o.guardErr.Error())
+		drop()
 		return nil
-	}
-	if o.guard != nil && o.guard.Failed() {
+	case o.guard != nil && o.guard.Failed():
 		for _, f := range o.guard.Findings {
 			if f.Severity == n8n.Error {
 				src.log.Error(f.Message, "code", f.Code, "role", string(o.guard.Role), "hint", f.Hint)
 			}
 		}
-		src.refuse(ctx, set, reason, "the n8n guard refused the new values", "n8n_key_fingerprint", o.guard.Fingerprint)
+		src.refuse(c.Reason, "the n8n guard refused the new values", "n8n_key_fingerprint", o.guard.Fingerprint)
+		drop()
 		return nil
 	}
 	env = o.env
@@ -243,43 +324,69 @@ func (src *secretSource) update(ctx context.Context, reason string, refetch []in
 		for _, err := range errs {
 			o.logFailure(src.log, err)
 		}
-		src.refuse(ctx, set, reason, "the new environment is too large to start the command with", "failed", len(errs))
+		src.refuse(c.Reason, "the new environment is too large to start the command with", "failed", len(errs))
+		drop()
 		return nil
 	}
-	old, now := envMap(src.env), envMap(env)
-	if src.s.N8N != n8n.ModeOff && old[n8n.EnvKey] != now[n8n.EnvKey] {
-		attrs := []any{"code", codeKeyChanged, "var", n8n.EnvKey,
-			"hint", "the key changes only with every node stopped: re-encrypt n8n's data with the new key, then start the nodes again"}
-		if k := old[n8n.EnvKey]; k != "" {
-			attrs = append(attrs, "n8n_key_fingerprint", n8n.Fingerprint(k))
-		}
-		if k := now[n8n.EnvKey]; k != "" {
-			attrs = append(attrs, "new_n8n_key_fingerprint", n8n.Fingerprint(k))
-		}
-		src.log.Error("N8N_ENCRYPTION_KEY changed in the store: the command keeps running with the old key", attrs...)
-		src.keeper.Drop(ctx, set)
-		return nil
-	}
-	vars := changedVars(old, now)
-	src.keeper.Acknowledge(set)
+	vars := changedVars(envMap(src.applied), envMap(env))
 	if len(vars) == 0 {
-		src.log.Info("new versions hold the values the command has: nothing to do", "code", codeValuesUnchanged, "reason", reason)
-		src.keeper.Drop(ctx, set)
+		// Different values, the same environment (a variable the child
+		// does not get): nothing to restart for.
+		drop()
 		return nil
 	}
 	src.mask.Add((&outcome{results: set.Results, envFrom: inject.EnvFromLayout(src.environ, set.Results)}).injectedValues())
+	u := &supervise.Update{Env: env, Vars: vars, Reason: c.Reason, Deadline: c.Deadline, Detected: c.Detected}
 	src.keeper.Propose(set)
-	u := &supervise.Update{Env: env, Vars: vars, Reason: reason, Deadline: deadline, Detected: detected}
 	src.sets[u] = set
+	src.offered = u
 	return u
 }
 
-// refuse logs that new values will not reach the command, and releases
-// what resolving them obtained.
-func (src *secretSource) refuse(ctx context.Context, set *watch.Set, reason, msg string, attrs ...any) {
+// heldKey logs, once per new value, that N8N_ENCRYPTION_KEY has a new
+// value in the store that the command will not get, and returns its
+// fingerprint ("" when the store holds the key the command has).
+func (src *secretSource) heldKey() string {
+	if src.s.N8N == n8n.ModeOff {
+		return ""
+	}
+	var newKey string
+	found := false
+	for _, r := range src.keeper.Target(nil).Results {
+		if r.Var == n8n.EnvKey {
+			found = true
+			if !r.Removed {
+				newKey = string(r.Value.Reveal())
+			}
+		}
+	}
+	old := envMap(src.applied)[n8n.EnvKey]
+	if !found || newKey == old {
+		src.keyTold = ""
+		return ""
+	}
+	fp := "(none)"
+	if newKey != "" {
+		fp = n8n.Fingerprint(newKey)
+	}
+	if fp == src.keyTold {
+		return fp
+	}
+	src.keyTold = fp
+	attrs := []any{"code", codeKeyChanged, "var", n8n.EnvKey, "new_n8n_key_fingerprint", fp,
+		"hint", "the key changes only with every node stopped: re-encrypt n8n's data with the new key (n8n-secrets rekey), then start the nodes again; the other secrets are still rolled out"}
+	if old != "" {
+		attrs = append(attrs, "n8n_key_fingerprint", n8n.Fingerprint(old))
+	}
+	src.log.Error("N8N_ENCRYPTION_KEY changed in the store: the command keeps running with the old key", attrs...)
+	return fp
+}
+
+// refuse logs, once per target, that new values will not reach the
+// command.
+func (src *secretSource) refuse(reason, msg string, attrs ...any) {
 	src.log.Error(msg+": the command keeps running with the values it has",
 		append([]any{"code", codeUpdateRefused, "reason", reason}, attrs...)...)
-	src.keeper.Drop(ctx, set)
 }
 
 // changedVars names the variables whose values differ between two

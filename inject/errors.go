@@ -28,6 +28,13 @@ var (
 	ErrBadReference = errors.New("bad reference")
 	// ErrNotConfigured: no provider is configured for the reference's scheme.
 	ErrNotConfigured = errors.New("provider not configured")
+	// ErrSoftDeleted: the secret, or its current version, is deleted but
+	// can still be restored (a KV v2 version deleted and not destroyed, an
+	// AWS secret scheduled for deletion). Providers wrap it together with
+	// ErrNotFound: at start it is a missing secret; supervise mode keeps
+	// the last good value instead of removing an optional variable (see
+	// Resolver.KeepSoftDeleted).
+	ErrSoftDeleted = errors.New("deleted, still recoverable")
 )
 
 // Code is a stable identifier of a failure, carried by every error event so

@@ -1,9 +1,11 @@
 package inject
 
 import (
+	"fmt"
 	"path"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/n8n-secrets/n8n-secrets/internal/suggest"
 )
@@ -17,7 +19,7 @@ const (
 
 // Reference names one secret (and optionally one key inside it):
 //
-//	vault://<path>[?<options>][#<selector>]
+//	vault://<path>[?<options>][#<selector>]      path percent-decoded: %20 (or a space), %23 '#', %3F '?', %25 '%'
 //	awssm://<secret-id>[?<options>][#<selector>]
 //	file:<name>[?optional=true][#<selector>]   name relative to the secrets dir
 //	file:///<absolute path>[?optional=true][#<selector>]
@@ -64,7 +66,11 @@ func (r Reference) String() string {
 	default:
 		b.WriteString(r.Scheme + "://")
 	}
-	b.WriteString(r.Path)
+	if r.Scheme == SchemeVault {
+		b.WriteString(escapePath(r.Path))
+	} else {
+		b.WriteString(r.Path)
+	}
 	var opts []string
 	add := func(k, v string) {
 		if v != "" {
@@ -207,6 +213,13 @@ func ParseReference(s string) (Reference, error) {
 			return r, err
 		}
 	}
+	if scheme == SchemeVault {
+		dec, err := unescapePath(p)
+		if err != nil {
+			return r, err
+		}
+		p = dec
+	}
 	r.Path = p
 	if err := r.checkPath(); err != nil {
 		return r, err
@@ -297,8 +310,14 @@ func (r *Reference) checkPath() error {
 		if hasDotSegment(p) {
 			return badRef("vault path must not hold '.' or '..' segments")
 		}
-		if strings.ContainsAny(p, " \t") {
-			return badRef("vault path must not hold spaces")
+		if strings.IndexFunc(p, func(c rune) bool { return c < 0x20 || c == 0x7f }) >= 0 {
+			return badRef("vault path must not hold control characters (%%09 and the like)")
+		}
+		if strings.TrimSpace(p) != p {
+			return badRef("vault path must not start or end with white space")
+		}
+		if !utf8.ValidString(p) {
+			return badRef("vault path is not UTF-8 once its %%XX escapes are decoded")
 		}
 	case SchemeAWSSM:
 		if strings.HasPrefix(p, "arn:") {
@@ -331,6 +350,57 @@ func (r *Reference) checkARN() error {
 	}
 	r.Region = f[3]
 	return nil
+}
+
+// unescapePath decodes the percent escapes of a vault path: %XX is the
+// byte XX (hex), so that a path can hold what the grammar reserves ('?'
+// is %3F, '#' is %23, '%' is %25) or anything else (a space may also be
+// written as it is). A '%' not followed by two hex digits is an error.
+func unescapePath(p string) (string, error) {
+	if !strings.Contains(p, "%") {
+		return p, nil
+	}
+	var b strings.Builder
+	for i := 0; i < len(p); i++ {
+		if p[i] != '%' {
+			b.WriteByte(p[i])
+			continue
+		}
+		if i+2 >= len(p) || !isHex(p[i+1]) || !isHex(p[i+2]) {
+			return "", badRef("vault path: '%%' at byte %d is not followed by two hex digits (write %%25 for '%%')", i)
+		}
+		b.WriteByte(unhex(p[i+1])<<4 | unhex(p[i+2]))
+		i += 2
+	}
+	return b.String(), nil
+}
+
+// escapePath writes a vault path back as ParseReference reads it: the
+// bytes the grammar reserves, and those that cannot be written as they
+// are, percent-escaped.
+func escapePath(p string) string {
+	var b strings.Builder
+	for i := 0; i < len(p); i++ {
+		switch c := p[i]; {
+		case c == '%' || c == '?' || c == '#' || c < 0x20 || c == 0x7f:
+			fmt.Fprintf(&b, "%%%02X", c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
+
+func unhex(c byte) byte {
+	switch {
+	case c >= 'a':
+		return c - 'a' + 10
+	case c >= 'A':
+		return c - 'A' + 10
+	}
+	return c - '0'
 }
 
 func hasDotSegment(p string) bool {

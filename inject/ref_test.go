@@ -34,6 +34,9 @@ func TestParseReference(t *testing.T) {
 		{"file optional", "file:x?optional=true", Reference{Scheme: "file", Path: "x", Optional: true}},
 		{"selector with slash inside key", "vault://s/x#a/b", Reference{Scheme: "vault", Path: "s/x", Selector: "a/b"}},
 		{"selector with hash", "vault://s/x#a#b", Reference{Scheme: "vault", Path: "s/x", Selector: "a#b"}},
+		{"vault path with a space", "vault://secret/my app/db#password", Reference{Scheme: "vault", Path: "secret/my app/db", Selector: "password"}},
+		{"vault path escaped", "vault://secret/my%20app/a%23b%3Fc%25d", Reference{Scheme: "vault", Path: "secret/my app/a#b?c%d"}},
+		{"vault path lower-case escape", "vault://secret/%e2%82%ac", Reference{Scheme: "vault", Path: "secret/€"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -65,7 +68,12 @@ func TestParseReferenceErrors(t *testing.T) {
 		{"trailing slash", "vault://secret/x/", "must not start or end"},
 		{"double slash", "vault://secret//x", "must not start or end"},
 		{"dot dot", "vault://secret/../x", "'.' or '..'"},
-		{"space", "vault://secret/a b", "spaces"},
+		{"leading space", "vault://%20secret/a", "white space"},
+		{"trailing space", "vault://secret/a ", "white space"},
+		{"bare percent", "vault://secret/100%", "not followed by two hex digits"},
+		{"bad escape", "vault://secret/a%2", "not followed by two hex digits"},
+		{"escaped control", "vault://secret/a%09b", "control characters"},
+		{"escaped dot dot", "vault://secret/%2E%2E/x", "'.' or '..'"},
 		{"unknown option", "vault://secret/x?verison=2", `unknown option (option 1 after '?'; vault takes: version, optional)`},
 		{"awssm option on vault", "vault://secret/x?region=eu-west-1", "unknown option"},
 		{"vault option on awssm", "awssm://db?version=2", "unknown option"},
@@ -161,7 +169,7 @@ func FuzzParseReference(f *testing.F) {
 		"vault://secret/n8n/core#encryption_key", "vault://s/x?version=2&optional=true#/a/b",
 		"awssm://arn:aws:secretsmanager:us-east-2:123456789012:secret:db-AbC?version-stage=AWSPREVIOUS#k",
 		"awssm://db?region=eu-west-1&version-id=abc", "file:x", "file:///run/secrets/x#/a~0b", "file:a?optional=true",
-		"vault://a#b?c", "file://x", "vault://", "awssm://a?region=", "vault://a/../b",
+		"vault://a#b?c", "file://x", "vault://", "awssm://a?region=", "vault://a/../b", "vault://a b/%23%3F%25", "vault://x%2",
 	} {
 		f.Add(s)
 	}

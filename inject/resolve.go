@@ -26,6 +26,16 @@ type Resolver struct {
 	// Backoff sets the retry delays; the zero value means 100 ms doubling
 	// up to 2 s, each delay drawn uniformly from [d/2, d].
 	Backoff Backoff
+	// Attempts bounds the attempts of each fetch (a batch call counts as
+	// one per secret in it); 0 means as many as the deadline allows.
+	// Supervise mode fetches once per round and keeps its own backoff per
+	// secret.
+	Attempts int
+	// KeepSoftDeleted makes an optional secret that is deleted but still
+	// recoverable (ErrSoftDeleted) a failure rather than a missing secret:
+	// supervise mode keeps the value the command has until the secret is
+	// restored or really gone.
+	KeepSoftDeleted bool
 	// FailFast stops the other fetches once one variable has failed for
 	// good: the start fails anyway, so it need not wait for slow stores.
 	// Their variables then report CANCELED and are left out of the errors.
@@ -171,7 +181,8 @@ func (r *Resolver) Resolve(ctx context.Context, reqs []Request) ([]Result, []err
 		}
 		switch {
 		case err == nil:
-		case q.Ref.Optional && (errors.Is(err, ErrNotFound) || errors.Is(err, ErrKeyNotFound)):
+		case q.Ref.Optional && (errors.Is(err, ErrNotFound) || errors.Is(err, ErrKeyNotFound)) &&
+			!(r.KeepSoftDeleted && errors.Is(err, ErrSoftDeleted)):
 			res.Removed, res.Value = true, Secret{}
 		case errors.Is(err, errFailFast):
 			res.Err = varErr(q.Var, err)
@@ -200,8 +211,13 @@ func selectEnvFrom(p Payload, ref Reference) ([]EnvVar, error) {
 // Call runs fn and returns its result, or ctx's error as soon as ctx ends:
 // work that ignores its context (a blocked read of a FIFO or a dead mount, a
 // stuck connection) must not hold the start past the deadline or a signal.
-// The abandoned call finishes on its own; the process execs or exits soon.
-// The error when ctx ends wraps ctx.Err().
+// The abandoned call goes on in its goroutine, holding an OS thread while
+// it sits in a system call, until it returns, which may be never. Exec mode
+// execs or exits soon after; supervise mode lives as long as the command,
+// so what can block for ever must not be called again while it is stuck:
+// files are read through ReadFile, which never starts a second read of a
+// path whose first read has not returned. The error when ctx ends wraps
+// ctx.Err().
 func Call[T any](ctx context.Context, fn func() (T, error)) (T, error) {
 	type result struct {
 		v   T
@@ -296,7 +312,7 @@ func (r *Resolver) fetchOne(ctx context.Context, sem chan struct{}, p Provider, 
 			return
 		}
 		last = err
-		if last == nil || !transient(last) {
+		if last == nil || !transient(last) || (r.Attempts > 0 && f.attempts >= r.Attempts) {
 			f.err = last
 			return
 		}
@@ -355,6 +371,12 @@ func (r *Resolver) fetchBatch(ctx context.Context, sem chan struct{}, bp BatchPr
 			f.payload, f.err = br.Payload, br.Err
 		}
 		if len(again) == 0 {
+			break
+		}
+		if r.Attempts > 0 && attempt >= r.Attempts {
+			for _, f := range again {
+				f.err = last[f]
+			}
 			break
 		}
 		if ctx.Err() != nil {

@@ -54,10 +54,18 @@ type Renewer interface {
 // Revoker is implemented by providers whose leases can be ended before
 // they expire, once no running process uses their secrets.
 type Revoker interface {
-	// Revoke ends lease. A lease that no longer exists is not an error.
-	// Other errors follow Fetch's contract.
+	// Revoke ends lease. It returns nil only when the store accepted the
+	// revocation; ErrNotFound when the lease no longer exists;
+	// ErrRevokeDeferred when the store refused but the lease ends with
+	// the provider's own credential, which Close revokes. Other errors
+	// follow Fetch's contract.
 	Revoke(ctx context.Context, lease Lease) error
 }
+
+// ErrRevokeDeferred is returned by Revoker.Revoke when the store refused
+// to revoke a lease that ends anyway with the provider's credential (a
+// Vault login token revoked at exit).
+var ErrRevokeDeferred = errors.New("revocation deferred to the login token's")
 
 // CredentialRenewer is implemented by providers whose own credential
 // expires (a Vault token): the leases of the secrets read with it end with

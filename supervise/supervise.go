@@ -29,7 +29,27 @@ type Update struct {
 	Deadline time.Time
 	// Detected is when the change was first seen, for the logs.
 	Detected time.Time
+	// Revert says that the stores hold again what the child runs with:
+	// a change not applied yet is dropped (a restart under way starts the
+	// child with Env, which is then the child's own environment).
+	Revert bool
 }
+
+// Outcome is what became of an Update (see Source.Settle).
+type Outcome int
+
+// The outcomes of an Update.
+const (
+	// Dropped: the Update was not applied (newer values replaced it, a
+	// stop signal came, the policy ignores changes, a revert canceled it,
+	// or the child could not be started with it).
+	Dropped Outcome = iota
+	// Restarted: the child now runs with the Update's Env.
+	Restarted
+	// Signaled: the child was sent the policy's signal for the Update; it
+	// keeps its environment, but was told of the new values.
+	Signaled
+)
 
 // Source supplies new environments and keeps the current one alive. The
 // supervisor calls its methods one at a time, from one goroutine, never
@@ -46,10 +66,8 @@ type Source interface {
 	Renew(ctx context.Context) *Update
 	// Due returns when Renew must be called next; zero means never.
 	Due() time.Time
-	// Settle tells the Source what became of an Update it returned:
-	// adopted is true when the child now runs with it (the old values can
-	// be released), false when it was dropped (its own values can).
-	Settle(ctx context.Context, u *Update, adopted bool)
+	// Settle tells the Source what became of an Update it returned.
+	Settle(ctx context.Context, u *Update, outcome Outcome)
 	// Close releases everything (revokes leases) once the child has
 	// exited for good.
 	Close(ctx context.Context)
@@ -135,11 +153,12 @@ type supervisor struct {
 
 	refresh, renew, splay, grace, sweep timer
 
-	pending    *Update // waiting for the splay
-	next       *Update // the restart under way starts the child with it
-	restarting bool    // TERM sent for a restart
-	exiting    bool    // TERM sent under the Exit policy
-	stopping   bool    // a stop signal came, or the child exited: no more changes
+	pending    *Update   // waiting for the splay
+	splayEnd   time.Time // when the splay of the pending change ends
+	next       *Update   // the restart under way starts the child with it
+	restarting bool      // TERM sent for a restart
+	exiting    bool      // TERM sent under the Exit policy
+	stopping   bool      // a stop signal came, or the child exited: no more changes
 	finished   bool
 	code       int
 }
@@ -239,7 +258,7 @@ const (
 type job struct {
 	kind    jobKind
 	u       *Update
-	adopted bool
+	outcome Outcome
 }
 
 type jobResult struct {
@@ -267,7 +286,7 @@ func (s *supervisor) startWorker() {
 					// Settling releases leases: it must run even after
 					// the loop stopped asking for new work.
 					sctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
-					src.Settle(sctx, j.u, j.adopted)
+					src.Settle(sctx, j.u, j.outcome)
 					cancel()
 				case jobClose:
 					cctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
@@ -326,9 +345,9 @@ func (s *supervisor) onResult(r jobResult) {
 }
 
 // settle tells the Source what became of u.
-func (s *supervisor) settle(u *Update, adopted bool) {
+func (s *supervisor) settle(u *Update, outcome Outcome) {
 	if u != nil {
-		s.enqueue(job{kind: jobSettle, u: u, adopted: adopted})
+		s.enqueue(job{kind: jobSettle, u: u, outcome: outcome})
 	}
 }
 
@@ -377,42 +396,77 @@ func jitter(d time.Duration, frac float64) time.Duration {
 	return time.Duration(float64(d) * (1 + frac*(2*rand.Float64()-1)))
 }
 
-// onUpdate schedules new values per the policy.
+// onUpdate schedules new values per the policy. A newer Update replaces
+// a pending one without drawing its splay again, so that a stream of
+// changes delays a restart by one splay at most; a Revert cancels it.
 func (s *supervisor) onUpdate(u *Update) {
 	if s.stopping || s.exiting {
-		s.settle(u, false)
+		s.settle(u, Dropped)
+		return
+	}
+	if u.Revert {
+		s.revert(u)
 		return
 	}
 	attrs := []any{"vars", u.Vars, "reason", u.Reason}
 	if s.cfg.Policy.Action == None {
 		s.log.Warn("new values not applied (N8N_SECRETS_ON_CHANGE=none): the command keeps the old ones",
 			append(attrs, "code", CodeChangeIgnored)...)
-		s.settle(u, false)
+		s.settle(u, Dropped)
 		return
 	}
 	if s.restarting {
 		// A restart is under way: start the new child with the newest.
-		s.settle(s.next, false)
+		s.settle(s.next, Dropped)
 		s.next = u
 		return
 	}
+	now := time.Now()
+	end := now
 	if s.pending != nil {
-		s.log.Info("pending change replaced by newer values", "code", CodeRestartCanceled, "vars", s.pending.Vars)
-		s.settle(s.pending, false)
-	}
-	s.pending = u
-	delay := time.Duration(0)
-	if s.cfg.Splay > 0 {
-		delay = rand.N(s.cfg.Splay + 1)
+		s.settle(s.pending, Dropped)
+		end = s.splayEnd
+		attrs = append(attrs, "replaced", true)
+	} else if s.cfg.Splay > 0 {
+		end = now.Add(rand.N(s.cfg.Splay + 1))
 	}
 	if !u.Deadline.IsZero() {
 		// Leave the restart time to finish before the old values die.
 		room := (time.Until(u.Deadline) - s.cfg.Grace) / 2
-		delay = max(min(delay, room), 0)
+		end = minTime(end, now.Add(max(room, 0)))
 	}
+	s.pending, s.splayEnd = u, end
+	delay := max(end.Sub(now), 0)
 	s.log.Info("change scheduled", append(attrs, "code", CodeChangeScheduled, "action", s.cfg.Policy.String(),
 		"delay_ms", delay.Milliseconds())...)
 	s.splay.set(delay)
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+// revert handles an Update saying that the stores hold again what the
+// child runs with: a pending change is canceled; a restart under way
+// starts the child with the values it had.
+func (s *supervisor) revert(u *Update) {
+	switch {
+	case s.pending != nil:
+		s.log.Info("pending change canceled: the stores hold again the values the command runs with",
+			"code", CodeRestartCanceled, "vars", s.pending.Vars, "why", "revert")
+		s.settle(s.pending, Dropped)
+		s.pending = nil
+		s.splay.stop()
+		s.settle(u, Dropped)
+	case s.restarting && s.next != nil:
+		s.settle(s.next, Dropped)
+		s.next = u
+	default:
+		s.settle(u, Dropped)
+	}
 }
 
 // apply carries out the pending change, once its splay is over.
@@ -429,15 +483,16 @@ func (s *supervisor) apply() {
 		attrs = append(attrs, "code", CodeChangeSignaled, "signal", signalName(s.cfg.Policy.Signal))
 		if err != nil {
 			s.log.Warn("new values: signaling the command failed", append(attrs, "error", err.Error())...)
+			s.settle(u, Dropped)
 		} else {
 			s.log.Info("new values: command signaled, it keeps its environment", attrs...)
+			s.settle(u, Signaled)
 		}
-		s.settle(u, false)
 	case Exit:
 		s.exiting = true
 		s.log.Info("new values: stopping the command and exiting, for the orchestrator to start it again",
 			append(attrs, "code", CodeChangeExit, "exit", ExitChanged)...)
-		s.settle(u, false)
+		s.settle(u, Dropped)
 		s.stopChild()
 	default:
 		s.restarting = true
@@ -519,8 +574,8 @@ func (s *supervisor) stopChanges() {
 	s.splay.stop()
 	for _, u := range []*Update{s.pending, s.next} {
 		if u != nil {
-			s.log.Info("change canceled: stopping", "code", CodeRestartCanceled, "vars", u.Vars)
-			s.settle(u, false)
+			s.log.Info("change canceled: stopping", "code", CodeRestartCanceled, "vars", u.Vars, "why", "stop")
+			s.settle(u, Dropped)
 		}
 	}
 	s.pending, s.next = nil, nil
@@ -578,11 +633,11 @@ func (s *supervisor) onChildExit(ws syscall.WaitStatus) {
 				attrs = append(attrs, "since_change_ms", time.Since(u.Detected).Milliseconds())
 			}
 			s.log.Info("command restarted with new values", attrs...)
-			s.settle(u, true)
+			s.settle(u, Restarted)
 			s.armRefresh()
 			return
 		}
-		s.settle(u, false)
+		s.settle(u, Dropped)
 		code = startFailureCode(err)
 		s.log.Error("cannot start the command again", "code", CodeChildStartFailed, "error", err.Error(), "exit", code)
 	} else if s.exiting {

@@ -7,6 +7,7 @@ package supervise
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -69,13 +70,10 @@ func (s *source) Refresh(context.Context) *Update {
 func (s *source) Renew(context.Context) *Update { return nil }
 func (s *source) Due() time.Time                { return time.Time{} }
 
-func (s *source) Settle(_ context.Context, u *Update, adopted bool) {
+func (s *source) Settle(_ context.Context, u *Update, outcome Outcome) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	what := "dropped"
-	if adopted {
-		what = "adopted"
-	}
+	what := map[Outcome]string{Dropped: "dropped", Restarted: "adopted", Signaled: "signaled"}[outcome]
 	s.settled = append(s.settled, what+":"+strings.Join(u.Vars, ","))
 }
 
@@ -114,6 +112,12 @@ func (l *logs) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.Write(p)
+}
+
+func (l *logs) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func (l *logs) has(code string) bool {
@@ -198,8 +202,72 @@ func TestExitPolicyAndNewerUpdates(t *testing.T) {
 	if len(lines(t, out)) != 1 {
 		t.Error("the exit policy started the command again")
 	}
-	if strings.Join(src.settled, " ") != "dropped:A dropped:B" || !l.has(CodeRestartCanceled) || !l.has(CodeChangeExit) {
+	if strings.Join(src.settled, " ") != "dropped:A dropped:B" || !strings.Contains(l.String(), `"replaced":true`) || !l.has(CodeChangeExit) {
 		t.Errorf("settled %v\n%s", src.settled, l.b.String())
+	}
+}
+
+// TestNewerValuesKeepTheSplay: a newer change replaces a pending one
+// without drawing the splay again, so that a stream of changes (one every
+// refresh) cannot put the restart off for ever; a deadline can only bring
+// it forward.
+func TestNewerValuesKeepTheSplay(t *testing.T) {
+	s := &supervisor{cfg: Config{Splay: time.Hour, Grace: time.Second, Policy: Policy{Action: Restart}, Source: &source{}},
+		log: slog.New(slog.DiscardHandler)}
+	s.startWorker()
+	defer s.splay.stop()
+	s.onUpdate(&Update{Vars: []string{"A"}})
+	first := s.splayEnd
+	for i := range 20 {
+		s.onUpdate(&Update{Vars: []string{fmt.Sprint("B", i)}})
+		if !s.splayEnd.Equal(first) {
+			t.Fatalf("change %d moved the restart from %v to %v", i+2, first, s.splayEnd)
+		}
+	}
+	s.onUpdate(&Update{Vars: []string{"C"}, Deadline: time.Now().Add(3 * time.Second)})
+	if !s.splayEnd.Before(first) || s.splayEnd.After(time.Now().Add(2*time.Second)) {
+		t.Errorf("a deadline in 3 s left the restart at %v", time.Until(s.splayEnd))
+	}
+	if s.pending.Vars[0] != "C" {
+		t.Errorf("pending %v, want the newest values", s.pending.Vars)
+	}
+}
+
+// TestRevertCancelsThePendingChange: the stores returning to what the
+// child runs with, during the splay, drop the pending restart.
+func TestRevertCancelsThePendingChange(t *testing.T) {
+	cfg, out := script(t, "sleep 1.5", "V=one")
+	u := &Update{Env: append(append([]string{}, cfg.Env[:2]...), "V=two"), Vars: []string{"V"}, Reason: "rotation"}
+	src := &source{updates: []*Update{u, {Env: cfg.Env, Revert: true}}}
+	cfg.Source, cfg.Refresh, cfg.Splay, cfg.Grace = src, 50*time.Millisecond, time.Hour, time.Second
+	var l *logs
+	cfg.Logger, l = logger()
+	if got := Run(cfg); got != 0 {
+		t.Errorf("exit %d", got)
+	}
+	if got := lines(t, out); strings.Join(got, " ") != "one" {
+		t.Errorf("children saw %v: the reverted change was applied", got)
+	}
+	if strings.Join(src.settled, " ") != "dropped:V dropped:" || !strings.Contains(l.String(), `"why":"revert"`) {
+		t.Errorf("settled %v\n%s", src.settled, l.String())
+	}
+}
+
+// TestSignalPolicySettlesAsSignaled: the source learns that the child was
+// told of the values, so that a revert is signaled too.
+func TestSignalPolicySettlesAsSignaled(t *testing.T) {
+	cfg, out := script(t, `trap 'echo hup >> "$OUT"' HUP; i=0; while [ $i -lt 30 ]; do sleep 0.05; i=$((i+1)); done`, "V=one")
+	src := &source{updates: []*Update{{Env: cfg.Env, Vars: []string{"V"}}, {Env: cfg.Env, Vars: []string{"V"}}}}
+	cfg.Source, cfg.Refresh, cfg.Policy = src, 50*time.Millisecond, Policy{Action: Signal, Signal: syscall.SIGHUP}
+	cfg.Logger, _ = logger()
+	if got := Run(cfg); got != 0 {
+		t.Errorf("exit %d", got)
+	}
+	if got := lines(t, out); strings.Join(got, " ") != "one hup hup" {
+		t.Errorf("child saw %v, want two HUPs", got)
+	}
+	if strings.Join(src.settled, " ") != "signaled:V signaled:V" {
+		t.Errorf("settled %v", src.settled)
 	}
 }
 

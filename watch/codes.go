@@ -8,6 +8,10 @@ const (
 	CodeWatchFailed = "SECRET_WATCH_FAILED"
 	// CodeWatchRecovered: asking a store whether a secret changed works again.
 	CodeWatchRecovered = "SECRET_WATCH_RECOVERED"
+	// CodeUpdateRefused: a secret's new value did not resolve; the command keeps its last good value, the secret is tried again on its backoff.
+	CodeUpdateRefused = "UPDATE_REFUSED"
+	// CodeSecretRecovered: a secret that failed to resolve resolves again.
+	CodeSecretRecovered = "SECRET_RECOVERED"
 	// CodeWatchDenied: the store refuses to describe a secret; changes are detected by reading it.
 	CodeWatchDenied = "SECRET_WATCH_DENIED"
 	// CodeWatchByFetch: the store keeps no versions of a secret; changes are detected by reading it.
@@ -24,6 +28,10 @@ const (
 	CodeLeaseRefetch = "LEASE_REFETCH"
 	// CodeLeaseRevoked: a lease no running process uses was revoked.
 	CodeLeaseRevoked = "LEASE_REVOKED"
+	// CodeLeaseGone: a lease no process uses had already ended: nothing to revoke.
+	CodeLeaseGone = "LEASE_GONE"
+	// CodeLeaseRevokeDeferred: the store refused to revoke a lease now; it ends with the login token, revoked at exit.
+	CodeLeaseRevokeDeferred = "LEASE_REVOKE_DEFERRED"
 	// CodeLeaseRevokeFailed: revoking a lease failed; it ends with its TTL.
 	CodeLeaseRevokeFailed = "LEASE_REVOKE_FAILED"
 	// CodeCredentialRenewed: a store's login credential (a Vault token) was renewed.

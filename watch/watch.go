@@ -2,16 +2,26 @@
 // the stores which versions they serve (inject.Watcher, else by fetching
 // again and comparing), renews the leases of dynamic secrets and the
 // stores' own login credentials (inject.Renewer, inject.CredentialRenewer),
-// says when values that can no longer be renewed must be fetched again,
-// and revokes the leases that no running process uses any more
+// fetches anew the values whose leases cannot be extended any more, and
+// revokes the leases that no running process uses any more
 // (inject.Revoker).
 //
-// It knows nothing of processes or of n8n: the main package turns what a
-// Keeper reports into restarts of the command (package supervise).
+// State is kept per secret (per fetch key), not per update: what the
+// command runs with (applied), the newest good value that differs from it
+// (next), the stamp of the newest value seen, and the last failure with
+// its next retry. A secret that fails keeps its last good value and is
+// tried again on its own backoff; it never holds up the others. A value
+// that returns to what the command runs with clears next: the caller then
+// drops a change it had scheduled. docs/supervise.md draws the states.
+//
+// It knows nothing of processes or of n8n: the main package turns the
+// target values into new environments and restarts (package supervise).
 //
 // A Keeper is used by one goroutine at a time, supervise's worker; it has
-// no locks. Every event it logs carries a stable code (see codes.go) and
-// names variables, never values.
+// no locks. Snapshot is the exception: it may be called from any
+// goroutine, and reads a value published at the end of every round. Every
+// event it logs carries a stable code (see codes.go) and names variables,
+// never values.
 package watch
 
 import (
@@ -23,10 +33,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
-	"math/rand/v2"
 	"slices"
 	"sort"
+	"sync/atomic"
 	"time"
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
@@ -41,37 +50,49 @@ type Options struct {
 	Requests []inject.Request
 	// Concurrency bounds the fetches in flight (see inject.Resolver).
 	Concurrency int
-	// Timeout is the deadline of each round: a resolution, a watch, a
-	// renewal, the release at exit.
+	// Timeout is the deadline of each round: a refresh, a renewal, the
+	// release at exit.
 	Timeout time.Duration
 	// Lead is how long a restart with new values takes at most (the
 	// command's grace period after TERM, the splay, a resolution): values
-	// whose lease cannot be extended are reported at least that long
+	// whose lease cannot be extended are fetched anew at least that long
 	// before it ends, when there is that much time left.
 	Lead time.Duration
+	// Backoff is the retry schedule of a secret, a store or a credential
+	// that failed: doubling from Min to Max, each delay jittered down by up
+	// to a quarter. The zero value means 1 s to 5 min, as Vault Agent's
+	// auto-auth.
+	Backoff Backoff
+	// Hint returns what to do about a failure of a reference of scheme,
+	// for the logs; nil gives the error's own hint.
+	Hint func(err error, scheme string) string
 	// Logger receives the events; nil discards them.
 	Logger *slog.Logger
 }
 
-// Set is the outcome of one resolution: the values a command runs with.
+// Set is one set of values for the command: one result per request, in
+// Options.Requests order.
 type Set struct {
 	Results []inject.Result
 	leases  []string // ids of the leases its values hold
 }
 
-// Change says which secrets have new versions.
+// Change says what a round found.
 type Change struct {
-	Keys     []inject.Reference // fetch keys of the secrets that changed
-	Vars     []string           // the variables that read them
+	// Vars are the variables whose target value changed in this round: a
+	// new value, or a return to the value the command runs with.
+	Vars []string
+	// Same are the variables of secrets with a new version whose value is
+	// the one the command runs with.
+	Same []string
+	// Reason says what brought it: "rotation" (a refresh), "lease" (a
+	// lease at its maximum lifetime, or lost), "credential" (a new login).
+	Reason string
+	// Detected is when the round found it.
 	Detected time.Time
-}
-
-// Expiry says which leased secrets must be fetched again, and by when.
-type Expiry struct {
-	Reason   string             // "lease" or "credential"
-	Keys     []inject.Reference // fetch keys to fetch again
-	Vars     []string           // the variables that read them
-	Deadline time.Time          // when the values now in use stop working
+	// Deadline, when set, is when values the command runs with stop
+	// working (the lease being replaced ends).
+	Deadline time.Time
 }
 
 // missing is the stamp of an optional secret that did not exist.
@@ -81,37 +102,64 @@ const missing = "\x00missing"
 type Keeper struct {
 	opts    Options
 	log     *slog.Logger
-	keyVars map[inject.Reference][]string // fetch key → the variables reading it
+	secrets []*secret // sorted by key
+	byKey   map[inject.Reference]*secret
+	keyOf   []*secret // by request index
+	posOf   []int     // by request index: the position in its secret's values
 
-	current *Set
-	live    map[*Set]bool // current, and sets proposed and not yet settled
-
-	seen     map[inject.Reference]string // acknowledged stamps
-	told     map[inject.Reference]string // stamps of the last change logged
-	pollOnly map[inject.Reference]bool   // compared by fetching, not by watching
-	warned   map[inject.Reference]string // code of the last watch failure logged
-
+	live   map[*Set]bool               // sets proposed and not yet settled
+	stores map[string]*storeState      // by scheme
 	leases map[string]*leaseState      // by lease id
 	creds  map[string]*credentialState // by scheme
+
+	errCounts map[string]int // failures by code, since the start
+	adopted   map[string]int // values the command was restarted with, by reason
+	signaled  map[string]int // values the command was signaled for, by reason
+	rounds    int
+	snap      atomic.Pointer[Snapshot]
 }
 
-type leaseState struct {
-	lease    inject.Lease // as issued: Duration is the full one
-	scheme   string
-	key      inject.Reference
-	vars     []string
-	expires  time.Time
-	next     time.Time // when to renew it, or report it; zero: never
-	final    bool      // it cannot be extended any further
-	replaced bool      // a proposed set holds a fresh value instead
+// secret is the state of one fetch key.
+type secret struct {
+	key  inject.Reference
+	idx  []int // indexes in Options.Requests of the variables reading it
+	vars []string
+
+	applied []inject.Result // what the command runs with, per idx
+	valueAt time.Time       // when applied's value was fetched
+	next    *value          // the newest good value, when it differs from applied
+	seen    string          // stamp of the newest good value fetched
+	told    string          // stamp of the last SECRET_CHANGED logged
+
+	pollOnly bool // compared by fetching, not by watching
+
+	// The last failure, until a fetch or a watch succeeds again.
+	err       error
+	since     time.Time // first failure of the episode
+	failures  int
+	retryAt   time.Time
+	failStamp string // the stamp of the version whose fetch failed
+	logged    string // code of the failure last logged
+	watchCode string // code of the last watch failure logged
+
+	okAt time.Time // the last successful watch or fetch
 }
 
-type credentialState struct {
-	scheme  string
-	r       inject.CredentialRenewer
-	next    time.Time
-	expires time.Time
-	relogin bool // next time, log in again instead of renewing
+// value is a good value of a secret, per idx.
+type value struct {
+	results []inject.Result
+	stamp   string
+	fetched time.Time
+}
+
+func (s *secret) failing() bool { return s.err != nil }
+
+// target returns the values the secret should have: next, else applied.
+func (s *secret) target() []inject.Result {
+	if s.next != nil {
+		return s.next.results
+	}
+	return s.applied
 }
 
 // New returns a Keeper for the command that runs with initial, the results
@@ -121,101 +169,64 @@ func New(opts Options, initial []inject.Result) *Keeper {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if opts.Backoff.Min <= 0 {
+		opts.Backoff.Min = time.Second
+	}
+	if opts.Backoff.Max < opts.Backoff.Min {
+		opts.Backoff.Max = max(5*time.Minute, opts.Backoff.Min)
+	}
 	k := &Keeper{
 		opts: opts, log: log,
-		keyVars:  map[inject.Reference][]string{},
-		live:     map[*Set]bool{},
-		seen:     map[inject.Reference]string{},
-		told:     map[inject.Reference]string{},
-		pollOnly: map[inject.Reference]bool{},
-		warned:   map[inject.Reference]string{},
-		leases:   map[string]*leaseState{},
-		creds:    map[string]*credentialState{},
-	}
-	for _, q := range opts.Requests {
-		key := q.Ref.FetchKey()
-		k.keyVars[key] = append(k.keyVars[key], q.Var)
+		byKey:     map[inject.Reference]*secret{},
+		keyOf:     make([]*secret, len(opts.Requests)),
+		posOf:     make([]int, len(opts.Requests)),
+		live:      map[*Set]bool{},
+		stores:    map[string]*storeState{},
+		leases:    map[string]*leaseState{},
+		creds:     map[string]*credentialState{},
+		errCounts: map[string]int{},
+		adopted:   map[string]int{},
+		signaled:  map[string]int{},
 	}
 	now := time.Now()
-	set := &Set{Results: initial}
-	k.track(set, initial, now)
-	k.current = set
-	k.live[set] = true
-	k.Acknowledge(set)
+	for i, q := range opts.Requests {
+		key := q.Ref.FetchKey()
+		s := k.byKey[key]
+		if s == nil {
+			s = &secret{key: key, valueAt: now, okAt: now}
+			k.byKey[key] = s
+			k.secrets = append(k.secrets, s)
+		}
+		k.keyOf[i], k.posOf[i] = s, len(s.idx)
+		s.idx = append(s.idx, i)
+		s.vars = append(s.vars, q.Var)
+		if i < len(initial) {
+			s.applied = append(s.applied, initial[i])
+		} else {
+			s.applied = append(s.applied, inject.Result{Request: q})
+		}
+	}
+	slices.SortFunc(k.secrets, func(a, b *secret) int { return compareRefs(a.key, b.key) })
+	for _, s := range k.secrets {
+		s.seen = stampOf(s.applied)
+		s.told = s.seen
+		k.track(s.applied, now)
+	}
 	for scheme, p := range opts.Providers {
 		if r, ok := p.(inject.CredentialRenewer); ok {
 			k.creds[scheme] = &credentialState{scheme: scheme, r: r, next: now}
 		}
 	}
+	k.publish()
 	return k
 }
 
-// track records the leases of fetched results, held by set.
-func (k *Keeper) track(set *Set, fetched []inject.Result, now time.Time) {
-	for _, r := range fetched {
-		if r.Err != nil || r.Removed || r.Lease == nil || r.Lease.ID == "" {
-			continue
-		}
-		id := r.Lease.ID
-		if !slices.Contains(set.leases, id) {
-			set.leases = append(set.leases, id)
-		}
-		if k.leases[id] != nil {
-			continue
-		}
-		ls := &leaseState{lease: *r.Lease, scheme: r.Ref.Scheme, key: r.Ref.FetchKey(), vars: k.keyVars[r.Ref.FetchKey()],
-			expires: now.Add(seconds(r.Lease.Duration))}
-		ls.next = now.Add(twoThirds(ls.expires.Sub(now)))
-		if _, ok := k.opts.Providers[ls.scheme].(inject.Renewer); !ok || !r.Lease.Renewable {
-			ls.final = true
-			ls.next = now.Add(k.refetchIn(ls.expires.Sub(now)))
-		}
-		k.leases[id] = ls
-	}
-}
-
-func seconds(n int) time.Duration { return time.Duration(n) * time.Second }
-
-// twoThirds returns about two thirds of d, jittered by ±10%, at least
-// half a second: when to act on something that lasts d.
-func twoThirds(d time.Duration) time.Duration {
-	return max(time.Duration(float64(d)*2/3*(0.9+0.2*rand.Float64())), 500*time.Millisecond)
-}
-
-// refetchIn is when to replace values whose lease cannot be extended and
-// ends in left: at about two thirds of it, but at least Lead before the
-// end, and at once when there is less time than that.
-func (k *Keeper) refetchIn(left time.Duration) time.Duration {
-	return max(min(twoThirds(left), left-k.opts.Lead), 0)
-}
-
-// retryIn is when to try again something that failed, with left before
-// it expires.
-func retryIn(left time.Duration) time.Duration {
-	return min(max(left/4, time.Second), 30*time.Second)
-}
-
-// leased reports whether the current values of key hold a lease.
-func (k *Keeper) leased(key inject.Reference) bool {
-	for _, id := range k.current.leases {
-		if k.leases[id] != nil && k.leases[id].key == key {
-			return true
-		}
-	}
-	return false
-}
-
-// Current returns the set the command runs with.
-func (k *Keeper) Current() *Set { return k.current }
-
-// stampOf returns the stamp of key in results: the provider's Stamp or
-// Version, or, for a key compared by fetching, a digest of the values.
-func (k *Keeper) stampOf(key inject.Reference, results []inject.Result) string {
-	if k.pollOnly[key] {
-		return valueStamp(key, results)
-	}
+// stampOf returns the stamp of one secret's values: the provider's Stamp
+// or Version, missing for an optional secret that does not exist, "" when
+// the store gave neither (the values are then compared).
+func stampOf(results []inject.Result) string {
 	for _, r := range results {
-		if r.Ref.FetchKey() != key || r.Err != nil {
+		if r.Err != nil {
 			continue
 		}
 		switch {
@@ -230,13 +241,11 @@ func (k *Keeper) stampOf(key inject.Reference, results []inject.Result) string {
 	return ""
 }
 
-// valueStamp digests the values the variables reading key got.
-func valueStamp(key inject.Reference, results []inject.Result) string {
+// valueStamp digests a secret's values, for a secret compared by fetching.
+// It never leaves the process.
+func valueStamp(results []inject.Result) string {
 	h := sha256.New()
 	for _, r := range results {
-		if r.Ref.FetchKey() != key {
-			continue
-		}
 		h.Write([]byte(r.Var))
 		h.Write([]byte{0})
 		if r.Removed || r.Err != nil {
@@ -249,278 +258,130 @@ func valueStamp(key inject.Reference, results []inject.Result) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// Acknowledge records set's versions as seen: Changed reports only what
-// changes after them. Call it once set's values are handled (applied, or
-// dropped on purpose), not when they were refused, so that a refused
-// change is tried again at the next round.
-func (k *Keeper) Acknowledge(set *Set) {
-	for key := range k.keyVars {
-		if s := k.stampOf(key, set.Results); s != "" || k.seen[key] != "" {
-			k.seen[key] = s
+// sameValues reports whether two value lists of one secret give every
+// variable the same value (or leave it out alike).
+func sameValues(a, b []inject.Result) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Removed != b[i].Removed || !bytes.Equal(a[i].Value.Reveal(), b[i].Value.Reveal()) {
+			return false
 		}
 	}
+	return true
 }
 
-// callCtx runs fn, returning when it does or when ctx ends: a watcher that
-// ignores its context (a blocked read of a FIFO where a secret file should
-// be) must not hold the round past its deadline.
-func callCtx[T any](ctx context.Context, fn func() T) (T, bool) {
-	ch := make(chan T, 1)
-	go func() { ch <- fn() }()
-	select {
-	case v := <-ch:
-		return v, true
-	case <-ctx.Done():
-		var zero T
-		return zero, false
-	}
+// compareRefs orders fetch keys, for stable logs and requests.
+func compareRefs(a, b inject.Reference) int {
+	return cmp.Or(cmp.Compare(a.Scheme, b.Scheme), cmp.Compare(a.Path, b.Path), cmp.Compare(a.Version, b.Version),
+		cmp.Compare(a.Stage, b.Stage), cmp.Compare(a.Region, b.Region))
 }
 
-// Changed asks the stores whether a secret has a new version since the
-// last acknowledged one, and returns what changed, or nil. Secrets held by
-// a lease are not watched (their renewal is), nor those pinned to a
-// version. A failure to ask is logged (once, until it changes) and counts
-// as no change.
-func (k *Keeper) Changed(ctx context.Context) *Change {
-	ctx, cancel := context.WithTimeout(ctx, k.opts.Timeout)
-	defer cancel()
-	byScheme := map[string][]inject.Reference{}
-	var poll []inject.Reference
-	for key := range k.keyVars {
-		if key.Version != "" || k.leased(key) {
-			continue
-		}
-		if _, ok := k.opts.Providers[key.Scheme].(inject.Watcher); ok && !k.pollOnly[key] {
-			byScheme[key.Scheme] = append(byScheme[key.Scheme], key)
-		} else {
-			k.startPolling(key, "", nil)
-			poll = append(poll, key)
+// set builds a Set from a chooser of values per secret.
+func (k *Keeper) set(pick func(s *secret, req int) inject.Result) *Set {
+	set := &Set{Results: make([]inject.Result, len(k.opts.Requests))}
+	for i := range k.opts.Requests {
+		r := pick(k.keyOf[i], i)
+		set.Results[i] = r
+		if r.Lease != nil && r.Lease.ID != "" && !r.Removed && r.Err == nil && !slices.Contains(set.leases, r.Lease.ID) {
+			set.leases = append(set.leases, r.Lease.ID)
 		}
 	}
-	var changed []inject.Reference
-	observed := map[inject.Reference]string{}
-	schemes := make([]string, 0, len(byScheme))
-	for s := range byScheme {
-		schemes = append(schemes, s)
-	}
-	sort.Strings(schemes)
-	for _, scheme := range schemes {
-		keys := byScheme[scheme]
-		sortRefs(keys)
-		w := k.opts.Providers[scheme].(inject.Watcher)
-		res, ok := callCtx(ctx, func() []inject.WatchResult { return w.Watch(ctx, keys) })
-		for i, key := range keys {
-			var r inject.WatchResult
-			switch {
-			case !ok:
-				r.Err = fmt.Errorf("%s: no answer: %w", scheme, ctx.Err())
-			case i < len(res):
-				r = res[i]
-			default:
-				r.Err = fmt.Errorf("%s: %w: no result for %s", scheme, inject.ErrUnavailable, key.Path)
-			}
-			switch {
-			case r.Err == nil && r.Stamp == "":
-				k.startPolling(key, "", nil)
-				poll = append(poll, key)
-			case r.Err == nil:
-				k.recovered(key)
-				if r.Stamp != k.seen[key] {
-					changed = append(changed, key)
-					observed[key] = r.Stamp
-				}
-			case errors.Is(r.Err, inject.ErrNotFound):
-				k.recovered(key)
-				if k.seen[key] != missing {
-					changed = append(changed, key)
-					observed[key] = missing
-				}
-			case errors.Is(r.Err, inject.ErrPermission):
-				k.startPolling(key, "denied", r.Err)
-				poll = append(poll, key)
-			default:
-				k.watchFailed(key, r.Err)
-			}
-		}
-	}
-	polled, polledStamps := k.poll(ctx, poll)
-	changed = append(changed, polled...)
-	maps.Copy(observed, polledStamps)
-	if len(changed) == 0 {
-		return nil
-	}
-	sortRefs(changed)
-	c := &Change{Keys: changed, Detected: time.Now()}
-	for _, key := range changed {
-		c.Vars = append(c.Vars, k.keyVars[key]...)
-		// Once per new version: a refused change is looked at again at
-		// every refresh, and logged as refused each time, not as new.
-		if k.told[key] != observed[key] {
-			k.told[key] = observed[key]
-			k.log.Info("new version", "code", CodeSecretChanged, "vars", k.keyVars[key], "scheme", key.Scheme, "path", key.Path)
-		}
-	}
-	sort.Strings(c.Vars)
-	return c
+	return set
 }
 
-// startPolling makes key compared by fetching from now on, its baseline
-// the values the command runs with.
-func (k *Keeper) startPolling(key inject.Reference, why string, err error) {
-	if k.pollOnly[key] {
-		return
-	}
-	k.pollOnly[key] = true
-	k.seen[key] = valueStamp(key, k.current.Results)
-	attrs := []any{"vars", k.keyVars[key], "scheme", key.Scheme, "path", key.Path}
-	if why == "denied" {
-		k.log.Warn("the store refuses to describe this secret: new versions are detected by reading it again",
-			append(attrs, "code", CodeWatchDenied, "error", err.Error())...)
-		return
-	}
-	k.log.Debug("the store tells no versions of this secret: new values are detected by reading it again",
-		append(attrs, "code", CodeWatchByFetch)...)
+// Same reports whether two sets give every variable the same value (or
+// leave it out alike).
+func Same(a, b *Set) bool { return sameValues(a.Results, b.Results) }
+
+// Digest identifies a set's values without keeping them (SHA-256 of the
+// variables and values, in hex); it never leaves the process.
+func (s *Set) Digest() string { return valueStamp(s.Results) }
+
+// Applied returns the values the command runs with.
+func (k *Keeper) Applied() *Set {
+	return k.set(func(s *secret, i int) inject.Result { return s.applied[k.posOf[i]] })
 }
 
-// watchFailed logs a failure to watch key, once until it changes.
-func (k *Keeper) watchFailed(key inject.Reference, err error) {
-	code := string(inject.CodeOf(err))
-	if k.warned[key] == code {
-		return
-	}
-	k.warned[key] = code
-	k.log.Warn("cannot tell whether this secret changed; trying again at the next refresh", "code", CodeWatchFailed,
-		"vars", k.keyVars[key], "scheme", key.Scheme, "path", key.Path, "error_code", code, "error", err.Error())
-}
-
-func (k *Keeper) recovered(key inject.Reference) {
-	if k.warned[key] != "" {
-		delete(k.warned, key)
-		k.log.Info("watching this secret works again", "code", CodeWatchRecovered, "vars", k.keyVars[key],
-			"scheme", key.Scheme, "path", key.Path)
-	}
-}
-
-// poll fetches keys and returns those whose values differ from the
-// acknowledged ones, with the stamps of their new values.
-func (k *Keeper) poll(ctx context.Context, keys []inject.Reference) ([]inject.Reference, map[inject.Reference]string) {
-	if len(keys) == 0 {
-		return nil, nil
-	}
-	var reqs []inject.Request
-	for _, q := range k.opts.Requests {
-		if slices.Contains(keys, q.Ref.FetchKey()) {
-			reqs = append(reqs, q)
+// Target returns the values the command should run with: for each
+// variable, the newest good value, except for the variables hold names,
+// which keep the value the command runs with (nil holds none).
+func (k *Keeper) Target(hold func(name string) bool) *Set {
+	return k.set(func(s *secret, i int) inject.Result {
+		if hold != nil && hold(k.opts.Requests[i].Var) {
+			return s.applied[k.posOf[i]]
 		}
-	}
-	r := &inject.Resolver{Providers: k.opts.Providers, Concurrency: k.opts.Concurrency}
-	results, _ := r.Resolve(ctx, reqs)
-	var changed []inject.Reference
-	stamps := map[inject.Reference]string{}
-	for _, key := range keys {
-		failed := false
-		for _, res := range results {
-			if res.Ref.FetchKey() == key && res.Err != nil && !errors.Is(res.Err, inject.ErrNotFound) {
-				k.watchFailed(key, res.Err)
-				failed = true
-				break
-			}
-		}
-		if failed {
-			continue
-		}
-		k.recovered(key)
-		if st := valueStamp(key, results); st != k.seen[key] {
-			changed = append(changed, key)
-			stamps[key] = st
-		}
-	}
-	return changed, stamps
-}
-
-// sortRefs sorts fetch keys, for stable logs and requests.
-func sortRefs(refs []inject.Reference) {
-	slices.SortFunc(refs, func(a, b inject.Reference) int {
-		return cmp.Or(cmp.Compare(a.Scheme, b.Scheme), cmp.Compare(a.Path, b.Path), cmp.Compare(a.Version, b.Version),
-			cmp.Compare(a.Stage, b.Stage), cmp.Compare(a.Region, b.Region))
+		return s.target()[k.posOf[i]]
 	})
 }
 
-// Resolve fetches the secrets again for a new set of values. The leased
-// secrets whose leases are healthy keep their values (a new lease would
-// mean a new database user for nothing), unless refetch names them; those
-// whose leases cannot be extended any more are always fetched anew.
-//
-// The new set holds new leases: the caller must hand it to Propose, or to
-// Drop (which revokes them), also when Resolve failed.
-func (k *Keeper) Resolve(ctx context.Context, refetch []inject.Reference) (*Set, []error) {
-	ctx, cancel := context.WithTimeout(ctx, k.opts.Timeout)
-	defer cancel()
-	keep := map[string]inject.Result{} // by request (Request.ID)
-	for _, r := range k.current.Results {
-		if r.Lease == nil || r.Err != nil || slices.Contains(refetch, r.Ref.FetchKey()) {
-			continue
-		}
-		if ls := k.leases[r.Lease.ID]; ls != nil && !ls.final && time.Now().Before(ls.expires) {
-			keep[r.ID()] = r // a template's parts share a variable
-		}
-	}
-	var reqs []inject.Request
-	for _, q := range k.opts.Requests {
-		if _, ok := keep[q.ID()]; !ok {
-			reqs = append(reqs, q)
-		}
-	}
-	res := &inject.Resolver{Providers: k.opts.Providers, Concurrency: k.opts.Concurrency, FailFast: true, Logger: k.log}
-	fetched, errs := res.Resolve(ctx, reqs)
-	set := &Set{}
-	i := 0
-	for _, q := range k.opts.Requests {
-		if r, ok := keep[q.ID()]; ok {
-			set.Results = append(set.Results, r)
-			if !slices.Contains(set.leases, r.Lease.ID) {
-				set.leases = append(set.leases, r.Lease.ID)
-			}
-			continue
-		}
-		set.Results = append(set.Results, fetched[i])
-		i++
-	}
-	k.track(set, fetched, time.Now())
-	return set, errs
-}
-
 // Propose records set as the values a restart will bring: its leases are
-// kept alive, and the leases it replaces are reported no more.
+// kept alive until Adopt or Drop.
 func (k *Keeper) Propose(set *Set) {
 	k.live[set] = true
-	for _, id := range k.current.leases {
-		if ls := k.leases[id]; ls != nil && ls.final && !slices.Contains(set.leases, id) {
-			ls.replaced, ls.next = true, time.Time{}
+	k.publish()
+}
+
+// Adopt records that the command now runs with set, for reason (see
+// Change.Reason). With revoke, the leases of the values the command no
+// longer has are revoked; without (a command that was only signaled keeps
+// its old environment), they are forgotten and end with their TTL.
+func (k *Keeper) Adopt(ctx context.Context, set *Set, reason string, revoke bool) {
+	delete(k.live, set)
+	now := time.Now()
+	for _, s := range k.secrets {
+		vals := make([]inject.Result, len(s.idx))
+		for j, i := range s.idx {
+			vals[j] = set.Results[i]
+		}
+		if !sameValues(vals, s.applied) {
+			s.valueAt = now
+			if s.next != nil {
+				s.valueAt = s.next.fetched
+			}
+		}
+		s.applied = vals
+		if s.next != nil && sameValues(s.next.results, s.applied) {
+			s.next = nil
 		}
 	}
+	if revoke {
+		k.adopted[reason]++
+	} else {
+		k.signaled[reason]++
+	}
+	k.release(ctx, revoke)
+	k.publish()
 }
 
-// Adopt records that the command now runs with set: the leases of the
-// previous values that set does not hold are revoked.
-func (k *Keeper) Adopt(ctx context.Context, set *Set) {
-	delete(k.live, k.current)
-	k.current = set
-	k.live[set] = true
-	k.release(ctx)
-}
-
-// Drop records that set will not be used: its own leases are revoked.
+// Drop records that set will not be used: the leases only it holds are
+// revoked.
 func (k *Keeper) Drop(ctx context.Context, set *Set) {
 	delete(k.live, set)
-	k.release(ctx)
+	k.release(ctx, true)
+	k.publish()
 }
 
-// release revokes every tracked lease that no live set holds.
-func (k *Keeper) release(ctx context.Context) {
+// release revokes (or, without revoke, forgets) every tracked lease that
+// no value of a secret and no live set holds.
+func (k *Keeper) release(ctx context.Context, revoke bool) {
 	held := map[string]bool{}
-	for s := range k.live {
-		for _, id := range s.leases {
+	hold := func(results []inject.Result) {
+		for _, r := range results {
+			if r.Lease != nil {
+				held[r.Lease.ID] = true
+			}
+		}
+	}
+	for _, s := range k.secrets {
+		hold(s.applied)
+		if s.next != nil {
+			hold(s.next.results)
+		}
+	}
+	for set := range k.live {
+		for _, id := range set.leases {
 			held[id] = true
 		}
 	}
@@ -530,15 +391,23 @@ func (k *Keeper) release(ctx context.Context) {
 			gone = append(gone, id)
 		}
 	}
+	if len(gone) == 0 {
+		return
+	}
 	sort.Strings(gone)
 	ctx, cancel := context.WithTimeout(ctx, k.opts.Timeout)
 	defer cancel()
 	for _, id := range gone {
-		k.revoke(ctx, id)
+		if revoke {
+			k.revoke(ctx, id)
+		} else {
+			delete(k.leases, id)
+		}
 	}
 }
 
-// revoke ends one lease and forgets it.
+// revoke ends one lease and forgets it. LEASE_REVOKED is logged only when
+// the store accepted the revocation.
 func (k *Keeper) revoke(ctx context.Context, id string) {
 	ls := k.leases[id]
 	delete(k.leases, id)
@@ -553,20 +422,30 @@ func (k *Keeper) revoke(ctx context.Context, id string) {
 	if !answered {
 		err = fmt.Errorf("%s: no answer: %w", ls.scheme, ctx.Err())
 	}
-	if err != nil {
-		k.log.Warn("lease not revoked: it ends with its TTL", "code", CodeLeaseRevokeFailed, "vars", ls.vars,
-			"scheme", ls.scheme, "error_code", string(inject.CodeOf(err)), "error", err.Error(),
-			"expires_in_s", int(time.Until(ls.expires).Seconds()))
-		return
+	attrs := []any{"vars", ls.vars, "scheme", ls.scheme}
+	switch {
+	case err == nil:
+		k.log.Info("lease revoked", append(attrs, "code", CodeLeaseRevoked)...)
+	case errors.Is(err, inject.ErrNotFound):
+		k.log.Debug("lease already ended: nothing to revoke", append(attrs, "code", CodeLeaseGone)...)
+	case errors.Is(err, inject.ErrRevokeDeferred):
+		k.log.Info("lease not revoked now: it ends with the store's login token, revoked at exit",
+			append(attrs, "code", CodeLeaseRevokeDeferred, "error", err.Error())...)
+	default:
+		k.log.Warn("lease not revoked: it ends with its TTL", append(attrs, "code", CodeLeaseRevokeFailed,
+			"error_code", string(inject.CodeOf(err)), "error", err.Error(),
+			"expires_in_s", int(time.Until(ls.expires).Seconds()))...)
 	}
-	k.log.Info("lease revoked", "code", CodeLeaseRevoked, "vars", ls.vars, "scheme", ls.scheme)
 }
 
 // Close revokes every lease and releases the providers (a Vault token it
 // logged in with is revoked): the command has exited for good.
 func (k *Keeper) Close(ctx context.Context) {
 	clear(k.live)
-	k.release(ctx)
+	for _, s := range k.secrets {
+		s.applied, s.next = nil, nil
+	}
+	k.release(ctx, true)
 	ctx, cancel := context.WithTimeout(ctx, k.opts.Timeout)
 	defer cancel()
 	schemes := make([]string, 0, len(k.opts.Providers))
@@ -590,16 +469,19 @@ func (k *Keeper) Close(ctx context.Context) {
 	}
 }
 
-// Equal reports whether two sets give every variable the same value.
-func Equal(a, b *Set) bool {
-	if len(a.Results) != len(b.Results) {
-		return false
+// callCtx runs fn, returning when it does or when ctx ends: a provider
+// that ignores its context must not hold the round past its deadline. The
+// providers themselves never start a second blocking read of what a first
+// one still waits for (see inject.ReadFile), so an abandoned call costs at
+// most one goroutine per stuck source, not one per round.
+func callCtx[T any](ctx context.Context, fn func() T) (T, bool) {
+	ch := make(chan T, 1)
+	go func() { ch <- fn() }()
+	select {
+	case v := <-ch:
+		return v, true
+	case <-ctx.Done():
+		var zero T
+		return zero, false
 	}
-	for i := range a.Results {
-		x, y := a.Results[i], b.Results[i]
-		if x.Var != y.Var || x.Removed != y.Removed || !bytes.Equal(x.Value.Reveal(), y.Value.Reveal()) {
-			return false
-		}
-	}
-	return true
 }

@@ -1,6 +1,7 @@
 package awsfake
 
 import (
+	"fmt"
 	"slices"
 	"time"
 )
@@ -88,6 +89,27 @@ func (s *Server) addSecret(region, name string, value Value, opts []SecretOption
 	}
 	sec.addVersion(&version{id: o.versionID, value: value, created: o.created}, nil)
 	return SecretRef{Region: region, Name: name, ARN: sec.arn, VersionID: o.versionID}
+}
+
+// AddSharedSecret stores a string secret of another account (owner), in
+// region, that a resource policy shares with the caller's account: it is
+// read and described by its ARN (the full one returned, or the partial
+// one), as AWS allows across accounts, and ListSecrets, which lists the
+// caller's own account only, never shows it.
+func (s *Server) AddSharedSecret(region, owner, name, value string) SecretRef {
+	s.t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if owner == s.store.account {
+		s.t.Fatalf("awsfake: AddSharedSecret: %s is the caller's own account", owner)
+	}
+	now := s.now()
+	sec := &secret{region: region, name: name, created: now, changed: now, versions: map[string]*version{}, tags: map[string]string{},
+		arn: fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s-%s", region, owner, name, randomSuffix())}
+	id := newUUID()
+	sec.addVersion(&version{id: id, value: StringValue(value), created: now}, nil)
+	s.store.foreign[sec.arn] = sec
+	return SecretRef{Region: region, Name: name, ARN: sec.arn, VersionID: id}
 }
 
 // PutVersion adds a version to a secret (by name or ARN) as PutSecretValue

@@ -22,8 +22,15 @@
 //     from the credential scope and secrets are kept per region.
 //
 // Operations served: GetSecretValue, BatchGetSecretValue, ListSecrets,
-// PutSecretValue and CreateSecret. Anything else is answered with
-// UnknownOperationException.
+// DescribeSecret, PutSecretValue and CreateSecret. Anything else is
+// answered with UnknownOperationException.
+//
+// Secrets of another account shared by a resource policy (AddSharedSecret)
+// are read and described by ARN, as AWS allows across accounts, and never
+// listed: ListSecrets lists the caller's own account. DescribeSecret
+// answers with the metadata and VersionIdsToStages (ListSecrets' entries
+// call the same map SecretVersionsToStages), a secret marked for deletion
+// included, with its DeletedDate.
 //
 // ListSecrets answers with the metadata AWS lists (ARN, Name, Description,
 // Tags, CreatedDate, LastChangedDate, SecretVersionsToStages), never a

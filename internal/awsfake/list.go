@@ -164,3 +164,53 @@ func listEntry(sec *secret) secretListEntry {
 	}
 	return e
 }
+
+// describeOutput is a DescribeSecret answer: the secret's metadata, never
+// its value. Its versions are VersionIdsToStages (ListSecrets calls the
+// same map SecretVersionsToStages).
+type describeOutput struct {
+	ARN                string              `json:"ARN"`
+	Name               string              `json:"Name"`
+	Description        string              `json:"Description,omitempty"`
+	CreatedDate        float64             `json:"CreatedDate"`
+	LastChangedDate    float64             `json:"LastChangedDate"`
+	DeletedDate        *float64            `json:"DeletedDate,omitempty"`
+	VersionIdsToStages map[string][]string `json:"VersionIdsToStages,omitempty"`
+	Tags               []tag               `json:"Tags,omitempty"`
+}
+
+// describeSecret is DescribeSecret: a secret's metadata, by name or ARN
+// (another account's secret shared by a resource policy included), and for
+// a secret marked for deletion too, with its DeletedDate (reads of its
+// value fail meanwhile).
+func (s *Server) describeSecret(who *caller, body []byte, call *Call) (any, *apiError) {
+	in, aerr := parseInput(body)
+	if aerr != nil {
+		return nil, aerr
+	}
+	var id *string
+	if aerr := in.get("SecretId", &id); aerr != nil {
+		return nil, aerr
+	}
+	if id != nil {
+		call.SecretIDs = []string{*id}
+	}
+	var v validation
+	v.required("secretId", id != nil)
+	v.length("secretId", id, 1, 2048)
+	if aerr := v.err(); aerr != nil {
+		return nil, aerr
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sec := s.store.resolve(who.region, *id)
+	if s.deniedID[who.region+"\x00"+*id] || (sec != nil && sec.denied) {
+		return nil, accessDenied(who, OpDescribeSecret, *id)
+	}
+	if sec == nil {
+		return nil, clientError(CodeResourceNotFound, msgSecretNotFound)
+	}
+	e := listEntry(sec)
+	return describeOutput{ARN: e.ARN, Name: e.Name, Description: e.Description, CreatedDate: e.CreatedDate,
+		LastChangedDate: e.LastChangedDate, DeletedDate: e.DeletedDate, VersionIdsToStages: e.SecretVersionsToStages, Tags: e.Tags}, nil
+}

@@ -662,3 +662,59 @@ func TestWithAccountID(t *testing.T) {
 		t.Errorf("denied: %v", err)
 	}
 }
+
+// TestDescribeSecretAndSharedSecrets: DescribeSecret answers with the
+// metadata (VersionIdsToStages, DeletedDate for a secret marked for
+// deletion), never a value; another account's secret shared by a
+// resource policy is read and described by ARN, and never listed.
+func TestDescribeSecretAndSharedSecrets(t *testing.T) {
+	s := awsfake.New(t)
+	own := s.AddSecret(usEast, "n8n/own", "v1")
+	shared := s.AddSharedSecret(usEast, "210987654321", "team/db", "s1")
+	c := s.Client(usEast)
+
+	out, err := c.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(shared.ARN)})
+	if err != nil {
+		t.Fatalf("DescribeSecret(shared ARN): %v", err)
+	}
+	if aws.ToString(out.ARN) != shared.ARN || !slices.Equal(out.VersionIdsToStages[shared.VersionID], []string{"AWSCURRENT"}) || out.DeletedDate != nil {
+		t.Errorf("describe: ARN %q, versions %v, deleted %v", aws.ToString(out.ARN), out.VersionIdsToStages, out.DeletedDate)
+	}
+	for _, id := range []string{shared.ARN, shared.PartialARN()} {
+		if got := aws.ToString(get(t, c, &secretsmanager.GetSecretValueInput{SecretId: aws.String(id)}).SecretString); got != "s1" {
+			t.Errorf("%s: %q", id, got)
+		}
+	}
+	// By name it is not found: that name in the caller's account is not it.
+	if _, err := c.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("team/db")}); !isCode(err, "ResourceNotFoundException") {
+		t.Errorf("describe by name: %v, want ResourceNotFoundException", err)
+	}
+	list, err := c.ListSecrets(ctx, &secretsmanager.ListSecretsInput{})
+	if err != nil || len(list.SecretList) != 1 || aws.ToString(list.SecretList[0].Name) != "n8n/own" {
+		t.Errorf("ListSecrets: %v %v, want the own secret only", list, err)
+	}
+
+	v2 := s.PutVersion(usEast, shared.ARN, awsfake.StringValue("s2"))
+	out, _ = c.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(shared.ARN)})
+	if !slices.Equal(out.VersionIdsToStages[v2], []string{"AWSCURRENT"}) || !slices.Equal(out.VersionIdsToStages[shared.VersionID], []string{"AWSPREVIOUS"}) {
+		t.Errorf("after a new version: %v", out.VersionIdsToStages)
+	}
+
+	s.DeleteSecret(usEast, own.Name)
+	out, err = c.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(own.Name)})
+	if err != nil || out.DeletedDate == nil {
+		t.Errorf("describe a secret marked for deletion: %v, DeletedDate %v", err, out)
+	}
+	if _, err := c.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(own.Name)}); !isCode(err, "InvalidRequestException") {
+		t.Errorf("reading a secret marked for deletion: %v", err)
+	}
+	s.DenyOperation(awsfake.OpDescribeSecret)
+	if _, err := c.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(shared.ARN)}); !isCode(err, "AccessDeniedException") {
+		t.Errorf("denied: %v", err)
+	}
+}
+
+func isCode(err error, code string) bool {
+	var ae smithy.APIError
+	return errors.As(err, &ae) && ae.ErrorCode() == code
+}

@@ -26,6 +26,7 @@ const (
 	OpPutSecretValue      = "PutSecretValue"
 	OpCreateSecret        = "CreateSecret"
 	OpListSecrets         = "ListSecrets" // also the permission BatchGetSecretValue with Filters needs
+	OpDescribeSecret      = "DescribeSecret"
 )
 
 const (
@@ -93,7 +94,7 @@ func New(t testing.TB, opts ...Option) *Server {
 	s := &Server{
 		t:        t,
 		now:      time.Now,
-		store:    store{account: DefaultAccountID, regions: map[string]map[string]*secret{}},
+		store:    store{account: DefaultAccountID, regions: map[string]map[string]*secret{}, foreign: map[string]*secret{}},
 		creds:    map[string]Credential{},
 		deniedOp: map[string]bool{},
 		deniedID: map[string]bool{},
@@ -325,6 +326,8 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, op string, delay
 		handler = s.createSecret
 	case OpListSecrets:
 		handler = s.listSecrets
+	case OpDescribeSecret:
+		handler = s.describeSecret
 	}
 	if r.Method != http.MethodPost || handler == nil {
 		return nil, clientError(CodeUnknownOperation, "")

@@ -106,10 +106,13 @@ func (s *secret) moveStages(v *version, stages []string) {
 	}
 }
 
-// store holds secrets per region, keyed by name.
+// store holds the caller's account's secrets per region, keyed by name,
+// and other accounts' secrets shared with it by a resource policy, keyed
+// by full ARN: those are reached by ARN only, and never listed.
 type store struct {
 	account string
 	regions map[string]map[string]*secret
+	foreign map[string]*secret
 }
 
 func (st *store) region(region string) map[string]*secret {
@@ -148,6 +151,15 @@ func (st *store) resolve(region, id string) *secret {
 	}
 	// arn:<partition>:secretsmanager:<region>:<account>:secret:<name>[-XXXXXX]
 	parts := strings.SplitN(id, ":", 7)
+	if len(parts) == 7 && parts[2] == "secretsmanager" && parts[3] == region && parts[4] != st.account && parts[5] == "secret" {
+		// Another account's secret: by its full ARN, or its partial one.
+		for arn, sec := range st.foreign {
+			if arn == id || (len(arn) == len(id)+7 && strings.HasPrefix(arn, id+"-")) {
+				return sec
+			}
+		}
+		return nil
+	}
 	if len(parts) != 7 || parts[2] != "secretsmanager" || parts[3] != region || parts[4] != st.account || parts[5] != "secret" {
 		return nil
 	}

@@ -42,7 +42,7 @@ func TestWireErrorShapes(t *testing.T) {
 		{name: "short version id", op: "GetSecretValue", body: `{"SecretId":"a","VersionId":"v1"}`, status: 400,
 			want: `{"__type":"ValidationException","message":"1 validation error detected: Value 'v1' at 'versionId' failed to satisfy constraint: Member must have length greater than or equal to 32"}`},
 		{name: "not JSON", op: "GetSecretValue", body: `{"SecretId":`, status: 400},
-		{name: "unknown operation", op: "DescribeSecret", body: `{"SecretId":"a"}`, status: 400},
+		{name: "unknown operation", op: "RotateSecret", body: `{"SecretId":"a"}`, status: 400},
 		{name: "batch without ids or filters", op: "BatchGetSecretValue", body: `{}`, status: 400,
 			want: `{"Message":"Either 'SecretIdList' or 'Filters' must be provided, but not both.","__type":"InvalidParameterException"}`},
 	}

@@ -38,6 +38,7 @@ type Proxy struct {
 	CAFile string
 
 	delay time.Duration
+	down  atomic.Bool
 	count atomic.Int64
 	conns atomic.Int64
 	srv   *httptest.Server
@@ -102,6 +103,18 @@ func start(t testing.TB, target string, delay time.Duration, useTLS bool) *Proxy
 			p.log = append(p.log, rec)
 			p.mu.Unlock()
 		}()
+		if p.down.Load() {
+			// The upstream is down: the connection closes without an
+			// answer, as when nothing listens behind a TCP forwarder.
+			if hj, ok := sw.ResponseWriter.(http.Hijacker); ok {
+				if conn, _, err := hj.Hijack(); err == nil {
+					conn.Close()
+					return
+				}
+			}
+			sw.WriteHeader(http.StatusBadGateway)
+			return
+		}
 		if p.delay > 0 {
 			timer := time.NewTimer(p.delay)
 			select {
@@ -143,6 +156,11 @@ func (p *Proxy) Count() int64 { return p.count.Load() }
 // Conns returns the number of client connections accepted since the proxy
 // started or since the last Reset.
 func (p *Proxy) Conns() int64 { return p.conns.Load() }
+
+// SetDown makes the upstream unreachable (true) or reachable again: while
+// down, every request is counted and logged, and its connection closed
+// without an answer, as a client sees a server that went away.
+func (p *Proxy) SetDown(down bool) { p.down.Store(down) }
 
 // Reset sets the request and connection counters back to zero and empties
 // the log.

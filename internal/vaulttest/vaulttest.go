@@ -693,3 +693,25 @@ func (s *Server) EnableDatabase(host string, port int, user, defaultTTL, maxTTL 
 	s.WritePolicy("n8n-db", `path "database/creds/n8n" { capabilities = ["read"] }
 path "sys/leases/revoke" { capabilities = ["update"] }`)
 }
+
+// MountLeasedKV mounts Vault's leased key-value backend (the one "vault
+// server -dev -dev-leased-kv" mounts) at path: every read of a secret
+// returns a lease, renewable when the secret holds a "ttl" key (its
+// duration, such as "4s"), extended at most to maxTTL from its creation
+// (the mount's max_lease_ttl, such as "12s"). Revoking a lease removes
+// nothing: the data stays. Dynamic-secret leases without a database.
+func (s *Server) MountLeasedKV(path, maxTTL string) {
+	s.t.Helper()
+	path = strings.Trim(path, "/")
+	c := s.Client()
+	if err := c.Sys().Mount(path, &api.MountInput{Type: "leased-kv", Config: api.MountConfigInput{MaxLeaseTTL: maxTTL}}); err != nil {
+		s.t.Fatalf("vaulttest: mounting leased-kv at %q (a vaultdev built before it had the leased backend?): %v", path, err)
+	}
+}
+
+// Write writes data at path with the root token, for a backend without a
+// helper of its own (the leased key-value one).
+func (s *Server) Write(path string, data map[string]any) {
+	s.t.Helper()
+	s.write(s.Client(), path, data)
+}

@@ -101,6 +101,10 @@ const (
 	// CodeBatchSplit: a batch call failed as a whole for one of its
 	// secrets: each is read on its own to tell which (debug).
 	CodeBatchSplit = "AWSSM_BATCH_SPLIT"
+	// CodeWatchDescribe: a secret that ListSecrets does not list (another
+	// account's, shared by a resource policy) is watched with
+	// DescribeSecret (debug, once per secret).
+	CodeWatchDescribe = "AWSSM_WATCH_DESCRIBE"
 )
 
 // MaxBatch is the most secret ids one BatchGetSecretValue call takes.
@@ -142,6 +146,10 @@ type Provider struct {
 	// noBatch is set once BatchGetSecretValue was refused: every secret is
 	// then read with GetSecretValue for the rest of the process.
 	noBatch atomic.Bool
+
+	// described holds the secrets already said to be watched with
+	// DescribeSecret (logged once each).
+	described sync.Map
 }
 
 var (
@@ -696,6 +704,10 @@ func fromCode(id, region, code, msg string, status int, fault smithy.ErrorFault)
 	detail := fmt.Sprintf("(%s: %s: %s)", region, code, trunc(msg, 300))
 	switch code {
 	case "ResourceNotFoundException", "InvalidRequestException":
+		if strings.Contains(msg, "marked for deletion") {
+			// Recoverable until its recovery window ends.
+			return fmt.Errorf("awssm: get %s: %w: %w %s", id, inject.ErrNotFound, inject.ErrSoftDeleted, detail)
+		}
 		return fmt.Errorf("awssm: get %s: %w %s", id, inject.ErrNotFound, detail)
 	case "AccessDeniedException", "AccessDenied":
 		return fmt.Errorf("awssm: get %s: %w %s", id, inject.ErrPermission, detail)

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -49,7 +50,8 @@ var arnSuffix = regexp.MustCompile(`-[A-Za-z0-9]{6}$`)
 // its stage (AWSCURRENT unless version-stage= says otherwise): the VersionId
 // a Fetch would return. A reference pinned to a version-id gets an empty
 // stamp (it cannot change). A secret that ListSecrets does not list (deleted,
-// or marked for deletion) wraps inject.ErrNotFound.
+// or marked for deletion) is asked about with DescribeSecret: another
+// account's secret shared by a resource policy never shows in ListSecrets.
 func (p *Provider) Watch(ctx context.Context, refs []inject.Reference) []inject.WatchResult {
 	res := make([]inject.WatchResult, len(refs))
 	byRegion := map[string][]int{}
@@ -134,6 +136,7 @@ func (p *Provider) listVersions(ctx context.Context, region string, names []stri
 		}
 		in.NextToken = aws.String(tok)
 	}
+	var unlisted []int
 	for _, i := range idx {
 		ref := refs[i]
 		best, rank := -1, 0
@@ -143,21 +146,57 @@ func (p *Provider) listVersions(ctx context.Context, region string, names []stri
 			}
 		}
 		if best < 0 {
-			res[i].Err = fmt.Errorf("awssm: list %s: %w (%s: ListSecrets does not list it: deleted, or marked for deletion)", ref.Path, inject.ErrNotFound, region)
+			unlisted = append(unlisted, i)
 			continue
 		}
-		stage := ref.Stage
-		if stage == "" {
-			stage = "AWSCURRENT"
-		}
-		res[i].Err = fmt.Errorf("awssm: list %s: %w (%s: no version carries the stage %s)", ref.Path, inject.ErrNotFound, region, stage)
-		for id, stages := range entries[best].SecretVersionsToStages {
-			if slices.Contains(stages, stage) {
-				res[i].Stamp, res[i].Err = id, nil
-				break
-			}
+		res[i].Stamp, res[i].Err = stageVersion(ref, region, entries[best].SecretVersionsToStages)
+	}
+	// ListSecrets lists the caller's own account's secrets, and not those
+	// marked for deletion: another account's secret shared by a resource
+	// policy (named by its ARN) never shows there. DescribeSecret answers
+	// for one secret, across accounts, without a value.
+	var jobs []func()
+	for _, i := range unlisted {
+		jobs = append(jobs, func() { res[i].Stamp, res[i].Err = p.describe(ctx, c, region, refs[i]) })
+	}
+	runAll(jobs)
+}
+
+// stageVersion returns the id of the version that carries ref's stage.
+func stageVersion(ref inject.Reference, region string, versions map[string][]string) (string, error) {
+	stage := ref.Stage
+	if stage == "" {
+		stage = "AWSCURRENT"
+	}
+	for id, stages := range versions {
+		if slices.Contains(stages, stage) {
+			return id, nil
 		}
 	}
+	return "", fmt.Errorf("awssm: list %s: %w (%s: no version carries the stage %s)", ref.Path, inject.ErrNotFound, region, stage)
+}
+
+// describe returns the version id of ref's stage from DescribeSecret, for a
+// secret ListSecrets did not list. A secret marked for deletion (still
+// recoverable) wraps inject.ErrSoftDeleted with inject.ErrNotFound.
+func (p *Provider) describe(ctx context.Context, c *secretsmanager.Client, region string, ref inject.Reference) (string, error) {
+	out, err := c.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(ref.Path)})
+	if err != nil {
+		err = classify(ctx, ref.Path, region, err)
+		if errors.Is(err, inject.ErrPermission) {
+			err = fmt.Errorf("%w; allow secretsmanager:DescribeSecret on it (and in its resource policy, for another account's secret) to detect new versions without reading it", err)
+		}
+		return "", err
+	}
+	if out.DeletedDate != nil {
+		return "", fmt.Errorf("awssm: describe %s: %w: %w (%s: marked for deletion on %s; restore it with RestoreSecret)",
+			ref.Path, inject.ErrNotFound, inject.ErrSoftDeleted, region, out.DeletedDate.UTC().Format(time.RFC3339))
+	}
+	if _, told := p.described.LoadOrStore(region+"\x00"+ref.Path, true); !told {
+		p.log.Debug("ListSecrets does not list this secret (another account's?): its versions are asked with DescribeSecret",
+			"code", CodeWatchDescribe, "path", ref.Path, "region", region)
+	}
+	return stageVersion(ref, region, out.VersionIdsToStages)
 }
 
 // classifyList maps a ListSecrets failure; a denial names the permission.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
@@ -88,8 +89,8 @@ func TestWatchMissingDeniedPinned(t *testing.T) {
 	if res[0].Err != nil || res[0].Stamp != a.VersionID {
 		t.Errorf("n8n/a: %q %v", res[0].Stamp, res[0].Err)
 	}
-	if !errors.Is(res[1].Err, inject.ErrNotFound) {
-		t.Errorf("a secret marked for deletion: %v, want ErrNotFound", res[1].Err)
+	if !errors.Is(res[1].Err, inject.ErrNotFound) || !errors.Is(res[1].Err, inject.ErrSoftDeleted) {
+		t.Errorf("a secret marked for deletion: %v, want ErrNotFound and ErrSoftDeleted (it can be restored)", res[1].Err)
 	}
 	if res[2].Err != nil || res[2].Stamp != "" {
 		t.Errorf("pinned version: %q %v, want no stamp (it cannot change)", res[2].Stamp, res[2].Err)
@@ -100,4 +101,49 @@ func TestWatchMissingDeniedPinned(t *testing.T) {
 		t.Errorf("ListSecrets denied: %v, want ErrPermission", res[0].Err)
 	}
 	noCanary(t, []error{res[0].Err})
+}
+
+// TestWatchDescribesWhatListSecretsDoesNotList: another account's secret,
+// shared by a resource policy and named by its ARN, never shows in
+// ListSecrets: its version is asked with DescribeSecret, which reads no
+// value, instead of being reported missing (and read again) at every
+// refresh. A secret that exists nowhere is still missing.
+func TestWatchDescribesWhatListSecretsDoesNotList(t *testing.T) {
+	s := setup(t)
+	own := s.AddSecret(usEast, "n8n/own", canary("own"))
+	shared := s.AddSharedSecret(usEast, "210987654321", "team/db", canary("shared"))
+	p := newProvider(t, awssm.Options{})
+	refs := []string{"awssm://n8n/own", "awssm://" + shared.ARN, "awssm://" + shared.PartialARN(),
+		"awssm://arn:aws:secretsmanager:us-east-1:210987654321:secret:team/none"}
+	s.Reset()
+	res := p.Watch(context.Background(), keysOf(t, refs...))
+	if res[0].Err != nil || res[0].Stamp != own.VersionID {
+		t.Errorf("own: %q %v", res[0].Stamp, res[0].Err)
+	}
+	for i := 1; i <= 2; i++ {
+		if res[i].Err != nil || res[i].Stamp != shared.VersionID {
+			t.Errorf("%s: %q %v, want its version from DescribeSecret", refs[i], res[i].Stamp, res[i].Err)
+		}
+	}
+	if !errors.Is(res[3].Err, inject.ErrNotFound) || errors.Is(res[3].Err, inject.ErrSoftDeleted) {
+		t.Errorf("a secret that does not exist: %v, want ErrNotFound", res[3].Err)
+	}
+	missing := res[3].Err
+	if n := s.Calls(awsfake.OpGetSecretValue) + s.Calls(awsfake.OpBatchGetSecretValue); n != 0 {
+		t.Errorf("watching read %d values", n)
+	}
+	if n := s.Calls(awsfake.OpDescribeSecret); n != 3 {
+		t.Errorf("%d DescribeSecret calls, want one per unlisted secret (3)", n)
+	}
+	v2 := s.PutVersion(usEast, shared.ARN, awsfake.StringValue(canary("shared2")))
+	res = p.Watch(context.Background(), keysOf(t, refs[1]))
+	if res[0].Err != nil || res[0].Stamp != v2 {
+		t.Errorf("new version of the shared secret: %q %v, want %q", res[0].Stamp, res[0].Err, v2)
+	}
+	s.DenyOperation(awsfake.OpDescribeSecret)
+	res = p.Watch(context.Background(), keysOf(t, refs[1]))
+	if !errors.Is(res[0].Err, inject.ErrPermission) || !strings.Contains(res[0].Err.Error(), "DescribeSecret") {
+		t.Errorf("DescribeSecret denied: %v, want ErrPermission naming the permission", res[0].Err)
+	}
+	noCanary(t, []error{res[0].Err, missing})
 }

@@ -59,7 +59,7 @@ func (p *Provider) Fetch(ctx context.Context, ref inject.Reference) (inject.Payl
 	if !ref.IsAbs() {
 		shown = "<name in the reference> in " + p.Dir
 	}
-	b, err := readLimited(name, shown)
+	b, err := inject.ReadFile(ctx, name, func(name string) ([]byte, error) { return readLimited(name, shown) })
 	if err != nil {
 		if errors.Is(err, inject.ErrNotFound) && !ref.IsAbs() {
 			err = p.notFound()

@@ -54,7 +54,7 @@ func (p *Provider) ReviewAccess(ctx context.Context, refs []inject.Reference) ([
 	if len(refs) == 0 {
 		return nil, nil
 	}
-	if err := p.login(ctx); err != nil {
+	if _, err := p.login(ctx); err != nil {
 		return nil, err
 	}
 	self, err := p.client.Auth().Token().LookupSelfWithContext(ctx)

@@ -17,4 +17,12 @@ const (
 	CodeEnvIgnored = "VAULT_ENV_IGNORED"
 	// CodeTLSVerifyOff: VAULT_SKIP_VERIFY turns the server's certificate check off (warning).
 	CodeTLSVerifyOff = "VAULT_TLS_VERIFY_OFF"
+	// CodeNamespaceIgnored: VAULT_NAMESPACE is set, but the server is open-source Vault, which ignores namespaces (warning).
+	CodeNamespaceIgnored = "VAULT_NAMESPACE_IGNORED"
+	// CodeSecretIDUnwrapped: a response-wrapped AppRole secret id was checked and unwrapped (info).
+	CodeSecretIDUnwrapped = "VAULT_SECRET_ID_UNWRAPPED"
+	// CodeWrapPathMismatch: a wrapped secret id was not created at VAULT_SECRET_ID_RESPONSE_WRAPPING_PATH, and was not unwrapped (error).
+	CodeWrapPathMismatch = "VAULT_WRAP_PATH_MISMATCH"
+	// CodeLimitedToken: the token's uses are limited (num_uses): no speculative reads (debug), or supervise mode will spend them (warning).
+	CodeLimitedToken = "VAULT_TOKEN_USES_LIMITED"
 )

@@ -41,6 +41,8 @@ func TestNamespaceHeader(t *testing.T) {
 	if _, errs := resolve(t, p, "vault://secret/n8n/db#password"); len(errs) > 0 {
 		t.Fatal(errs)
 	}
+	mu.Lock()
+	defer mu.Unlock()
 	for _, path := range []string{"/v1/auth/approle/login", "/v1/sys/internal/ui/mounts/secret/n8n/db", "/v1/secret/data/n8n/db"} {
 		if got := seen[path]; got != "team-a/n8n" {
 			t.Errorf("%s: X-Vault-Namespace %q, want team-a/n8n", path, got)

@@ -1,9 +1,12 @@
 package vault
 
 import (
+	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"sync/atomic"
 	"testing"
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
@@ -117,5 +120,34 @@ func TestCheckRoute(t *testing.T) {
 		if (err == nil) != tt.ok || (err != nil && !errors.Is(err, inject.ErrNotConfigured)) {
 			t.Errorf("%s (allow %v): %v, want ok %v", tt.target, tt.allow, err, tt.ok)
 		}
+	}
+}
+
+// TestGuessSentWhateverTheScheduling: a speculative read that was started
+// is sent, even when it was dropped before its goroutine ran (the mount
+// lookup answered first): a run's requests must not depend on which of
+// two ready channels the scheduler picks.
+func TestGuessSentWhateverTheScheduling(t *testing.T) {
+	var got atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got.Add(1)
+		w.WriteHeader(http.StatusNotFound)
+	}))
+	t.Cleanup(srv.Close)
+	p, err := New(Options{Getenv: func(k string) string {
+		return map[string]string{"VAULT_ADDR": srv.URL, "VAULT_TOKEN": "t"}[k]
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := inject.Reference{Scheme: inject.SchemeVault, Path: "secret/n8n/db"}
+	const n = 100
+	for range n {
+		g := p.startGuess(context.Background(), ref)
+		g.discard() // at once: usually before the guess's goroutine runs
+		<-g.done
+	}
+	if got.Load() != n {
+		t.Errorf("%d of %d started guesses were sent", got.Load(), n)
 	}
 }

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/hashicorp/vault/api"
@@ -22,10 +20,6 @@ import (
 // with a token that this provider obtained by logging in also ends when that
 // token is revoked at exit, so a denied revocation leaves it to that.
 
-// CodeLeaseLeftToToken: revoking a lease was denied; it ends with the
-// login token, which is revoked at exit.
-const CodeLeaseLeftToToken = "VAULT_LEASE_LEFT_TO_TOKEN"
-
 var (
 	_ inject.Renewer           = (*Provider)(nil)
 	_ inject.Revoker           = (*Provider)(nil)
@@ -37,7 +31,8 @@ var (
 // returned with Renewable false. A lease Vault no longer knows (expired,
 // revoked) fails with inject.ErrNotFound.
 func (p *Provider) Renew(ctx context.Context, l inject.Lease) (inject.Lease, error) {
-	if err := p.login(ctx); err != nil {
+	gen, err := p.login(ctx)
+	if err != nil {
 		return l, err
 	}
 	sec, err := p.client.Sys().RenewWithContext(ctx, l.ID, l.Duration)
@@ -46,7 +41,9 @@ func (p *Provider) Renew(ctx context.Context, l inject.Lease) (inject.Lease, err
 		if errors.As(err, &re) && re.StatusCode == 400 {
 			return l, fmt.Errorf("vault: renew lease %s: %w: Vault no longer holds it, or it cannot be renewed", l.ID, inject.ErrNotFound)
 		}
-		return l, classify("renew lease "+l.ID, err)
+		err = classify("renew lease "+l.ID, err)
+		p.noteRefused(gen, err)
+		return l, err
 	}
 	if sec == nil {
 		return l, fmt.Errorf("vault: renew lease %s: %w: empty response", l.ID, inject.ErrUnavailable)
@@ -55,27 +52,31 @@ func (p *Provider) Renew(ctx context.Context, l inject.Lease) (inject.Lease, err
 }
 
 // Revoke ends a secret's lease (sys/leases/revoke): Vault removes the
-// dynamic credential (a database user is dropped). When the policy denies
-// it and the token is one this provider logged in with, the lease is left
-// to end with the token, which Close revokes.
+// dynamic credential (a database user is dropped). It returns nil only
+// when Vault accepted; inject.ErrNotFound when Vault no longer holds the
+// lease; inject.ErrRevokeDeferred when the policy denies it and the token
+// is one this provider logged in with (the lease ends with the token,
+// which Close revokes).
 func (p *Provider) Revoke(ctx context.Context, l inject.Lease) error {
-	if err := p.login(ctx); err != nil {
+	gen, err := p.login(ctx)
+	if err != nil {
 		return err
 	}
-	err := p.client.Sys().RevokeWithContext(ctx, l.ID)
+	err = p.client.Sys().RevokeWithContext(ctx, l.ID)
 	var re *api.ResponseError
 	switch {
-	case err == nil, errors.As(err, &re) && re.StatusCode == 400:
-		// 400: Vault no longer holds the lease.
+	case err == nil:
 		p.leases.Add(-1)
 		return nil
-	case errors.As(err, &re) && re.StatusCode == 403 && p.ownsToken():
+	case errors.As(err, &re) && re.StatusCode == 400:
 		p.leases.Add(-1)
-		p.log.Debug("vault lease revocation denied: the lease ends with the login token, revoked at exit",
-			"code", CodeLeaseLeftToToken, "lease", l.ID)
-		return nil
+		return fmt.Errorf("vault: revoke lease %s: %w: Vault no longer holds it", l.ID, inject.ErrNotFound)
+	case errors.As(err, &re) && re.StatusCode == 403 && !invalidToken(re) && p.ownsToken():
+		p.leases.Add(-1)
+		return fmt.Errorf("vault: revoke lease %s: %w: the token's policy denies update on sys/leases/revoke", l.ID, inject.ErrRevokeDeferred)
 	}
 	err = classify("revoke lease "+l.ID, err)
+	p.noteRefused(gen, err)
 	if errors.Is(err, inject.ErrPermission) {
 		err = fmt.Errorf("%w; the token's policy needs update on sys/leases/revoke", err)
 	}
@@ -87,50 +88,61 @@ func (p *Provider) Revoke(ctx context.Context, l inject.Lease) error {
 func (p *Provider) ownsToken() bool {
 	p.loginMu.Lock()
 	defer p.loginMu.Unlock()
-	return p.revoke
+	return p.tok.own
 }
 
 // RenewCredential renews the token by its creation TTL (renew-self), or
 // logs in again with relogin. It returns the token's lease: nil for a token
 // that does not expire (a root token), Renewable false once Vault will not
 // extend it any further (its maximum TTL, or a token that is not
-// renewable). A token given by the user (VAULT_TOKEN, a token file) cannot
-// be replaced: relogin fails with inject.ErrNotRenewable.
+// renewable).
+//
+// A new login reads the credential files again (a secret id or a
+// service-account token rotated meanwhile is used) and keeps the token in
+// use until it succeeds: a failed login leaves the old token working until
+// it really expires. A token given by the user cannot be replaced: relogin
+// fails with inject.ErrNotRenewable, unless it came from a file, which is
+// then read again (a token sink writes new ones there).
 func (p *Provider) RenewCredential(ctx context.Context, relogin bool) (*inject.Lease, error) {
 	fresh := false
 	if relogin {
-		if p.auth.method == "token" {
-			return nil, fmt.Errorf("vault: %w: the token given (VAULT_TOKEN or a token file) reaches its maximum TTL; give a token that lives longer, or log in with AppRole, JWT or Kubernetes", inject.ErrNotRenewable)
-		}
-		// A service-account token is rotated by the kubelet: log in with
-		// the one mounted now, not the one read at start.
-		jwt := ""
-		if p.auth.jwtFile != "" {
-			b, err := os.ReadFile(p.auth.jwtFile)
-			if err != nil {
-				return nil, fmt.Errorf("vault: %w: read %s for a new login: %v", inject.ErrAuth, p.auth.jwtFile, errors.Unwrap(err))
-			}
-			jwt = strings.TrimSpace(string(b))
-		}
 		p.loginMu.Lock()
-		// The old token stays valid until its own expiry: the leases read
-		// with it (in use by the running command) end with it.
-		p.loggedIn, p.revoke, p.loginErr = false, false, nil
-		if jwt != "" {
-			p.auth.jwt = jwt
+		var err error
+		switch {
+		case p.tok.fresh && !p.tok.invalid:
+			// A request found the old token refused and logged in
+			// already: that new token is the relogin.
+		case p.auth.method != "token":
+			err = p.newLogin(ctx)
+		case p.auth.tokenFile == "":
+			err = fmt.Errorf("vault: %w: the token given in VAULT_TOKEN cannot be replaced; give a token that lives longer (or a token file that a token sink keeps current), or log in with AppRole, JWT or Kubernetes", inject.ErrNotRenewable)
+		default:
+			err = p.reloadToken(ctx)
 		}
 		p.loginMu.Unlock()
+		if err != nil {
+			return nil, err
+		}
 		fresh = true
 	}
-	if err := p.login(ctx); err != nil {
+	gen, err := p.login(ctx)
+	if err != nil {
 		return nil, err
 	}
+	p.loginMu.Lock()
+	p.tok.fresh = false
+	p.loginMu.Unlock()
 	look, err := p.client.Auth().Token().LookupSelfWithContext(ctx)
 	if err != nil {
-		return nil, classify("look up the token", err)
+		err = classify("look up the token", err)
+		p.noteRefused(gen, err)
+		return nil, err
 	}
 	if look == nil || look.Data == nil {
 		return nil, fmt.Errorf("vault: look up the token: %w: empty response", inject.ErrUnavailable)
+	}
+	if uses := seconds(look.Data["num_uses"]); uses > 0 {
+		p.limitedToken(uses)
 	}
 	ttl, _ := look.TokenTTL()
 	renewable, _ := look.TokenIsRenewable()
@@ -149,12 +161,29 @@ func (p *Provider) RenewCredential(ctx context.Context, relogin bool) (*inject.L
 	}
 	sec, err := p.client.Auth().Token().RenewSelfWithContext(ctx, creation)
 	if err != nil {
-		return nil, classify("renew the token", err)
+		err = classify("renew the token", err)
+		p.noteRefused(gen, err)
+		return nil, err
 	}
 	if sec == nil || sec.Auth == nil {
 		return nil, fmt.Errorf("vault: renew the token: %w: empty response", inject.ErrUnavailable)
 	}
 	return &inject.Lease{Duration: sec.Auth.LeaseDuration, Renewable: sec.Auth.Renewable && sec.Auth.LeaseDuration >= creation}, nil
+}
+
+// limitedToken records that the token's uses are limited: no speculative
+// reads with it, and a warning, once, that supervise mode spends a use at
+// every request.
+func (p *Provider) limitedToken(uses int) {
+	p.loginMu.Lock()
+	defer p.loginMu.Unlock()
+	p.tok.unlimited = false
+	if p.usesTold {
+		return
+	}
+	p.usesTold = true
+	p.log.Warn("the Vault token can be used only a few more times: every watch, renewal and read spends one, and it is revoked when they are spent",
+		"code", CodeLimitedToken, "num_uses", uses, "hint", "give supervise mode a token without a use limit (token_num_uses=0)")
 }
 
 // seconds reads a number of seconds from a JSON value of Vault's answer.

@@ -81,24 +81,32 @@ func TestRoundTripDepth(t *testing.T) {
 		depth    int
 		requests []string // the paths, in any order
 	}{
-		{"token, KV v2: the read goes with the lookup", map[string]string{"VAULT_TOKEN": v.RootToken},
-			"vault://secret/n8n/db", "db", 1,
+		// A token given by the user may have a limited number of uses
+		// (num_uses), which nothing can tell without spending one: no
+		// speculative read, the lookup first (as Vault's CLI does).
+		{"token, KV v2: the lookup, then the read", map[string]string{"VAULT_TOKEN": v.RootToken},
+			"vault://secret/n8n/db", "db", 2,
 			[]string{"/v1/sys/internal/ui/mounts/secret/n8n/db", "/v1/secret/data/n8n/db"}},
 		{"token, KV v2 with a version", map[string]string{"VAULT_TOKEN": v.RootToken},
-			"vault://secret/n8n/core?version=2#encryption_key", "key-v2", 1,
+			"vault://secret/n8n/core?version=2#encryption_key", "key-v2", 2,
 			[]string{"/v1/sys/internal/ui/mounts/secret/n8n/core", "/v1/secret/data/n8n/core?version=2"}},
-		{"token, a path naming data/", map[string]string{"VAULT_TOKEN": v.RootToken},
-			"vault://secret/data/n8n/db", "db", 1,
-			[]string{"/v1/sys/internal/ui/mounts/secret/data/n8n/db", "/v1/secret/data/n8n/db"}},
+		{"token, KV v1: no guess", map[string]string{"VAULT_TOKEN": v.RootToken},
+			"vault://kv1/n8n/redis", "redis", 2,
+			[]string{"/v1/sys/internal/ui/mounts/kv1/n8n/redis", "/v1/kv1/n8n/redis"}},
+		// A login token whose answer said num_uses 0: the read goes with
+		// the lookup.
 		{"approle, KV v2: the login, then the read with the lookup", map[string]string{"VAULT_ROLE_ID": roleID, "VAULT_SECRET_ID": secretID},
 			"vault://secret/n8n/db", "db", 2,
 			[]string{"/v1/auth/approle/login", "/v1/sys/internal/ui/mounts/secret/n8n/db", "/v1/secret/data/n8n/db"}},
-		{"token, KV v1: the guess is dropped, the v1 path read", map[string]string{"VAULT_TOKEN": v.RootToken},
-			"vault://kv1/n8n/redis", "redis", 2,
-			[]string{"/v1/sys/internal/ui/mounts/kv1/n8n/redis", "/v1/kv1/data/n8n/redis", "/v1/kv1/n8n/redis"}},
-		{"token, nested KV v2 mount: the guess is dropped", map[string]string{"VAULT_TOKEN": v.RootToken},
-			"vault://team/a/kv/n8n#k", "nested", 2,
-			[]string{"/v1/sys/internal/ui/mounts/team/a/kv/n8n", "/v1/team/data/a/kv/n8n", "/v1/team/a/kv/data/n8n"}},
+		{"approle, a path naming data/", map[string]string{"VAULT_ROLE_ID": roleID, "VAULT_SECRET_ID": secretID},
+			"vault://secret/data/n8n/db", "db", 2,
+			[]string{"/v1/auth/approle/login", "/v1/sys/internal/ui/mounts/secret/data/n8n/db", "/v1/secret/data/n8n/db"}},
+		{"approle, KV v1: the guess is dropped, the v1 path read", map[string]string{"VAULT_ROLE_ID": roleID, "VAULT_SECRET_ID": secretID},
+			"vault://kv1/n8n/redis", "redis", 3,
+			[]string{"/v1/auth/approle/login", "/v1/sys/internal/ui/mounts/kv1/n8n/redis", "/v1/kv1/data/n8n/redis", "/v1/kv1/n8n/redis"}},
+		{"approle, nested KV v2 mount: the guess is dropped", map[string]string{"VAULT_ROLE_ID": roleID, "VAULT_SECRET_ID": secretID},
+			"vault://team/a/kv/n8n#k", "nested", 3,
+			[]string{"/v1/auth/approle/login", "/v1/sys/internal/ui/mounts/team/a/kv/n8n", "/v1/team/data/a/kv/n8n", "/v1/team/a/kv/data/n8n"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -173,9 +181,10 @@ func sameSet(a, b []string) bool {
 func TestGuessDeniedOnKV1(t *testing.T) {
 	v := seed(t)
 	v.WritePolicy("kv1-only", `path "kv1/n8n/*" { capabilities = ["read"] }`)
+	roleID, secretID := v.EnableAppRole("n8n", "kv1-only")
 	px := testproxy.New(t, v.Addr, 50*time.Millisecond)
 	rec := &recorder{}
-	p, err := vault.New(vault.Options{Getenv: env(map[string]string{"VAULT_ADDR": px.URL, "VAULT_TOKEN": v.Token("kv1-only")}),
+	p, err := vault.New(vault.Options{Getenv: env(map[string]string{"VAULT_ADDR": px.URL, "VAULT_ROLE_ID": roleID, "VAULT_SECRET_ID": secretID}),
 		SecretsDir: t.TempDir(), Logger: slog.New(rec)})
 	if err != nil {
 		t.Fatal(err)
@@ -198,6 +207,9 @@ func TestGuessDeniedOnKV1(t *testing.T) {
 		t.Fatalf("the guessed path was not denied, the test proves nothing:%s", requestLog(px.Requests()))
 	}
 	for _, l := range rec.above(slog.LevelDebug) {
+		if strings.Contains(l, "code="+vault.CodeLogin) {
+			continue
+		}
 		if !strings.HasPrefix(l, "DEBUG") || strings.Contains(l, "kv1/data") || strings.Contains(l, "403") {
 			t.Errorf("nothing may be logged about a dropped guess, got %q", l)
 		}
@@ -209,31 +221,37 @@ func TestGuessDeniedOnKV1(t *testing.T) {
 func TestConfirmedGuessIsTheAnswer(t *testing.T) {
 	v := seed(t)
 	v.WritePolicy("db-only", `path "secret/data/n8n/db" { capabilities = ["read"] }`)
+	v.WritePolicy("all", `path "*" { capabilities = ["read"] }`)
+	allRole, allSecret := v.EnableAppRole("all", "all")
+	dbRole, dbSecret := v.EnableAppRole("db", "db-only")
 	px := testproxy.New(t, v.Addr, 0)
 	for _, tc := range []struct {
-		token, ref string
-		code       inject.Code
+		role, secret, ref string
+		code              inject.Code
 	}{
-		{v.RootToken, "vault://secret/n8n/none#k", inject.CodeSecretNotFound},
-		{v.Token("db-only"), "vault://secret/n8n/core#encryption_key", inject.CodePermissionDenied},
+		{allRole, allSecret, "vault://secret/n8n/none#k", inject.CodeSecretNotFound},
+		{dbRole, dbSecret, "vault://secret/n8n/core#encryption_key", inject.CodePermissionDenied},
 	} {
-		p := newProvider(t, map[string]string{"VAULT_ADDR": px.URL, "VAULT_TOKEN": tc.token})
+		p := newProvider(t, map[string]string{"VAULT_ADDR": px.URL, "VAULT_ROLE_ID": tc.role, "VAULT_SECRET_ID": tc.secret})
 		px.Reset()
 		res, errs := resolve(t, p, tc.ref)
 		if len(errs) != 1 || res[0].Err.Code != tc.code || res[0].Attempts != 1 {
 			t.Fatalf("%s: errs %v, want %s at once", tc.ref, errs, tc.code)
 		}
-		if n := px.Count(); n != 2 {
-			t.Errorf("%s: %d requests, want 2 (the lookup and the read)", tc.ref, n)
+		if n := px.Count(); n != 3 {
+			t.Errorf("%s: %d requests, want 3 (the login, the lookup and the read)", tc.ref, n)
 		}
 	}
 }
 
 // TestFiftySecretsOneRoundTrip: fifty KV v2 paths under one mount cost one
-// lookup and fifty reads, all sent at once; over TLS with HTTP/2 they share
-// one connection (the reads wait for it rather than each dialing one).
+// lookup and fifty reads, all sent at once after the login; over TLS with
+// HTTP/2 they share one connection (the reads wait for it rather than each
+// dialing one).
 func TestFiftySecretsOneRoundTrip(t *testing.T) {
 	v := seed(t)
+	v.WritePolicy("all", `path "*" { capabilities = ["read"] }`)
+	roleID, secretID := v.EnableAppRole("n8n", "all")
 	var refs []string
 	for i := range 50 {
 		v.PutKV(fmt.Sprintf("secret/many/s%02d", i), map[string]any{"v": fmt.Sprint(i)})
@@ -249,7 +267,7 @@ func TestFiftySecretsOneRoundTrip(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			px := tc.px
-			vars := map[string]string{"VAULT_ADDR": px.URL, "VAULT_TOKEN": v.RootToken}
+			vars := map[string]string{"VAULT_ADDR": px.URL, "VAULT_ROLE_ID": roleID, "VAULT_SECRET_ID": secretID}
 			if px.CAFile != "" {
 				vars["VAULT_CACERT"] = px.CAFile
 			}
@@ -272,9 +290,14 @@ func TestFiftySecretsOneRoundTrip(t *testing.T) {
 					t.Fatalf("s%02d: wrong value", i)
 				}
 			}
-			log := px.Requests()
+			var log []testproxy.Request
+			for _, q := range px.Requests() {
+				if q.Path != "/v1/auth/approle/login" {
+					log = append(log, q)
+				}
+			}
 			if len(log) != 51 {
-				t.Errorf("%d requests, want 51: one lookup and fifty reads", len(log))
+				t.Errorf("%d requests after the login, want 51: one lookup and fifty reads", len(log))
 			}
 			if d := testproxy.Depth(log); d != 1 {
 				t.Errorf("%d round trips deep, want 1:%s", d, requestLog(log))

@@ -96,11 +96,16 @@ type Provider struct {
 	auth      auth
 	log       *slog.Logger
 
+	namespace string // VAULT_NAMESPACE, checked against the server once
+
 	loginMu   sync.Mutex
-	loggedIn  bool  // a token is set on the client
-	revoke    bool  // the token came from a login: revoke it in Close
-	loginErr  error // a permanent login failure, returned to every fetch
-	loginLost bool  // a login attempt failed after it may have reached Vault
+	tok       tokenState
+	lastLogin loginAttempt
+	refused   map[string]refusal // by digest of the credentials Vault refused
+	loginLost bool               // a login attempt failed after it may have reached Vault
+	logins    int
+	wrapped   struct{ token, secretID string } // the last wrapping token unwrapped
+	usesTold  bool                             // a limited token was reported in supervise mode
 
 	leases atomic.Int64 // secrets read with a lease: they die with the token
 
@@ -160,7 +165,8 @@ func New(opts Options) (*Provider, error) {
 	if cc.skipVerify {
 		log.Warn("vault server certificate not verified", "code", CodeTLSVerifyOff, "var", "VAULT_SKIP_VERIFY")
 	}
-	return &Provider{client: client, transport: tr, auth: a, log: log, mounts: map[string]mount{}, inflight: map[string]*mountProbe{}}, nil
+	return &Provider{client: client, transport: tr, auth: a, log: log, namespace: cc.namespace, refused: map[string]refusal{},
+		mounts: map[string]mount{}, inflight: map[string]*mountProbe{}}, nil
 }
 
 // Method returns the auth method in use: token, approle, jwt or kubernetes.
@@ -187,13 +193,22 @@ func settingsHint(err error) error {
 }
 
 func (p *Provider) fetch(ctx context.Context, ref inject.Reference) (inject.Payload, error) {
-	if err := p.login(ctx); err != nil {
+	gen, err := p.login(ctx)
+	if err != nil {
 		return inject.Payload{}, err
 	}
+	pl, err := p.read(ctx, ref)
+	p.noteRefused(gen, err)
+	return pl, err
+}
+
+func (p *Provider) read(ctx context.Context, ref inject.Reference) (inject.Payload, error) {
 	m, known := p.knownMount(ref.Path)
 	var g *guess
-	if !known {
+	if !known && p.speculate() {
 		g = p.startGuess(ctx, ref)
+	}
+	if !known {
 		var err error
 		if m, err = p.mountOf(ctx, ref.Path); err != nil {
 			g.discard()
@@ -213,6 +228,19 @@ func (p *Provider) fetch(ctx context.Context, ref inject.Reference) (inject.Payl
 		resp, err = p.client.Logical().ReadRawWithDataWithContext(ctx, path, params)
 	}
 	return p.payload(ref, m, resp, err)
+}
+
+// speculate reports whether a read may be sent before the mount is known:
+// only with a token whose uses are known not to be limited (a login token
+// whose answer said num_uses 0), as a request Vault refuses still spends a
+// use. A token given by the user may be limited, and there is no way to
+// know it without spending a use (lookup-self is a request like any
+// other): its secrets cost one round trip more, the mount lookup first,
+// as with Vault's own CLI.
+func (p *Provider) speculate() bool {
+	p.loginMu.Lock()
+	defer p.loginMu.Unlock()
+	return p.tok.unlimited
 }
 
 // readPath returns the path and query to read for ref on mount m: on KV v2
@@ -285,13 +313,21 @@ func (p *Provider) startGuess(ctx context.Context, ref inject.Reference) *guess 
 	g := &guess{path: path, params: params, done: make(chan struct{}), dropped: make(chan struct{})}
 	go func() {
 		defer close(g.done)
+		// Once a connection is up, the guess is sent whatever happened
+		// meanwhile: the mount lookup's answer comes over a connection, so
+		// a guess that loses the race to its own goroutine's start is sent
+		// all the same, and a run's requests do not vary with scheduling.
 		select {
 		case <-p.transport.connected:
-		case <-g.dropped:
-			return
-		case <-ctx.Done():
-			g.err = ctx.Err()
-			return
+		default:
+			select {
+			case <-p.transport.connected:
+			case <-g.dropped:
+				return
+			case <-ctx.Done():
+				g.err = ctx.Err()
+				return
+			}
 		}
 		g.resp, g.err = p.client.Logical().ReadRawWithDataWithContext(ctx, path, params)
 	}()
@@ -406,7 +442,8 @@ func (p *Provider) notFound(ref inject.Reference, m mount, re *api.ResponseError
 						"a destroyed version cannot be restored: write a new version, or pin another with ?version=N")
 				}
 				if at, _ := md["deletion_time"].(string); at != "" {
-					return inject.WithHint(fmt.Errorf("vault: %s: %w: version %s was deleted at %s", op, inject.ErrNotFound, v, at),
+					// Deleted, not destroyed: it can be restored.
+					return inject.WithHint(fmt.Errorf("vault: %s: %w: %w: version %s was deleted at %s", op, inject.ErrNotFound, inject.ErrSoftDeleted, v, at),
 						"restore it with vault kv undelete -versions="+v+", write a new version, or pin another with ?version=N")
 				}
 			}

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/hashicorp/vault/api"
 
@@ -31,20 +32,39 @@ var watchParallel = min(4, runtime.GOMAXPROCS(0)+1)
 // stamp: Vault keeps no version to compare.
 func (p *Provider) Watch(ctx context.Context, refs []inject.Reference) []inject.WatchResult {
 	res := make([]inject.WatchResult, len(refs))
-	if err := p.login(ctx); err != nil {
+	gen, err := p.login(ctx)
+	if err != nil {
 		for i := range res {
 			res[i].Err = err
 		}
 		return res
 	}
+	defer func() {
+		for _, r := range res {
+			p.noteRefused(gen, r.Err)
+		}
+	}()
 	// A few workers, not a goroutine per secret: the reads are small, and
 	// a refresh that costs little CPU matters more than its latency.
+	// Once Vault did not answer (down, unreachable), or refused the token,
+	// the reads not sent yet are not sent: they get the same error, so
+	// that an outage or a revoked token costs the requests in flight, not
+	// one per secret.
+	var down atomic.Pointer[error]
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for range min(watchParallel, len(refs)) {
 		wg.Go(func() {
 			for i := range next {
+				if e := down.Load(); e != nil {
+					res[i].Err = *e
+					continue
+				}
 				res[i].Stamp, res[i].Err = p.currentVersion(ctx, refs[i])
+				if errors.Is(res[i].Err, inject.ErrUnavailable) || errors.Is(res[i].Err, inject.ErrAuth) {
+					e := res[i].Err
+					down.CompareAndSwap(nil, &e)
+				}
 			}
 		})
 	}
@@ -81,9 +101,11 @@ func (p *Provider) currentVersion(ctx context.Context, ref inject.Reference) (st
 	}
 	if err != nil {
 		var re *api.ResponseError
-		if errors.As(err, &re) && re.StatusCode == 403 {
+		if errors.As(err, &re) && re.StatusCode == 403 && !invalidToken(re) {
 			return "", fmt.Errorf("vault: read %s: %w (allow read on %s to detect new versions without reading the secret)", meta, inject.ErrPermission, meta)
 		}
+		// A token Vault no longer accepts is ErrAuth: the caller logs
+		// in again and keeps watching versions.
 		return "", classify("read "+meta, err)
 	}
 	// Only the current version is wanted: decode that, not the history

@@ -28,8 +28,10 @@
 // host. It exits with status 0 after a clean shutdown on SIGINT or SIGTERM.
 //
 // Mountable types: secrets engines "kv" (use options version=1 or version=2,
-// or the "kv-v1"/"kv-v2" aliases) and "database" (dynamic credentials, with
-// Vault's own "postgresql-database-plugin" as its only database plugin), auth
+// or the "kv-v1"/"kv-v2" aliases), "leased-kv" (Vault's leased passthrough
+// backend: reads come with renewable leases, as dynamic secrets do) and
+// "database" (dynamic credentials, with Vault's own
+// "postgresql-database-plugin" as its only database plugin), auth
 // methods "approle", "jwt" (also "oidc") and "kubernetes", plus Vault's
 // built-in token, cubbyhole, identity and sys backends.
 //
@@ -225,6 +227,12 @@ func newUnsealedCore(logger hclog.Logger, addr string) (*vault.Core, *vault.Init
 		LogicalBackends: map[string]logical.Factory{
 			"kv":       kv.Factory,
 			"database": database.Factory,
+			// Vault's own leased key-value backend (what "vault server
+			// -dev -dev-leased-kv" mounts as kv): every read returns a
+			// lease, renewable when the secret has a "ttl" key, limited
+			// by the mount's max_lease_ttl. Dynamic-secret behaviour
+			// without a database.
+			"leased-kv": vault.LeasedPassthroughBackendFactory,
 		},
 		CredentialBackends: map[string]logical.Factory{
 			"approle":    approle.Factory,
