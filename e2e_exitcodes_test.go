@@ -140,7 +140,12 @@ func TestExitCodeTable(t *testing.T) {
 			var r result
 			if tc.sig != 0 {
 				p := e.start(env, args...)
-				time.Sleep(300 * time.Millisecond)
+				// The signal is sent once the start is reading the FIFO
+				// (its handlers are installed by then): opening the FIFO's
+				// other end without blocking succeeds only while a reader
+				// has it open. The end stays open, so the read waits.
+				w := openFIFOWriter(t, filepath.Join(e.dir, "fifo"), 30*time.Second)
+				defer w.Close()
 				if err := p.cmd.Process.Signal(tc.sig); err != nil {
 					t.Fatal(err)
 				}

@@ -222,7 +222,8 @@ func TestEveryFileReadUnderTheDeadline(t *testing.T) {
 				t.Errorf("deadline: exit %d, want 69 without exec\n%s", r.code, r.stderr)
 			}
 			p := e.start(append(env, "N8N_SECRETS_TIMEOUT=1m"), "--", self(t))
-			time.Sleep(300 * time.Millisecond)
+			w := openFIFOWriter(t, fifo, 30*time.Second) // the start reads it
+			defer w.Close()
 			if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 				t.Fatal(err)
 			}

@@ -59,13 +59,14 @@ func TestKeyCommandsSIGTERMExit143(t *testing.T) {
 	env := []string{"N8N_ENCRYPTION_KEY=file:key", "N8N_SECRETS_TIMEOUT=1m", "NEWK=" + e.canary("newkey") + "-0123456789abcdef"}
 	for _, args := range [][]string{{"verify-key"}, {"rekey", "--to", "NEWK"}} {
 		p := e.start(env, args...)
-		time.Sleep(300 * time.Millisecond) // blocked on the FIFO
+		w := openFIFOWriter(t, fifo, 30*time.Second) // the command reads it
 		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 			t.Fatal(err)
 		}
 		if r := p.wait(10 * time.Second); r.code != 143 {
 			t.Errorf("%s: exit %d after SIGTERM, want 143\n%s", args[0], r.code, r.stderr)
 		}
+		w.Close()
 	}
 }
 

@@ -8,6 +8,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -477,9 +478,10 @@ func TestSignalDuringResolutionStopsWithoutExec(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(300 * time.Millisecond) // let it block on the FIFO
+		w := openFIFOWriter(t, fifo, 30*time.Second) // it reads the FIFO
 		cmd.Process.Signal(sig)
 		cmd.Wait()
+		w.Close()
 		if code := cmd.ProcessState.ExitCode(); code != 128+int(sig) {
 			t.Errorf("%v: exit %d, want %d\n%s", sig, code, 128+int(sig), se.String())
 		}
@@ -570,5 +572,22 @@ func TestVersionAndHelp(t *testing.T) {
 		if r.code != 0 || !strings.Contains(r.stdout, "vault://<path>") || !strings.Contains(r.stdout, "Exit codes") {
 			t.Errorf("%v: exit %d", args, r.code)
 		}
+	}
+}
+
+// openFIFOWriter opens path for writing once a reader has it open (a
+// non-blocking open fails with ENXIO before), polling until limit.
+func openFIFOWriter(t *testing.T, path string, limit time.Duration) *os.File {
+	t.Helper()
+	end := time.Now().Add(limit)
+	for {
+		f, err := os.OpenFile(path, os.O_WRONLY|syscall.O_NONBLOCK, 0)
+		if err == nil {
+			return f
+		}
+		if !errors.Is(err, syscall.ENXIO) || time.Now().After(end) {
+			t.Fatalf("no reader opened %s: %v", path, err)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
