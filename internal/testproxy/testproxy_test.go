@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 )
@@ -75,7 +76,15 @@ func TestProxyUpstreamDown(t *testing.T) {
 }
 
 func TestRequestLogAndDepth(t *testing.T) {
+	// The first two requests are answered only once both have arrived, so
+	// that they overlap however late the machine runs the goroutine.
+	var both sync.WaitGroup
+	both.Add(2)
 	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/c" {
+			both.Done()
+			both.Wait()
+		}
 		if r.URL.Path == "/missing" {
 			w.WriteHeader(http.StatusNotFound)
 		}
