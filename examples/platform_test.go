@@ -871,7 +871,14 @@ func (st *fakeState) startNode(name string, s *fakeService) int {
 func (st *fakeState) waitHealthy(s *fakeService) int {
 	for deadline := time.Now().Add(n8nreal.StartTimeout); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 		if !st.alive(s) {
+			// As `docker compose up --wait` does, the container's log
+			// follows (its last lines; the caller withholds it if it
+			// holds a secret value).
 			fmt.Fprintln(os.Stderr, "container exited")
+			if b, err := os.ReadFile(s.Node.Log); err == nil {
+				lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+				fmt.Fprintln(os.Stderr, strings.Join(lines[max(0, len(lines)-20):], "\n"))
+			}
 			return 1
 		}
 		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/healthz/readiness", s.Node.Port))
