@@ -10,13 +10,27 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"go.yaml.in/yaml/v3"
+
+	"github.com/n8n-secrets/n8n-secrets/metrics"
 	"github.com/n8n-secrets/n8n-secrets/n8n"
 )
+
+// scrapedNames records the metric names every scrape of a run returned.
+var scrapedNames = struct {
+	sync.Mutex
+	m map[*supervised]map[string]bool
+}{m: map[*supervised]map[string]bool{}}
 
 // scrape GETs the endpoint's /metrics and returns every sample by its
 // name and labels as written, after checking the body for canaries.
@@ -44,8 +58,57 @@ func (r *supervised) scrape(addr string) map[string]float64 {
 			r.e.t.Fatalf("scraping: not a sample line: %.100q", line)
 		}
 		out[line[:i]] = v
+		name, _, _ := strings.Cut(line[:i], "{")
+		scrapedNames.Lock()
+		if scrapedNames.m[r] == nil {
+			scrapedNames.m[r] = map[string]bool{}
+		}
+		scrapedNames.m[r][name] = true
+		scrapedNames.Unlock()
 	}
 	return out
+}
+
+// ruleMetric matches the metric names an alert rule's expression can
+// name: ours, the process's, Go's, and up (which Prometheus adds to every
+// scrape). promtool check rules parses the expressions
+// (examples/monitoring_test.go); this checks the names.
+var ruleMetric = regexp.MustCompile(`\b(n8n_secrets_[a-z_]+|process_[a-z_]+|go_[a-z_]+|up)\b`)
+
+// checkRuleNames checks that every metric examples/monitoring/
+// prometheus-rules.yaml alerts on is one the binary exposed (seen).
+func checkRuleNames(t *testing.T, seen map[string]bool) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("examples", "monitoring", "prometheus-rules.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rules struct {
+		Groups []struct {
+			Rules []struct{ Alert, Expr string }
+		}
+	}
+	if err := yaml.Unmarshal(data, &rules); err != nil {
+		t.Fatalf("prometheus-rules.yaml: %v", err)
+	}
+	n := 0
+	for _, g := range rules.Groups {
+		for _, r := range g.Rules {
+			n++
+			names := ruleMetric.FindAllString(r.Expr, -1)
+			if len(names) == 0 {
+				t.Errorf("rule %s names no metric of n8n-secrets", r.Alert)
+			}
+			for _, name := range names {
+				if name != "up" && !seen[name] {
+					t.Errorf("rule %s alerts on %s, which the binary does not expose", r.Alert, name)
+				}
+			}
+		}
+	}
+	if n < 5 {
+		t.Fatalf("prometheus-rules.yaml: %d rules: is the scan broken?", n)
+	}
 }
 
 // metricsAddr waits for the METRICS_LISTENING event and returns its
@@ -189,6 +252,24 @@ func TestSuperviseMetricsScrape(t *testing.T) {
 	if code := r.stop(); code != 0 {
 		t.Errorf("exit %d\n%s", code, r.stderr.String())
 	}
+	// Every metric of the package was seen in this run, and every one the
+	// alert rules name.
+	scrapedNames.Lock()
+	seen := scrapedNames.m[r]
+	scrapedNames.Unlock()
+	var missing []string
+	for _, name := range []string{metrics.ValueAge, metrics.SecretOK, metrics.SecretPending, metrics.LastSuccess,
+		metrics.RefreshSuccess, metrics.Refreshes, metrics.LeaseTTL, metrics.TokenTTL, metrics.CredentialFailures,
+		metrics.Restarts, metrics.Signals, metrics.KeyInfo, metrics.HeldKeyInfo, metrics.Errors} {
+		if !seen[name] {
+			missing = append(missing, name)
+		}
+	}
+	sort.Strings(missing)
+	if len(missing) > 0 {
+		t.Errorf("metrics never scraped in the run: %s", strings.Join(missing, ", "))
+	}
+	checkRuleNames(t, seen)
 	// The endpoint ends with the supervisor.
 	if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
 		c.Close()
