@@ -27,15 +27,18 @@ N8N_TEST_ENV      := N8NREAL_N8N1=$(N8N1_DIR) N8NREAL_N8N2=$(N8N2_DIR)
 # Tools the tests run, built once from the Go module proxy into the same
 # cache (a no-op when present; `make tools`): Helm renders the charts of
 # examples/helm, actionlint checks the workflows of examples/github-actions,
-# cyclonedx-gomod writes the SBOMs of `make release`.
+# cyclonedx-gomod writes the SBOMs of `make release`, promtool (Prometheus's)
+# checks the alert rules of examples/monitoring.
 TOOLS_CACHE        ?= $(N8N_CACHE)
 HELM_VERSION       := v4.3.2
 ACTIONLINT_VERSION := v1.7.12
 CYCLONEDX_VERSION  := v1.10.0
+PROMETHEUS_VERSION := v0.316.0
 HELM               := $(TOOLS_CACHE)/helm-$(HELM_VERSION)/helm
 ACTIONLINT         := $(TOOLS_CACHE)/actionlint-$(ACTIONLINT_VERSION)/actionlint
 CYCLONEDX          := $(TOOLS_CACHE)/cyclonedx-gomod-$(CYCLONEDX_VERSION)/cyclonedx-gomod
-TOOLS_TEST_ENV     := HELM_BIN=$(HELM) ACTIONLINT_BIN=$(ACTIONLINT) CYCLONEDX_GOMOD_BIN=$(CYCLONEDX)
+PROMTOOL           := $(TOOLS_CACHE)/promtool-$(PROMETHEUS_VERSION)/promtool
+TOOLS_TEST_ENV     := HELM_BIN=$(HELM) ACTIONLINT_BIN=$(ACTIONLINT) CYCLONEDX_GOMOD_BIN=$(CYCLONEDX) PROMTOOL_BIN=$(PROMTOOL)
 
 # Release builds: static, no cgo, paths trimmed, stripped, the version
 # stamped, the commit in the build information (-buildvcs=auto: a GOFLAGS
@@ -44,7 +47,7 @@ TOOLS_TEST_ENV     := HELM_BIN=$(HELM) ACTIONLINT_BIN=$(ACTIONLINT) CYCLONEDX_GO
 RELEASE_PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
 DIST              := dist
 
-.PHONY: all build run test test-short lint vaultdev n8n tools helm actionlint cyclonedx-gomod release bench fuzz clean
+.PHONY: all build run test test-short lint vaultdev n8n tools helm actionlint cyclonedx-gomod promtool release bench fuzz clean
 
 all: build
 
@@ -74,16 +77,21 @@ n8n:
 	tools/n8n/install.sh $(N8N1_VERSION) $(N8N1_DIR)
 	tools/n8n/install.sh $(N8N2_VERSION) $(N8N2_DIR) $(N8N2_NODE_VERSION)
 
-tools: helm actionlint cyclonedx-gomod
+tools: helm actionlint cyclonedx-gomod promtool
 helm: $(HELM)
 actionlint: $(ACTIONLINT)
 cyclonedx-gomod: $(CYCLONEDX)
+promtool: $(PROMTOOL)
 $(HELM):
 	GOBIN=$(dir $@) CGO_ENABLED=0 $(GO) install -trimpath helm.sh/helm/v4/cmd/helm@$(HELM_VERSION)
 $(ACTIONLINT):
 	GOBIN=$(dir $@) CGO_ENABLED=0 $(GO) install -trimpath github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
 $(CYCLONEDX):
 	GOBIN=$(dir $@) CGO_ENABLED=0 $(GO) install -trimpath github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod@$(CYCLONEDX_VERSION)
+# Prometheus's module: cold, 33 min on the shared 2-core VM (load average 10; it
+# compiles every service discovery, Kubernetes and the cloud SDKs included), 123 MB.
+$(PROMTOOL):
+	GOBIN=$(dir $@) CGO_ENABLED=0 $(GO) install -trimpath github.com/prometheus/prometheus/cmd/promtool@$(PROMETHEUS_VERSION)
 
 # dist/: one binary per platform, its SBOM (CycloneDX JSON, from the Go
 # build information the binary carries), and SHA256SUMS over all of them.

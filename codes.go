@@ -10,6 +10,7 @@ import (
 	"github.com/n8n-secrets/n8n-secrets/inject"
 	"github.com/n8n-secrets/n8n-secrets/install"
 	"github.com/n8n-secrets/n8n-secrets/internal/cmdline"
+	"github.com/n8n-secrets/n8n-secrets/metrics"
 	"github.com/n8n-secrets/n8n-secrets/n8n"
 	"github.com/n8n-secrets/n8n-secrets/n8n/rekey"
 	"github.com/n8n-secrets/n8n-secrets/providers/awssm"
@@ -123,6 +124,8 @@ var codeTable = []codeDoc{
 	{n8n.CodeExecuteCommand, "warn", "workflows can use the Execute Command node, which reads the environment whatever `N8N_BLOCK_ENV_ACCESS_IN_NODE` says (`NODES_EXCLUDE` does not name it)"},
 	// Supervise mode (N8N_SECRETS_MODE=supervise): the child, and what it runs with.
 	{codeSuperviseStart, "info", "the secrets resolved and passed the guard: the command starts as a child (the same attributes as `EXEC`)"},
+	{metrics.CodeListening, "info", "the metrics endpoint (`N8N_SECRETS_METRICS_ADDR`) listens: `addr`, `path`"},
+	{metrics.CodeServeFailed, "warn", "the metrics endpoint stopped serving; the command runs on without it"},
 	{supervise.CodeChildStarted, "info", "the command started as a child: `pid`, `supervisor_pid`, `policy`, `refresh_s`, `splay_s`, `grace_s`"},
 	{supervise.CodeChildExited, "info", "the command exited for good: `exit` is the supervisor's exit code (128+N for signal N)"},
 	{supervise.CodeChildStartFailed, "error", "the command could not be started (again): exit 126 or 127"},

@@ -10,6 +10,7 @@ import (
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
 	"github.com/n8n-secrets/n8n-secrets/internal/cmdline"
+	"github.com/n8n-secrets/n8n-secrets/metrics"
 	"github.com/n8n-secrets/n8n-secrets/n8n"
 	"github.com/n8n-secrets/n8n-secrets/supervise"
 )
@@ -45,6 +46,7 @@ type settings struct {
 	KillSignal           string
 	KillTimeout          time.Duration
 	Mask                 bool
+	MetricsAddr          string
 
 	// source names where each setting that was given came from, by flag
 	// name: its variable, or its flag and position. A setting absent from
@@ -155,6 +157,17 @@ var settingsTable = []setting{
 		check: func(s *settings) string { return when(s.KillTimeout < 0, "must not be negative") }},
 	{flag: "mask", def: "false", group: groupSupervise, field: func(s *settings) any { return &s.Mask },
 		help: "pass the command's stdout and stderr through n8n-secrets and replace every injected value of 6 bytes or more with `<concealed>` (what it cannot catch: the README's Supervise mode)"},
+	{flag: "metrics-addr", arg: "ADDR", group: groupSupervise, field: func(s *settings) any { return &s.MetricsAddr },
+		help: "serve Prometheus metrics at `http://ADDR/metrics` (`[HOST]:PORT`; no host: loopback, `0.0.0.0:9464` for every interface); off when empty",
+		check: func(s *settings) string {
+			if s.MetricsAddr == "" {
+				return ""
+			}
+			if _, err := metrics.ParseAddr(s.MetricsAddr); err != nil {
+				return err.Error()
+			}
+			return ""
+		}},
 }
 
 // when returns msg when cond holds, else "".
@@ -339,6 +352,10 @@ func (s *settings) validate() error {
 	if s.Mask && s.Mode != modeSupervise {
 		return usagef("masking needs a parent process between the command and its output: --mode supervise",
 			"%s: works in supervise mode only (%s is %s)", s.name("mask"), s.name("mode"), s.Mode)
+	}
+	if s.MetricsAddr != "" && s.Mode != modeSupervise {
+		return usagef("exec mode leaves no process behind to serve them: --mode supervise",
+			"%s: works in supervise mode only (%s is %s)", s.name("metrics-addr"), s.name("mode"), s.Mode)
 	}
 	if err := (n8n.Options{Mode: s.N8N, SettingsMode: s.N8NSettings, ExpectFingerprint: s.ExpectKeyFingerprint}).Validate(); err != nil {
 		return usagef("print a node's fingerprint with: n8n-secrets fingerprint", "%v", err)

@@ -75,6 +75,11 @@ func superviseMode(s *settings, environ, argv []string) int {
 	if s.source["kill-timeout"] != "" {
 		grace = s.KillTimeout // ours wins over n8n's
 	}
+	msrv, err := listenMetrics(s, log)
+	if err != nil {
+		return fail(s, err)
+	}
+	defer msrv.Close()
 	ctx, sigs, done := begin(s)
 	path, code := lookPath(ctx, argv[0])
 	if code != 0 {
@@ -109,6 +114,9 @@ func superviseMode(s *settings, environ, argv []string) int {
 		Timeout: s.Timeout, Lead: grace + s.Splay + s.Timeout, Logger: log, Hint: hintOf}, o.results)
 	src := newSecretSource(s, path, argv, environ, log, k, o.env)
 	log.Info("supervise", withCode(o.summary(argv[0]), codeSuperviseStart)...)
+	if msrv != nil {
+		msrv.Serve(src.metricsState)
+	}
 	var mask *supervise.Masker
 	if s.Mask {
 		mask = supervise.NewMasker(o.injectedValues())

@@ -15,6 +15,7 @@ import (
 	"syscall"
 
 	"github.com/n8n-secrets/n8n-secrets/audit"
+	"github.com/n8n-secrets/n8n-secrets/metrics"
 	"github.com/n8n-secrets/n8n-secrets/n8n/rekey"
 	"github.com/n8n-secrets/n8n-secrets/n8n/store"
 	"github.com/n8n-secrets/n8n-secrets/providers/awssm"
@@ -29,6 +30,7 @@ var used = []any{
 	awssm.New, (*awssm.Provider).Fetch, (*awssm.Provider).FetchBatch,
 	file.New, (*file.Provider).Fetch,
 	store.Open, rekey.Run, rekey.Sample, audit.Run,
+	metrics.Write, metrics.Listen, // supervise mode's endpoint: the library's package initialisation runs in every start
 }
 
 func main() {
