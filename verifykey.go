@@ -229,8 +229,8 @@ func keyRef(flagName, ref, as string, environ map[string]string) (entries []stri
 	switch {
 	case ref == "":
 		return nil, "", usagef("give a reference: --"+flagName+" vault://secret/n8n/core?version=4#encryption_key", "--%s: missing", flagName)
-	case inject.IsReference(ref):
-		if _, err := inject.ParseReference(ref); err != nil {
+	case stores.IsReference(ref):
+		if _, err := stores.Parse(ref); err != nil {
 			return nil, "", usagef("", "--%s: %v", flagName, err)
 		}
 		return []string{as + "=" + ref}, "the reference's value", nil

@@ -17,14 +17,14 @@ import (
 	"testing"
 
 	"github.com/n8n-secrets/n8n-secrets/audit"
-	"github.com/n8n-secrets/n8n-secrets/inject"
 	"github.com/n8n-secrets/n8n-secrets/internal/vaulttest"
+	"github.com/n8n-secrets/n8n-secrets/providers"
 )
 
 // TestExamplesAuditClean runs the audit over examples/ and docker/: no
 // error, no warning; a finding accepted in a file must say why.
 func TestExamplesAuditClean(t *testing.T) {
-	rep, err := audit.Run(context.Background(), []string{".", filepath.Join(root, "docker")})
+	rep, err := audit.Run(context.Background(), providers.Stores, []string{".", filepath.Join(root, "docker")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func TestExamplesAuditClean(t *testing.T) {
 }
 
 // gcpsmNotWired reports whether the core does not know gcpsm:// yet.
-func gcpsmNotWired() bool { return !inject.IsReference("gcpsm://s") }
+func gcpsmNotWired() bool { return !providers.Stores.IsReference("gcpsm://s") }
 
 // TestComposeSafeToCopy: ports on loopback only; every n8n service has a
 // healthcheck (workers with their health server on), and nodes that need

@@ -66,7 +66,7 @@ func parse(t testing.TB, refs ...string) []inject.Request {
 	t.Helper()
 	var reqs []inject.Request
 	for i, s := range refs {
-		r, err := inject.ParseReference(s)
+		r, err := inject.Stores{awssm.Store}.Parse(s)
 		if err != nil {
 			t.Fatalf("%s: %v", s, err)
 		}
@@ -81,7 +81,7 @@ func resolveIn(t testing.TB, timeout time.Duration, p inject.Provider, refs ...s
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	r := &inject.Resolver{Providers: map[string]inject.Provider{inject.SchemeAWSSM: p},
+	r := &inject.Resolver{Providers: map[string]inject.Provider{awssm.Scheme: p},
 		Backoff: inject.Backoff{Initial: 20 * time.Millisecond, Max: 100 * time.Millisecond}}
 	res, errs := r.Resolve(ctx, parse(t, refs...))
 	noCanary(t, errs)
@@ -760,7 +760,7 @@ func TestConcurrentUse(t *testing.T) {
 	for i := range 30 {
 		wg.Go(func() {
 			r := regions[i%3]
-			ref, _ := inject.ParseReference("awssm://x?region=" + r)
+			ref, _ := inject.Stores{awssm.Store}.Parse("awssm://x?region=" + r)
 			var got string
 			if i%2 == 0 {
 				pl, err := p.Fetch(context.Background(), ref)

@@ -67,20 +67,7 @@ func env(m map[string]string) func(string) string { return func(k string) string
 // written.
 type store struct{ p *awsssm.Provider }
 
-func (s store) ref(r inject.Reference) awsssm.Ref {
-	path, query, _ := strings.Cut(r.Path, "?")
-	opts := map[string]string{}
-	for kv := range strings.SplitSeq(query, "&") {
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			opts[k] = v
-		}
-	}
-	ref, err := awsssm.ParseRef(path, opts)
-	if err != nil {
-		panic(err) // parse() checked it
-	}
-	return ref
-}
+func (s store) ref(r inject.Reference) awsssm.Ref { return r.Loc.(awsssm.Ref) }
 
 func (s store) Fetch(ctx context.Context, r inject.Reference) (inject.Payload, error) {
 	return s.p.FetchRef(ctx, s.ref(r))
@@ -94,41 +81,31 @@ func (s store) FetchBatch(ctx context.Context, rs []inject.Reference) []inject.B
 	return s.p.FetchRefs(ctx, refs)
 }
 
-// parse reads "awsssm://<path>[?<options>][#<selector>]" the way the
-// common grammar will, and checks the store's part with ParseRef.
+// testStores parse awsssm:// references with the core's common grammar and
+// ParseRef, as the store's declaration will.
+var testStores = inject.Stores{{Scheme: awsssm.Scheme, Syntax: awsssm.Syntax,
+	Options: func() (o []inject.Option) {
+		for _, x := range awsssm.Options {
+			o = append(o, inject.Option{Name: x.Name, Meaning: x.Meaning})
+		}
+		return o
+	}(),
+	Parse: func(path string, opts map[string]string) (inject.Locator, error) {
+		return awsssm.ParseRef(path, opts)
+	},
+	New: func(inject.Config) (inject.Provider, error) { return nil, nil }}}
+
+// parse reads "awsssm://<path>[?<options>][#<selector>]" with the common
+// grammar, and checks the store's part with ParseRef.
 func parse(t testing.TB, refs ...string) []inject.Request {
 	t.Helper()
 	var reqs []inject.Request
 	for i, s := range refs {
-		rest, ok := strings.CutPrefix(s, awsssm.Scheme+"://")
-		if !ok {
-			t.Fatalf("reference #%d: not awsssm://", i)
-		}
-		rest, sel, _ := strings.Cut(rest, "#")
-		path, query, _ := strings.Cut(rest, "?")
-		opts := map[string]string{}
-		optional := false
-		var kept []string
-		for kv := range strings.SplitSeq(query, "&") {
-			k, v, _ := strings.Cut(kv, "=")
-			switch {
-			case kv == "":
-			case k == "optional":
-				optional = v == "true"
-			default:
-				opts[k] = v
-				kept = append(kept, kv)
-			}
-		}
-		if _, err := awsssm.ParseRef(path, opts); err != nil {
+		ref, err := testStores.Parse(s)
+		if err != nil {
 			t.Fatalf("reference #%d: %v", i, err)
 		}
-		p := path
-		if len(kept) > 0 {
-			p += "?" + strings.Join(kept, "&")
-		}
-		reqs = append(reqs, inject.Request{Var: fmt.Sprintf("V%d", i),
-			Ref: inject.Reference{Scheme: awsssm.Scheme, Path: p, Selector: sel, Optional: optional}})
+		reqs = append(reqs, inject.Request{Var: fmt.Sprintf("V%d", i), Ref: ref})
 	}
 	return reqs
 }
@@ -183,7 +160,7 @@ func wantValues(t testing.TB, res []inject.Result, errs []error, want ...string)
 	}
 	for i, w := range want {
 		if got := value(res[i]); got != w {
-			t.Errorf("%s: wrong value (%d bytes, want %d)", res[i].Ref.Path, len(got), len(w))
+			t.Errorf("%s: wrong value (%d bytes, want %d)", res[i].Ref.Path(), len(got), len(w))
 		}
 	}
 }
@@ -194,15 +171,15 @@ func wantCode(t testing.TB, res []inject.Result, code inject.Code, parts ...stri
 	t.Helper()
 	for _, r := range res {
 		if r.Err == nil {
-			t.Errorf("%s: resolved, want %s", r.Ref.Path, code)
+			t.Errorf("%s: resolved, want %s", r.Ref.Path(), code)
 			continue
 		}
 		if r.Err.Code != code {
-			t.Errorf("%s: %s (%s), want %s", r.Ref.Path, r.Err.Code, safe(r.Err), code)
+			t.Errorf("%s: %s (%s), want %s", r.Ref.Path(), r.Err.Code, safe(r.Err), code)
 		}
 		for _, p := range parts {
 			if !strings.Contains(r.Err.Error(), p) {
-				t.Errorf("%s: error %q does not say %q", r.Ref.Path, safe(r.Err), p)
+				t.Errorf("%s: error %q does not say %q", r.Ref.Path(), safe(r.Err), p)
 			}
 		}
 	}

@@ -17,16 +17,9 @@ func resolve(t *testing.T, p *Provider, timeout time.Duration, refs ...string) (
 	t.Helper()
 	var reqs []inject.Request
 	for i, s := range refs {
-		ref, err := inject.ParseReference(s)
+		ref, err := testStores.Parse(s)
 		if err != nil {
-			// The core does not know azkv:// yet: build its Reference as
-			// the redesign will.
-			path, sel, _ := cutLast(s[len("azkv://"):], "#")
-			path, query, _ := cutLast(path, "?")
-			ref = inject.Reference{Scheme: Scheme, Path: path, Selector: sel}
-			if query != "" {
-				ref.Version = query[len("version="):]
-			}
+			t.Fatalf("reference %d: %v", i, err)
 		}
 		reqs = append(reqs, inject.Request{Var: fmt.Sprintf("VAR_%d", i), Ref: ref})
 	}

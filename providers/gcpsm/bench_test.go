@@ -19,7 +19,7 @@ func benchResolve(b *testing.B, n int) {
 	var reqs []inject.Request
 	for i := range n {
 		w.fake.AddVersion(fmt.Sprintf("%s/bench-%02d", project, i), fmt.Appendf(nil, "value-%d", i))
-		reqs = append(reqs, inject.Request{Var: fmt.Sprintf("V%d", i), Ref: inject.Reference{Scheme: Scheme, Path: fmt.Sprintf("bench-%02d", i)}})
+		reqs = append(reqs, inject.Request{Var: fmt.Sprintf("V%d", i), Ref: inject.Reference{Scheme: Scheme, Loc: refOf(fmt.Sprintf("bench-%02d", i))}})
 	}
 	w.fake.Grant(saPrin, gcpsmfake.RoleAccessor, project)
 	w.fake.SetDelay(10 * time.Millisecond)

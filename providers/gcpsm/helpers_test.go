@@ -94,9 +94,14 @@ func ctxT(t testing.TB) context.Context {
 type adapter struct{ p *Provider }
 
 func (a adapter) Fetch(ctx context.Context, ref inject.Reference) (inject.Payload, error) {
-	r, err := ParseRef(ref.Path, nil)
+	return a.p.FetchRef(ctx, ref.Loc.(Ref))
+}
+
+// refOf parses a gcpsm:// path that a test knows to be good.
+func refOf(path string) Ref {
+	r, err := ParseRef(path, nil)
 	if err != nil {
-		return inject.Payload{}, err
+		panic(err)
 	}
-	return a.p.FetchRef(ctx, r)
+	return r
 }
