@@ -55,10 +55,6 @@ func TestExamplesAuditClean(t *testing.T) {
 			if f.Suppressed.Justification == "" {
 				t.Errorf("%s %s: suppressed without a justification", f.Location(), f.Code)
 			}
-		case f.Code == "LITERAL_SECRET" && strings.HasPrefix(filepath.ToSlash(f.File), "azure/"):
-			// azkv:// references are not known to inject until the store
-			// redesign (issue 23) wires providers/azkv in; TestAzureExample
-			// parses them with the store's parser meanwhile. Remove then.
 		case f.Severity >= audit.Warning:
 			t.Errorf("%s %s %s: %s: %s", f.Location(), f.Severity, f.Code, f.Subject, f.Message)
 		}

@@ -8,6 +8,7 @@ package providers
 import (
 	"github.com/n8n-secrets/n8n-secrets/inject"
 	"github.com/n8n-secrets/n8n-secrets/providers/awssm"
+	"github.com/n8n-secrets/n8n-secrets/providers/azkv"
 	"github.com/n8n-secrets/n8n-secrets/providers/file"
 	"github.com/n8n-secrets/n8n-secrets/providers/vault"
 )
@@ -18,4 +19,5 @@ var Stores = inject.Stores{
 	vault.Store,
 	awssm.Store,
 	file.Store,
+	azkv.Store,
 }

@@ -77,24 +77,5 @@ func mustRef(t *testing.T, path string, opts map[string]string) Ref {
 	return r
 }
 
-// adapter makes the provider an inject.Provider, as the store redesign
-// will, so that tests can run it under the real resolver.
-type adapter struct{ p *Provider }
-
-func (a adapter) Fetch(ctx context.Context, ref inject.Reference) (inject.Payload, error) {
-	return a.p.FetchRef(ctx, ref.Loc.(Ref))
-}
-
-// testStores parse azkv:// references with the core's common grammar and
-// ParseRef, as the store's declaration will.
-var testStores = inject.Stores{{Scheme: Scheme, Syntax: Syntax,
-	Options: func() (o []inject.Option) {
-		for _, x := range Options {
-			o = append(o, inject.Option{Name: x.Name, Meaning: x.Meaning})
-		}
-		return o
-	}(),
-	Parse: func(path string, opts map[string]string) (inject.Locator, error) {
-		return ParseRef(path, opts)
-	},
-	New: func(inject.Config) (inject.Provider, error) { return nil, nil }}}
+// testStores are the core's stores with this one alone.
+var testStores = inject.Stores{Store}

@@ -23,7 +23,7 @@ func resolve(t *testing.T, p *Provider, timeout time.Duration, refs ...string) (
 		}
 		reqs = append(reqs, inject.Request{Var: fmt.Sprintf("VAR_%d", i), Ref: ref})
 	}
-	r := &inject.Resolver{Providers: map[string]inject.Provider{Scheme: adapter{p}}, Backoff: inject.Backoff{Initial: 10 * time.Millisecond, Max: 50 * time.Millisecond}}
+	r := &inject.Resolver{Providers: map[string]inject.Provider{Scheme: store{p}}, Backoff: inject.Backoff{Initial: 10 * time.Millisecond, Max: 50 * time.Millisecond}}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	return r.Resolve(ctx, reqs)
