@@ -45,11 +45,6 @@ func TestExamplesAuditClean(t *testing.T) {
 	suppressed := 0
 	for _, f := range rep.Findings {
 		switch {
-		case gcpsmNotWired() && filepath.ToSlash(f.File) == gcpFile && f.Code == "LITERAL_SECRET":
-			// Until the store redesign wires providers/gcpsm (issue 23),
-			// the audit takes gcpsm:// references for literal values;
-			// TestGCPReferencesParse checks them with gcpsm.ParseRef.
-			t.Logf("%s %s: gcpsm:// not wired yet", f.Location(), f.Code)
 		case f.Suppressed != nil:
 			suppressed++
 			if f.Suppressed.Justification == "" {
@@ -63,9 +58,6 @@ func TestExamplesAuditClean(t *testing.T) {
 		t.Errorf("%d findings suppressed: only the compose network's plain http is accepted", suppressed)
 	}
 }
-
-// gcpsmNotWired reports whether the core does not know gcpsm:// yet.
-func gcpsmNotWired() bool { return !providers.Stores.IsReference("gcpsm://s") }
 
 // TestComposeSafeToCopy: ports on loopback only; every n8n service has a
 // healthcheck (workers with their health server on), and nodes that need

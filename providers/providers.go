@@ -10,6 +10,7 @@ import (
 	"github.com/n8n-secrets/n8n-secrets/providers/awssm"
 	"github.com/n8n-secrets/n8n-secrets/providers/azkv"
 	"github.com/n8n-secrets/n8n-secrets/providers/file"
+	"github.com/n8n-secrets/n8n-secrets/providers/gcpsm"
 	"github.com/n8n-secrets/n8n-secrets/providers/vault"
 )
 
@@ -20,4 +21,5 @@ var Stores = inject.Stores{
 	awssm.Store,
 	file.Store,
 	azkv.Store,
+	gcpsm.Store,
 }

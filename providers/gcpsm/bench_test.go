@@ -26,7 +26,7 @@ func benchResolve(b *testing.B, n int) {
 	var sent int64
 	for b.Loop() {
 		p := w.provider(b)
-		r := &inject.Resolver{Providers: map[string]inject.Provider{Scheme: adapter{p}}}
+		r := &inject.Resolver{Providers: map[string]inject.Provider{Scheme: store{p}}}
 		res, errs := r.Resolve(ctxT(b), reqs)
 		if len(errs) > 0 || string(res[n-1].Value.Reveal()) != fmt.Sprintf("value-%d", n-1) {
 			b.Fatal(errs)

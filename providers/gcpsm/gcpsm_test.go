@@ -251,7 +251,7 @@ func TestRetriedUnderDeadline(t *testing.T) {
 	w.fake.Grant(saPrin, gcpsmfake.RoleAccessor, project)
 	w.fake.Throttle(2)
 	p := w.provider(t)
-	r := &inject.Resolver{Providers: map[string]inject.Provider{Scheme: adapter{p}}, Backoff: inject.Backoff{Initial: time.Millisecond, Max: 5 * time.Millisecond}}
+	r := &inject.Resolver{Providers: map[string]inject.Provider{Scheme: store{p}}, Backoff: inject.Backoff{Initial: time.Millisecond, Max: 5 * time.Millisecond}}
 	res, errs := r.Resolve(ctxT(t), []inject.Request{{Var: "DB_POSTGRESDB_PASSWORD", Ref: inject.Reference{Scheme: Scheme, Loc: refOf("projects/" + project + "/secrets/n8n-db")}}})
 	if len(errs) > 0 {
 		t.Fatalf("Resolve: %v", errs)

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/n8n-secrets/n8n-secrets/inject"
 	"github.com/n8n-secrets/n8n-secrets/internal/testenv/gcpsmfake"
 )
 
@@ -87,14 +86,6 @@ func ctxT(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	t.Cleanup(cancel)
 	return ctx
-}
-
-// adapter is how the store redesign wires this package into the core: an
-// inject.Provider over FetchRef.
-type adapter struct{ p *Provider }
-
-func (a adapter) Fetch(ctx context.Context, ref inject.Reference) (inject.Payload, error) {
-	return a.p.FetchRef(ctx, ref.Loc.(Ref))
 }
 
 // refOf parses a gcpsm:// path that a test knows to be good.

@@ -135,7 +135,7 @@ func TestResolverCanaries(t *testing.T) {
 	w.fake.Grant(saPrin, gcpsmfake.RoleAccessor, project+"/off")
 	w.fake.Throttle(1)
 	p := w.provider(t)
-	r := &inject.Resolver{Providers: map[string]inject.Provider{Scheme: adapter{p}}, Backoff: inject.Backoff{Initial: time.Millisecond, Max: time.Millisecond},
+	r := &inject.Resolver{Providers: map[string]inject.Provider{Scheme: store{p}}, Backoff: inject.Backoff{Initial: time.Millisecond, Max: time.Millisecond},
 		Logger: w.provider(t).log}
 	reqs := []inject.Request{
 		{Var: "A", Ref: inject.Reference{Scheme: Scheme, Loc: refOf("projects/" + project + "/secrets/ok"), Selector: "k"}},
