@@ -8,6 +8,7 @@ package providers
 import (
 	"github.com/n8n-secrets/n8n-secrets/inject"
 	"github.com/n8n-secrets/n8n-secrets/providers/awssm"
+	"github.com/n8n-secrets/n8n-secrets/providers/awsssm"
 	"github.com/n8n-secrets/n8n-secrets/providers/azkv"
 	"github.com/n8n-secrets/n8n-secrets/providers/file"
 	"github.com/n8n-secrets/n8n-secrets/providers/gcpsm"
@@ -22,4 +23,5 @@ var Stores = inject.Stores{
 	file.Store,
 	azkv.Store,
 	gcpsm.Store,
+	awsssm.Store,
 }

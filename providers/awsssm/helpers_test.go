@@ -62,38 +62,8 @@ func newProvider(t testing.TB, c awsssm.Config) *awsssm.Provider {
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
-// store adapts a Provider to the core's Provider and BatchProvider: the
-// path of the core's Reference carries the store's path and options, as
-// written.
-type store struct{ p *awsssm.Provider }
-
-func (s store) ref(r inject.Reference) awsssm.Ref { return r.Loc.(awsssm.Ref) }
-
-func (s store) Fetch(ctx context.Context, r inject.Reference) (inject.Payload, error) {
-	return s.p.FetchRef(ctx, s.ref(r))
-}
-
-func (s store) FetchBatch(ctx context.Context, rs []inject.Reference) []inject.BatchResult {
-	refs := make([]awsssm.Ref, len(rs))
-	for i, r := range rs {
-		refs[i] = s.ref(r)
-	}
-	return s.p.FetchRefs(ctx, refs)
-}
-
-// testStores parse awsssm:// references with the core's common grammar and
-// ParseRef, as the store's declaration will.
-var testStores = inject.Stores{{Scheme: awsssm.Scheme, Syntax: awsssm.Syntax,
-	Options: func() (o []inject.Option) {
-		for _, x := range awsssm.Options {
-			o = append(o, inject.Option{Name: x.Name, Meaning: x.Meaning})
-		}
-		return o
-	}(),
-	Parse: func(path string, opts map[string]string) (inject.Locator, error) {
-		return awsssm.ParseRef(path, opts)
-	},
-	New: func(inject.Config) (inject.Provider, error) { return nil, nil }}}
+// testStores are the core's stores with this one alone.
+var testStores = inject.Stores{awsssm.Store}
 
 // parse reads "awsssm://<path>[?<options>][#<selector>]" with the common
 // grammar, and checks the store's part with ParseRef.
@@ -116,7 +86,7 @@ func resolveIn(t testing.TB, timeout time.Duration, p *awsssm.Provider, refs ...
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	r := &inject.Resolver{Providers: map[string]inject.Provider{awsssm.Scheme: store{p}},
+	r := &inject.Resolver{Providers: map[string]inject.Provider{awsssm.Scheme: awsssm.Adapt(p)},
 		Backoff: inject.Backoff{Initial: 20 * time.Millisecond, Max: 100 * time.Millisecond}}
 	res, errs := r.Resolve(ctx, parse(t, refs...))
 	noCanary(t, errs)

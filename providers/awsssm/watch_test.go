@@ -21,7 +21,7 @@ func mustRefs(t *testing.T, refs ...string) []awsssm.Ref {
 	t.Helper()
 	var out []awsssm.Ref
 	for _, req := range parse(t, refs...) {
-		out = append(out, store{}.ref(req.Ref))
+		out = append(out, req.Ref.Loc.(awsssm.Ref))
 	}
 	return out
 }
