@@ -29,15 +29,6 @@ func resolve(t *testing.T, p *Provider, timeout time.Duration, refs ...string) (
 	return r.Resolve(ctx, reqs)
 }
 
-func cutLast(s, sep string) (string, string, bool) {
-	for i := len(s) - len(sep); i >= 0; i-- {
-		if s[i:i+len(sep)] == sep {
-			return s[:i], s[i+len(sep):], true
-		}
-	}
-	return s, "", false
-}
-
 func TestResolveWithSelector(t *testing.T) {
 	f := newFixture(t)
 	f.srv.SetSecret(testVault, "db", `{"user":"n8n","password":"pw-1"}`)
