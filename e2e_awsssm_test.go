@@ -1,7 +1,7 @@
 package main
 
 // End-to-end tests of awsssm:// references: the real binary against
-// internal/awsfake's Systems Manager side (GetParameters, SecureString
+// internal/testenv/awsfake's Systems Manager side (GetParameters, SecureString
 // decrypted through its KMS check, Secrets Manager through
 // /aws/reference/secretsmanager/), speaking the SDK's wire protocol on
 // loopback. Every run plants canaries and greps every output for them.
@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/n8n-secrets/n8n-secrets/internal/awsfake"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/awsfake"
 )
 
 // ssmEnv returns awsEnv's settings with the Systems Manager endpoint.

@@ -1,7 +1,7 @@
 package examples
 
 // Rehearsals of rotate/rotate-key.sh, the encryption-key rotation, on each
-// platform, with its steps run for real: the real n8n (internal/n8nreal)
+// platform, with its steps run for real: the real n8n (internal/testenv/n8nreal)
 // writes credentials into a real PostgreSQL under the old key and runs as the
 // main; the script writes a new key into a real Vault (or a Docker secret),
 // stops the main, runs the binary's rekey in the one-off container its
@@ -26,9 +26,9 @@ import (
 	"time"
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
-	"github.com/n8n-secrets/n8n-secrets/internal/n8nreal"
-	"github.com/n8n-secrets/n8n-secrets/internal/pgtest"
-	"github.com/n8n-secrets/n8n-secrets/internal/vaulttest"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/n8nreal"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/pgtest"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/vaulttest"
 	"github.com/n8n-secrets/n8n-secrets/n8n"
 	"github.com/n8n-secrets/n8n-secrets/providers"
 )

@@ -17,7 +17,7 @@ import (
 	"testing"
 
 	"github.com/n8n-secrets/n8n-secrets/audit"
-	"github.com/n8n-secrets/n8n-secrets/internal/vaulttest"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/vaulttest"
 	"github.com/n8n-secrets/n8n-secrets/providers"
 )
 

@@ -1,6 +1,6 @@
 package awssm_test
 
-// Tests against internal/awsfake, a Secrets Manager endpoint that speaks the
+// Tests against internal/testenv/awsfake, a Secrets Manager endpoint that speaks the
 // SDK's wire protocol (awsJson1_1, SigV4) on loopback: no AWS endpoint can
 // be reached here. Every test isolates the environment (awsfake.IsolateEnv)
 // so that nothing on the machine (keys, profiles, IMDS) takes part. The
@@ -24,7 +24,7 @@ import (
 	"time"
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
-	"github.com/n8n-secrets/n8n-secrets/internal/awsfake"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/awsfake"
 	"github.com/n8n-secrets/n8n-secrets/providers/awssm"
 )
 

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
-	"github.com/n8n-secrets/n8n-secrets/internal/awsfake"
-	"github.com/n8n-secrets/n8n-secrets/internal/syncbuf"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/awsfake"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/syncbuf"
 	"github.com/n8n-secrets/n8n-secrets/providers/awsssm"
 )
 

@@ -1,6 +1,6 @@
 package awsssm_test
 
-// Tests against internal/awsfake, whose Parameter Store side speaks the
+// Tests against internal/testenv/awsfake, whose Parameter Store side speaks the
 // SDK's wire protocol (awsJson1_1, SigV4 for the service ssm) on loopback:
 // no AWS endpoint can be reached here. Every test isolates the environment
 // (awsfake.IsolateEnv) so that nothing on the machine (keys, profiles,
@@ -21,8 +21,8 @@ import (
 	"time"
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
-	"github.com/n8n-secrets/n8n-secrets/internal/awsfake"
-	"github.com/n8n-secrets/n8n-secrets/internal/syncbuf"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/awsfake"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/syncbuf"
 	"github.com/n8n-secrets/n8n-secrets/providers/awsssm"
 )
 

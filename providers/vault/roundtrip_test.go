@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
-	"github.com/n8n-secrets/n8n-secrets/internal/testproxy"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/testproxy"
 	"github.com/n8n-secrets/n8n-secrets/providers/vault"
 )
 

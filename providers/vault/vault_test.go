@@ -1,6 +1,6 @@
 package vault_test
 
-// Integration tests against a real Vault server (internal/vaulttest). The
+// Integration tests against a real Vault server (internal/testenv/vaulttest). The
 // end-to-end tests through the binary are in the repository root.
 
 import (
@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
-	"github.com/n8n-secrets/n8n-secrets/internal/testproxy"
-	"github.com/n8n-secrets/n8n-secrets/internal/vaulttest"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/testproxy"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/vaulttest"
 	"github.com/n8n-secrets/n8n-secrets/providers/vault"
 )
 
