@@ -250,9 +250,10 @@ func wrap(s string, width int) []string {
 	return append(lines, line)
 }
 
-const helpIntro = `n8n-secrets: put secrets from Vault, AWS Secrets Manager and mounted files
-into a command's environment, in memory only, check n8n's encryption-key
-invariants, and exec the command.
+const helpIntro = `n8n-secrets: put secrets from Vault, AWS Secrets Manager and Parameter Store,
+Azure Key Vault, Google Secret Manager and mounted files into a command's
+environment, in memory only, check n8n's encryption-key invariants, and exec
+the command.
 `
 
 const helpReferencesHead = `

@@ -419,7 +419,7 @@ func hintOf(err error, scheme string) string {
 }
 
 var hints = map[inject.Code]string{
-	inject.CodeBadReference:        "references are vault://path[?version=N][#key], awssm://id[?version-stage=S][#key], file:name[#key] or file:///path; see n8n-secrets --help; a value meant literally goes in N8N_SECRETS_SKIP",
+	inject.CodeBadReference:        badReferenceHint(stores),
 	inject.CodeSecretNotFound:      "check the path and version, or add ?optional=true if the variable may be absent",
 	inject.CodeKeyNotFound:         "check the #key or #/json/pointer selector against the secret's keys",
 	inject.CodePermissionDenied:    "the store's policy must allow reading this path for the identity used",
@@ -453,4 +453,14 @@ func (o *outcome) summary(command string) []any {
 		}
 	}
 	return attrs
+}
+
+// badReferenceHint lists the grammar of every store, from the
+// declarations.
+func badReferenceHint(ss inject.Stores) string {
+	var g []string
+	for _, st := range ss {
+		g = append(g, st.Syntax)
+	}
+	return "references are " + strings.Join(g, ", ") + "; see n8n-secrets --help; a value meant literally goes in N8N_SECRETS_SKIP"
 }

@@ -265,3 +265,50 @@ func TestScanStoreErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestForeignReferencesNameTheStore: another tool's way of naming a secret
+// of a store this build has (an SSM parameter ARN, berglas's sm://,
+// secrets-init's gcp:secretmanager:) is passed on with a hint that says how
+// to write it here, from the store's declaration; other tools' references
+// keep the core's hints.
+func TestForeignReferencesNameTheStore(t *testing.T) {
+	for _, tt := range []struct{ value, hint string }{
+		{"arn:aws:ssm:us-east-1:123456789012:parameter/n8n/key", "awsssm://"},
+		{"sm://n8n-prod/n8n-key", "gcpsm://"},
+		{"gcp:secretmanager:projects/p/secrets/s", "gcpsm://"},
+		{"arn:aws:secretsmanager:us-east-1:123456789012:secret:db", "awssm://"},
+		{"op://vault/item/field", "1Password"},
+	} {
+		sc := inject.Scan([]string{"V=" + tt.value}, inject.ScanOptions{Stores: stores})
+		if len(sc.Foreign) != 1 || !strings.Contains(sc.Foreign[0].Hint, tt.hint) || strings.Contains(sc.Foreign[0].Hint, "does not read SSM") ||
+			strings.Contains(sc.Foreign[0].Hint, "does not read Google Secret Manager") {
+			t.Errorf("%s: foreign %+v, want a hint naming %s", tt.value, sc.Foreign, tt.hint)
+		}
+	}
+}
+
+// TestForeignReferences: other tools' references, the stores' declared
+// ones (sm://, an ARN without a scheme) and the core's (op://, ref+…), are
+// passed on with a tool and a hint; a skipped variable is not looked at.
+func TestForeignReferences(t *testing.T) {
+	environ := []string{
+		"A=op://vault/item/field",
+		"B=ref+vault://secret/x#/k",
+		"C=sm://project/secret",
+		"D=arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db",
+		"E=ref+plain text",
+		"F=https://op.example.com",
+		"G=op://skipped/x",
+	}
+	sc := inject.Scan(environ, inject.ScanOptions{Stores: stores, FileStore: file.Scheme, Skip: func(n string) bool { return n == "G" }})
+	var got []string
+	for _, f := range sc.Foreign {
+		got = append(got, f.Var)
+		if f.Tool == "" || f.Hint == "" {
+			t.Errorf("%s: no tool or hint", f.Var)
+		}
+	}
+	if strings.Join(got, ",") != "A,B,C,D" || len(sc.Requests) != 0 || len(sc.Errs) != 0 {
+		t.Errorf("foreign %v, requests %d, errors %v", got, len(sc.Requests), sc.Errs)
+	}
+}

@@ -166,7 +166,7 @@ func Scan(environ []string, opts ScanOptions) Scanned {
 		if !opts.Stores.IsReference(v) {
 			if near := opts.Stores.nearScheme(v); near != "" {
 				out.Errs = append(out.Errs, varErr(k, badRef("the value starts like a reference with a misspelled scheme: did you mean %s? (a value meant literally goes in N8N_SECRETS_SKIP)", near)))
-			} else if tool, hint := foreignReference(v); tool != "" {
+			} else if tool, hint := opts.Stores.foreignReference(v); tool != "" {
 				out.Foreign = append(out.Foreign, Foreign{Var: k, Tool: tool, Hint: hint})
 			}
 			continue
@@ -189,31 +189,31 @@ func Scan(environ []string, opts ScanOptions) Scanned {
 	return out
 }
 
-// foreignPrefixes are the references of other tools, which n8n-secrets
-// does not resolve: a whole value starting with one is passed on as it is,
-// with a warning, since the program would otherwise get the reference as
-// its value without a word.
-var foreignPrefixes = []struct{ prefix, tool, hint string }{
-	{"op://", "a 1Password reference (op run)", "n8n-secrets does not read 1Password: run the command under op run, or keep the secret in Vault, AWS Secrets Manager or a file"},
-	{"ref+", "a vals reference (ref+<backend>://)", "n8n-secrets does not read vals references: write vault://…, awssm://… or file:… instead"},
-	{"sm://", "a berglas reference to Google Secret Manager", "n8n-secrets does not read Google Secret Manager: run the command under berglas exec, or keep the secret in a store n8n-secrets reads"},
+// foreignPrefixes are the references of other tools that name no store's
+// secrets (the stores declare those: Store.Foreign): a whole value
+// starting with one is passed on as it is, with a warning, since the
+// program would otherwise get the reference as its value without a word.
+var foreignPrefixes = []ForeignPrefix{
+	{"op://", "a 1Password reference (op run)", "n8n-secrets does not read 1Password: run the command under op run, or keep the secret in a store n8n-secrets reads (see n8n-secrets --help)"},
+	{"ref+", "a vals reference (ref+<backend>://)", "n8n-secrets does not read vals references: write a reference of a store n8n-secrets reads instead (see n8n-secrets --help)"},
 	{"berglas://", "a berglas reference", "n8n-secrets does not read berglas references: run the command under berglas exec"},
-	{"arn:aws:secretsmanager:", "an AWS Secrets Manager ARN without a scheme", "to resolve it here, write awssm://arn:aws:secretsmanager:…"},
-	{"arn:aws:ssm:", "an AWS Systems Manager parameter ARN (secrets-init)", "n8n-secrets does not read SSM parameters: keep the secret in AWS Secrets Manager (awssm://…)"},
-	{"gcp:secretmanager:", "a secrets-init reference to Google Secret Manager", "n8n-secrets does not read Google Secret Manager: keep the secret in a store n8n-secrets reads"},
-	{"{{resolve:", "a CloudFormation dynamic reference", "CloudFormation resolves it only in templates: write awssm://… to resolve it here"},
 }
 
 // foreignReference returns what tool's reference value is, and a hint,
-// or "" when it is none.
-func foreignReference(value string) (tool, hint string) {
+// or "" when it is none: the stores' declared prefixes first, then the
+// core's.
+func (ss Stores) foreignReference(value string) (tool, hint string) {
 	lower := strings.ToLower(strings.TrimSpace(value))
-	for _, f := range foreignPrefixes {
-		if strings.HasPrefix(lower, f.prefix) {
-			if f.prefix == "ref+" && !strings.Contains(lower, "://") {
+	var all []ForeignPrefix
+	for _, st := range ss {
+		all = append(all, st.Foreign...)
+	}
+	for _, f := range append(all, foreignPrefixes...) {
+		if strings.HasPrefix(lower, strings.ToLower(f.Prefix)) {
+			if f.Prefix == "ref+" && !strings.Contains(lower, "://") {
 				continue
 			}
-			return f.tool, f.hint
+			return f.Tool, f.Hint
 		}
 	}
 	return "", ""

@@ -76,6 +76,17 @@ type Store struct {
 	// Provider is a value of the provider's type (a nil pointer will do):
 	// its optional interfaces are the store's abilities (see Abilities).
 	Provider Provider
+	// Foreign are other tools' ways of naming this store's secrets
+	// ("arn:aws:ssm:…" without a scheme, berglas's "sm://…"): a whole value
+	// starting with one is passed on as it is, with a warning whose hint
+	// says how to write it for this store (see Scanned.Foreign).
+	Foreign []ForeignPrefix
+}
+
+// ForeignPrefix is the start of another tool's reference: what it is, in
+// words, and what to do about it.
+type ForeignPrefix struct {
+	Prefix, Tool, Hint string
 }
 
 // Variable is an environment variable a store reads, for docs.

@@ -118,29 +118,6 @@ func (f fakeFiles) Fetch(_ context.Context, ref Reference) (Payload, error) {
 	return Payload{Value: NewSecret([]byte(v))}, nil
 }
 
-func TestForeignReferences(t *testing.T) {
-	environ := []string{
-		"A=op://vault/item/field",
-		"B=ref+vault://secret/x#/k",
-		"C=sm://project/secret",
-		"D=arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db",
-		"E=ref+plain text",
-		"F=https://op.example.com",
-		"G=op://skipped/x",
-	}
-	sc := Scan(environ, ScanOptions{Stores: testStores, FileStore: "file", Skip: func(n string) bool { return n == "G" }})
-	var got []string
-	for _, f := range sc.Foreign {
-		got = append(got, f.Var)
-		if f.Tool == "" || f.Hint == "" {
-			t.Errorf("%s: no tool or hint", f.Var)
-		}
-	}
-	if strings.Join(got, ",") != "A,B,C,D" || len(sc.Requests) != 0 || len(sc.Errs) != 0 {
-		t.Errorf("foreign %v, requests %d, errors %v", got, len(sc.Requests), sc.Errs)
-	}
-}
-
 // FuzzParseTemplate: parsing never panics, and an error never repeats a
 // run of the value's text longer than a scheme (a value may be a secret).
 func FuzzParseTemplate(f *testing.F) {

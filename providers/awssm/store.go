@@ -34,6 +34,10 @@ var Store = inject.Store{
 		return New(Options{Getenv: c.Getenv, AllowHTTP: c.AllowHTTP, Logger: c.Logger})
 	},
 	Provider: (*Provider)(nil),
+	Foreign: []inject.ForeignPrefix{
+		{Prefix: "arn:aws:secretsmanager:", Tool: "an AWS Secrets Manager ARN without a scheme", Hint: "to resolve it here, write awssm://arn:aws:secretsmanager:…"},
+		{Prefix: "{{resolve:", Tool: "a CloudFormation dynamic reference", Hint: "CloudFormation resolves it only in templates: write awssm://… to resolve it here"},
+	},
 }
 
 // Ref is an AWS Secrets Manager reference's own part.

@@ -37,6 +37,9 @@ var Store = inject.Store{
 		return store{p}, nil
 	},
 	Provider: store{},
+	Foreign: []inject.ForeignPrefix{
+		{Prefix: "arn:aws:ssm:", Tool: "an AWS Systems Manager parameter ARN (secrets-init)", Hint: "to resolve it here, write awsssm://arn:aws:ssm:…"},
+	},
 }
 
 // store is the provider as the core calls it: references carry this

@@ -32,6 +32,10 @@ var Store = inject.Store{
 		return store{p}, nil
 	},
 	Provider: store{},
+	Foreign: []inject.ForeignPrefix{
+		{Prefix: "sm://", Tool: "a berglas reference to Google Secret Manager", Hint: "to resolve it here, write gcpsm://projects/<project>/secrets/<secret> (or gcpsm://<secret> with GOOGLE_CLOUD_PROJECT)"},
+		{Prefix: "gcp:secretmanager:", Tool: "a secrets-init reference to Google Secret Manager", Hint: "to resolve it here, write gcpsm://projects/<project>/secrets/<secret>[/versions/<version>]"},
+	},
 }
 
 // store is the provider as the core calls it: references carry this
