@@ -6,9 +6,9 @@ package awsssm_test
 // (awsfake.IsolateEnv) so that nothing on the machine (keys, profiles,
 // IMDS) takes part.
 //
-// Until the store redesign wires awsssm:// into the core, the tests reach
-// the core's resolver (its retries, deadline and selectors) through
-// store, an adapter of a few lines, as the redesign's will be.
+// The tests reach the core's resolver (its retries, deadline and
+// selectors) through the store's declaration: its parser (testStores) and
+// its adapter (Adapt, export_test.go).
 
 import (
 	"context"
