@@ -94,7 +94,7 @@ func checkCmd(s *settings, environ []string, asJSON bool, role string) int {
 		o.guard.Sync.Close() // a dry run: check never writes
 	}
 	if sig := sigs.received(); sig != 0 {
-		return 128 + int(sig)
+		return signalExit(sig)
 	}
 	rep := checkReport{OK: len(o.errs) == 0, Variables: []checkRow{}, Access: o.access.Rows, Requests: o.requests}
 	for _, r := range o.results {

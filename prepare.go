@@ -375,7 +375,7 @@ func (o *outcome) notStarting(log *slog.Logger, command string, codes []string, 
 // stopped reports a start stopped by sig after resolution, and returns
 // 128+sig.
 func (o *outcome) stopped(log *slog.Logger, command string, sig syscall.Signal) int {
-	return o.notStarting(log, command, []string{string(inject.CodeCanceled)}, 128+int(sig))
+	return o.notStarting(log, command, []string{string(inject.CodeCanceled)}, signalExit(sig))
 }
 
 // logFailure logs one failure with its code and a hint.

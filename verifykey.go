@@ -143,7 +143,7 @@ func printCounts(cs []rekey.Count, forRekey bool) {
 // run stopped by a signal exits 128+signal, as the default mode does.
 func dbExit(sigs *signals, err error) int {
 	if sig := sigs.received(); sig != 0 {
-		return 128 + int(sig)
+		return signalExit(sig)
 	}
 	switch {
 	case errors.Is(err, rekey.ErrMismatch), errors.Is(err, store.ErrHeld):
@@ -199,7 +199,7 @@ func resolveForDB(ctx context.Context, s *settings, environ, extra []string, log
 		// SIGTERM), as the default mode does, not CANCELED's 130.
 		if sigs, ok := ctx.Value(signalsKey{}).(*signals); ok {
 			if sig := sigs.received(); sig != 0 {
-				return nil, 128 + int(sig)
+				return nil, signalExit(sig)
 			}
 		}
 		return nil, inject.ExitCodeOf(o.errs)
