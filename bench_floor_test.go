@@ -25,8 +25,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/n8n-secrets/n8n-secrets/internal/testproxy"
-	"github.com/n8n-secrets/n8n-secrets/internal/vaulttest"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/testproxy"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/vaulttest"
 )
 
 // buildFloor builds testdata/floor as the binary under test is built.

@@ -1,7 +1,7 @@
 package main
 
 // The downtime window of an encryption-key rotation, with the real n8n
-// (internal/n8nreal) on a real PostgreSQL holding 1,000 credentials n8n
+// (internal/testenv/n8nreal) on a real PostgreSQL holding 1,000 credentials n8n
 // itself wrote. A window is what rotate-key.sh does between stopping and
 // starting the nodes, on one main:
 //
@@ -34,8 +34,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/n8n-secrets/n8n-secrets/internal/n8nreal"
-	"github.com/n8n-secrets/n8n-secrets/internal/pgtest"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/n8nreal"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/pgtest"
 )
 
 // rotationCreds is the number of credentials of the benchmark's database.

@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/n8n-secrets/n8n-secrets/internal/syncbuf"
-	"github.com/n8n-secrets/n8n-secrets/internal/vaulttest"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/syncbuf"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/vaulttest"
 )
 
 // clockTicks is USER_HZ, the unit of /proc/<pid>/stat's times: 100 on

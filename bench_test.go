@@ -21,8 +21,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/n8n-secrets/n8n-secrets/internal/testproxy"
-	"github.com/n8n-secrets/n8n-secrets/internal/vaulttest"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/testproxy"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/vaulttest"
 )
 
 // timed runs argv with env and returns its wall time.

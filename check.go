@@ -9,6 +9,7 @@ import (
 	"github.com/n8n-secrets/n8n-secrets/inject"
 	"github.com/n8n-secrets/n8n-secrets/internal/cmdline"
 	"github.com/n8n-secrets/n8n-secrets/n8n"
+	"github.com/n8n-secrets/n8n-secrets/providers/file"
 )
 
 // checkRow is one line of `check`: never a value.
@@ -93,15 +94,15 @@ func checkCmd(s *settings, environ []string, asJSON bool, role string) int {
 		o.guard.Sync.Close() // a dry run: check never writes
 	}
 	if sig := sigs.received(); sig != 0 {
-		return 128 + int(sig)
+		return signalExit(sig)
 	}
 	rep := checkReport{OK: len(o.errs) == 0, Variables: []checkRow{}, Access: o.access.Rows, Requests: o.requests}
 	for _, r := range o.results {
-		row := checkRow{Variable: r.Var, Scheme: r.Ref.Scheme, Path: r.Ref.Path, Selector: r.Ref.Selector, Version: r.Version, Status: "ok"}
+		row := checkRow{Variable: r.Var, Scheme: r.Ref.Scheme, Path: r.Ref.Path(), Selector: r.Ref.Selector, Version: r.Version, Status: "ok"}
 		switch {
 		case r.Err != nil:
 			row.Status, row.Code, row.Error, row.Hint = "error", string(r.Err.Code), r.Err.Err.Error(), hintOf(r.Err, r.Ref.Scheme)
-			if r.Ref.Scheme == inject.SchemeFile && !r.Ref.IsAbs() {
+			if loc, ok := r.Ref.Loc.(file.Ref); ok && !loc.IsAbs() {
 				// It did not resolve: it may be a literal secret that
 				// starts with "file:", not a file's name.
 				row.Path = "(not shown)"
@@ -121,7 +122,7 @@ func checkCmd(s *settings, environ []string, asJSON bool, role string) int {
 		rep.Variables = append(rep.Variables, row)
 	}
 	for _, e := range o.envFrom {
-		row := checkRow{Variable: e.Name, Scheme: e.Ref.Scheme, Path: e.Ref.Path, Selector: e.Ref.Selector,
+		row := checkRow{Variable: e.Name, Scheme: e.Ref.Scheme, Path: e.Ref.Path(), Selector: e.Ref.Selector,
 			Status: fmt.Sprintf("ok (%s item %d)", settingByFlag("env-from").varName(), e.Item)}
 		if e.ShadowedBy != "" {
 			row.Status = "set already (" + e.ShadowedBy + "): not used"

@@ -1,7 +1,7 @@
 package main
 
 // End-to-end tests of awssm:// references: the real binary against
-// internal/awsfake, a Secrets Manager endpoint speaking the SDK's wire
+// internal/testenv/awsfake, a Secrets Manager endpoint speaking the SDK's wire
 // protocol on loopback. The binary's environment is only what each test
 // gives it (e.run), with HOME in a temporary directory and IMDS disabled,
 // so nothing on this machine takes part.
@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/n8n-secrets/n8n-secrets/internal/awsfake"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/awsfake"
 )
 
 // awsEnv returns the settings that point the binary at s with region and

@@ -1,6 +1,6 @@
 package main
 
-// Supervise mode's convergence with AWS Secrets Manager (internal/awsfake):
+// Supervise mode's convergence with AWS Secrets Manager (internal/testenv/awsfake):
 // another account's secret, which ListSecrets never lists, is watched with
 // DescribeSecret rather than read again at every refresh; an optional
 // secret scheduled for deletion (still recoverable) keeps its value.
@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/n8n-secrets/n8n-secrets/internal/awsfake"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/awsfake"
 )
 
 func TestSuperviseAWSUnlistedAndScheduledForDeletion(t *testing.T) {

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/n8n-secrets/n8n-secrets/internal/testproxy"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/testproxy"
 )
 
 // TestSuperviseRequestsPerRefresh counts, for each path count and auth

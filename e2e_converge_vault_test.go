@@ -1,8 +1,8 @@
 package main
 
 // Supervise mode converges to what Vault holds, against the real Vault of
-// the tests (internal/vaulttest) seen through a counting proxy
-// (internal/testproxy): one failing secret holds up no other, not even
+// the tests (internal/testenv/vaulttest) seen through a counting proxy
+// (internal/testenv/testproxy): one failing secret holds up no other, not even
 // the re-fetch of a leased one at its maximum TTL (Vault's own leased
 // key-value backend gives leases without a database); a new encryption
 // key is held back and the rest rolled out; a revert during the splay
@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/n8n-secrets/n8n-secrets/internal/testproxy"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/testproxy"
 )
 
 // convergePolicy reads and watches the n8n secrets, reads the leased

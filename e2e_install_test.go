@@ -3,7 +3,7 @@ package main
 // The init-container flow without a container engine: `n8n-secrets install
 // DIR` copies the binary into a directory that stands in for the volume an
 // init container shares with the n8n container, and the copy then runs as
-// that container's command in front of the real n8n (internal/n8nreal),
+// that container's command in front of the real n8n (internal/testenv/n8nreal),
 // under tini as in the official image, until n8n answers /healthz.
 
 import (
@@ -18,7 +18,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/n8n-secrets/n8n-secrets/internal/n8nreal"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/n8nreal"
 	"github.com/n8n-secrets/n8n-secrets/n8n"
 )
 

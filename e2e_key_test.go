@@ -2,7 +2,7 @@ package main
 
 // End-to-end tests of verify-key, rekey and the key check before n8n
 // starts: the real binary on n8n's databases as the real n8n made them
-// (testdata/n8n), in SQLite and in a real PostgreSQL (internal/pgtest),
+// (testdata/n8n), in SQLite and in a real PostgreSQL (internal/testenv/pgtest),
 // with the keys and the database's variables resolved through references,
 // a crash (kill -9) in the middle of a rekey, and canaries: the keys and
 // the credentials' plaintexts must appear in no output.
@@ -20,8 +20,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/n8n-secrets/n8n-secrets/internal/n8ntest"
-	"github.com/n8n-secrets/n8n-secrets/internal/pgtest"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/n8ntest"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/pgtest"
 	"github.com/n8n-secrets/n8n-secrets/n8n/cipher"
 	"github.com/n8n-secrets/n8n-secrets/n8n/rekey"
 )

@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/n8n-secrets/n8n-secrets/internal/n8nreal"
-	"github.com/n8n-secrets/n8n-secrets/internal/n8ntest"
-	"github.com/n8n-secrets/n8n-secrets/internal/pgtest"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/n8nreal"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/n8ntest"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/pgtest"
 )
 
 // newFixtureRig is a rehearsal on one of the databases n8n 2.40.7 made:

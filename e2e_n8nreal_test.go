@@ -1,6 +1,6 @@
 package main
 
-// Rehearsals with the real n8n (internal/n8nreal, installed by `make n8n`):
+// Rehearsals with the real n8n (internal/testenv/n8nreal, installed by `make n8n`):
 // n8n writes its database under one key, the binary rekeys it, n8n reads it
 // under the new key and no longer under the old one; the binary refuses to
 // rekey while n8n runs, and its pre-start check stops a node whose key does
@@ -19,9 +19,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/n8n-secrets/n8n-secrets/internal/n8nreal"
-	"github.com/n8n-secrets/n8n-secrets/internal/n8ntest"
-	"github.com/n8n-secrets/n8n-secrets/internal/pgtest"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/n8nreal"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/n8ntest"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/pgtest"
 	"github.com/n8n-secrets/n8n-secrets/n8n"
 )
 

@@ -27,7 +27,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/n8n-secrets/n8n-secrets/internal/n8ntest"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/n8ntest"
 	"github.com/n8n-secrets/n8n-secrets/n8n/rekey"
 )
 

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/n8n-secrets/n8n-secrets/internal/n8ntest"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/n8ntest"
 	"github.com/n8n-secrets/n8n-secrets/n8n"
 )
 

@@ -1,6 +1,6 @@
 package main
 
-// Supervise mode with AWS Secrets Manager (internal/awsfake): new versions
+// Supervise mode with AWS Secrets Manager (internal/testenv/awsfake): new versions
 // are seen through ListSecrets, which returns version ids and no values,
 // and rolled out by a restart; where ListSecrets is denied, by reading the
 // secrets again.
@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/n8n-secrets/n8n-secrets/internal/awsfake"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/awsfake"
 )
 
 func TestSuperviseAWSRollsOutNewVersions(t *testing.T) {

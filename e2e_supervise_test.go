@@ -20,7 +20,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/n8n-secrets/n8n-secrets/internal/syncbuf"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/syncbuf"
 )
 
 // childEvent is one line the serving child appends to its report file.

@@ -1,10 +1,10 @@
 package main
 
-// Supervise mode against the real Vault of the tests (internal/vaulttest):
+// Supervise mode against the real Vault of the tests (internal/testenv/vaulttest):
 // KV v2 versions and KV v1 values rolled out by restarts, new values that
 // fail to resolve or fail the n8n guard left out, and Vault's database
 // secrets engine with its PostgreSQL plugin over a real PostgreSQL
-// (internal/pgtest): dynamic users kept alive past their TTL, fetched anew
+// (internal/testenv/pgtest): dynamic users kept alive past their TTL, fetched anew
 // at their maximum TTL, revoked at the end, and proved by logging in.
 
 import (
@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/n8n-secrets/n8n-secrets/internal/pgtest"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/pgtest"
 )
 
 // watchPolicy lets a token read the versions of the n8n secrets.

@@ -1,7 +1,7 @@
 package main
 
 // End-to-end tests of the binary against a real Vault server
-// (internal/vaulttest): every auth method, errors and exit codes, a sealed
+// (internal/testenv/vaulttest): every auth method, errors and exit codes, a sealed
 // Vault, an unreachable one, revocation of the login token, VAULT_* kept
 // from the child, and the canary check on every run.
 
@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/n8n-secrets/n8n-secrets/internal/vaulttest"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/vaulttest"
 )
 
 // vaultE2E seeds a Vault with the n8n secrets as canaries and a policy

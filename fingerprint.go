@@ -42,7 +42,7 @@ func fingerprintCmd(s *settings, environ []string) int {
 	ks.FileVars = strings.Join([]string{s.FileVars, key}, ",")
 	o := prepare(ctx, &ks, only, nil, log, true)
 	if sig := sigs.received(); sig != 0 {
-		return 128 + int(sig)
+		return signalExit(sig)
 	}
 	for _, err := range o.errs {
 		o.logFailure(log, err)

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/n8n-secrets/n8n-secrets/inject"
 	"github.com/n8n-secrets/n8n-secrets/internal/cmdline"
 )
 
@@ -199,6 +200,8 @@ func printHelp(w io.Writer) {
 		row(line, c.summary)
 	}
 	row("n8n-secrets COMMAND --help", "a command's own help (also: n8n-secrets help COMMAND)")
+	fmt.Fprint(w, helpReferencesHead)
+	storesHelp(w, stores)
 	fmt.Fprint(w, helpReferences)
 	fmt.Fprintln(w, "\nSettings (each a variable N8N_SECRETS_<NAME> and a flag; the flag wins):")
 	printSettings(w, "")
@@ -247,21 +250,22 @@ func wrap(s string, width int) []string {
 	return append(lines, line)
 }
 
-const helpIntro = `n8n-secrets: put secrets from Vault, AWS Secrets Manager and mounted files
-into a command's environment, in memory only, check n8n's encryption-key
-invariants, and exec the command.
+const helpIntro = `n8n-secrets: put secrets from Vault, AWS Secrets Manager and Parameter Store,
+Azure Key Vault, Google Secret Manager and mounted files into a command's
+environment, in memory only, check n8n's encryption-key invariants, and exec
+the command.
 `
 
-const helpReferences = `
+const helpReferencesHead = `
 In a Dockerfile built on n8nio/n8n:
   ENTRYPOINT ["tini", "--", "/usr/local/bin/n8n-secrets", "--", "/docker-entrypoint.sh"]
 
-References (a variable whose whole value starts with a scheme):
-  vault://<path>[?version=N][#<selector>]          N8N_ENCRYPTION_KEY=vault://secret/n8n/core#encryption_key
-  awssm://<name or ARN>[?<options>][#<selector>]   DB_POSTGRESDB_PASSWORD=awssm://prod/n8n/db#password
-       options: version-stage=AWSPREVIOUS, version-id=ID, region=eu-west-1
-  file:<name>[#<selector>]                         relative to the secrets dir (/run/secrets)
-  file:///<absolute path>[#<selector>]
+References (a variable whose whole value starts with a scheme; file: names are
+relative to the secrets dir, /run/secrets):
+`
+
+const helpReferences = `  N8N_ENCRYPTION_KEY=vault://secret/n8n/core#encryption_key
+  DB_POSTGRESDB_PASSWORD=awssm://prod/n8n/db#password
   NAME_FILE=/absolute/path                         NAME gets the file's contents; NAME_FILE is removed
   ${<reference>} inside a value                    DB_URL=postgres://n8n:${vault://secret/n8n/db#password}@db/n8n
                                                    ($${ is a literal ${ in such a value)
@@ -293,3 +297,45 @@ Exit codes before exec (after exec the code is the command's):
 Supervise mode: the command's code (128+N when it died of signal N); 75 when
   N8N_SECRETS_ON_CHANGE=exit stopped it for new values.
 `
+
+// storesHelp writes the help's lines for each store, from its
+// declaration: the grammar, the options and what the store can do.
+func storesHelp(w io.Writer, ss inject.Stores) {
+	for _, st := range ss {
+		fmt.Fprintf(w, "  %s\n", st.Syntax)
+		for _, o := range st.Options {
+			fmt.Fprintf(w, "       %s=: %s\n", o.Name, o.Meaning)
+		}
+		if ab := st.Abilities(); len(ab) > 0 {
+			fmt.Fprintf(w, "       can: %s\n", strings.Join(ab, ", "))
+		}
+	}
+}
+
+// storesTable returns the README's table of the stores, from their
+// declarations (TestReadmeStoresTable keeps the README in step).
+func storesTable(ss inject.Stores) string {
+	var b strings.Builder
+	b.WriteString("| store | reference | options | abilities | variables removed from the child |\n|---|---|---|---|---|\n")
+	for _, st := range ss {
+		var opts []string
+		for _, o := range st.Options {
+			opts = append(opts, "`"+o.Name+"=`: "+o.Meaning)
+		}
+		creds := "none"
+		if len(st.CredentialVars) > 0 {
+			creds = "`" + strings.Join(st.CredentialVars, "`, `") + "`"
+		}
+		cell := strings.NewReplacer("|", `\|`).Replace
+		fmt.Fprintf(&b, "| `%s` | `%s` | %s | %s | %s |\n", st.Scheme, cell(st.Syntax), cell(dashIfEmpty(strings.Join(opts, "; "))),
+			dashIfEmpty(strings.Join(st.Abilities(), ", ")), creds)
+	}
+	return b.String()
+}
+
+func dashIfEmpty(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}

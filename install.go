@@ -53,7 +53,7 @@ func installCmd(s *settings, args []string, pos []int) int {
 	res, err := inject.Call(ctx, func() (install.Result, error) { return install.Install(ctx, args[0], install.Options{}) })
 	if err != nil {
 		if sig := sigs.received(); sig != 0 {
-			return 128 + int(sig)
+			return signalExit(sig)
 		}
 		code := install.CodeFailed
 		if errors.Is(err, install.ErrRefused) {

@@ -243,7 +243,7 @@ func execMode(s *settings, environ, argv []string) int {
 	o := prepare(ctx, s, environ, argv, log, true)
 	if code := o.report(log, argv[0]); code != 0 {
 		if sig := sigs.received(); sig != 0 {
-			return 128 + int(sig)
+			return signalExit(sig)
 		}
 		return code
 	}
@@ -314,7 +314,7 @@ func lookPath(ctx context.Context, name string) (string, int) {
 		// The lookup did not finish: not an answer that the command does
 		// not exist.
 		if se, ok := context.Cause(ctx).(signalError); ok {
-			return "", 128 + int(se.sig)
+			return "", signalExit(se.sig)
 		}
 		return "", inject.ExitUnavailable
 	}
@@ -482,6 +482,11 @@ func (s *signals) isStopped() bool {
 	defer s.mu.Unlock()
 	return s.stopped
 }
+
+// signalExit is the exit code of a command stopped by sig before exec:
+// 128+N, as a shell reports a death by signal N (130 for SIGINT, 143 for
+// SIGTERM). Every command's stop by a signal exits through it.
+func signalExit(sig syscall.Signal) int { return 128 + int(sig) }
 
 // signalError is the cause of a context canceled by a signal.
 type signalError struct{ sig syscall.Signal }

@@ -15,9 +15,8 @@ import (
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
 	"github.com/n8n-secrets/n8n-secrets/n8n"
-	"github.com/n8n-secrets/n8n-secrets/providers/awssm"
+	"github.com/n8n-secrets/n8n-secrets/providers"
 	"github.com/n8n-secrets/n8n-secrets/providers/file"
-	"github.com/n8n-secrets/n8n-secrets/providers/vault"
 )
 
 // outcome is everything one resolution produced, for exec mode and check.
@@ -53,29 +52,19 @@ type outcome struct {
 // least-privilege review.
 type afterResolve func(ctx context.Context, providers map[string]inject.Provider, o *outcome)
 
-// providerFactory builds the provider of one scheme. It must do no network
-// I/O: providers log in lazily, inside the resolver's retries and deadline.
-type providerFactory func(s *settings, env map[string]string, log *slog.Logger) (inject.Provider, error)
+// stores are the stores this binary has (see package providers): the
+// references it resolves, the providers it builds, the variables they own
+// and the credentials kept from the child, their hints.
+var stores = providers.Stores
 
-// factories are the providers this binary has, by scheme.
-var factories = map[string]providerFactory{
-	inject.SchemeFile: func(s *settings, _ map[string]string, _ *slog.Logger) (inject.Provider, error) {
-		return file.New(s.Dir), nil
-	},
-	inject.SchemeVault: func(s *settings, env map[string]string, log *slog.Logger) (inject.Provider, error) {
-		return vault.New(vault.Options{Getenv: func(k string) string { return env[k] }, SecretsDir: s.Dir, AllowHTTP: s.AllowHTTP, Logger: log})
-	},
-	inject.SchemeAWSSM: func(s *settings, env map[string]string, log *slog.Logger) (inject.Provider, error) {
-		return awssm.New(awssm.Options{Getenv: func(k string) string { return env[k] }, AllowHTTP: s.AllowHTTP, Logger: log})
-	},
-}
-
-// ownedVars are the variables providers read: never scanned for
-// references (their *_FILE variables are paths the provider reads itself).
-var ownedVars = inject.Matcher{settingsPrefix + "*", "VAULT_*", "AWS_*", "SSL_CERT_FILE"}
-
-// credentialVars are removed from the child unless passed through.
-var credentialVars = append(append(inject.Matcher{settingsPrefix + "*"}, vault.CredentialVars...), awssm.CredentialVars...)
+// ownedVars are the variables the injector and the stores read: never
+// scanned for references (their *_FILE variables are paths the provider
+// reads itself).
+var ownedVars, credentialVars = func() (inject.Matcher, inject.Matcher) {
+	owned, creds := stores.Matchers()
+	own := inject.Matcher{settingsPrefix + "*"}
+	return append(own, owned...), append(own, creds...)
+}()
 
 // prepare scans environ, resolves every reference, builds the child's
 // environment and runs the n8n guard. failFast stops at the first definite
@@ -95,6 +84,8 @@ func prepare(ctx context.Context, s *settings, environ, argv []string, log *slog
 	sc := inject.Scan(environ, inject.ScanOptions{
 		Skip:        func(name string) bool { return ownedVars.Match(name) || skip.Match(name) },
 		ResolveFile: s.resolveFile,
+		Stores:      stores,
+		FileStore:   file.Scheme,
 		EnvFrom:     inject.ParseMatcher(s.EnvFrom), // a comma-separated list
 		EnvFromVar:  settingByFlag("env-from").varName(),
 	})
@@ -170,12 +161,13 @@ func (o *outcome) setUp(ctx context.Context, s *settings, envm map[string]string
 			continue
 		}
 		o.schemes = append(o.schemes, scheme)
-		f := factories[scheme]
-		if f == nil {
+		st, ok := stores.Lookup(scheme)
+		if !ok {
 			providers[scheme] = broken{fmt.Errorf("%w: this build has no %s provider", inject.ErrNotConfigured, scheme)}
 			continue
 		}
-		p, err := inject.Call(ctx, func() (inject.Provider, error) { return f(s, envm, log) })
+		cfg := inject.Config{Getenv: func(k string) string { return envm[k] }, SecretsDir: s.Dir, AllowHTTP: s.AllowHTTP, Logger: log}
+		p, err := inject.Call(ctx, func() (inject.Provider, error) { return st.New(cfg) })
 		if err != nil {
 			if ctx.Err() != nil {
 				err = fmt.Errorf("%s: setting up the provider (reading its credential and certificate files) did not finish: %w", scheme, err)
@@ -303,7 +295,7 @@ func (o *outcome) report(log *slog.Logger, command string) int {
 		if r.Err != nil || r.EnvFrom {
 			continue
 		}
-		attrs := []any{"var", r.Var, "scheme", r.Ref.Scheme, "path", r.Ref.Path}
+		attrs := []any{"var", r.Var, "scheme", r.Ref.Scheme, "path", r.Ref.Path()}
 		if r.Template != nil {
 			attrs = append(attrs, "reference", r.Part) // the n-th ${…} of the value
 		}
@@ -349,11 +341,11 @@ func (o *outcome) reportEnvFrom(log *slog.Logger) {
 	for _, r := range o.results {
 		if r.EnvFrom && r.Err == nil && r.Removed {
 			log.Warn("optional secret missing: it gives no variable", "code", codeOptionalMissing, "var", r.Var, "item", r.Part,
-				"scheme", r.Ref.Scheme, "path", r.Ref.Path)
+				"scheme", r.Ref.Scheme, "path", r.Ref.Path())
 		}
 	}
 	for _, e := range o.envFrom {
-		attrs := []any{"var", e.Name, "scheme", e.Ref.Scheme, "path", e.Ref.Path, "from", settingByFlag("env-from").varName(), "item", e.Item}
+		attrs := []any{"var", e.Name, "scheme", e.Ref.Scheme, "path", e.Ref.Path(), "from", settingByFlag("env-from").varName(), "item", e.Item}
 		if e.ShadowedBy != "" {
 			log.Info("a variable of an env-from secret is set already: the child keeps the value set first",
 				append([]any{"code", codeEnvFromShadowed, "kept", e.ShadowedBy}, attrs...)...)
@@ -383,7 +375,7 @@ func (o *outcome) notStarting(log *slog.Logger, command string, codes []string, 
 // stopped reports a start stopped by sig after resolution, and returns
 // 128+sig.
 func (o *outcome) stopped(log *slog.Logger, command string, sig syscall.Signal) int {
-	return o.notStarting(log, command, []string{string(inject.CodeCanceled)}, 128+int(sig))
+	return o.notStarting(log, command, []string{string(inject.CodeCanceled)}, signalExit(sig))
 }
 
 // logFailure logs one failure with its code and a hint.
@@ -420,14 +412,14 @@ func hintOf(err error, scheme string) string {
 		return h
 	}
 	code := inject.CodeOf(err)
-	if h := schemeHints[scheme][code]; h != "" {
+	if h := stores.Hint(scheme, code); h != "" {
 		return h
 	}
 	return hints[code]
 }
 
 var hints = map[inject.Code]string{
-	inject.CodeBadReference:        "references are vault://path[?version=N][#key], awssm://id[?version-stage=S][#key], file:name[#key] or file:///path; see n8n-secrets --help; a value meant literally goes in N8N_SECRETS_SKIP",
+	inject.CodeBadReference:        badReferenceHint(stores),
 	inject.CodeSecretNotFound:      "check the path and version, or add ?optional=true if the variable may be absent",
 	inject.CodeKeyNotFound:         "check the #key or #/json/pointer selector against the secret's keys",
 	inject.CodePermissionDenied:    "the store's policy must allow reading this path for the identity used",
@@ -437,21 +429,6 @@ var hints = map[inject.Code]string{
 	inject.CodeNotConfigured:       "configure the provider of this reference's scheme",
 	inject.CodeCanceled:            "a signal stopped the start before every secret was fetched",
 	inject.CodeTooLarge:            "Linux takes at most 128 KiB per environment variable: pass large values as files (NAME_FILE, or a file the program reads)",
-}
-
-// schemeHints are hints that depend on the store.
-var schemeHints = map[string]map[inject.Code]string{
-	inject.SchemeVault: {
-		inject.CodeAuthFailed:    "check Vault's credentials: the token (VAULT_TOKEN, <secrets dir>/vault_token), the AppRole ids (vault_role_id, vault_secret_id) or the service-account JWT, and that they have not expired",
-		inject.CodeNotConfigured: "configure Vault: VAULT_ADDR, and a token or a login method (VAULT_AUTH_METHOD and its credentials)",
-	},
-	inject.SchemeAWSSM: {
-		inject.CodeAuthFailed:    "check the AWS SDK's credential chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, web identity (IRSA), container credentials, IMDS",
-		inject.CodeNotConfigured: "configure AWS: a region (AWS_REGION or ?region=) and credentials from the SDK's chain",
-	},
-	inject.SchemeFile: {
-		inject.CodeSecretNotFound: "check the file name against the secrets dir (N8N_SECRETS_DIR), or add ?optional=true if the variable may be absent",
-	},
 }
 
 // summary returns the attributes of the event logged just before exec.
@@ -476,4 +453,14 @@ func (o *outcome) summary(command string) []any {
 		}
 	}
 	return attrs
+}
+
+// badReferenceHint lists the grammar of every store, from the
+// declarations.
+func badReferenceHint(ss inject.Stores) string {
+	var g []string
+	for _, st := range ss {
+		g = append(g, st.Syntax)
+	}
+	return "references are " + strings.Join(g, ", ") + "; see n8n-secrets --help; a value meant literally goes in N8N_SECRETS_SKIP"
 }

@@ -103,7 +103,7 @@ func rekeyCmd(s *settings, environ []string, o *rekeyOpts) int {
 		kv, src, err := keyRef(k.flag, k.ref, k.as, envm)
 		if err != nil {
 			code := fail(s, err)
-			if k.ref != "" && !inject.IsReference(k.ref) && !varNameRe.MatchString(k.ref) {
+			if k.ref != "" && !stores.IsReference(k.ref) && !varNameRe.MatchString(k.ref) {
 				s.logger().Error("key on the command line refused", "code", rekey.CodeKeyOnArgv, "flag", "--"+k.flag)
 			}
 			return code

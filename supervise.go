@@ -95,7 +95,7 @@ func superviseMode(s *settings, environ, argv []string) int {
 	}
 	if code := o.report(log, argv[0]); code != 0 {
 		if sig := sigs.received(); sig != 0 {
-			return refuse(128 + int(sig))
+			return refuse(signalExit(sig))
 		}
 		return refuse(code)
 	}

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/n8n-secrets/n8n-secrets/internal/n8ntest"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/n8ntest"
 )
 
 // runMainWithHooks is the binary's run in this test process, with the test

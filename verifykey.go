@@ -143,7 +143,7 @@ func printCounts(cs []rekey.Count, forRekey bool) {
 // run stopped by a signal exits 128+signal, as the default mode does.
 func dbExit(sigs *signals, err error) int {
 	if sig := sigs.received(); sig != 0 {
-		return 128 + int(sig)
+		return signalExit(sig)
 	}
 	switch {
 	case errors.Is(err, rekey.ErrMismatch), errors.Is(err, store.ErrHeld):
@@ -199,7 +199,7 @@ func resolveForDB(ctx context.Context, s *settings, environ, extra []string, log
 		// SIGTERM), as the default mode does, not CANCELED's 130.
 		if sigs, ok := ctx.Value(signalsKey{}).(*signals); ok {
 			if sig := sigs.received(); sig != 0 {
-				return nil, 128 + int(sig)
+				return nil, signalExit(sig)
 			}
 		}
 		return nil, inject.ExitCodeOf(o.errs)
@@ -229,8 +229,8 @@ func keyRef(flagName, ref, as string, environ map[string]string) (entries []stri
 	switch {
 	case ref == "":
 		return nil, "", usagef("give a reference: --"+flagName+" vault://secret/n8n/core?version=4#encryption_key", "--%s: missing", flagName)
-	case inject.IsReference(ref):
-		if _, err := inject.ParseReference(ref); err != nil {
+	case stores.IsReference(ref):
+		if _, err := stores.Parse(ref); err != nil {
 			return nil, "", usagef("", "--%s: %v", flagName, err)
 		}
 		return []string{as + "=" + ref}, "the reference's value", nil

@@ -29,7 +29,7 @@ const canary = "CANARY"
 
 func run(t *testing.T, paths ...string) *Report {
 	t.Helper()
-	rep, err := Run(context.Background(), paths)
+	rep, err := Run(context.Background(), testStores, paths)
 	if err != nil {
 		t.Fatalf("Run(%v): %v", paths, err)
 	}
@@ -362,8 +362,8 @@ func TestReadsOnlyRegularFiles(t *testing.T) {
 	}
 	done := make(chan *Report, 2)
 	go func() {
-		r1, _ := Run(context.Background(), []string{dir})
-		r2, _ := Run(context.Background(), []string{fifo})
+		r1, _ := Run(context.Background(), testStores, []string{dir})
+		r2, _ := Run(context.Background(), testStores, []string{fifo})
 		done <- r1
 		done <- r2
 	}()
@@ -384,19 +384,19 @@ func TestReadsOnlyRegularFiles(t *testing.T) {
 // TestRunErrors: a path that does not exist, or a file of no known kind,
 // is an error; a canceled context stops the run.
 func TestRunErrors(t *testing.T) {
-	if _, err := Run(context.Background(), []string{filepath.Join(t.TempDir(), "missing")}); err == nil {
+	if _, err := Run(context.Background(), testStores, []string{filepath.Join(t.TempDir(), "missing")}); err == nil {
 		t.Error("a missing path: no error")
 	}
 	other := filepath.Join(t.TempDir(), "notes.txt")
 	if err := os.WriteFile(other, []byte("x"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Run(context.Background(), []string{other}); err == nil || !strings.Contains(err.Error(), "not a Dockerfile") {
+	if _, err := Run(context.Background(), testStores, []string{other}); err == nil || !strings.Contains(err.Error(), "not a Dockerfile") {
 		t.Errorf("a .txt file: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := Run(ctx, []string{"testdata"}); err == nil {
+	if _, err := Run(ctx, testStores, []string{"testdata"}); err == nil {
 		t.Error("a canceled context: no error")
 	}
 }
@@ -515,7 +515,7 @@ func FuzzParsers(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		// In memory: the file cache stands in for the disk.
-		a := newAuditor(context.Background())
+		a := newAuditor(context.Background(), testStores)
 		for _, name := range []string{"compose.yaml", "Dockerfile", "app.env", "policy.hcl"} {
 			p := filepath.Join("fuzz", name)
 			a.contents[p] = data
@@ -666,13 +666,13 @@ func TestEnvFile(t *testing.T) {
 // as CI would before a deploy.
 func BenchmarkAuditExamples(b *testing.B) {
 	paths := []string{filepath.Join("..", "examples"), filepath.Join("..", "docker")}
-	rep, err := Run(context.Background(), paths)
+	rep, err := Run(context.Background(), testStores, paths)
 	if err != nil {
 		b.Fatal(err)
 	}
 	cpu := startCPU()
 	for b.Loop() {
-		if _, err := Run(context.Background(), paths); err != nil {
+		if _, err := Run(context.Background(), testStores, paths); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -722,7 +722,7 @@ func TestSARIFRulesAndFingerprints(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(content), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		rep, err := Run(context.Background(), []string{filepath.Join(dir, "compose.yaml")})
+		rep, err := Run(context.Background(), testStores, []string{filepath.Join(dir, "compose.yaml")})
 		if err != nil {
 			t.Fatal(err)
 		}

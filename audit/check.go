@@ -211,7 +211,7 @@ func (a *auditor) auditKubeObjects(objs []kubeObject) {
 							s = string(raw)
 						}
 					}
-					if heldAsReference(s) {
+					if a.heldAsReference(s) {
 						continue
 					}
 					names = append(names, p.key.Value)
@@ -230,8 +230,8 @@ func (a *auditor) auditKubeObjects(objs []kubeObject) {
 // typo included) or another tool's: no secret is written in the manifest
 // then, only where to find one. Container that get it are judged for what
 // the start makes of it.
-func heldAsReference(value string) bool {
-	v := viewOf("VALUE", value, nil)
+func (a *auditor) heldAsReference(value string) bool {
+	v := a.viewOf("VALUE", value, nil)
 	return v.meant || v.foreign != nil || v.err != nil
 }
 
@@ -307,11 +307,11 @@ func (a *auditor) checkValue(v *envVar, subject string, skip inject.Matcher) (is
 	case v.dflt:
 		came = " (a default in the file)"
 	}
-	if v.refused.File != "" {
-		a.add(CodeBadReference, Error, v.refused, subject, fmt.Sprintf("%s%s%s: Compose refuses a ${ that holds a reference instead of a variable's name (\"Invalid template\", its error quoting the value)", v.name, where, came),
+	if at := a.refusedAt(v.refused); at.File != "" {
+		a.add(CodeBadReference, Error, at, subject, fmt.Sprintf("%s%s%s: Compose refuses a ${ that holds a reference instead of a variable's name (\"Invalid template\", its error quoting the value)", v.name, where, came),
 			"write $${…} in a Compose file: Compose passes ${…} on to n8n-secrets, which resolves it")
 	}
-	sv := viewOf(v.name, value, skip)
+	sv := a.viewOf(v.name, value, skip)
 	if v.notInjected && (sv.meant || sv.foreign != nil || sv.err != nil) {
 		a.checkURLPassword(v, value, sv, at, subject, where, came)
 		return false
@@ -320,7 +320,7 @@ func (a *auditor) checkValue(v *envVar, subject string, skip inject.Matcher) (is
 		// The start does not look at it: no reference, nor a literal
 		// secret when it is written as a reference (another tool may
 		// resolve it).
-		if w := viewOf(v.name, value, nil); w.meant || w.foreign != nil || w.err != nil {
+		if w := a.viewOf(v.name, value, nil); w.meant || w.foreign != nil || w.err != nil {
 			return false
 		}
 	}
@@ -515,7 +515,7 @@ func (a *auditor) checkServices() {
 			if !set.known {
 				continue
 			}
-			_, errs := envFromView(set.value)
+			_, errs := a.envFromView(set.value)
 			for _, err := range errs {
 				a.add(CodeBadReference, Error, set.pos, s.subject, set.name+": "+scanMessage(err, envFromVar), "")
 			}
@@ -639,7 +639,7 @@ func (a *auditor) checkCommandSecrets(s *service) {
 					}
 					value = cmd[i+1]
 				}
-				if !value.known() || value.value == "" || strings.Contains(value.value, "$") || strings.HasPrefix(value.value, "-") || heldAsReference(value.value) {
+				if !value.known() || value.value == "" || strings.Contains(value.value, "$") || strings.HasPrefix(value.value, "-") || a.heldAsReference(value.value) {
 					continue
 				}
 				sev, came := Error, ""
@@ -721,14 +721,14 @@ type keySource struct {
 	settings bool // the key n8n keeps in its settings file on a volume
 }
 
-func keySourceOf(s *service) keySource {
+func (a *auditor) keySourceOf(s *service) keySource {
 	if v := s.lookup(keyVar); v != nil {
 		switch v.kind {
 		case literal:
 			if v.value == "" {
 				break
 			}
-			if ks, ok := referenceSource(v.value, s.skip, v.pos, ""); ok {
+			if ks, ok := a.referenceSource(v.value, s.skip, v.pos, ""); ok {
 				return ks
 			}
 			h := valueHash(v.value)
@@ -738,7 +738,7 @@ func keySourceOf(s *service) keySource {
 			if v.kind == fromSecret && v.secretKnown {
 				// A Secret that holds a reference: the reference is the
 				// source, whichever Secret holds it.
-				if ks, ok := referenceSource(v.secretValue, s.skip, v.pos, " (in "+v.source+")"); ok {
+				if ks, ok := a.referenceSource(v.secretValue, s.skip, v.pos, " (in "+v.source+")"); ok {
 					return ks
 				}
 			}
@@ -765,8 +765,8 @@ func keySourceOf(s *service) keySource {
 // a reference (the same reference is the same source), or a value built
 // from ${…} references (the same value is the same source). The files
 // cannot tell what two sources hold.
-func referenceSource(value string, skip inject.Matcher, pos Pos, in string) (keySource, bool) {
-	sv := viewOf(keyVar, value, skip)
+func (a *auditor) referenceSource(value string, skip inject.Matcher, pos Pos, in string) (keySource, bool) {
+	sv := a.viewOf(keyVar, value, skip)
 	switch {
 	case len(sv.refs) == 0:
 		return keySource{}, false
@@ -830,7 +830,7 @@ func (a *auditor) checkDeployment(svcs []*service) {
 	sources := map[*service]keySource{}
 	counts := map[string]int{}
 	for _, s := range svcs {
-		ks := keySourceOf(s)
+		ks := a.keySourceOf(s)
 		switch {
 		case ks.unknown:
 		case ks.missing:
@@ -970,8 +970,8 @@ func (a *auditor) vaultPaths() []string {
 	set := map[string]bool{}
 	add := func(refs []inject.Reference) {
 		for _, r := range refs {
-			if r.Scheme == inject.SchemeVault {
-				set[r.Path] = true
+			if r.Scheme == vaultScheme {
+				set[r.Path()] = true
 			}
 		}
 	}
@@ -984,11 +984,11 @@ func (a *auditor) vaultPaths() []string {
 			case v.kind != literal:
 				continue
 			}
-			add(viewOf(v.name, value, s.skip).refs)
+			add(a.viewOf(v.name, value, s.skip).refs)
 		}
 		for _, e := range s.envFrom {
 			if e.known {
-				refs, _ := envFromView(e.value)
+				refs, _ := a.envFromView(e.value)
 				add(refs)
 			}
 		}
@@ -1134,3 +1134,18 @@ func (a *auditor) notes() {
 		a.add(c, Info, Pos{}, "", "not checked: "+r.Title, r.Help)
 	}
 }
+
+// refusedAt returns where the first ${…} that holds a reference is
+// written, as the stores read it: Compose refuses it.
+func (a *auditor) refusedAt(nn []notName) Pos {
+	for _, n := range nn {
+		if a.stores.IsTemplate(n.text) {
+			return n.pos
+		}
+	}
+	return Pos{}
+}
+
+// vaultScheme is the scheme of Vault references, whose paths the policy
+// checks compare.
+const vaultScheme = "vault"

@@ -87,7 +87,7 @@ type corpusResult struct {
 func runCorpusCase(t *testing.T, c corpusCase) (*Report, corpusResult) {
 	t.Helper()
 	dir := filepath.Join("testdata", "corpus", filepath.FromSlash(c.Dir))
-	rep, err := Run(context.Background(), []string{dir})
+	rep, err := Run(context.Background(), testStores, []string{dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -314,7 +314,7 @@ func BenchmarkAuditCorpus(b *testing.B) {
 	}
 	files := 0
 	for _, d := range dirs {
-		rep, err := Run(context.Background(), []string{d})
+		rep, err := Run(context.Background(), testStores, []string{d})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -323,7 +323,7 @@ func BenchmarkAuditCorpus(b *testing.B) {
 	cpu := startCPU()
 	for b.Loop() {
 		for _, d := range dirs {
-			if _, err := Run(context.Background(), []string{d}); err != nil {
+			if _, err := Run(context.Background(), testStores, []string{d}); err != nil {
 				b.Fatal(err)
 			}
 		}

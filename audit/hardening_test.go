@@ -259,7 +259,7 @@ func TestReadsOnlyTheAuditedTree(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(compose), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			rep, err := Run(context.Background(), []string{filepath.Join(dir, "compose.yaml")})
+			rep, err := Run(context.Background(), testStores, []string{filepath.Join(dir, "compose.yaml")})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -241,7 +241,7 @@ func (a *auditor) addEnvFileVars(s *service, label string, fc *fileContent, inEn
 			continue
 		}
 		v := fromSetting(e.name, e.setting, e.pos)
-		v.refused = Pos{} // n8n-secrets keeps ${vault://…}, which Compose refuses
+		v.refused = nil // n8n-secrets keeps ${vault://…}, which Compose refuses
 		v.in = fc.in
 		s.setEnv(v)
 	}

@@ -114,7 +114,7 @@ func TestForeignReferences(t *testing.T) {
 			runPatterns(t, []patternCase{{name: "as a value", files: files,
 				want: []expectation{"FOREIGN_REFERENCE/warning@compose.yaml:7"}, not: []expectation{"LITERAL_SECRET"}}})
 			rep := run(t, writeTree(t, files))
-			want := inject.Scan([]string{"V=" + c.value}, inject.ScanOptions{}).Foreign
+			want := inject.Scan([]string{"V=" + c.value}, inject.ScanOptions{Stores: testStores}).Foreign
 			for _, f := range codesIn(rep)[CodeForeignReference] {
 				if len(want) != 1 || !strings.HasPrefix(f.Hint, want[0].Hint) || !strings.Contains(f.Message, want[0].Tool) {
 					t.Errorf("FOREIGN_REFERENCE %q / %q: not the start's tool and hint %+v", f.Message, f.Hint, want)
@@ -350,12 +350,12 @@ func TestSchemesFollowInject(t *testing.T) {
 		"gcpsm://projects/p/secrets/key", "awsssm:///n8n/key", "VAULT://secret/n8n/core#k", "x${azkv://n8n-vault/key}", "x${gcpsm://p/key}"} {
 		dir := writeTree(t, map[string]string{"compose.yaml": "services:\n  n8n:\n    image: n8nio/n8n:2.40.0\n    environment:\n      N8N_ENCRYPTION_KEY: '" + strings.ReplaceAll(value, "$", "$$") + "'\n"})
 		codes := codesIn(run(t, dir))
-		sc := inject.Scan([]string{"N8N_ENCRYPTION_KEY=" + value}, inject.ScanOptions{})
+		sc := inject.Scan([]string{"N8N_ENCRYPTION_KEY=" + value}, inject.ScanOptions{Stores: testStores})
 		bad, resolved := len(sc.Errs) > 0, len(sc.Requests) > 0
 		if got := len(codes[CodeBadReference]) > 0; got != bad {
 			t.Errorf("%s: BAD_REFERENCE %v; inject.Scan refuses it: %v", value, got, bad)
 		}
-		meant := inject.IsReference(value) || inject.IsTemplate(value)
+		meant := testStores.IsReference(value) || testStores.IsTemplate(value)
 		if got := len(codes[CodeReferenceWithoutInjector]) > 0; got != (resolved || meant) {
 			t.Errorf("%s: the audit takes it for a reference: %v; inject.Scan resolves it: %v, reads it as one: %v", value, got, resolved, meant)
 		}

@@ -2,8 +2,6 @@ package audit
 
 import (
 	"strings"
-
-	"github.com/n8n-secrets/n8n-secrets/inject"
 )
 
 // setting is what the files show of one value: its text when they show
@@ -27,10 +25,17 @@ type setting struct {
 	end *setting
 	// composed: the text comes from more than one place.
 	composed bool
-	// refused is where a ${ holding a reference instead of a variable's
-	// name is written: Compose refuses it ("Invalid template"), where
-	// n8n-secrets' --env-file keeps it for the injector.
-	refused Pos
+	// refused are the ${…} that hold no variable's name, in order: the
+	// first that holds a reference (as the auditor's stores read it) is
+	// where Compose refuses it ("Invalid template"), where n8n-secrets'
+	// --env-file keeps it for the injector.
+	refused []notName
+}
+
+// notName is a ${…} that holds no variable's name, and where it is.
+type notName struct {
+	pos  Pos
+	text string
 }
 
 // tail returns the provenance of the value's last part: where an image's
@@ -90,7 +95,7 @@ type interpBuilder struct {
 	haveText bool
 	last     setting
 	composed bool
-	refused  Pos
+	refused  []notName
 }
 
 func (b *interpBuilder) result() setting {
@@ -133,9 +138,7 @@ func (b *interpBuilder) unknown(name string) {
 
 // add adds a looked-up value.
 func (b *interpBuilder) add(name string, s setting) {
-	if b.refused.File == "" {
-		b.refused = s.refused
-	}
+	b.refused = append(b.refused, s.refused...)
 	if !s.known() {
 		if b.host == "" {
 			b.host = s.host
@@ -290,9 +293,7 @@ func (b *interpBuilder) braced(content string, here Pos, lookup lookupFunc, dflt
 // recorded as refused: the user meant $${…} in a Compose file.
 func (b *interpBuilder) notVariable(content string, here Pos, dflt bool) {
 	text := "${" + content + "}"
-	if b.refused.File == "" && inject.IsTemplate(text) {
-		b.refused = here
-	}
+	b.refused = append(b.refused, notName{pos: here, text: text})
 	b.text(text, here, "", dflt)
 }
 

@@ -59,9 +59,10 @@ type envVar struct {
 	// interpolation, when known.
 	composed bool
 	raw      string
-	// refused is where Compose refuses a ${ that holds a reference
-	// instead of a variable's name (set for Compose values only).
-	refused Pos
+	// refused are the ${…} that hold no variable's name (set for Compose
+	// values only): Compose refuses the first that holds a reference
+	// (see auditor.refusedAt).
+	refused []notName
 	// notInjected: the value is no container's variable where it is
 	// judged (a ConfigMap's key, a Dockerfile instruction): the start
 	// never reads it there, so only what it writes out is judged; the

@@ -74,7 +74,7 @@ func runPatterns(t *testing.T, cases []patternCase) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			dir := writeTree(t, c.files)
-			rep, err := Run(context.Background(), []string{dir})
+			rep, err := Run(context.Background(), testStores, []string{dir})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -15,6 +15,8 @@ import (
 	"syscall"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/n8n-secrets/n8n-secrets/inject"
 )
 
 // MaxFileSize is the largest file the audit reads; larger ones are
@@ -91,9 +93,10 @@ func (r *Report) Count(min Severity) int {
 // env_file and build Dockerfile) are read only inside the audited tree:
 // the directories given, and the directory of each file given. Errors are
 // for paths that cannot be read at all and for ctx ending; a file that
-// does not parse is a finding.
-func Run(ctx context.Context, paths []string) (*Report, error) {
-	a := newAuditor(ctx)
+// does not parse is a finding. stores are the stores the start knows (the
+// program's list): their schemes are references, parsed as the start does.
+func Run(ctx context.Context, stores inject.Stores, paths []string) (*Report, error) {
+	a := newAuditor(ctx, stores)
 	var files []string
 	for _, p := range paths {
 		found, err := a.discover(p)
@@ -123,7 +126,8 @@ func Run(ctx context.Context, paths []string) (*Report, error) {
 // auditor holds one run's state.
 type auditor struct {
 	ctx      context.Context
-	roots    []string // the audited tree: absolute, symbolic links resolved
+	stores   inject.Stores // the stores whose references the start resolves
+	roots    []string      // the audited tree: absolute, symbolic links resolved
 	files    []File
 	findings []Finding
 	services []*service
@@ -152,8 +156,8 @@ type composeDoc struct {
 	doc  *yaml.Node
 }
 
-func newAuditor(ctx context.Context) *auditor {
-	return &auditor{ctx: ctx, contents: map[string][]byte{}, dockerfiles: map[string]*dockerfile{},
+func newAuditor(ctx context.Context, stores inject.Stores) *auditor {
+	return &auditor{ctx: ctx, stores: stores, contents: map[string][]byte{}, dockerfiles: map[string]*dockerfile{},
 		dotenvs: map[string][]envEntry{}, usedEnv: map[string]bool{}, helmCharts: map[string]bool{}, envNotes: map[string]string{},
 		literals: map[literalKey]*literalGroup{}, composeDirNames: map[string]string{}}
 }

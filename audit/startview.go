@@ -34,7 +34,7 @@ type startView struct {
 // viewOf returns what the start makes of name=value. The injector's own
 // settings (N8N_SECRETS_*) and the names the container's skip list
 // (N8N_SECRETS_SKIP, --skip) holds are not looked at.
-func viewOf(name, value string, skip inject.Matcher) startView {
+func (a *auditor) viewOf(name, value string, skip inject.Matcher) startView {
 	if ownSetting(name) || skip.Match(name) {
 		return startView{}
 	}
@@ -43,8 +43,9 @@ func viewOf(name, value string, skip inject.Matcher) startView {
 	sc := inject.Scan([]string{name + "=" + value}, inject.ScanOptions{
 		Skip:        skip.Match,
 		ResolveFile: func(string, string) bool { return false },
+		Stores:      a.stores,
 	})
-	v := startView{meant: inject.IsReference(value) || inject.IsTemplate(value)}
+	v := startView{meant: a.stores.IsReference(value) || a.stores.IsTemplate(value)}
 	if len(sc.Errs) > 0 {
 		v.err = sc.Errs[0]
 		return v
@@ -65,8 +66,8 @@ func viewOf(name, value string, skip inject.Matcher) startView {
 // envFromView checks the items of an N8N_SECRETS_ENV_FROM setting (or of
 // --env-from) as the start does: the same split and the same parser. errs
 // are the start's errors, one per malformed item ("item 2: …").
-func envFromView(value string) (refs []inject.Reference, errs []error) {
-	sc := inject.Scan(nil, inject.ScanOptions{EnvFrom: inject.ParseMatcher(value), EnvFromVar: envFromVar})
+func (a *auditor) envFromView(value string) (refs []inject.Reference, errs []error) {
+	sc := inject.Scan(nil, inject.ScanOptions{EnvFrom: inject.ParseMatcher(value), EnvFromVar: envFromVar, Stores: a.stores})
 	for _, q := range sc.Requests {
 		refs = append(refs, q.Ref)
 	}

@@ -11,11 +11,12 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/n8n-secrets/n8n-secrets/providers"
 	"github.com/n8n-secrets/n8n-secrets/providers/azkv"
 )
 
 // TestAzureExample parses examples/azure/workload-identity.yaml: every
-// azkv:// reference parses with the store's own parser, the ServiceAccount
+// azkv:// reference parses as the start parses it, the ServiceAccount
 // carries the workload identity annotation, and every n8n pod runs as it
 // with the label that lets AKS's webhook inject the token.
 func TestAzureExample(t *testing.T) {
@@ -63,19 +64,10 @@ func TestAzureExample(t *testing.T) {
 			}
 		}
 		for name, v := range values {
-			rest, ok := strings.CutPrefix(v, azkv.Scheme+"://")
-			if !ok {
+			if !strings.HasPrefix(v, azkv.Scheme+"://") {
 				continue
 			}
-			rest, _, _ = strings.Cut(rest, "#")
-			path, query, _ := strings.Cut(rest, "?")
-			opts := map[string]string{}
-			for _, kv := range strings.Split(query, "&") {
-				if k, val, ok := strings.Cut(kv, "="); ok && k != "optional" {
-					opts[k] = val
-				}
-			}
-			if _, err := azkv.ParseRef(path, opts); err != nil {
+			if _, err := providers.Stores.Parse(v); err != nil {
 				t.Errorf("%s: %v", name, err)
 			}
 			refs++

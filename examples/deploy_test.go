@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
+	"github.com/n8n-secrets/n8n-secrets/providers"
+	"github.com/n8n-secrets/n8n-secrets/providers/file"
 )
 
 // walkStrings calls fn for every string scalar of a YAML value (keys
@@ -65,11 +67,11 @@ func TestYAMLParsesAndReferencesParse(t *testing.T) {
 			expandContainerArgs(doc)
 			walkStrings(doc, "doc"+strconv.Itoa(i), func(loc, s string) {
 				s = interpolate(s, nil)
-				if !inject.IsReference(s) {
+				if !providers.Stores.IsReference(s) {
 					return
 				}
 				refs[f]++
-				if _, err := inject.ParseReference(s); err != nil {
+				if _, err := providers.Stores.Parse(s); err != nil {
 					// The error never repeats the value.
 					t.Errorf("%s: %s: reference does not parse: %v", f, loc, err)
 				}
@@ -87,7 +89,7 @@ func TestYAMLParsesAndReferencesParse(t *testing.T) {
 		}
 		for _, m := range mdRef.FindAllStringSubmatch(string(data), -1) {
 			refs[md]++
-			if _, err := inject.ParseReference(m[1]); err != nil {
+			if _, err := providers.Stores.Parse(m[1]); err != nil {
 				t.Errorf("%s: %s: %v", md, m[0], err)
 			}
 		}
@@ -514,8 +516,8 @@ func TestDeploymentsAgree(t *testing.T) {
 			t.Errorf("%s: %s mounts no Secret volume at %s", k8sFileFile, name, dir)
 		}
 		for k, v := range c.env {
-			if ref, err := inject.ParseReference(v); err == nil && inject.IsReference(v) && !ref.IsAbs() && !keys[ref.Path] {
-				t.Errorf("%s: %s: %s names %s, not a key of the Secret (%v)", k8sFileFile, name, k, ref.Path, sortedKeys(keys))
+			if ref, err := providers.Stores.Parse(v); err == nil && providers.Stores.IsReference(v) && !isAbsRef(ref) && !keys[ref.Path()] {
+				t.Errorf("%s: %s: %s names %s, not a key of the Secret (%v)", k8sFileFile, name, k, ref.Path(), sortedKeys(keys))
 			}
 		}
 	}
@@ -542,10 +544,10 @@ func TestDeploymentsAgree(t *testing.T) {
 			file := ""
 			if strings.HasSuffix(k, "_FILE") {
 				file = v
-			} else if ref, err := inject.ParseReference(v); err == nil && inject.IsReference(v) {
-				file = "/run/secrets/" + ref.Path
-				if ref.IsAbs() {
-					file = ref.Path
+			} else if ref, err := providers.Stores.Parse(v); err == nil && providers.Stores.IsReference(v) {
+				file = "/run/secrets/" + ref.Path()
+				if isAbsRef(ref) {
+					file = ref.Path()
 				}
 			}
 			if file != "" && !targets[file] {
@@ -624,4 +626,10 @@ func TestStackConfig(t *testing.T) {
 func firstLine(s string) string {
 	l, _, _ := strings.Cut(s, "\n")
 	return l
+}
+
+// isAbsRef reports whether a file: reference names an absolute path.
+func isAbsRef(ref inject.Reference) bool {
+	l, ok := ref.Loc.(file.Ref)
+	return ok && l.IsAbs()
 }

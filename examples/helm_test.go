@@ -24,6 +24,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/n8n-secrets/n8n-secrets/audit"
+	"github.com/n8n-secrets/n8n-secrets/providers"
 )
 
 // chartCase is one chart and what its values can do.
@@ -179,7 +180,7 @@ func auditRendered(t *testing.T, name, out string) {
 	if err := os.WriteFile(file, []byte(out), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	rep, err := audit.Run(context.Background(), []string{file})
+	rep, err := audit.Run(context.Background(), providers.Stores, []string{file})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,9 +28,9 @@ import (
 	"github.com/hashicorp/hcl/v2/gohcl"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/vault/api"
-	"github.com/n8n-secrets/n8n-secrets/inject"
-	"github.com/n8n-secrets/n8n-secrets/internal/vaulttest"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/vaulttest"
 	"github.com/n8n-secrets/n8n-secrets/n8n"
+	"github.com/n8n-secrets/n8n-secrets/providers"
 )
 
 var nomadFile = filepath.Join("nomad", "n8n.nomad.hcl")
@@ -263,8 +263,8 @@ func checkNomadGroup(t *testing.T, g nomadGroup, n8nVersion string, args []strin
 				badf("task %s: %s is not a setting of n8n-secrets", n8nTask.Name, k)
 			}
 		}
-		if inject.IsReference(v) {
-			if _, err := inject.ParseReference(v); err != nil {
+		if providers.Stores.IsReference(v) {
+			if _, err := providers.Stores.Parse(v); err != nil {
 				badf("task %s: %s: %v", n8nTask.Name, k, err)
 			}
 		}

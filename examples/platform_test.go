@@ -7,7 +7,7 @@ package examples
 // scripts use, and fails loudly (exit 2) on any other.
 //
 // What it runs is real: a "node" is the n8n-secrets binary exec'ing the
-// real n8n (internal/n8nreal) with the environment its deployment file
+// real n8n (internal/testenv/n8nreal) with the environment its deployment file
 // gives it, mapped onto the sandbox (the real Vault's address, the real
 // PostgreSQL, the volumes as directories); a one-off container (docker
 // compose run, a Kubernetes Job, a Swarm service with restart-condition
@@ -37,7 +37,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/n8n-secrets/n8n-secrets/internal/n8nreal"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/n8nreal"
 	"go.yaml.in/yaml/v3"
 )
 

@@ -31,9 +31,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/n8n-secrets/n8n-secrets/inject"
-	"github.com/n8n-secrets/n8n-secrets/internal/vaulttest"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/vaulttest"
 	"github.com/n8n-secrets/n8n-secrets/n8n"
+	"github.com/n8n-secrets/n8n-secrets/providers"
 )
 
 var (
@@ -336,7 +336,7 @@ func checkRole(t *testing.T, role string, env map[string]string, command []strin
 			if _, left := r.childEnv[name]; left {
 				t.Errorf("%s: %s reached n8n: NAME_FILE must be replaced by NAME", role, name)
 			}
-		} else if !inject.IsReference(value) {
+		} else if !providers.Stores.IsReference(value) {
 			continue
 		}
 		want, ok := expect(target, value)
@@ -403,11 +403,11 @@ func (kv kvReader) data(path string) map[string]any {
 
 // resolve returns the value a vault:// reference names, read as root.
 func (kv kvReader) resolve(value string) (string, bool) {
-	ref, err := inject.ParseReference(value)
-	if err != nil || ref.Scheme != inject.SchemeVault || ref.Selector == "" || ref.IsPointer() {
+	ref, err := providers.Stores.Parse(value)
+	if err != nil || ref.Scheme != "vault" || ref.Selector == "" || ref.IsPointer() {
 		return "", false
 	}
-	v, ok := kv.data(ref.Path)[ref.Selector].(string)
+	v, ok := kv.data(ref.Path())[ref.Selector].(string)
 	return v, ok
 }
 
@@ -894,11 +894,11 @@ func TestKubernetesSecretVolumeRehearsal(t *testing.T) {
 			plantKubeletSecret(t, dir, values)
 		}
 		expect := func(_, v string) (string, bool) {
-			ref, err := inject.ParseReference(v)
+			ref, err := providers.Stores.Parse(v)
 			if err != nil {
 				return "", false
 			}
-			val, ok := values[ref.Path]
+			val, ok := values[ref.Path()]
 			return val, ok
 		}
 		r := runAsContainer(t, env, c.args)
@@ -945,8 +945,8 @@ func TestSwarmRehearsal(t *testing.T) {
 		env["N8N_SECRETS_DIR"] = dir
 		expect := func(_, v string) (string, bool) {
 			base := filepath.Base(v)
-			if ref, err := inject.ParseReference(v); err == nil && inject.IsReference(v) {
-				base = ref.Path
+			if ref, err := providers.Stores.Parse(v); err == nil && providers.Stores.IsReference(v) {
+				base = ref.Path()
 			}
 			val, ok := values[base]
 			return val, ok

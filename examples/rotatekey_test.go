@@ -1,7 +1,7 @@
 package examples
 
 // Rehearsals of rotate/rotate-key.sh, the encryption-key rotation, on each
-// platform, with its steps run for real: the real n8n (internal/n8nreal)
+// platform, with its steps run for real: the real n8n (internal/testenv/n8nreal)
 // writes credentials into a real PostgreSQL under the old key and runs as the
 // main; the script writes a new key into a real Vault (or a Docker secret),
 // stops the main, runs the binary's rekey in the one-off container its
@@ -26,10 +26,11 @@ import (
 	"time"
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
-	"github.com/n8n-secrets/n8n-secrets/internal/n8nreal"
-	"github.com/n8n-secrets/n8n-secrets/internal/pgtest"
-	"github.com/n8n-secrets/n8n-secrets/internal/vaulttest"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/n8nreal"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/pgtest"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/vaulttest"
 	"github.com/n8n-secrets/n8n-secrets/n8n"
+	"github.com/n8n-secrets/n8n-secrets/providers"
 )
 
 // rotateRig is one rehearsal of rotate-key.sh.
@@ -533,23 +534,23 @@ func TestRekeyJob(t *testing.T) {
 		t.Fatalf("%s: args %q, want rekey --from REF --to REF --apply --rewrap-only=false", path, args)
 	}
 	for _, a := range []string{args[2], args[4]} {
-		ref, err := inject.ParseReference(a)
+		ref, err := providers.Stores.Parse(a)
 		if err != nil {
 			t.Fatalf("%s: %v", path, err)
 		}
 		refs = append(refs, ref)
 	}
-	key, err := inject.ParseReference(main.env["N8N_ENCRYPTION_KEY"])
+	key, err := providers.Stores.Parse(main.env["N8N_ENCRYPTION_KEY"])
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i, ref := range refs {
-		if ref.Scheme != key.Scheme || ref.Path != key.Path || ref.Selector != key.Selector {
-			t.Errorf("%s: reference %d names %s#%s, the Deployments' key is %s#%s", path, i, ref.Path, ref.Selector, key.Path, key.Selector)
+		if ref.Scheme != key.Scheme || ref.Path() != key.Path() || ref.Selector != key.Selector {
+			t.Errorf("%s: reference %d names %s#%s, the Deployments' key is %s#%s", path, i, ref.Path(), ref.Selector, key.Path(), key.Selector)
 		}
 	}
-	if refs[0].Version != "1" || refs[1].Version != "2" {
-		t.Errorf("%s: versions %s → %s, want the file's defaults 1 → 2", path, refs[0].Version, refs[1].Version)
+	if refs[0].Version() != "1" || refs[1].Version() != "2" {
+		t.Errorf("%s: versions %s → %s, want the file's defaults 1 → 2", path, refs[0].Version(), refs[1].Version())
 	}
 	var ef []string
 	for _, e := range c["envFrom"].([]any) {

@@ -17,14 +17,14 @@ import (
 	"testing"
 
 	"github.com/n8n-secrets/n8n-secrets/audit"
-	"github.com/n8n-secrets/n8n-secrets/inject"
-	"github.com/n8n-secrets/n8n-secrets/internal/vaulttest"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/vaulttest"
+	"github.com/n8n-secrets/n8n-secrets/providers"
 )
 
 // TestExamplesAuditClean runs the audit over examples/ and docker/: no
 // error, no warning; a finding accepted in a file must say why.
 func TestExamplesAuditClean(t *testing.T) {
-	rep, err := audit.Run(context.Background(), []string{".", filepath.Join(root, "docker")})
+	rep, err := audit.Run(context.Background(), providers.Stores, []string{".", filepath.Join(root, "docker")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,20 +45,11 @@ func TestExamplesAuditClean(t *testing.T) {
 	suppressed := 0
 	for _, f := range rep.Findings {
 		switch {
-		case gcpsmNotWired() && filepath.ToSlash(f.File) == gcpFile && f.Code == "LITERAL_SECRET":
-			// Until the store redesign wires providers/gcpsm (issue 23),
-			// the audit takes gcpsm:// references for literal values;
-			// TestGCPReferencesParse checks them with gcpsm.ParseRef.
-			t.Logf("%s %s: gcpsm:// not wired yet", f.Location(), f.Code)
 		case f.Suppressed != nil:
 			suppressed++
 			if f.Suppressed.Justification == "" {
 				t.Errorf("%s %s: suppressed without a justification", f.Location(), f.Code)
 			}
-		case f.Code == "LITERAL_SECRET" && strings.HasPrefix(filepath.ToSlash(f.File), "azure/"):
-			// azkv:// references are not known to inject until the store
-			// redesign (issue 23) wires providers/azkv in; TestAzureExample
-			// parses them with the store's parser meanwhile. Remove then.
 		case f.Severity >= audit.Warning:
 			t.Errorf("%s %s %s: %s: %s", f.Location(), f.Severity, f.Code, f.Subject, f.Message)
 		}
@@ -67,9 +58,6 @@ func TestExamplesAuditClean(t *testing.T) {
 		t.Errorf("%d findings suppressed: only the compose network's plain http is accepted", suppressed)
 	}
 }
-
-// gcpsmNotWired reports whether the core does not know gcpsm:// yet.
-func gcpsmNotWired() bool { return !inject.IsReference("gcpsm://s") }
 
 // TestComposeSafeToCopy: ports on loopback only; every n8n service has a
 // healthcheck (workers with their health server on), and nodes that need

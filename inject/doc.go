@@ -4,8 +4,9 @@
 //
 // The pieces, in the order they run:
 //
-//   - [ParseReference] parses one reference (vault://, awssm://, file:) into a
-//     [Reference]; it is pure and does no I/O.
+//   - [Stores.Parse] parses one reference into a [Reference]: the common
+//     grammar (scheme, options, optional, selector) here, the rest by the
+//     [Store] that declares the scheme; it is pure and does no I/O.
 //   - [Scan] finds every variable whose value is a reference and every
 //     NAME_FILE variable, and reports malformed ones.
 //   - [Resolver] fetches each distinct secret once through a [Provider],

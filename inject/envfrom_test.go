@@ -14,11 +14,11 @@ func TestEnvFrom(t *testing.T) {
 		"two.json":       `{"ONE":"shadowed","TWO":"2"}`,
 		"/run/secrets/a": "from-file",
 	}
-	sc := Scan(environ, ScanOptions{EnvFrom: []string{"file:one.json", "file:two.json", "file:none?optional=true"}, EnvFromVar: "N8N_SECRETS_ENV_FROM"})
+	sc := Scan(environ, ScanOptions{Stores: testStores, FileStore: "file", EnvFrom: []string{"file:one.json", "file:two.json", "file:none?optional=true"}, EnvFromVar: "N8N_SECRETS_ENV_FROM"})
 	if len(sc.Errs) > 0 {
 		t.Fatal(sc.Errs)
 	}
-	r := &Resolver{Providers: map[string]Provider{SchemeFile: p}}
+	r := &Resolver{Providers: map[string]Provider{"file": p}}
 	results, errs := r.Resolve(context.Background(), sc.Requests)
 	if len(errs) > 0 {
 		t.Fatal(errs)
@@ -62,8 +62,8 @@ func TestEnvFromErrors(t *testing.T) {
 		{`{"K":"a\u0000` + canary + `"}`, "NUL byte"},
 	}
 	for _, tt := range tests {
-		sc := Scan(nil, ScanOptions{EnvFrom: []string{"file:x"}, EnvFromVar: "N8N_SECRETS_ENV_FROM"})
-		r := &Resolver{Providers: map[string]Provider{SchemeFile: fakeFiles{"x": tt.content}}}
+		sc := Scan(nil, ScanOptions{Stores: testStores, FileStore: "file", EnvFrom: []string{"file:x"}, EnvFromVar: "N8N_SECRETS_ENV_FROM"})
+		r := &Resolver{Providers: map[string]Provider{"file": fakeFiles{"x": tt.content}}}
 		_, errs := r.Resolve(context.Background(), sc.Requests)
 		if len(errs) != 1 || !errors.Is(errs[0], ErrBadData) || !strings.Contains(errs[0].Error(), tt.msg) ||
 			!strings.HasPrefix(errs[0].Error(), "N8N_SECRETS_ENV_FROM: item 1: ") {
@@ -74,7 +74,7 @@ func TestEnvFromErrors(t *testing.T) {
 			t.Errorf("the error repeats a value: %v", errs[0])
 		}
 	}
-	sc := Scan(nil, ScanOptions{EnvFrom: []string{"file:x", "vault://x?verison=1"}, EnvFromVar: "N8N_SECRETS_ENV_FROM"})
+	sc := Scan(nil, ScanOptions{Stores: testStores, FileStore: "file", EnvFrom: []string{"file:x", "vault://x?verison=1"}, EnvFromVar: "N8N_SECRETS_ENV_FROM"})
 	if len(sc.Errs) != 1 || !strings.Contains(sc.Errs[0].Error(), "N8N_SECRETS_ENV_FROM: item 2: ") {
 		t.Errorf("a malformed item: %v", sc.Errs)
 	}

@@ -1,42 +1,56 @@
-package inject
+package inject_test
 
 import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/n8n-secrets/n8n-secrets/inject"
+	"github.com/n8n-secrets/n8n-secrets/providers"
+	"github.com/n8n-secrets/n8n-secrets/providers/awssm"
+	"github.com/n8n-secrets/n8n-secrets/providers/file"
+	"github.com/n8n-secrets/n8n-secrets/providers/vault"
 )
+
+// These tests parse with the program's stores: the common grammar here,
+// each store's part by its declaration.
+var stores = providers.Stores
+
+func ParseReference(s string) (inject.Reference, error) { return stores.Parse(s) }
+
+func IsReference(s string) bool { return stores.IsReference(s) }
 
 func TestParseReference(t *testing.T) {
 	tests := []struct {
 		name string
 		in   string
-		want Reference
+		want inject.Reference
 	}{
-		{"vault plain", "vault://secret/n8n/core", Reference{Scheme: "vault", Path: "secret/n8n/core"}},
-		{"vault key", "vault://secret/n8n/core#encryption_key", Reference{Scheme: "vault", Path: "secret/n8n/core", Selector: "encryption_key"}},
-		{"vault version", "vault://secret/n8n/core?version=3#k", Reference{Scheme: "vault", Path: "secret/n8n/core", Version: "3", Selector: "k"}},
-		{"vault data path", "vault://secret/data/n8n/core", Reference{Scheme: "vault", Path: "secret/data/n8n/core"}},
-		{"vault pointer", "vault://secret/x#/a/b~1c/0", Reference{Scheme: "vault", Path: "secret/x", Selector: "/a/b~1c/0"}},
-		{"vault optional", "vault://secret/x?optional=true", Reference{Scheme: "vault", Path: "secret/x", Optional: true}},
-		{"vault optional false", "vault://secret/x?optional=false", Reference{Scheme: "vault", Path: "secret/x"}},
-		{"vault both options", "vault://secret/x?optional=true&version=12", Reference{Scheme: "vault", Path: "secret/x", Version: "12", Optional: true}},
-		{"awssm name", "awssm://prod/n8n/db#password", Reference{Scheme: "awssm", Path: "prod/n8n/db", Selector: "password"}},
-		{"awssm stage", "awssm://prod/n8n/db?version-stage=AWSPREVIOUS", Reference{Scheme: "awssm", Path: "prod/n8n/db", Stage: "AWSPREVIOUS"}},
-		{"awssm id region", "awssm://db?version-id=0f3a-11&region=eu-west-1", Reference{Scheme: "awssm", Path: "db", Version: "0f3a-11", Region: "eu-west-1"}},
+		{"vault plain", "vault://secret/n8n/core", inject.Reference{Scheme: "vault", Loc: vault.Ref{LogicalPath: "secret/n8n/core"}}},
+		{"vault key", "vault://secret/n8n/core#encryption_key", inject.Reference{Scheme: "vault", Loc: vault.Ref{LogicalPath: "secret/n8n/core"}, Selector: "encryption_key"}},
+		{"vault version", "vault://secret/n8n/core?version=3#k", inject.Reference{Scheme: "vault", Loc: vault.Ref{LogicalPath: "secret/n8n/core", Ver: "3"}, Selector: "k"}},
+		{"vault data path", "vault://secret/data/n8n/core", inject.Reference{Scheme: "vault", Loc: vault.Ref{LogicalPath: "secret/data/n8n/core"}}},
+		{"vault pointer", "vault://secret/x#/a/b~1c/0", inject.Reference{Scheme: "vault", Loc: vault.Ref{LogicalPath: "secret/x"}, Selector: "/a/b~1c/0"}},
+		{"vault optional", "vault://secret/x?optional=true", inject.Reference{Scheme: "vault", Loc: vault.Ref{LogicalPath: "secret/x"}, Optional: true}},
+		{"vault optional false", "vault://secret/x?optional=false", inject.Reference{Scheme: "vault", Loc: vault.Ref{LogicalPath: "secret/x"}}},
+		{"vault both options", "vault://secret/x?optional=true&version=12", inject.Reference{Scheme: "vault", Loc: vault.Ref{LogicalPath: "secret/x", Ver: "12"}, Optional: true}},
+		{"awssm name", "awssm://prod/n8n/db#password", inject.Reference{Scheme: "awssm", Loc: awssm.Ref{ID: "prod/n8n/db"}, Selector: "password"}},
+		{"awssm stage", "awssm://prod/n8n/db?version-stage=AWSPREVIOUS", inject.Reference{Scheme: "awssm", Loc: awssm.Ref{ID: "prod/n8n/db", Stage: "AWSPREVIOUS"}}},
+		{"awssm id region", "awssm://db?version-id=0f3a-11&region=eu-west-1", inject.Reference{Scheme: "awssm", Loc: awssm.Ref{ID: "db", VersionID: "0f3a-11", Region: "eu-west-1"}}},
 		{"awssm arn", "awssm://arn:aws:secretsmanager:us-east-2:123456789012:secret:prod/db-AbCdEf#password",
-			Reference{Scheme: "awssm", Path: "arn:aws:secretsmanager:us-east-2:123456789012:secret:prod/db-AbCdEf", Region: "us-east-2", Selector: "password"}},
+			inject.Reference{Scheme: "awssm", Loc: awssm.Ref{ID: "arn:aws:secretsmanager:us-east-2:123456789012:secret:prod/db-AbCdEf", Region: "us-east-2"}, Selector: "password"}},
 		{"awssm arn same region", "awssm://arn:aws:secretsmanager:us-east-2:123456789012:secret:db?region=us-east-2",
-			Reference{Scheme: "awssm", Path: "arn:aws:secretsmanager:us-east-2:123456789012:secret:db", Region: "us-east-2"}},
-		{"awssm name chars", "awssm://a_b+c=d.e@f-g", Reference{Scheme: "awssm", Path: "a_b+c=d.e@f-g"}},
-		{"file name", "file:redis_password", Reference{Scheme: "file", Path: "redis_password"}},
-		{"file sub", "file:n8n/db.json#password", Reference{Scheme: "file", Path: "n8n/db.json", Selector: "password"}},
-		{"file abs", "file:///etc/n8n/key", Reference{Scheme: "file", Path: "/etc/n8n/key"}},
-		{"file optional", "file:x?optional=true", Reference{Scheme: "file", Path: "x", Optional: true}},
-		{"selector with slash inside key", "vault://s/x#a/b", Reference{Scheme: "vault", Path: "s/x", Selector: "a/b"}},
-		{"selector with hash", "vault://s/x#a#b", Reference{Scheme: "vault", Path: "s/x", Selector: "a#b"}},
-		{"vault path with a space", "vault://secret/my app/db#password", Reference{Scheme: "vault", Path: "secret/my app/db", Selector: "password"}},
-		{"vault path escaped", "vault://secret/my%20app/a%23b%3Fc%25d", Reference{Scheme: "vault", Path: "secret/my app/a#b?c%d"}},
-		{"vault path lower-case escape", "vault://secret/%e2%82%ac", Reference{Scheme: "vault", Path: "secret/€"}},
+			inject.Reference{Scheme: "awssm", Loc: awssm.Ref{ID: "arn:aws:secretsmanager:us-east-2:123456789012:secret:db", Region: "us-east-2"}}},
+		{"awssm name chars", "awssm://a_b+c=d.e@f-g", inject.Reference{Scheme: "awssm", Loc: awssm.Ref{ID: "a_b+c=d.e@f-g"}}},
+		{"file name", "file:redis_password", inject.Reference{Scheme: "file", Loc: file.Ref{Name: "redis_password"}}},
+		{"file sub", "file:n8n/db.json#password", inject.Reference{Scheme: "file", Loc: file.Ref{Name: "n8n/db.json"}, Selector: "password"}},
+		{"file abs", "file:///etc/n8n/key", inject.Reference{Scheme: "file", Loc: file.Ref{Name: "/etc/n8n/key"}}},
+		{"file optional", "file:x?optional=true", inject.Reference{Scheme: "file", Loc: file.Ref{Name: "x"}, Optional: true}},
+		{"selector with slash inside key", "vault://s/x#a/b", inject.Reference{Scheme: "vault", Loc: vault.Ref{LogicalPath: "s/x"}, Selector: "a/b"}},
+		{"selector with hash", "vault://s/x#a#b", inject.Reference{Scheme: "vault", Loc: vault.Ref{LogicalPath: "s/x"}, Selector: "a#b"}},
+		{"vault path with a space", "vault://secret/my app/db#password", inject.Reference{Scheme: "vault", Loc: vault.Ref{LogicalPath: "secret/my app/db"}, Selector: "password"}},
+		{"vault path escaped", "vault://secret/my%20app/a%23b%3Fc%25d", inject.Reference{Scheme: "vault", Loc: vault.Ref{LogicalPath: "secret/my app/a#b?c%d"}}},
+		{"vault path lower-case escape", "vault://secret/%e2%82%ac", inject.Reference{Scheme: "vault", Loc: vault.Ref{LogicalPath: "secret/€"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -112,8 +126,8 @@ func TestParseReferenceErrors(t *testing.T) {
 			if err == nil {
 				t.Fatalf("ParseReference(%q) succeeded, want error containing %q", tt.in, tt.want)
 			}
-			if !errors.Is(err, ErrBadReference) {
-				t.Errorf("error %v does not wrap ErrBadReference", err)
+			if !errors.Is(err, inject.ErrBadReference) {
+				t.Errorf("error %v does not wrap inject.ErrBadReference", err)
 			}
 			if !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("ParseReference(%q) error %q, want it to contain %q", tt.in, err, tt.want)
@@ -176,8 +190,8 @@ func FuzzParseReference(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		r, err := ParseReference(s)
 		if err != nil {
-			if !errors.Is(err, ErrBadReference) {
-				t.Fatalf("error does not wrap ErrBadReference: %v", err)
+			if !errors.Is(err, inject.ErrBadReference) {
+				t.Fatalf("error does not wrap inject.ErrBadReference: %v", err)
 			}
 			return
 		}
@@ -213,12 +227,88 @@ func TestCheckEndpoint(t *testing.T) {
 		{"ftp://vault", true, false},
 		{"https://", false, false},
 	} {
-		err := CheckEndpoint(tt.url, tt.allow, "VAULT_ADDR")
+		err := inject.CheckEndpoint(tt.url, tt.allow, "VAULT_ADDR")
 		if (err == nil) != tt.ok {
-			t.Errorf("CheckEndpoint(%q, %v) = %v", tt.url, tt.allow, err)
+			t.Errorf("inject.CheckEndpoint(%q, %v) = %v", tt.url, tt.allow, err)
 		}
-		if err != nil && (!errors.Is(err, ErrNotConfigured) || !strings.Contains(err.Error(), "VAULT_ADDR")) {
-			t.Errorf("error %v must wrap ErrNotConfigured and name the setting", err)
+		if err != nil && (!errors.Is(err, inject.ErrNotConfigured) || !strings.Contains(err.Error(), "VAULT_ADDR")) {
+			t.Errorf("error %v must wrap inject.ErrNotConfigured and name the setting", err)
 		}
+	}
+}
+
+// TestScanStoreErrors: the stores' own checks reach Scan's errors, named
+// by variable: a NAME_FILE path the file store refuses, an option value
+// Vault's refuses.
+func TestScanStoreErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		environ []string
+		varName string
+		code    inject.Code
+		msg     string
+	}{
+		{"unclean file", []string{"A_FILE=/run/secrets/../a"}, "A_FILE", inject.CodeBadReference, "clean"},
+		{"bad ref", []string{"K=vault://x?version=abc"}, "K", inject.CodeBadReference, "positive integer"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			errs := inject.Scan(tt.environ, inject.ScanOptions{Stores: stores, FileStore: file.Scheme}).Errs
+			if len(errs) != 1 {
+				t.Fatalf("errs = %v, want one", errs)
+			}
+			ve, ok := errs[0].(*inject.VarError)
+			if !ok || ve.Var != tt.varName || ve.Code != tt.code || !strings.Contains(ve.Error(), tt.msg) ||
+				!strings.HasPrefix(ve.Error(), tt.varName+": ") {
+				t.Fatalf("error %#v (%v), want var %s code %s containing %q", errs[0], errs[0], tt.varName, tt.code, tt.msg)
+			}
+		})
+	}
+}
+
+// TestForeignReferencesNameTheStore: another tool's way of naming a secret
+// of a store this build has (an SSM parameter ARN, berglas's sm://,
+// secrets-init's gcp:secretmanager:) is passed on with a hint that says how
+// to write it here, from the store's declaration; other tools' references
+// keep the core's hints.
+func TestForeignReferencesNameTheStore(t *testing.T) {
+	for _, tt := range []struct{ value, hint string }{
+		{"arn:aws:ssm:us-east-1:123456789012:parameter/n8n/key", "awsssm://"},
+		{"sm://n8n-prod/n8n-key", "gcpsm://"},
+		{"gcp:secretmanager:projects/p/secrets/s", "gcpsm://"},
+		{"arn:aws:secretsmanager:us-east-1:123456789012:secret:db", "awssm://"},
+		{"op://vault/item/field", "1Password"},
+	} {
+		sc := inject.Scan([]string{"V=" + tt.value}, inject.ScanOptions{Stores: stores})
+		if len(sc.Foreign) != 1 || !strings.Contains(sc.Foreign[0].Hint, tt.hint) || strings.Contains(sc.Foreign[0].Hint, "does not read SSM") ||
+			strings.Contains(sc.Foreign[0].Hint, "does not read Google Secret Manager") {
+			t.Errorf("%s: foreign %+v, want a hint naming %s", tt.value, sc.Foreign, tt.hint)
+		}
+	}
+}
+
+// TestForeignReferences: other tools' references, the stores' declared
+// ones (sm://, an ARN without a scheme) and the core's (op://, ref+…), are
+// passed on with a tool and a hint; a skipped variable is not looked at.
+func TestForeignReferences(t *testing.T) {
+	environ := []string{
+		"A=op://vault/item/field",
+		"B=ref+vault://secret/x#/k",
+		"C=sm://project/secret",
+		"D=arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db",
+		"E=ref+plain text",
+		"F=https://op.example.com",
+		"G=op://skipped/x",
+	}
+	sc := inject.Scan(environ, inject.ScanOptions{Stores: stores, FileStore: file.Scheme, Skip: func(n string) bool { return n == "G" }})
+	var got []string
+	for _, f := range sc.Foreign {
+		got = append(got, f.Var)
+		if f.Tool == "" || f.Hint == "" {
+			t.Errorf("%s: no tool or hint", f.Var)
+		}
+	}
+	if strings.Join(got, ",") != "A,B,C,D" || len(sc.Requests) != 0 || len(sc.Errs) != 0 {
+		t.Errorf("foreign %v, requests %d, errors %v", got, len(sc.Requests), sc.Errs)
 	}
 }

@@ -17,7 +17,7 @@ import (
 // (ErrUnavailable) are retried with jittered exponential backoff until the
 // context's deadline; any other failure is final at once.
 type Resolver struct {
-	// Providers maps a scheme (SchemeVault, …) to its provider. A reference
+	// Providers maps a scheme ("vault", …) to its provider. A reference
 	// to a scheme with no provider fails with PROVIDER_NOT_CONFIGURED.
 	Providers map[string]Provider
 	// Concurrency bounds the fetches in flight; <= 0 means 16. A batch
@@ -284,7 +284,7 @@ func giveUp(ctx context.Context, attempts int, last error) error {
 
 func (r *Resolver) logRetry(ref Reference, attempt int, err error) {
 	if r.Logger != nil {
-		r.Logger.Warn("retrying", "code", CodeRetrying, "scheme", ref.Scheme, "path", ref.Path, "attempt", attempt,
+		r.Logger.Warn("retrying", "code", CodeRetrying, "scheme", ref.Scheme, "path", ref.Path(), "attempt", attempt,
 			"cause", string(CodeOf(err)), "error", err.Error())
 	}
 }

@@ -40,13 +40,13 @@ func (f *fakeProvider) Fetch(ctx context.Context, ref Reference) (Payload, error
 		}
 	}
 	f.mu.Lock()
-	f.calls[ref.Path]++
-	fail := f.fails[ref.Path]
+	f.calls[ref.Path()]++
+	fail := f.fails[ref.Path()]
 	if fail > 0 {
-		f.fails[ref.Path]--
+		f.fails[ref.Path()]--
 	}
-	perm := f.perm[ref.Path]
-	v, ok := f.values[ref.Path]
+	perm := f.perm[ref.Path()]
+	v, ok := f.values[ref.Path()]
 	f.mu.Unlock()
 	if f.delay > 0 {
 		select {
@@ -59,9 +59,9 @@ func (f *fakeProvider) Fetch(ctx context.Context, ref Reference) (Payload, error
 	case perm != nil:
 		return Payload{}, perm
 	case fail > 0 || fail < 0:
-		return Payload{}, fmt.Errorf("fake: read %s: 503: %w", ref.Path, ErrUnavailable)
+		return Payload{}, fmt.Errorf("fake: read %s: 503: %w", ref.Path(), ErrUnavailable)
 	case !ok:
-		return Payload{}, fmt.Errorf("fake: read %s: %w", ref.Path, ErrNotFound)
+		return Payload{}, fmt.Errorf("fake: read %s: %w", ref.Path(), ErrNotFound)
 	}
 	return Payload{Value: NewSecret([]byte(v)), Object: f.objects, Version: "1"}, nil
 }
@@ -74,7 +74,7 @@ func (f *fakeProvider) count(path string) int {
 
 func req(t *testing.T, name, ref string) Request {
 	t.Helper()
-	r, err := ParseReference(ref)
+	r, err := parseRef(ref)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -316,7 +316,7 @@ func TestResolveBatch(t *testing.T) {
 		t.Errorf("batches %v, want [30 1 1]: one call for all, then retries of the transient one", b.batches)
 	}
 	for i, r := range res {
-		if string(r.Value.Reveal()) != r.Ref.Path {
+		if string(r.Value.Reveal()) != r.Ref.Path() {
 			t.Errorf("result %d wrong", i)
 		}
 	}

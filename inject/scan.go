@@ -1,6 +1,7 @@
 package inject
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -49,6 +50,28 @@ type ScanOptions struct {
 	// that their errors and requests carry.
 	EnvFrom    []string
 	EnvFromVar string
+	// Stores are the stores whose schemes are references.
+	Stores Stores
+	// FileStore is the scheme of the store that reads a NAME_FILE's file
+	// (its Parse gets "//" and the absolute path, as in file:///path).
+	// "" refuses every NAME_FILE that would be resolved.
+	FileStore string
+}
+
+// fileRef returns the reference of a NAME_FILE's absolute path.
+func (opts ScanOptions) fileRef(path string) (Reference, error) {
+	st, ok := opts.Stores.Lookup(opts.FileStore)
+	if !ok {
+		return Reference{}, fmt.Errorf("%w: this build has no store for NAME_FILE variables", ErrNotConfigured)
+	}
+	loc, err := st.Parse("//"+path, nil)
+	if err != nil {
+		if !errors.Is(err, ErrBadReference) {
+			err = fmt.Errorf("%w: %w", ErrBadReference, err)
+		}
+		return Reference{}, err
+	}
+	return Reference{Scheme: st.Scheme, Loc: loc}, nil
 }
 
 // Scanned is what Scan found.
@@ -70,7 +93,7 @@ type Foreign struct {
 
 // Scan finds the requests in environ ("NAME=value" entries, as os.Environ
 // returns them): every variable whose value is a reference (see
-// [IsReference]) and every NAME_FILE that opts.ResolveFile accepts, which
+// [Stores.IsReference]) and every NAME_FILE that opts.ResolveFile accepts, which
 // gives NAME the file's contents. When a name appears twice, the first
 // entry counts, as os.Getenv does.
 //
@@ -102,7 +125,7 @@ func Scan(environ []string, opts ScanOptions) Scanned {
 			if skip(base) {
 				continue
 			}
-			if IsReference(v) {
+			if opts.Stores.IsReference(v) {
 				out.Errs = append(out.Errs, &VarError{Var: k, Code: CodeBadReference,
 					Err: fmt.Errorf("%w: %s holds a reference, not a file path: set %s to the reference instead", ErrBadReference, k, base)})
 				continue
@@ -121,16 +144,16 @@ func Scan(environ []string, opts ScanOptions) Scanned {
 					Err: fmt.Errorf("%w: %s must hold an absolute file path", ErrBadReference, k)})
 				continue
 			}
-			ref := Reference{Scheme: SchemeFile, Path: v}
-			if err := ref.checkPath(); err != nil {
+			ref, err := opts.fileRef(v)
+			if err != nil {
 				out.Errs = append(out.Errs, varErr(k, err))
 				continue
 			}
 			out.Requests = append(out.Requests, Request{Var: base, Ref: ref, FileVar: k})
 			continue
 		}
-		if IsTemplate(v) {
-			t, err := ParseTemplate(v)
+		if opts.Stores.IsTemplate(v) {
+			t, err := opts.Stores.ParseTemplate(v)
 			if err != nil {
 				out.Errs = append(out.Errs, varErr(k, err))
 				continue
@@ -140,15 +163,15 @@ func Scan(environ []string, opts ScanOptions) Scanned {
 			}
 			continue
 		}
-		if !IsReference(v) {
-			if near := nearScheme(v); near != "" {
+		if !opts.Stores.IsReference(v) {
+			if near := opts.Stores.nearScheme(v); near != "" {
 				out.Errs = append(out.Errs, varErr(k, badRef("the value starts like a reference with a misspelled scheme: did you mean %s? (a value meant literally goes in N8N_SECRETS_SKIP)", near)))
-			} else if tool, hint := foreignReference(v); tool != "" {
+			} else if tool, hint := opts.Stores.foreignReference(v); tool != "" {
 				out.Foreign = append(out.Foreign, Foreign{Var: k, Tool: tool, Hint: hint})
 			}
 			continue
 		}
-		ref, err := ParseReference(v)
+		ref, err := opts.Stores.Parse(v)
 		if err != nil {
 			out.Errs = append(out.Errs, varErr(k, err))
 			continue
@@ -156,7 +179,7 @@ func Scan(environ []string, opts ScanOptions) Scanned {
 		out.Requests = append(out.Requests, Request{Var: k, Ref: ref})
 	}
 	for i, item := range opts.EnvFrom {
-		ref, err := ParseReference(item)
+		ref, err := opts.Stores.Parse(item)
 		if err != nil {
 			out.Errs = append(out.Errs, &VarError{Var: opts.EnvFromVar, Code: CodeBadReference, Err: fmt.Errorf("item %d: %w", i+1, err)})
 			continue
@@ -166,31 +189,31 @@ func Scan(environ []string, opts ScanOptions) Scanned {
 	return out
 }
 
-// foreignPrefixes are the references of other tools, which n8n-secrets
-// does not resolve: a whole value starting with one is passed on as it is,
-// with a warning, since the program would otherwise get the reference as
-// its value without a word.
-var foreignPrefixes = []struct{ prefix, tool, hint string }{
-	{"op://", "a 1Password reference (op run)", "n8n-secrets does not read 1Password: run the command under op run, or keep the secret in Vault, AWS Secrets Manager or a file"},
-	{"ref+", "a vals reference (ref+<backend>://)", "n8n-secrets does not read vals references: write vault://…, awssm://… or file:… instead"},
-	{"sm://", "a berglas reference to Google Secret Manager", "n8n-secrets does not read Google Secret Manager: run the command under berglas exec, or keep the secret in a store n8n-secrets reads"},
+// foreignPrefixes are the references of other tools that name no store's
+// secrets (the stores declare those: Store.Foreign): a whole value
+// starting with one is passed on as it is, with a warning, since the
+// program would otherwise get the reference as its value without a word.
+var foreignPrefixes = []ForeignPrefix{
+	{"op://", "a 1Password reference (op run)", "n8n-secrets does not read 1Password: run the command under op run, or keep the secret in a store n8n-secrets reads (see n8n-secrets --help)"},
+	{"ref+", "a vals reference (ref+<backend>://)", "n8n-secrets does not read vals references: write a reference of a store n8n-secrets reads instead (see n8n-secrets --help)"},
 	{"berglas://", "a berglas reference", "n8n-secrets does not read berglas references: run the command under berglas exec"},
-	{"arn:aws:secretsmanager:", "an AWS Secrets Manager ARN without a scheme", "to resolve it here, write awssm://arn:aws:secretsmanager:…"},
-	{"arn:aws:ssm:", "an AWS Systems Manager parameter ARN (secrets-init)", "n8n-secrets does not read SSM parameters: keep the secret in AWS Secrets Manager (awssm://…)"},
-	{"gcp:secretmanager:", "a secrets-init reference to Google Secret Manager", "n8n-secrets does not read Google Secret Manager: keep the secret in a store n8n-secrets reads"},
-	{"{{resolve:", "a CloudFormation dynamic reference", "CloudFormation resolves it only in templates: write awssm://… to resolve it here"},
 }
 
 // foreignReference returns what tool's reference value is, and a hint,
-// or "" when it is none.
-func foreignReference(value string) (tool, hint string) {
+// or "" when it is none: the stores' declared prefixes first, then the
+// core's.
+func (ss Stores) foreignReference(value string) (tool, hint string) {
 	lower := strings.ToLower(strings.TrimSpace(value))
-	for _, f := range foreignPrefixes {
-		if strings.HasPrefix(lower, f.prefix) {
-			if f.prefix == "ref+" && !strings.Contains(lower, "://") {
+	var all []ForeignPrefix
+	for _, st := range ss {
+		all = append(all, st.Foreign...)
+	}
+	for _, f := range append(all, foreignPrefixes...) {
+		if strings.HasPrefix(lower, strings.ToLower(f.Prefix)) {
+			if f.Prefix == "ref+" && !strings.Contains(lower, "://") {
 				continue
 			}
-			return f.tool, f.hint
+			return f.Tool, f.Hint
 		}
 	}
 	return "", ""

@@ -22,7 +22,7 @@ func TestScan(t *testing.T) {
 	skip := func(name string) bool {
 		return strings.HasPrefix(name, "N8N_SECRETS_") || strings.HasPrefix(name, "VAULT_")
 	}
-	sc := Scan(environ, ScanOptions{Skip: skip})
+	sc := Scan(environ, ScanOptions{Stores: testStores, FileStore: "file", Skip: skip})
 	if len(sc.Errs) > 0 {
 		t.Fatal(sc.Errs)
 	}
@@ -52,8 +52,6 @@ func TestScanErrors(t *testing.T) {
 		{"both set empty name", []string{"A=", "A_FILE=/run/secrets/a"}, "A", CodeConflict, "both set"},
 		{"relative file", []string{"A_FILE=run/secrets/a"}, "A_FILE", CodeBadReference, "absolute file path"},
 		{"empty file", []string{"A_FILE="}, "A_FILE", CodeBadReference, "absolute file path"},
-		{"unclean file", []string{"A_FILE=/run/secrets/../a"}, "A_FILE", CodeBadReference, "clean"},
-		{"bad ref", []string{"K=vault://x?version=abc"}, "K", CodeBadReference, "positive integer"},
 		{"typo scheme", []string{"K=vault:/secret/x"}, "K", CodeBadReference, "vault://"},
 		{"misspelled vault", []string{"K=vualt://secret/x#k"}, "K", CodeBadReference, "did you mean vault://"},
 		{"misspelled vault, capitals", []string{"K=VAUL://secret/x"}, "K", CodeBadReference, "did you mean vault://"},
@@ -68,7 +66,7 @@ func TestScanErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			errs := Scan(tt.environ, ScanOptions{}).Errs
+			errs := Scan(tt.environ, ScanOptions{Stores: testStores, FileStore: "file"}).Errs
 			if len(errs) != 1 {
 				t.Fatalf("errs = %v, want one", errs)
 			}
@@ -83,7 +81,7 @@ func TestScanErrors(t *testing.T) {
 
 // TestScanCaseInsensitiveSchemes: RFC 3986 schemes ignore case.
 func TestScanCaseInsensitiveSchemes(t *testing.T) {
-	sc := Scan([]string{"A=VAULT://secret/a#k", "B=Awssm://prod/b", "C=FILE:c", "D=File:///run/secrets/d"}, ScanOptions{})
+	sc := Scan([]string{"A=VAULT://secret/a#k", "B=Awssm://prod/b", "C=FILE:c", "D=File:///run/secrets/d"}, ScanOptions{Stores: testStores, FileStore: "file"})
 	if len(sc.Errs) > 0 {
 		t.Fatal(sc.Errs)
 	}
@@ -103,7 +101,7 @@ func TestScanNotNearMisses(t *testing.T) {
 	environ := []string{"A=https://example.com", "B=tile:horizontal", "C=s3://bucket/x", "D=vaultwarden://x",
 		"E=fail", "F=ftp://host", "G=http://vault:8200", "H=postgres://u@h/db", "I=file", "J=vault", "K=://x",
 		"L=vaulted;//no", "M=file/path/x", "N= leading space", "O=wss://host", "P=redis://h", "Q=vault", "R=files are here"}
-	if sc := Scan(environ, ScanOptions{}); len(sc.Errs) > 0 || len(sc.Requests) > 0 {
+	if sc := Scan(environ, ScanOptions{Stores: testStores, FileStore: "file"}); len(sc.Errs) > 0 || len(sc.Requests) > 0 {
 		t.Fatalf("errors %v, requests %v", sc.Errs, sc.Requests)
 	}
 }
@@ -120,7 +118,7 @@ func TestScanFilePolicy(t *testing.T) {
 		"SKIPPED_FILE=/run/secrets/skipped",
 		"OTHER_FILE=/run/secrets/other",
 	}
-	sc := Scan(environ, ScanOptions{
+	sc := Scan(environ, ScanOptions{Stores: testStores, FileStore: "file",
 		Skip:        func(n string) bool { return n == "SKIPPED" || n == "OTHER_FILE" },
 		ResolveFile: func(_, p string) bool { return strings.HasPrefix(p, "/run/secrets/") },
 	})
@@ -147,7 +145,7 @@ func TestBuildEnv(t *testing.T) {
 		"HOME=/home/node",
 		"PATH=/dup",
 	}
-	sc := Scan(environ, ScanOptions{Skip: func(n string) bool { return strings.HasPrefix(n, "VAULT_") || strings.HasPrefix(n, "N8N_SECRETS_") }})
+	sc := Scan(environ, ScanOptions{Stores: testStores, FileStore: "file", Skip: func(n string) bool { return strings.HasPrefix(n, "VAULT_") || strings.HasPrefix(n, "N8N_SECRETS_") }})
 	if len(sc.Errs) > 0 {
 		t.Fatal(sc.Errs)
 	}
@@ -194,7 +192,7 @@ func FuzzScanBuildEnv(f *testing.F) {
 	f.Add("K=file:x?optional=true\x00K_FILE=/x\x00=bad\x00noeq")
 	f.Fuzz(func(t *testing.T, joined string) {
 		environ := strings.Split(joined, "\x00")
-		sc := Scan(environ, ScanOptions{ResolveFile: func(_, p string) bool { return strings.HasPrefix(p, "/run/") }})
+		sc := Scan(environ, ScanOptions{Stores: testStores, FileStore: "file", ResolveFile: func(_, p string) bool { return strings.HasPrefix(p, "/run/") }})
 		reqs := sc.Requests
 		for _, err := range sc.Errs {
 			if _, ok := err.(*VarError); !ok {

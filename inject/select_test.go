@@ -49,7 +49,7 @@ func TestSelect(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := Payload{Value: NewSecret([]byte(tt.value)), Object: tt.object}
-			got, err := Select(p, Reference{Scheme: "vault", Path: "x", Selector: tt.sel})
+			got, err := Select(p, Reference{Scheme: "vault", Loc: testLoc{path: "x"}, Selector: tt.sel})
 			if tt.wantErr != nil {
 				if !errors.Is(err, tt.wantErr) {
 					t.Fatalf("err = %v, want %v", err, tt.wantErr)
@@ -68,16 +68,16 @@ func TestSelect(t *testing.T) {
 
 func TestSelectErrorsNameKeysNotValues(t *testing.T) {
 	p := Payload{Value: NewSecret([]byte(`{"user":"` + canary + `","password":"` + canary + `"}`)), Object: true}
-	_, err := Select(p, Reference{Scheme: "vault", Path: "x"})
+	_, err := Select(p, ref("vault", "x"))
 	if err == nil || !strings.Contains(err.Error(), "password, user") || strings.Contains(err.Error(), canary) {
 		t.Fatalf("error must name the keys and no value, got %v", err)
 	}
-	_, err = Select(p, Reference{Scheme: "vault", Path: "x", Selector: "nope"})
+	_, err = Select(p, Reference{Scheme: "vault", Loc: testLoc{path: "x"}, Selector: "nope"})
 	if err == nil || strings.Contains(err.Error(), canary) {
 		t.Fatalf("missing-key error leaks or is nil: %v", err)
 	}
 	bad := Payload{Value: NewSecret([]byte(canary + "{"))}
-	_, err = Select(bad, Reference{Scheme: "file", Path: "x", Selector: "k"})
+	_, err = Select(bad, Reference{Scheme: "file", Loc: testLoc{path: "x", opaque: true}, Selector: "k"})
 	if err == nil || strings.Contains(err.Error(), canary) {
 		t.Fatalf("invalid-JSON error leaks or is nil: %v", err)
 	}
@@ -92,7 +92,7 @@ func FuzzSelect(f *testing.F) {
 		f.Add(s.doc, s.sel, true)
 	}
 	f.Fuzz(func(t *testing.T, doc, sel string, object bool) {
-		ref := Reference{Scheme: "vault", Path: "x", Selector: sel}
+		ref := Reference{Scheme: "vault", Loc: testLoc{path: "x"}, Selector: sel}
 		v, err := Select(Payload{Value: NewSecret([]byte(doc)), Object: object}, ref)
 		if err != nil {
 			if !errors.Is(err, ErrKeyNotFound) && !errors.Is(err, ErrBadData) {

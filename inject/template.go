@@ -11,7 +11,7 @@ import (
 //
 // A value is a template when it holds "${" followed by a known scheme (or
 // by a scheme one typo away from one and "://", which then fails as a
-// typo), not escaped as "$${": see [IsTemplate]. In a template every "${"
+// typo), not escaped as "$${": see [Stores.IsTemplate]. In a template every "${"
 // opens a reference that the first "}" closes, "$${" stands for a literal
 // "${", and any other text is kept as it is. A value without such a "${"
 // is not a template and is left entirely alone ("$${" included). Resolved
@@ -28,9 +28,9 @@ type Template struct {
 // IsTemplate reports whether value is a template: it holds "${", not
 // escaped as "$${", followed by a known scheme, in any case, or by a near
 // miss of one ("${vualt://").
-// A value that is a reference as a whole (see [IsReference]) is not.
-func IsTemplate(value string) bool {
-	if IsReference(value) {
+// A value that is a reference as a whole (see [Stores.IsReference]) is not.
+func (ss Stores) IsTemplate(value string) bool {
+	if ss.IsReference(value) {
 		return false
 	}
 	// Left to right, as ParseTemplate reads it: "$${" is an escape.
@@ -40,7 +40,7 @@ func IsTemplate(value string) bool {
 			i += 3
 		case strings.HasPrefix(value[i:], "${"):
 			rest := value[i+2:]
-			if IsReference(rest) || nearScheme(strings.SplitN(rest, "}", 2)[0]) != "" {
+			if ss.IsReference(rest) || ss.nearScheme(strings.SplitN(rest, "}", 2)[0]) != "" {
 				return true
 			}
 			i += 2
@@ -59,7 +59,7 @@ func IsTemplate(value string) bool {
 // empty one, one that does not hold a reference, or a malformed reference
 // is an error. It does no I/O. Errors wrap [ErrBadReference] and name
 // positions (byte offsets), never the value's text.
-func ParseTemplate(value string) (*Template, error) {
+func (ss Stores) ParseTemplate(value string) (*Template, error) {
 	t := &Template{}
 	var lit strings.Builder
 	for i := 0; i < len(value); {
@@ -79,13 +79,13 @@ func ParseTemplate(value string) (*Template, error) {
 				return nil, badRef("empty ${} at byte %d", i)
 			case strings.Contains(inner, "${"):
 				return nil, badRef("a ${ inside the reference at byte %d: references do not nest", i)
-			case !IsReference(inner):
-				if near := nearScheme(inner); near != "" {
+			case !ss.IsReference(inner):
+				if near := ss.nearScheme(inner); near != "" {
 					return nil, badRef("the ${ at byte %d starts like a reference with a misspelled scheme: did you mean %s?", i, near)
 				}
-				return nil, badRef("the ${ at byte %d does not hold a reference (vault://, awssm://, file:): write $${ for a literal ${", i)
+				return nil, badRef("the ${ at byte %d does not hold a reference (%s): write $${ for a literal ${", i, ss.known())
 			}
-			ref, err := ParseReference(inner)
+			ref, err := ss.Parse(inner)
 			if err != nil {
 				return nil, fmt.Errorf("reference %d (the ${ at byte %d): %w", n, i, err)
 			}

@@ -24,14 +24,14 @@ func TestIsTemplate(t *testing.T) {
 		"${":                       false,
 		"https://example.com/${path}?q=${vault}x": false,
 	} {
-		if got := IsTemplate(v); got != want {
+		if got := testStores.IsTemplate(v); got != want {
 			t.Errorf("IsTemplate(%q) = %v, want %v", v, got, want)
 		}
 	}
 }
 
 func TestParseTemplate(t *testing.T) {
-	tp, err := ParseTemplate("postgres://${vault://secret/n8n/db#user}:${vault://secret/n8n/db#password}@db/n8n?x=$${lit}$")
+	tp, err := testStores.ParseTemplate("postgres://${vault://secret/n8n/db#user}:${vault://secret/n8n/db#password}@db/n8n?x=$${lit}$")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,9 +57,9 @@ func TestParseTemplateErrors(t *testing.T) {
 		{"a${vault://" + canary + "?x=1}", "unknown option"},
 	}
 	for _, tt := range tests {
-		_, err := ParseTemplate(tt.value)
+		_, err := testStores.ParseTemplate(tt.value)
 		if err == nil || !errors.Is(err, ErrBadReference) || !strings.Contains(err.Error(), tt.msg) {
-			t.Errorf("ParseTemplate(%q) = %v, want an error with %q", tt.value, err, tt.msg)
+			t.Errorf("testStores.ParseTemplate(%q) = %v, want an error with %q", tt.value, err, tt.msg)
 			continue
 		}
 		if strings.Contains(err.Error(), canary) {
@@ -81,12 +81,12 @@ func TestTemplatesResolveOnce(t *testing.T) {
 		"LITERAL=$${file:pw}",
 		"MIXED=${file:user}$${file:pw}",
 	}
-	sc := Scan(environ, ScanOptions{Skip: func(n string) bool { return n == "SKIPPED" }})
+	sc := Scan(environ, ScanOptions{Stores: testStores, FileStore: "file", Skip: func(n string) bool { return n == "SKIPPED" }})
 	if len(sc.Errs) > 0 {
 		t.Fatal(sc.Errs)
 	}
 	p := fakeFiles{"user": "n8n", "pw": "s3cr3t", "loop": "${file:pw}"}
-	r := &Resolver{Providers: map[string]Provider{SchemeFile: p}}
+	r := &Resolver{Providers: map[string]Provider{"file": p}}
 	results, errs := r.Resolve(context.Background(), sc.Requests)
 	if len(errs) > 0 {
 		t.Fatal(errs)
@@ -111,34 +111,11 @@ func TestTemplatesResolveOnce(t *testing.T) {
 type fakeFiles map[string]string
 
 func (f fakeFiles) Fetch(_ context.Context, ref Reference) (Payload, error) {
-	v, ok := f[ref.Path]
+	v, ok := f[ref.Path()]
 	if !ok {
 		return Payload{}, ErrNotFound
 	}
 	return Payload{Value: NewSecret([]byte(v))}, nil
-}
-
-func TestForeignReferences(t *testing.T) {
-	environ := []string{
-		"A=op://vault/item/field",
-		"B=ref+vault://secret/x#/k",
-		"C=sm://project/secret",
-		"D=arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db",
-		"E=ref+plain text",
-		"F=https://op.example.com",
-		"G=op://skipped/x",
-	}
-	sc := Scan(environ, ScanOptions{Skip: func(n string) bool { return n == "G" }})
-	var got []string
-	for _, f := range sc.Foreign {
-		got = append(got, f.Var)
-		if f.Tool == "" || f.Hint == "" {
-			t.Errorf("%s: no tool or hint", f.Var)
-		}
-	}
-	if strings.Join(got, ",") != "A,B,C,D" || len(sc.Requests) != 0 || len(sc.Errs) != 0 {
-		t.Errorf("foreign %v, requests %d, errors %v", got, len(sc.Requests), sc.Errs)
-	}
 }
 
 // FuzzParseTemplate: parsing never panics, and an error never repeats a
@@ -148,7 +125,7 @@ func FuzzParseTemplate(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, v string) {
-		tp, err := ParseTemplate(v)
+		tp, err := testStores.ParseTemplate(v)
 		if err != nil {
 			if strings.Contains(v, "CANARY") && strings.Contains(err.Error(), "CANARY") {
 				t.Fatalf("the error repeats the value: %v", err)

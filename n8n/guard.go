@@ -437,7 +437,7 @@ func (g *guard) checkShape(label, key string) {
 		return
 	}
 	if looksLikeReference(key) {
-		g.add(CodeKeyIsReference, Error, "check the reference's scheme: n8n-secrets resolves vault://, awssm:// and file: references",
+		g.add(CodeKeyIsReference, Error, "check the reference's scheme against the stores n8n-secrets --help lists",
 			"%s holds a secret reference that was not resolved: n8n would use the reference itself as the key", label)
 		return
 	}

@@ -68,7 +68,7 @@ func (k *Keeper) Refresh(ctx context.Context) *Change {
 	byScheme := map[string][]*secret{}
 	var fetch []*secret
 	for _, s := range k.secrets {
-		if s.key.Version != "" || k.leasedTarget(s) {
+		if s.key.Version() != "" || k.leasedTarget(s) {
 			continue
 		}
 		if _, ok := k.opts.Providers[s.key.Scheme].(inject.Watcher); ok && !s.pollOnly {
@@ -133,7 +133,7 @@ func (k *Keeper) watchScheme(ctx context.Context, scheme string, secrets []*secr
 			case i < len(res):
 				got[i] = res[i]
 			default:
-				got[i].Err = fmt.Errorf("%s: %w: no result for %s", scheme, inject.ErrUnavailable, s.key.Path)
+				got[i].Err = fmt.Errorf("%s: %w: no result for %s", scheme, inject.ErrUnavailable, s.key.Path())
 			}
 			if got[i].Err != nil && transientErr(got[i].Err) {
 				transient++
@@ -223,7 +223,7 @@ func (k *Keeper) startPolling(s *secret, err error) {
 	s.pollOnly = true
 	s.seen = valueStamp(s.target())
 	s.told = s.seen
-	attrs := []any{"vars", s.vars, "scheme", s.key.Scheme, "path", s.key.Path}
+	attrs := []any{"vars", s.vars, "scheme", s.key.Scheme, "path", s.key.Path()}
 	if err != nil {
 		k.log.Warn("the store refuses to describe this secret: new versions are detected by reading it again",
 			append(attrs, "code", CodeWatchDenied, "error", err.Error())...)
@@ -277,7 +277,7 @@ func (k *Keeper) watchFailed(s *secret, err error) {
 	}
 	s.watchCode = code
 	k.log.Warn("cannot tell whether this secret changed; trying again at the next refresh", "code", CodeWatchFailed,
-		"vars", s.vars, "scheme", s.key.Scheme, "path", s.key.Path, "error_code", code, "error", err.Error())
+		"vars", s.vars, "scheme", s.key.Scheme, "path", s.key.Path(), "error_code", code, "error", err.Error())
 }
 
 // watchesFailed logs, in one line, the secrets of scheme whose watch
@@ -481,7 +481,7 @@ func (k *Keeper) settle(ctx context.Context, s *secret, got []inject.Result, obs
 	}
 	if newVersion && s.told != stamp {
 		s.told = stamp
-		k.log.Info("new version", "code", CodeSecretChanged, "vars", s.vars, "scheme", s.key.Scheme, "path", s.key.Path)
+		k.log.Info("new version", "code", CodeSecretChanged, "vars", s.vars, "scheme", s.key.Scheme, "path", s.key.Path())
 	}
 }
 
@@ -518,7 +518,7 @@ func (k *Keeper) failed(s *secret, err error, observed string, now, ends time.Ti
 	code := string(inject.CodeOf(err))
 	var ve *inject.VarError
 	msg := err.Error()
-	attrs := []any{"code", code, "vars", s.vars, "scheme", s.key.Scheme, "path", s.key.Path}
+	attrs := []any{"code", code, "vars", s.vars, "scheme", s.key.Scheme, "path", s.key.Path()}
 	if errors.As(err, &ve) {
 		attrs = append(attrs, "var", ve.Var)
 		msg = ve.Err.Error()
@@ -543,14 +543,14 @@ func (k *Keeper) failed(s *secret, err error, observed string, now, ends time.Ti
 	}
 	k.log.Error("secret not resolved: the command keeps its last good value", attrs...)
 	k.log.Error("new values did not resolve: the command keeps running with the values it has", "code", CodeUpdateRefused,
-		"vars", s.vars, "scheme", s.key.Scheme, "path", s.key.Path, "error_code", code, "retry_in_s", ceilSeconds(delay))
+		"vars", s.vars, "scheme", s.key.Scheme, "path", s.key.Path(), "error_code", code, "retry_in_s", ceilSeconds(delay))
 }
 
 // recovered ends s's failure episode.
 func (k *Keeper) recovered(s *secret) {
 	if s.logged != "" {
 		k.log.Info("secret resolves again", "code", CodeSecretRecovered, "vars", s.vars, "scheme", s.key.Scheme,
-			"path", s.key.Path, "failed_s", int(time.Since(s.since).Seconds()))
+			"path", s.key.Path(), "failed_s", int(time.Since(s.since).Seconds()))
 	}
 	s.err, s.failures, s.retryAt, s.failStamp, s.logged = nil, 0, time.Time{}, "", ""
 }

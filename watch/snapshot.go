@@ -73,7 +73,7 @@ func (k *Keeper) publish() {
 	snap := &Snapshot{Taken: now, Rounds: k.rounds, Errors: maps.Clone(k.errCounts), Applied: maps.Clone(k.adopted),
 		Signaled: maps.Clone(k.signaled)}
 	for _, s := range k.secrets {
-		st := SecretState{Scheme: s.key.Scheme, Path: s.key.Path, Vars: append([]string(nil), s.vars...), State: "current",
+		st := SecretState{Scheme: s.key.Scheme, Path: s.key.Path(), Vars: append([]string(nil), s.vars...), State: "current",
 			ValueSince: s.valueAt, LastOK: s.okAt}
 		if s.next != nil {
 			st.State = "pending"

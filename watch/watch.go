@@ -274,8 +274,16 @@ func sameValues(a, b []inject.Result) bool {
 
 // compareRefs orders fetch keys, for stable logs and requests.
 func compareRefs(a, b inject.Reference) int {
-	return cmp.Or(cmp.Compare(a.Scheme, b.Scheme), cmp.Compare(a.Path, b.Path), cmp.Compare(a.Version, b.Version),
-		cmp.Compare(a.Stage, b.Stage), cmp.Compare(a.Region, b.Region))
+	return cmp.Or(cmp.Compare(a.Scheme, b.Scheme), cmp.Compare(a.Path(), b.Path()), cmp.Compare(a.Version(), b.Version()),
+		cmp.Compare(locString(a), locString(b)))
+}
+
+// locString writes a reference's locator (the store's options included).
+func locString(r inject.Reference) string {
+	if r.Loc == nil {
+		return ""
+	}
+	return r.Loc.String()
 }
 
 // set builds a Set from a chooser of values per secret.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
+	"github.com/n8n-secrets/n8n-secrets/providers"
 )
 
 // store is a fake backend: values and versions by path, leases handed out
@@ -67,15 +68,15 @@ func (p plain) Fetch(_ context.Context, ref inject.Reference) (inject.Payload, e
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.fetches++
-	s.fetched = append(s.fetched, ref.Path)
-	if err := s.fetchErr[ref.Path]; err != nil {
+	s.fetched = append(s.fetched, ref.Path())
+	if err := s.fetchErr[ref.Path()]; err != nil {
 		return inject.Payload{}, err
 	}
-	v, ok := s.values[ref.Path]
+	v, ok := s.values[ref.Path()]
 	if !ok {
 		return inject.Payload{}, fmt.Errorf("fake: %w", inject.ErrNotFound)
 	}
-	pl := inject.Payload{Value: inject.NewSecret([]byte(v)), Version: fmt.Sprint(s.versions[ref.Path])}
+	pl := inject.Payload{Value: inject.NewSecret([]byte(v)), Version: fmt.Sprint(s.versions[ref.Path()])}
 	if s.leaseTTL > 0 {
 		// A dynamic secret: new credentials with each lease.
 		s.leaseN++
@@ -95,11 +96,11 @@ func (w watching) Watch(_ context.Context, refs []inject.Reference) []inject.Wat
 	res := make([]inject.WatchResult, len(refs))
 	var paths []string
 	for _, ref := range refs {
-		paths = append(paths, ref.Path)
+		paths = append(paths, ref.Path())
 	}
 	s.watched = append(s.watched, paths)
 	for i, ref := range refs {
-		switch v, ok := s.versions[ref.Path]; {
+		switch v, ok := s.versions[ref.Path()]; {
 		case s.watchErr != nil:
 			res[i].Err = s.watchErr
 		case !ok:
@@ -166,13 +167,13 @@ func keeper(t *testing.T, p inject.Provider, lead time.Duration, vars ...string)
 	t.Helper()
 	var reqs []inject.Request
 	for i := 0; i < len(vars); i += 2 {
-		ref, err := inject.ParseReference(vars[i+1])
+		ref, err := providers.Stores.Parse(vars[i+1])
 		if err != nil {
 			t.Fatal(err)
 		}
 		reqs = append(reqs, inject.Request{Var: vars[i], Ref: ref})
 	}
-	providers := map[string]inject.Provider{inject.SchemeVault: p}
+	providers := map[string]inject.Provider{"vault": p}
 	res, errs := (&inject.Resolver{Providers: providers}).Resolve(context.Background(), reqs)
 	if len(errs) > 0 {
 		t.Fatal(errs)
@@ -470,8 +471,8 @@ func TestLeaseRefetchIgnoresOtherFailures(t *testing.T) {
 	s := newStore(map[string]string{"db": "u1"})
 	s.leaseTTL = 1
 	s.renew = func(l inject.Lease) (inject.Lease, error) { return inject.Lease{ID: l.ID, Duration: 1}, nil }
-	providers := map[string]inject.Provider{inject.SchemeVault: leasing{plain{s}}}
-	k, _ := keeper(t, providers[inject.SchemeVault], 0, "USER", "vault://db", "OTHER", "vault://other?optional=true")
+	providers := map[string]inject.Provider{"vault": leasing{plain{s}}}
+	k, _ := keeper(t, providers["vault"], 0, "USER", "vault://db", "OTHER", "vault://other?optional=true")
 	s.fetchedPaths()
 	// OTHER exists no more, and reading it fails for good.
 	s.fetchErr = map[string]error{"other": fmt.Errorf("fake: %w", inject.ErrPermission)}

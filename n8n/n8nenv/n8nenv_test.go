@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/n8n-secrets/n8n-secrets/internal/n8nreal"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/n8nreal"
 )
 
 // jsCorpus are strings whose trim() and Number() differ between

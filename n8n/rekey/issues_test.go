@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/n8n-secrets/n8n-secrets/internal/n8ntest"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/n8ntest"
 	"github.com/n8n-secrets/n8n-secrets/n8n/cipher"
 )
 

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/n8n-secrets/n8n-secrets/internal/n8ntest"
-	"github.com/n8n-secrets/n8n-secrets/internal/pgtest"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/n8ntest"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/pgtest"
 	"github.com/n8n-secrets/n8n-secrets/n8n/cipher"
 	"github.com/n8n-secrets/n8n-secrets/n8n/store"
 )

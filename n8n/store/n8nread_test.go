@@ -16,7 +16,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/n8n-secrets/n8n-secrets/internal/n8nreal"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/n8nreal"
 	"github.com/n8n-secrets/n8n-secrets/n8n/n8nenv"
 )
 

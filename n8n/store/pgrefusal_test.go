@@ -10,7 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver, for the sessions standing in for n8n and the observer
 
-	"github.com/n8n-secrets/n8n-secrets/internal/pgtest"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/pgtest"
 )
 
 // TestPostgresRefusalBlocksNothing (issue 19, item 6): a rekey --apply run

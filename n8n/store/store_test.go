@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/n8n-secrets/n8n-secrets/internal/pgtest"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/pgtest"
 )
 
 const fixtures = "../../testdata/n8n/"

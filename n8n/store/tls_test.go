@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/n8n-secrets/n8n-secrets/internal/pgtest"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/pgtest"
 )
 
 // certPair makes a certificate for 127.0.0.1 signed by a new CA, and

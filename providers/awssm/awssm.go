@@ -252,19 +252,19 @@ func (p *Provider) client(region string) *secretsmanager.Client {
 }
 
 // regionOf returns the region ref is read in: the ARN's, the region=
-// option's (the parser puts either in ref.Region), else the default.
+// option's (the parser puts either in locOf(ref).Region), else the default.
 func (p *Provider) regionOf(ref inject.Reference) (string, error) {
-	if ref.Region != "" {
-		return ref.Region, nil
+	if locOf(ref).Region != "" {
+		return locOf(ref).Region, nil
 	}
-	if f := strings.SplitN(ref.Path, ":", 7); len(f) == 7 && f[0] == "arn" && f[3] != "" {
+	if f := strings.SplitN(ref.Path(), ":", 7); len(f) == 7 && f[0] == "arn" && f[3] != "" {
 		return f[3], nil
 	}
 	if p.cfg.Region != "" {
 		return p.cfg.Region, nil
 	}
 	return "", fmt.Errorf("awssm: get %s: %w: no AWS region: set AWS_REGION, add ?region=… to the reference, or use the secret's full ARN",
-		ref.Path, inject.ErrNotConfigured)
+		ref.Path(), inject.ErrNotConfigured)
 }
 
 // Fetch reads the secret that ref names with GetSecretValue.
@@ -277,18 +277,18 @@ func (p *Provider) Fetch(ctx context.Context, ref inject.Reference) (inject.Payl
 }
 
 func (p *Provider) get(ctx context.Context, region string, ref inject.Reference) (inject.Payload, error) {
-	in := &secretsmanager.GetSecretValueInput{SecretId: aws.String(ref.Path)}
-	if ref.Version != "" {
-		in.VersionId = aws.String(ref.Version)
+	in := &secretsmanager.GetSecretValueInput{SecretId: aws.String(ref.Path())}
+	if ref.Version() != "" {
+		in.VersionId = aws.String(ref.Version())
 	}
-	if ref.Stage != "" {
-		in.VersionStage = aws.String(ref.Stage)
+	if locOf(ref).Stage != "" {
+		in.VersionStage = aws.String(locOf(ref).Stage)
 	}
 	out, err := p.client(region).GetSecretValue(ctx, in)
 	if err != nil {
-		return inject.Payload{}, classify(ctx, ref.Path, region, err)
+		return inject.Payload{}, classify(ctx, ref.Path(), region, err)
 	}
-	return payload(ref.Path, out.SecretString, out.SecretBinary, out.VersionId)
+	return payload(ref.Path(), out.SecretString, out.SecretBinary, out.VersionId)
 }
 
 func payload(id string, str *string, bin []byte, version *string) (inject.Payload, error) {
@@ -330,11 +330,11 @@ func (p *Provider) FetchBatch(ctx context.Context, refs []inject.Reference) []in
 			res[i].Err = err
 			continue
 		}
-		if ref.Version != "" || ref.Stage != "" {
+		if ref.Version() != "" || locOf(ref).Stage != "" {
 			jobs = append(jobs, func() { res[i].Payload, res[i].Err = p.get(ctx, region, ref) })
 			continue
 		}
-		k := [2]string{region, ref.Path}
+		k := [2]string{region, ref.Path()}
 		if t := seen[k]; t != nil {
 			t.idx = append(t.idx, i)
 			continue
@@ -405,7 +405,7 @@ func runAll(jobs []func()) {
 func (p *Provider) batch(ctx context.Context, region string, ts []*target, res []inject.BatchResult) []*target {
 	ids := make([]string, len(ts))
 	for i, t := range ts {
-		ids[i] = t.ref.Path
+		ids[i] = t.ref.Path()
 	}
 	done := make([]bool, len(ts))
 	set := func(j int, pl inject.Payload, err error) {

@@ -1,6 +1,6 @@
 package awssm_test
 
-// Tests against internal/awsfake, a Secrets Manager endpoint that speaks the
+// Tests against internal/testenv/awsfake, a Secrets Manager endpoint that speaks the
 // SDK's wire protocol (awsJson1_1, SigV4) on loopback: no AWS endpoint can
 // be reached here. Every test isolates the environment (awsfake.IsolateEnv)
 // so that nothing on the machine (keys, profiles, IMDS) takes part. The
@@ -24,7 +24,7 @@ import (
 	"time"
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
-	"github.com/n8n-secrets/n8n-secrets/internal/awsfake"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/awsfake"
 	"github.com/n8n-secrets/n8n-secrets/providers/awssm"
 )
 
@@ -66,7 +66,7 @@ func parse(t testing.TB, refs ...string) []inject.Request {
 	t.Helper()
 	var reqs []inject.Request
 	for i, s := range refs {
-		r, err := inject.ParseReference(s)
+		r, err := inject.Stores{awssm.Store}.Parse(s)
 		if err != nil {
 			t.Fatalf("%s: %v", s, err)
 		}
@@ -81,7 +81,7 @@ func resolveIn(t testing.TB, timeout time.Duration, p inject.Provider, refs ...s
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	r := &inject.Resolver{Providers: map[string]inject.Provider{inject.SchemeAWSSM: p},
+	r := &inject.Resolver{Providers: map[string]inject.Provider{awssm.Scheme: p},
 		Backoff: inject.Backoff{Initial: 20 * time.Millisecond, Max: 100 * time.Millisecond}}
 	res, errs := r.Resolve(ctx, parse(t, refs...))
 	noCanary(t, errs)
@@ -760,7 +760,7 @@ func TestConcurrentUse(t *testing.T) {
 	for i := range 30 {
 		wg.Go(func() {
 			r := regions[i%3]
-			ref, _ := inject.ParseReference("awssm://x?region=" + r)
+			ref, _ := inject.Stores{awssm.Store}.Parse("awssm://x?region=" + r)
 			var got string
 			if i%2 == 0 {
 				pl, err := p.Fetch(context.Background(), ref)

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
-	"github.com/n8n-secrets/n8n-secrets/internal/awsfake"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/awsfake"
 	"github.com/n8n-secrets/n8n-secrets/providers/awssm"
 )
 
@@ -56,7 +56,7 @@ func TestReviewAccess(t *testing.T) {
 		t.Setenv("AWS_SECRET_ACCESS_KEY", "")
 		t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 		p := newProvider(t, awssm.Options{})
-		_, err := p.ReviewAccess(context.Background(), []inject.Reference{{Scheme: "awssm", Path: "a"}})
+		_, err := p.ReviewAccess(context.Background(), []inject.Reference{{Scheme: "awssm", Loc: awssm.Ref{ID: "a"}}})
 		if inject.CodeOf(err) != inject.CodeAuthFailed || !strings.Contains(err.Error(), "credential chain gave none") {
 			t.Errorf("got %v, want AUTH_FAILED with the fixed message", err)
 		}

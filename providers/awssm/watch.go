@@ -57,7 +57,7 @@ func (p *Provider) Watch(ctx context.Context, refs []inject.Reference) []inject.
 	byRegion := map[string][]int{}
 	var regions []string
 	for i, ref := range refs {
-		if ref.Version != "" {
+		if ref.Version() != "" {
 			continue
 		}
 		region, err := p.regionOf(ref)
@@ -77,7 +77,7 @@ func (p *Provider) Watch(ctx context.Context, refs []inject.Reference) []inject.
 		var names []string
 		nameOf := map[int]string{}
 		for _, i := range idx {
-			n := filterName(refs[i].Path)
+			n := filterName(refs[i].Path())
 			nameOf[i] = n
 			if !slices.Contains(names, n) {
 				names = append(names, n)
@@ -141,7 +141,7 @@ func (p *Provider) listVersions(ctx context.Context, region string, names []stri
 		ref := refs[i]
 		best, rank := -1, 0
 		for j, e := range entries {
-			if r := idRank(ref.Path, aws.ToString(e.ARN), aws.ToString(e.Name)); r > rank {
+			if r := idRank(ref.Path(), aws.ToString(e.ARN), aws.ToString(e.Name)); r > rank {
 				best, rank = j, r
 			}
 		}
@@ -164,7 +164,7 @@ func (p *Provider) listVersions(ctx context.Context, region string, names []stri
 
 // stageVersion returns the id of the version that carries ref's stage.
 func stageVersion(ref inject.Reference, region string, versions map[string][]string) (string, error) {
-	stage := ref.Stage
+	stage := locOf(ref).Stage
 	if stage == "" {
 		stage = "AWSCURRENT"
 	}
@@ -173,16 +173,16 @@ func stageVersion(ref inject.Reference, region string, versions map[string][]str
 			return id, nil
 		}
 	}
-	return "", fmt.Errorf("awssm: list %s: %w (%s: no version carries the stage %s)", ref.Path, inject.ErrNotFound, region, stage)
+	return "", fmt.Errorf("awssm: list %s: %w (%s: no version carries the stage %s)", ref.Path(), inject.ErrNotFound, region, stage)
 }
 
 // describe returns the version id of ref's stage from DescribeSecret, for a
 // secret ListSecrets did not list. A secret marked for deletion (still
 // recoverable) wraps inject.ErrSoftDeleted with inject.ErrNotFound.
 func (p *Provider) describe(ctx context.Context, c *secretsmanager.Client, region string, ref inject.Reference) (string, error) {
-	out, err := c.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(ref.Path)})
+	out, err := c.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(ref.Path())})
 	if err != nil {
-		err = classify(ctx, ref.Path, region, err)
+		err = classify(ctx, ref.Path(), region, err)
 		if errors.Is(err, inject.ErrPermission) {
 			err = fmt.Errorf("%w; allow secretsmanager:DescribeSecret on it (and in its resource policy, for another account's secret) to detect new versions without reading it", err)
 		}
@@ -190,11 +190,11 @@ func (p *Provider) describe(ctx context.Context, c *secretsmanager.Client, regio
 	}
 	if out.DeletedDate != nil {
 		return "", fmt.Errorf("awssm: describe %s: %w: %w (%s: marked for deletion on %s; restore it with RestoreSecret)",
-			ref.Path, inject.ErrNotFound, inject.ErrSoftDeleted, region, out.DeletedDate.UTC().Format(time.RFC3339))
+			ref.Path(), inject.ErrNotFound, inject.ErrSoftDeleted, region, out.DeletedDate.UTC().Format(time.RFC3339))
 	}
-	if _, told := p.described.LoadOrStore(region+"\x00"+ref.Path, true); !told {
+	if _, told := p.described.LoadOrStore(region+"\x00"+ref.Path(), true); !told {
 		p.log.Debug("ListSecrets does not list this secret (another account's?): its versions are asked with DescribeSecret",
-			"code", CodeWatchDescribe, "path", ref.Path, "region", region)
+			"code", CodeWatchDescribe, "path", ref.Path(), "region", region)
 	}
 	return stageVersion(ref, region, out.VersionIdsToStages)
 }

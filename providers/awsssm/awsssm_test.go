@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
-	"github.com/n8n-secrets/n8n-secrets/internal/awsfake"
-	"github.com/n8n-secrets/n8n-secrets/internal/syncbuf"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/awsfake"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/syncbuf"
 	"github.com/n8n-secrets/n8n-secrets/providers/awsssm"
 )
 
@@ -49,7 +49,7 @@ func TestResolve(t *testing.T) {
 	// The version each reports: the parameter's; the secret's VersionId.
 	for i, want := range []string{"1", "1", "3", "1", "2", "1", "1", "1", v2, sr.VersionID, sr.VersionID} {
 		if res[i].Version != want {
-			t.Errorf("%s: version %q, want %q", res[i].Ref.Path, res[i].Version, want)
+			t.Errorf("%s: version %q, want %q", res[i].Ref.Path(), res[i].Version, want)
 		}
 	}
 	// Ten distinct names in us-east-1 (the shared ARN's region), one in
@@ -170,7 +170,7 @@ func TestDenied(t *testing.T) {
 	}
 	for _, r := range res[1:3] {
 		if r.Attempts != 1 {
-			t.Errorf("%s: %d attempts: a denial must fail at once", r.Ref.Path, r.Attempts)
+			t.Errorf("%s: %d attempts: a denial must fail at once", r.Ref.Path(), r.Attempts)
 		}
 	}
 	// The call of six failed as a whole, then each was read on its own.
@@ -504,7 +504,7 @@ func TestNoValueInOutputs(t *testing.T) {
 	for _, r := range res {
 		for _, text := range []string{r.Err.Error(), fmt.Sprint(r.Err), fmt.Sprintf("%+v", r.Value), r.Version} {
 			if strings.Contains(text, canaryPrefix) {
-				t.Errorf("%s: an output holds a value", r.Ref.Path)
+				t.Errorf("%s: an output holds a value", r.Ref.Path())
 			}
 		}
 	}

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/n8n-secrets/n8n-secrets/internal/awsfake"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/awsfake"
 	"github.com/n8n-secrets/n8n-secrets/providers/awsssm"
 )
 

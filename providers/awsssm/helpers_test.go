@@ -1,14 +1,14 @@
 package awsssm_test
 
-// Tests against internal/awsfake, whose Parameter Store side speaks the
+// Tests against internal/testenv/awsfake, whose Parameter Store side speaks the
 // SDK's wire protocol (awsJson1_1, SigV4 for the service ssm) on loopback:
 // no AWS endpoint can be reached here. Every test isolates the environment
 // (awsfake.IsolateEnv) so that nothing on the machine (keys, profiles,
 // IMDS) takes part.
 //
-// Until the store redesign wires awsssm:// into the core, the tests reach
-// the core's resolver (its retries, deadline and selectors) through
-// store, an adapter of a few lines, as the redesign's will be.
+// The tests reach the core's resolver (its retries, deadline and
+// selectors) through the store's declaration: its parser (testStores) and
+// its adapter (Adapt, export_test.go).
 
 import (
 	"context"
@@ -21,8 +21,8 @@ import (
 	"time"
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
-	"github.com/n8n-secrets/n8n-secrets/internal/awsfake"
-	"github.com/n8n-secrets/n8n-secrets/internal/syncbuf"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/awsfake"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/syncbuf"
 	"github.com/n8n-secrets/n8n-secrets/providers/awsssm"
 )
 
@@ -62,73 +62,20 @@ func newProvider(t testing.TB, c awsssm.Config) *awsssm.Provider {
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
-// store adapts a Provider to the core's Provider and BatchProvider: the
-// path of the core's Reference carries the store's path and options, as
-// written.
-type store struct{ p *awsssm.Provider }
+// testStores are the core's stores with this one alone.
+var testStores = inject.Stores{awsssm.Store}
 
-func (s store) ref(r inject.Reference) awsssm.Ref {
-	path, query, _ := strings.Cut(r.Path, "?")
-	opts := map[string]string{}
-	for kv := range strings.SplitSeq(query, "&") {
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			opts[k] = v
-		}
-	}
-	ref, err := awsssm.ParseRef(path, opts)
-	if err != nil {
-		panic(err) // parse() checked it
-	}
-	return ref
-}
-
-func (s store) Fetch(ctx context.Context, r inject.Reference) (inject.Payload, error) {
-	return s.p.FetchRef(ctx, s.ref(r))
-}
-
-func (s store) FetchBatch(ctx context.Context, rs []inject.Reference) []inject.BatchResult {
-	refs := make([]awsssm.Ref, len(rs))
-	for i, r := range rs {
-		refs[i] = s.ref(r)
-	}
-	return s.p.FetchRefs(ctx, refs)
-}
-
-// parse reads "awsssm://<path>[?<options>][#<selector>]" the way the
-// common grammar will, and checks the store's part with ParseRef.
+// parse reads "awsssm://<path>[?<options>][#<selector>]" with the common
+// grammar, and checks the store's part with ParseRef.
 func parse(t testing.TB, refs ...string) []inject.Request {
 	t.Helper()
 	var reqs []inject.Request
 	for i, s := range refs {
-		rest, ok := strings.CutPrefix(s, awsssm.Scheme+"://")
-		if !ok {
-			t.Fatalf("reference #%d: not awsssm://", i)
-		}
-		rest, sel, _ := strings.Cut(rest, "#")
-		path, query, _ := strings.Cut(rest, "?")
-		opts := map[string]string{}
-		optional := false
-		var kept []string
-		for kv := range strings.SplitSeq(query, "&") {
-			k, v, _ := strings.Cut(kv, "=")
-			switch {
-			case kv == "":
-			case k == "optional":
-				optional = v == "true"
-			default:
-				opts[k] = v
-				kept = append(kept, kv)
-			}
-		}
-		if _, err := awsssm.ParseRef(path, opts); err != nil {
+		ref, err := testStores.Parse(s)
+		if err != nil {
 			t.Fatalf("reference #%d: %v", i, err)
 		}
-		p := path
-		if len(kept) > 0 {
-			p += "?" + strings.Join(kept, "&")
-		}
-		reqs = append(reqs, inject.Request{Var: fmt.Sprintf("V%d", i),
-			Ref: inject.Reference{Scheme: awsssm.Scheme, Path: p, Selector: sel, Optional: optional}})
+		reqs = append(reqs, inject.Request{Var: fmt.Sprintf("V%d", i), Ref: ref})
 	}
 	return reqs
 }
@@ -139,7 +86,7 @@ func resolveIn(t testing.TB, timeout time.Duration, p *awsssm.Provider, refs ...
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	r := &inject.Resolver{Providers: map[string]inject.Provider{awsssm.Scheme: store{p}},
+	r := &inject.Resolver{Providers: map[string]inject.Provider{awsssm.Scheme: awsssm.Adapt(p)},
 		Backoff: inject.Backoff{Initial: 20 * time.Millisecond, Max: 100 * time.Millisecond}}
 	res, errs := r.Resolve(ctx, parse(t, refs...))
 	noCanary(t, errs)
@@ -183,7 +130,7 @@ func wantValues(t testing.TB, res []inject.Result, errs []error, want ...string)
 	}
 	for i, w := range want {
 		if got := value(res[i]); got != w {
-			t.Errorf("%s: wrong value (%d bytes, want %d)", res[i].Ref.Path, len(got), len(w))
+			t.Errorf("%s: wrong value (%d bytes, want %d)", res[i].Ref.Path(), len(got), len(w))
 		}
 	}
 }
@@ -194,15 +141,15 @@ func wantCode(t testing.TB, res []inject.Result, code inject.Code, parts ...stri
 	t.Helper()
 	for _, r := range res {
 		if r.Err == nil {
-			t.Errorf("%s: resolved, want %s", r.Ref.Path, code)
+			t.Errorf("%s: resolved, want %s", r.Ref.Path(), code)
 			continue
 		}
 		if r.Err.Code != code {
-			t.Errorf("%s: %s (%s), want %s", r.Ref.Path, r.Err.Code, safe(r.Err), code)
+			t.Errorf("%s: %s (%s), want %s", r.Ref.Path(), r.Err.Code, safe(r.Err), code)
 		}
 		for _, p := range parts {
 			if !strings.Contains(r.Err.Error(), p) {
-				t.Errorf("%s: error %q does not say %q", r.Ref.Path, safe(r.Err), p)
+				t.Errorf("%s: error %q does not say %q", r.Ref.Path(), safe(r.Err), p)
 			}
 		}
 	}

@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
-	"github.com/n8n-secrets/n8n-secrets/internal/awsfake"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/awsfake"
 	"github.com/n8n-secrets/n8n-secrets/providers/awsssm"
 )
 
@@ -21,7 +21,7 @@ func mustRefs(t *testing.T, refs ...string) []awsssm.Ref {
 	t.Helper()
 	var out []awsssm.Ref
 	for _, req := range parse(t, refs...) {
-		out = append(out, store{}.ref(req.Ref))
+		out = append(out, req.Ref.Loc.(awsssm.Ref))
 	}
 	return out
 }

@@ -77,18 +77,5 @@ func mustRef(t *testing.T, path string, opts map[string]string) Ref {
 	return r
 }
 
-// adapter makes the provider an inject.Provider, as the store redesign
-// will, so that tests can run it under the real resolver.
-type adapter struct{ p *Provider }
-
-func (a adapter) Fetch(ctx context.Context, ref inject.Reference) (inject.Payload, error) {
-	opts := map[string]string{}
-	if ref.Version != "" {
-		opts["version"] = ref.Version
-	}
-	r, err := ParseRef(ref.Path, opts)
-	if err != nil {
-		return inject.Payload{}, err
-	}
-	return a.p.FetchRef(ctx, r)
-}
+// testStores are the core's stores with this one alone.
+var testStores = inject.Stores{Store}

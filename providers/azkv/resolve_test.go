@@ -17,32 +17,16 @@ func resolve(t *testing.T, p *Provider, timeout time.Duration, refs ...string) (
 	t.Helper()
 	var reqs []inject.Request
 	for i, s := range refs {
-		ref, err := inject.ParseReference(s)
+		ref, err := testStores.Parse(s)
 		if err != nil {
-			// The core does not know azkv:// yet: build its Reference as
-			// the redesign will.
-			path, sel, _ := cutLast(s[len("azkv://"):], "#")
-			path, query, _ := cutLast(path, "?")
-			ref = inject.Reference{Scheme: Scheme, Path: path, Selector: sel}
-			if query != "" {
-				ref.Version = query[len("version="):]
-			}
+			t.Fatalf("reference %d: %v", i, err)
 		}
 		reqs = append(reqs, inject.Request{Var: fmt.Sprintf("VAR_%d", i), Ref: ref})
 	}
-	r := &inject.Resolver{Providers: map[string]inject.Provider{Scheme: adapter{p}}, Backoff: inject.Backoff{Initial: 10 * time.Millisecond, Max: 50 * time.Millisecond}}
+	r := &inject.Resolver{Providers: map[string]inject.Provider{Scheme: store{p}}, Backoff: inject.Backoff{Initial: 10 * time.Millisecond, Max: 50 * time.Millisecond}}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	return r.Resolve(ctx, reqs)
-}
-
-func cutLast(s, sep string) (string, string, bool) {
-	for i := len(s) - len(sep); i >= 0; i-- {
-		if s[i:i+len(sep)] == sep {
-			return s[:i], s[i+len(sep):], true
-		}
-	}
-	return s, "", false
 }
 
 func TestResolveWithSelector(t *testing.T) {

@@ -40,10 +40,16 @@ func New(dir string) *Provider { return &Provider{Dir: dir} }
 
 // Path returns the file a reference names.
 func (p *Provider) Path(ref inject.Reference) string {
-	if ref.IsAbs() {
-		return ref.Path
+	if isAbs(ref) {
+		return ref.Path()
 	}
-	return filepath.Join(p.Dir, filepath.FromSlash(ref.Path))
+	return filepath.Join(p.Dir, filepath.FromSlash(ref.Path()))
+}
+
+// isAbs reports whether ref names an absolute path.
+func isAbs(ref inject.Reference) bool {
+	r, _ := ref.Loc.(Ref)
+	return r.IsAbs()
 }
 
 // Fetch reads the file that ref names. A missing file wraps
@@ -56,12 +62,12 @@ func (p *Provider) Path(ref inject.Reference) string {
 func (p *Provider) Fetch(ctx context.Context, ref inject.Reference) (inject.Payload, error) {
 	name := p.Path(ref)
 	shown := name
-	if !ref.IsAbs() {
+	if !isAbs(ref) {
 		shown = "<name in the reference> in " + p.Dir
 	}
 	b, err := inject.ReadFile(ctx, name, func(name string) ([]byte, error) { return readLimited(name, shown) })
 	if err != nil {
-		if errors.Is(err, inject.ErrNotFound) && !ref.IsAbs() {
+		if errors.Is(err, inject.ErrNotFound) && !isAbs(ref) {
 			err = p.notFound()
 		}
 		return inject.Payload{}, err

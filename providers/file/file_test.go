@@ -77,7 +77,7 @@ func TestFetch(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.ref, func(t *testing.T) {
-			ref, err := inject.ParseReference(tt.ref)
+			ref, err := inject.Stores{Store}.Parse(tt.ref)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -99,7 +99,7 @@ func TestFetch(t *testing.T) {
 func TestFetchDevice(t *testing.T) {
 	// A reference to an endless device stops at MaxSize instead of
 	// exhausting memory.
-	ref, _ := inject.ParseReference("file:///dev/zero")
+	ref, _ := inject.Stores{Store}.Parse("file:///dev/zero")
 	_, err := New("/").Fetch(context.Background(), ref)
 	if !errors.Is(err, inject.ErrBadData) {
 		t.Fatalf("err = %v, want ErrBadData for an oversized source", err)
@@ -115,7 +115,7 @@ func TestNotFoundNamesTheDir(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	ref, _ := inject.ParseReference("file:db_pasword")
+	ref, _ := inject.Stores{Store}.Parse("file:db_pasword")
 	_, err := New(dir).Fetch(context.Background(), ref)
 	if !errors.Is(err, inject.ErrNotFound) || !strings.Contains(err.Error(), dir) ||
 		!strings.Contains(err.Error(), "it holds: db_password, n8n_encryption_key)") || strings.Contains(err.Error(), "CANARY") {
@@ -124,7 +124,7 @@ func TestNotFoundNamesTheDir(t *testing.T) {
 	// A value that merely starts with "file:" may be a literal secret:
 	// the name is never repeated.
 	for _, lit := range []string{"file:CANARY-hunter2", "file:CANARY-a/b", "file:CANARY-x?optional=false"} {
-		ref, _ := inject.ParseReference(lit)
+		ref, _ := inject.Stores{Store}.Parse(lit)
 		if _, err := New(dir).Fetch(context.Background(), ref); err == nil || strings.Contains(err.Error(), "hunter2") ||
 			strings.Contains(err.Error(), "CANARY-a") || strings.Contains(err.Error(), "CANARY-x") {
 			t.Errorf("err = %v", err)

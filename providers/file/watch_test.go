@@ -28,7 +28,7 @@ func TestWatchFollowsASymlinkSwap(t *testing.T) {
 	must(os.Symlink("..v1", filepath.Join(dir, "..data")))
 	must(os.Symlink(filepath.Join("..data", "pw"), filepath.Join(dir, "pw")))
 	p := New(dir)
-	ref := inject.Reference{Scheme: inject.SchemeFile, Path: "pw"}
+	ref := inject.Reference{Scheme: Scheme, Loc: Ref{Name: "pw"}}
 	ctx := context.Background()
 	pl, err := p.Fetch(ctx, ref)
 	if err != nil {
@@ -60,7 +60,7 @@ func TestWatchFollowsASymlinkSwap(t *testing.T) {
 	if s := stamp(); s == pl.Stamp {
 		t.Error("new content behind the link kept the stamp")
 	}
-	w := p.Watch(ctx, []inject.Reference{{Scheme: inject.SchemeFile, Path: "gone"}})
+	w := p.Watch(ctx, []inject.Reference{{Scheme: Scheme, Loc: Ref{Name: "gone"}}})
 	if !errors.Is(w[0].Err, inject.ErrNotFound) {
 		t.Errorf("missing file: %v, want ErrNotFound", w[0].Err)
 	}
@@ -104,7 +104,7 @@ func TestBlockedFileIsReadOnce(t *testing.T) {
 		}
 	})
 	p := New(dir)
-	refs := []inject.Reference{{Scheme: inject.SchemeFile, Path: "stuck"}, {Scheme: inject.SchemeFile, Path: "ok"}}
+	refs := []inject.Reference{{Scheme: Scheme, Loc: Ref{Name: "stuck"}}, {Scheme: Scheme, Loc: Ref{Name: "ok"}}}
 	before := threads(t)
 	const rounds = 30
 	for i := range rounds {

@@ -19,14 +19,14 @@ func benchResolve(b *testing.B, n int) {
 	var reqs []inject.Request
 	for i := range n {
 		w.fake.AddVersion(fmt.Sprintf("%s/bench-%02d", project, i), fmt.Appendf(nil, "value-%d", i))
-		reqs = append(reqs, inject.Request{Var: fmt.Sprintf("V%d", i), Ref: inject.Reference{Scheme: Scheme, Path: fmt.Sprintf("bench-%02d", i)}})
+		reqs = append(reqs, inject.Request{Var: fmt.Sprintf("V%d", i), Ref: inject.Reference{Scheme: Scheme, Loc: refOf(fmt.Sprintf("bench-%02d", i))}})
 	}
 	w.fake.Grant(saPrin, gcpsmfake.RoleAccessor, project)
 	w.fake.SetDelay(10 * time.Millisecond)
 	var sent int64
 	for b.Loop() {
 		p := w.provider(b)
-		r := &inject.Resolver{Providers: map[string]inject.Provider{Scheme: adapter{p}}}
+		r := &inject.Resolver{Providers: map[string]inject.Provider{Scheme: store{p}}}
 		res, errs := r.Resolve(ctxT(b), reqs)
 		if len(errs) > 0 || string(res[n-1].Value.Reveal()) != fmt.Sprintf("value-%d", n-1) {
 			b.Fatal(errs)

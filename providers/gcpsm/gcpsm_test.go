@@ -251,8 +251,8 @@ func TestRetriedUnderDeadline(t *testing.T) {
 	w.fake.Grant(saPrin, gcpsmfake.RoleAccessor, project)
 	w.fake.Throttle(2)
 	p := w.provider(t)
-	r := &inject.Resolver{Providers: map[string]inject.Provider{Scheme: adapter{p}}, Backoff: inject.Backoff{Initial: time.Millisecond, Max: 5 * time.Millisecond}}
-	res, errs := r.Resolve(ctxT(t), []inject.Request{{Var: "DB_POSTGRESDB_PASSWORD", Ref: inject.Reference{Scheme: Scheme, Path: "projects/" + project + "/secrets/n8n-db"}}})
+	r := &inject.Resolver{Providers: map[string]inject.Provider{Scheme: store{p}}, Backoff: inject.Backoff{Initial: time.Millisecond, Max: 5 * time.Millisecond}}
+	res, errs := r.Resolve(ctxT(t), []inject.Request{{Var: "DB_POSTGRESDB_PASSWORD", Ref: inject.Reference{Scheme: Scheme, Loc: refOf("projects/" + project + "/secrets/n8n-db")}}})
 	if len(errs) > 0 {
 		t.Fatalf("Resolve: %v", errs)
 	}
@@ -267,7 +267,7 @@ func TestRetriedUnderDeadline(t *testing.T) {
 	w.fake.FailNext(1 << 30)
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
-	_, errs = r.Resolve(ctx, []inject.Request{{Var: "X", Ref: inject.Reference{Scheme: Scheme, Path: "projects/" + project + "/secrets/n8n-db/versions/1"}}})
+	_, errs = r.Resolve(ctx, []inject.Request{{Var: "X", Ref: inject.Reference{Scheme: Scheme, Loc: refOf("projects/" + project + "/secrets/n8n-db/versions/1")}}})
 	if len(errs) != 1 || inject.CodeOf(errs[0]) != inject.CodeProviderUnavailable || inject.ExitCodeOf(errs) != inject.ExitUnavailable {
 		t.Fatalf("errs = %v, want PROVIDER_UNAVAILABLE", errs)
 	}

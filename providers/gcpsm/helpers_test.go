@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/n8n-secrets/n8n-secrets/inject"
 	"github.com/n8n-secrets/n8n-secrets/internal/testenv/gcpsmfake"
 )
 
@@ -89,14 +88,11 @@ func ctxT(t testing.TB) context.Context {
 	return ctx
 }
 
-// adapter is how the store redesign wires this package into the core: an
-// inject.Provider over FetchRef.
-type adapter struct{ p *Provider }
-
-func (a adapter) Fetch(ctx context.Context, ref inject.Reference) (inject.Payload, error) {
-	r, err := ParseRef(ref.Path, nil)
+// refOf parses a gcpsm:// path that a test knows to be good.
+func refOf(path string) Ref {
+	r, err := ParseRef(path, nil)
 	if err != nil {
-		return inject.Payload{}, err
+		panic(err)
 	}
-	return a.p.FetchRef(ctx, r)
+	return r
 }

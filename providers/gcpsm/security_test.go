@@ -135,13 +135,13 @@ func TestResolverCanaries(t *testing.T) {
 	w.fake.Grant(saPrin, gcpsmfake.RoleAccessor, project+"/off")
 	w.fake.Throttle(1)
 	p := w.provider(t)
-	r := &inject.Resolver{Providers: map[string]inject.Provider{Scheme: adapter{p}}, Backoff: inject.Backoff{Initial: time.Millisecond, Max: time.Millisecond},
+	r := &inject.Resolver{Providers: map[string]inject.Provider{Scheme: store{p}}, Backoff: inject.Backoff{Initial: time.Millisecond, Max: time.Millisecond},
 		Logger: w.provider(t).log}
 	reqs := []inject.Request{
-		{Var: "A", Ref: inject.Reference{Scheme: Scheme, Path: "projects/" + project + "/secrets/ok", Selector: "k"}},
-		{Var: "B", Ref: inject.Reference{Scheme: Scheme, Path: "projects/" + project + "/secrets/off"}},
-		{Var: "C", Ref: inject.Reference{Scheme: Scheme, Path: "projects/" + project + "/secrets/denied"}},
-		{Var: "D", Ref: inject.Reference{Scheme: Scheme, Path: "projects/" + project + "/secrets/ok", Selector: "missing"}},
+		{Var: "A", Ref: inject.Reference{Scheme: Scheme, Loc: refOf("projects/" + project + "/secrets/ok"), Selector: "k"}},
+		{Var: "B", Ref: inject.Reference{Scheme: Scheme, Loc: refOf("projects/" + project + "/secrets/off")}},
+		{Var: "C", Ref: inject.Reference{Scheme: Scheme, Loc: refOf("projects/" + project + "/secrets/denied")}},
+		{Var: "D", Ref: inject.Reference{Scheme: Scheme, Loc: refOf("projects/" + project + "/secrets/ok"), Selector: "missing"}},
 	}
 	res, errs := r.Resolve(ctxT(t), reqs)
 	if len(errs) != 3 || string(res[0].Value.Reveal()) != canary {

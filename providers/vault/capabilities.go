@@ -155,7 +155,7 @@ func (p *Provider) probes(refs []inject.Reference) []probe {
 	}
 	logical := map[string]bool{}
 	for _, r := range refs {
-		logical[r.Path] = true
+		logical[r.Path()] = true
 	}
 	paths := make([]string, 0, len(logical))
 	for l := range logical {

@@ -22,8 +22,8 @@ import (
 	"github.com/hashicorp/vault/api"
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
-	"github.com/n8n-secrets/n8n-secrets/internal/testproxy"
-	"github.com/n8n-secrets/n8n-secrets/internal/vaulttest"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/testproxy"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/vaulttest"
 	"github.com/n8n-secrets/n8n-secrets/providers/vault"
 )
 
@@ -368,7 +368,7 @@ func TestSoftDeletedVersionIsRecoverable(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := newProvider(t, map[string]string{"VAULT_ADDR": v.Addr, "VAULT_TOKEN": v.RootToken})
-	ref, _ := inject.ParseReference("vault://secret/n8n/opt?optional=true#v")
+	ref, _ := inject.Stores{vault.Store}.Parse("vault://secret/n8n/opt?optional=true#v")
 	reqs := []inject.Request{{Var: "OPT", Ref: ref}}
 	ctx := context.Background()
 	providers := map[string]inject.Provider{"vault": p}

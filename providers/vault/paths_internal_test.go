@@ -38,7 +38,7 @@ func TestReadPathAndGuess(t *testing.T) {
 		{unknown, "secret/n8n/core", "2", "secret/n8n/core", "secret/data/n8n/core"},
 	}
 	for _, tt := range tests {
-		ref := inject.Reference{Scheme: "vault", Path: tt.path, Version: tt.ver}
+		ref := inject.Reference{Scheme: Scheme, Loc: Ref{LogicalPath: tt.path, Ver: tt.ver}}
 		got, params, err := readPath(tt.m, ref)
 		if tt.want == "" {
 			if !errors.Is(err, inject.ErrBadReference) {
@@ -140,7 +140,7 @@ func TestGuessSentWhateverTheScheduling(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref := inject.Reference{Scheme: inject.SchemeVault, Path: "secret/n8n/db"}
+	ref := inject.Reference{Scheme: Scheme, Loc: Ref{LogicalPath: "secret/n8n/db"}}
 	const n = 100
 	for range n {
 		g := p.startGuess(context.Background(), ref)

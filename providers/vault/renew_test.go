@@ -11,15 +11,16 @@ import (
 	"time"
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
-	"github.com/n8n-secrets/n8n-secrets/internal/pgtest"
-	"github.com/n8n-secrets/n8n-secrets/internal/vaulttest"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/pgtest"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/vaulttest"
+	"github.com/n8n-secrets/n8n-secrets/providers/vault"
 )
 
 func refs(t *testing.T, ss ...string) []inject.Reference {
 	t.Helper()
 	var out []inject.Reference
 	for _, s := range ss {
-		r, err := inject.ParseReference(s)
+		r, err := inject.Stores{vault.Store}.Parse(s)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
-	"github.com/n8n-secrets/n8n-secrets/internal/testproxy"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/testproxy"
 	"github.com/n8n-secrets/n8n-secrets/providers/vault"
 )
 
@@ -190,7 +190,7 @@ func TestGuessDeniedOnKV1(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := &inject.Resolver{Providers: map[string]inject.Provider{"vault": p}, Logger: slog.New(rec)}
-	ref, _ := inject.ParseReference("vault://kv1/n8n/redis#password")
+	ref, _ := inject.Stores{vault.Store}.Parse("vault://kv1/n8n/redis#password")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	res, errs := r.Resolve(ctx, []inject.Request{{Var: "REDIS", Ref: ref}})
@@ -277,7 +277,7 @@ func TestFiftySecretsOneRoundTrip(t *testing.T) {
 			p := newProvider(t, vars)
 			var reqs []inject.Request
 			for i, s := range refs {
-				ref, _ := inject.ParseReference(s)
+				ref, _ := inject.Stores{vault.Store}.Parse(s)
 				reqs = append(reqs, inject.Request{Var: fmt.Sprintf("V%d", i), Ref: ref})
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

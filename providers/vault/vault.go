@@ -203,14 +203,14 @@ func (p *Provider) fetch(ctx context.Context, ref inject.Reference) (inject.Payl
 }
 
 func (p *Provider) read(ctx context.Context, ref inject.Reference) (inject.Payload, error) {
-	m, known := p.knownMount(ref.Path)
+	m, known := p.knownMount(ref.Path())
 	var g *guess
 	if !known && p.speculate() {
 		g = p.startGuess(ctx, ref)
 	}
 	if !known {
 		var err error
-		if m, err = p.mountOf(ctx, ref.Path); err != nil {
+		if m, err = p.mountOf(ctx, ref.Path()); err != nil {
 			g.discard()
 			return inject.Payload{}, err
 		}
@@ -248,27 +248,27 @@ func (p *Provider) speculate() bool {
 // ?version=N, else the path itself. A path that is the mount itself names
 // no secret, and version=N needs KV v2: both are bad references.
 func readPath(m mount, ref inject.Reference) (string, url.Values, error) {
-	if m.path != "" && ref.Path+"/" == m.path {
+	if m.path != "" && ref.Path()+"/" == m.path {
 		return "", nil, inject.WithHint(
-			fmt.Errorf("vault: read %s: %w: this is the path of the mount %s itself, not of a secret in it", ref.Path, inject.ErrBadReference, m.path),
+			fmt.Errorf("vault: read %s: %w: this is the path of the mount %s itself, not of a secret in it", ref.Path(), inject.ErrBadReference, m.path),
 			"name a secret under the mount, as vault kv get does: vault://"+m.path+"<name>")
 	}
 	var params url.Values
-	if ref.Version != "" {
-		params = url.Values{"version": {ref.Version}}
+	if ref.Version() != "" {
+		params = url.Values{"version": {ref.Version()}}
 	}
 	switch {
 	case m.isKV2():
-		rest := strings.TrimPrefix(ref.Path, m.path)
+		rest := strings.TrimPrefix(ref.Path(), m.path)
 		if strings.HasPrefix(rest, "data/") {
-			return ref.Path, params, nil
+			return ref.Path(), params, nil
 		}
 		return m.path + "data/" + rest, params, nil
-	case ref.Version != "" && m.typ != "unknown":
+	case ref.Version() != "" && m.typ != "unknown":
 		return "", nil, fmt.Errorf("vault: read %s: %w: version=%s needs a KV v2 mount, and %s is %s",
-			ref.Path, inject.ErrBadReference, ref.Version, m.path, m.describe())
+			ref.Path(), inject.ErrBadReference, ref.Version(), m.path, m.describe())
 	default:
-		return ref.Path, params, nil
+		return ref.Path(), params, nil
 	}
 }
 
@@ -283,7 +283,7 @@ func (m mount) describe() string {
 // path's first segment (secret/n8n/core: secret/data/n8n/core), and false
 // when the path has a single segment.
 func guessPath(ref inject.Reference) (string, url.Values, bool) {
-	seg, rest, _ := strings.Cut(ref.Path, "/")
+	seg, rest, _ := strings.Cut(ref.Path(), "/")
 	if rest == "" {
 		return "", nil, false
 	}
@@ -377,7 +377,7 @@ func (p *Provider) payload(ref inject.Reference, m mount, resp *api.Response, er
 	if resp != nil {
 		defer resp.Body.Close()
 	}
-	op := "read " + ref.Path
+	op := "read " + ref.Path()
 	var re *api.ResponseError
 	if errors.As(err, &re) && re.StatusCode == http.StatusNotFound {
 		return inject.Payload{}, p.notFound(ref, m, re, resp)
@@ -420,11 +420,11 @@ func (p *Provider) payload(ref inject.Reference, m mount, resp *api.Response, er
 // notFound says why Vault answered 404 to the read for ref: no engine
 // mounted there, a KV v2 version deleted or destroyed, or no such secret.
 func (p *Provider) notFound(ref inject.Reference, m mount, re *api.ResponseError, resp *api.Response) error {
-	op := "read " + ref.Path
+	op := "read " + ref.Path()
 	if noRoute(re) {
 		at := m.path
 		if at == "" {
-			seg, _, _ := strings.Cut(ref.Path, "/")
+			seg, _, _ := strings.Cut(ref.Path(), "/")
 			at = seg + "/"
 		}
 		return inject.WithHint(fmt.Errorf("vault: %s: %w: no secrets engine is mounted at %s", op, inject.ErrNotFound, at),
@@ -450,8 +450,8 @@ func (p *Provider) notFound(ref inject.Reference, m mount, re *api.ResponseError
 		}
 	}
 	what := "no secret at this path"
-	if ref.Version != "" {
-		what = "no version " + ref.Version + " of this secret"
+	if ref.Version() != "" {
+		what = "no version " + ref.Version() + " of this secret"
 	}
 	return fmt.Errorf("vault: %s: %w: %s", op, inject.ErrNotFound, what)
 }
@@ -485,7 +485,7 @@ func parseAnswer(op string, resp *api.Response) (*api.Secret, error) {
 // warn logs the warnings Vault sent with its answer to the read for ref.
 func (p *Provider) warn(ref inject.Reference, warnings []string) {
 	for _, w := range warnings {
-		p.log.Warn("vault warning", "code", CodeResponseWarning, "path", ref.Path, "warning", trunc(oneLine(w), 300))
+		p.log.Warn("vault warning", "code", CodeResponseWarning, "path", ref.Path(), "warning", trunc(oneLine(w), 300))
 	}
 }
 

@@ -1,6 +1,6 @@
 package vault_test
 
-// Integration tests against a real Vault server (internal/vaulttest). The
+// Integration tests against a real Vault server (internal/testenv/vaulttest). The
 // end-to-end tests through the binary are in the repository root.
 
 import (
@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
-	"github.com/n8n-secrets/n8n-secrets/internal/testproxy"
-	"github.com/n8n-secrets/n8n-secrets/internal/vaulttest"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/testproxy"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/vaulttest"
 	"github.com/n8n-secrets/n8n-secrets/providers/vault"
 )
 
@@ -52,7 +52,7 @@ func resolve(t *testing.T, p inject.Provider, refs ...string) ([]inject.Result, 
 	t.Helper()
 	var reqs []inject.Request
 	for i, s := range refs {
-		r, err := inject.ParseReference(s)
+		r, err := inject.Stores{vault.Store}.Parse(s)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -325,7 +325,7 @@ func TestSealedPastDeadline(t *testing.T) {
 	v.Seal()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	r, _ := inject.ParseReference("vault://secret/n8n/db")
+	r, _ := inject.Stores{vault.Store}.Parse("vault://secret/n8n/db")
 	_, err := (&inject.Resolver{Providers: map[string]inject.Provider{"vault": p}}).Resolve(ctx, []inject.Request{{Var: "DB", Ref: r}})
 	if len(err) != 1 || inject.CodeOf(err[0]) != inject.CodeProviderUnavailable || !strings.Contains(err[0].Error(), "sealed") {
 		t.Fatalf("errs = %v, want PROVIDER_UNAVAILABLE naming the seal", err)

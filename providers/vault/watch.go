@@ -79,17 +79,17 @@ func (p *Provider) Watch(ctx context.Context, refs []inject.Reference) []inject.
 // currentVersion reads the current version of a KV v2 secret, or returns
 // "" for a reference Vault keeps no versions for.
 func (p *Provider) currentVersion(ctx context.Context, ref inject.Reference) (string, error) {
-	if ref.Version != "" {
+	if ref.Version() != "" {
 		return "", nil
 	}
-	m, err := p.mountOf(ctx, ref.Path)
+	m, err := p.mountOf(ctx, ref.Path())
 	if err != nil {
 		return "", err
 	}
 	if m.typ != "kv" || m.version != "2" {
 		return "", nil
 	}
-	rest := strings.TrimPrefix(ref.Path, m.path)
+	rest := strings.TrimPrefix(ref.Path(), m.path)
 	rest = strings.TrimPrefix(rest, "data/")
 	meta := m.path + "metadata/" + rest
 	resp, err := p.client.Logical().ReadRawWithContext(ctx, meta)

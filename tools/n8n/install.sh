@@ -2,7 +2,7 @@
 # install.sh VERSION DIR [NODE_VERSION]
 #
 # Installs the real n8n VERSION from the npm registry into DIR, for the
-# tests (internal/n8ntest). Idempotent: when DIR/.installed names VERSION,
+# tests (internal/testenv/n8ntest). Idempotent: when DIR/.installed names VERSION,
 # it does nothing. The install is built in DIR.tmp and renamed into place,
 # so an interrupted run never leaves a half install that looks complete.
 #

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/vault/api"
-	"github.com/n8n-secrets/n8n-secrets/internal/testproxy"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/testproxy"
 )
 
 // call sends a raw HTTP request to the Vault API and returns the status and

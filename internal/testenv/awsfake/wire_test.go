@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/n8n-secrets/n8n-secrets/internal/awsfake"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/awsfake"
 )
 
 // These tests read the fake's answers off the wire, without the SDK.

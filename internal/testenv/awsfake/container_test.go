@@ -9,7 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	"github.com/n8n-secrets/n8n-secrets/internal/awsfake"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/awsfake"
 )
 
 // containerClient loads the default config the way the product does, with

@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/n8n-secrets/n8n-secrets/internal/n8ntest"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/n8ntest"
 	"github.com/n8n-secrets/n8n-secrets/n8n"
 )
 

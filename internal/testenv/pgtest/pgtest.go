@@ -29,7 +29,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/n8n-secrets/n8n-secrets/internal/syncbuf"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/syncbuf"
 )
 
 // Superuser is the role initdb creates; it logs in without a password.

@@ -42,7 +42,7 @@ import (
 
 	"github.com/hashicorp/vault/api"
 
-	"github.com/n8n-secrets/n8n-secrets/internal/syncbuf"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/syncbuf"
 )
 
 // rootModule is the module path of the product's go.mod, used to find the

@@ -39,7 +39,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/n8n-secrets/n8n-secrets/internal/syncbuf"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/syncbuf"
 )
 
 // Environment variables naming the installs (a directory made by

@@ -21,7 +21,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver
 	_ "modernc.org/sqlite"             // the "sqlite" driver
 
-	"github.com/n8n-secrets/n8n-secrets/internal/pgtest"
+	"github.com/n8n-secrets/n8n-secrets/internal/testenv/pgtest"
 	"github.com/n8n-secrets/n8n-secrets/n8n/cipher"
 )
 
@@ -53,7 +53,7 @@ var Credentials = map[string]string{
 // Dir returns the absolute path of testdata/n8n.
 func Dir() string {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..", "testdata", "n8n")
+	return filepath.Join(filepath.Dir(file), "..", "..", "..", "testdata", "n8n")
 }
 
 // CopySQLite copies fixture name into a new temporary user folder, as
