@@ -155,6 +155,23 @@ func TestNamesARNsAndRegions(t *testing.T) {
 	}
 }
 
+// TestServiceManagedNames: the secrets RDS creates for a database's master
+// user are named rds!db-<uuid> (rds!cluster-<uuid> for Aurora); CreateSecret
+// refuses a ! but the service's own secrets carry it, and n8n's database
+// password is often one of them. Read by name and by ARN.
+func TestServiceManagedNames(t *testing.T) {
+	s := setup(t)
+	db := s.AddSecret(usEast, "rds!db-3f0c1a2b-4d5e-4f60-8a9b-0c1d2e3f4a5b", `{"username":"n8n","password":"`+canary("rds")+`"}`)
+	cl := s.AddSecret(usEast, "rds!cluster-0a1b2c3d-1111-4222-8333-444455556666", canary("aurora"))
+	p := newProvider(t, awssm.Options{})
+	res, errs := resolve(t, p,
+		"awssm://rds!db-3f0c1a2b-4d5e-4f60-8a9b-0c1d2e3f4a5b#password",
+		"awssm://"+db.ARN+"#password",
+		"awssm://"+cl.ARN,
+	)
+	wantValues(t, res, errs, canary("rds"), canary("rds"), canary("aurora"))
+}
+
 func TestValues(t *testing.T) {
 	s := setup(t)
 	str := s.AddSecret(usEast, "plain", canary("plain"))

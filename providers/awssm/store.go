@@ -123,7 +123,7 @@ func ParseRef(path string, opts map[string]string) (Ref, error) {
 		return r, nil
 	}
 	if !validSecretName(path) {
-		return r, badRef("secret id must be a name of 1 to 512 characters of letters, digits and /_+=.@- or a full ARN")
+		return r, badRef("secret id must be a name of 1 to 512 characters of letters, digits and /_+=.@-! or a full ARN")
 	}
 	return r, nil
 }
@@ -156,12 +156,16 @@ func validRegion(v string) bool {
 	return true
 }
 
+// validSecretName: the characters CreateSecret takes (/_+=.@- besides
+// letters and digits), and the ! of the secrets AWS services create and
+// manage themselves (RDS's and Aurora's master user secrets are named
+// rds!db-<uuid> and rds!cluster-<uuid>; Redshift's redshift!…).
 func validSecretName(v string) bool {
 	if len(v) == 0 || len(v) > 512 {
 		return false
 	}
 	for _, c := range v {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("/_+=.@-", c)) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("/_+=.@-!", c)) {
 			return false
 		}
 	}
