@@ -1,0 +1,57 @@
+package main
+
+// What a careless operator does while following the docs (the review of
+// 2026-12-06, evening): a setting's variable misspelled, the only copy of
+// a key handed to rekey.
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/n8n-secrets/n8n-secrets/n8n"
+)
+
+// TestSettingVariableTypo: a misspelled N8N_SECRETS_* variable must not be
+// ignored in silence. The fingerprint pin misspelled let a node with another
+// key start (the pin was simply not there), N8N_SECRETS_VERIFY_KY=on left
+// the check before start at auto: a near miss of a setting's name is a
+// usage error (64) that names the variable and the setting it is near,
+// never its value; nothing is exec'd.
+func TestSettingVariableTypo(t *testing.T) {
+	e := newE2E(t)
+	key := e.canary("key")
+	e.plant("key", key)
+	cmd := fakeN8N(t, "n8n")
+	pin := "0000000000000000" // not the key's fingerprint
+	if pin == n8n.Fingerprint(key) {
+		t.Fatal("the pin must differ from the key's fingerprint")
+	}
+	tests := []struct{ typo, want string }{
+		{"N8N_SECRETS_EXPECT_KEY_FINGERPRNT=" + pin, "N8N_SECRETS_EXPECT_KEY_FINGERPRINT"},
+		{"N8N_SECRETS_EXPECT_KEY_FINGERPRINTS=" + pin, "N8N_SECRETS_EXPECT_KEY_FINGERPRINT"},
+		{"N8N_SECRET_EXPECT_KEY_FINGERPRINT=" + pin, "N8N_SECRETS_EXPECT_KEY_FINGERPRINT"},
+		{"N8N_SECRETS_VERIFY_KY=on", "N8N_SECRETS_VERIFY_KEY"},
+		{"N8N_SECRETS_N8N_SETTING=sync", "N8N_SECRETS_N8N_SETTINGS"},
+		{"N8N_SECRETS_PASTHROUGH=" + key, "N8N_SECRETS_PASSTHROUGH"},
+	}
+	for _, tt := range tests {
+		name, _, _ := strings.Cut(tt.typo, "=")
+		r := e.run([]string{"N8N_ENCRYPTION_KEY=file:key", tt.typo}, "--", cmd, "worker")
+		if r.code != 64 || r.child != nil {
+			t.Errorf("%s: exit %d (exec'd: %v), want 64 without exec\n%s", name, r.code, r.child != nil, r.stderr)
+			continue
+		}
+		if !strings.Contains(r.stderr, name) || !strings.Contains(r.stderr, tt.want) {
+			t.Errorf("%s: the error does not name the variable and %s:\n%s", name, tt.want, r.stderr)
+		}
+		if strings.Contains(r.stderr, pin) {
+			t.Errorf("%s: the error repeats the value:\n%s", name, r.stderr)
+		}
+	}
+	// Variables of the prefix that are near no setting, and other
+	// programs' variables, are left alone.
+	r := e.run([]string{"N8N_ENCRYPTION_KEY=file:key", "N8N_SECRETS_OUTAGE=10m", "N8N_SECURE_COOKIE=false"}, "--", cmd, "worker")
+	if r.code != 0 || r.child == nil {
+		t.Errorf("unrelated variables: exit %d, want 0 and exec\n%s", r.code, r.stderr)
+	}
+}
