@@ -5,9 +5,12 @@ package main
 // a key handed to rekey.
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/n8n-secrets/n8n-secrets/internal/n8ntest"
 	"github.com/n8n-secrets/n8n-secrets/n8n"
 )
 
@@ -53,5 +56,54 @@ func TestSettingVariableTypo(t *testing.T) {
 	r := e.run([]string{"N8N_ENCRYPTION_KEY=file:key", "N8N_SECRETS_OUTAGE=10m", "N8N_SECURE_COOKIE=false"}, "--", cmd, "worker")
 	if r.code != 0 || r.child == nil {
 		t.Errorf("unrelated variables: exit %d, want 0 and exec\n%s", r.code, r.stderr)
+	}
+}
+
+// TestRekeyFromTheSettingsFileKeepsIt: an n8n that was never given
+// N8N_ENCRYPTION_KEY runs with the key it generated into its settings file,
+// the only copy. rekey names no variable then, and the operator points
+// --from at the file (file:///…/.n8n/config#encryptionKey, or a variable
+// holding that reference). With --update-settings-file the file was
+// rewritten after the commit: the old key, the one every backup of the
+// database is under, was gone for good. Refused before anything is written
+// (64), naming the file and what to do; without --update-settings-file it
+// runs, and the file keeps the old key.
+func TestRekeyFromTheSettingsFileKeepsIt(t *testing.T) {
+	for _, how := range []string{"reference", "variable", "relative"} {
+		t.Run(how, func(t *testing.T) {
+			ke := newKeyE2E(t, n8ntest.SQLite2x)
+			cfg := filepath.Join(ke.home, ".n8n", "config")
+			if err := os.WriteFile(cfg, []byte("{\n\t\"encryptionKey\": \""+n8ntest.Key+"\"\n}"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			dbBefore, cfgBefore := fileSum(t, ke.dbPath), fileSum(t, cfg)
+			from, env := "file://"+cfg+"#encryptionKey", []string{}
+			switch how {
+			case "variable":
+				env, from = append(env, "OLD_KEY=file://"+cfg+"#encryptionKey"), "OLD_KEY"
+			case "relative":
+				// The secrets dir is the user folder's .n8n: file:config.
+				env, from = append(env, "N8N_SECRETS_DIR="+filepath.Dir(cfg)), "file:config#encryptionKey"
+			}
+			to := "file://" + filepath.Join(ke.dir, "new_key")
+			r := ke.run(env, "rekey", "--from", from, "--to", to, "--apply", "--update-settings-file")
+			if r.code != 64 || !strings.Contains(r.stderr, cfg) || !strings.Contains(r.stderr, "--update-settings-file") {
+				t.Errorf("exit %d, want 64 naming %s and --update-settings-file\n%s\n%s", r.code, cfg, r.stdout, r.stderr)
+			}
+			if fileSum(t, cfg) != cfgBefore || settingsKey(t, cfg) != n8ntest.Key {
+				t.Fatal("the settings file, the only copy of the old key, was rewritten")
+			}
+			if fileSum(t, ke.dbPath) != dbBefore {
+				t.Fatal("the refused rekey changed the database")
+			}
+			if how != "reference" {
+				return
+			}
+			// Without --update-settings-file: rekeyed, the file kept.
+			r = ke.run(env, "rekey", "--from", from, "--to", to, "--apply")
+			if r.code != 0 || settingsKey(t, cfg) != n8ntest.Key {
+				t.Fatalf("rekey from the settings file: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+			}
+		})
 	}
 }
