@@ -5,10 +5,12 @@ package main
 // a key handed to rekey.
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/n8n-secrets/n8n-secrets/internal/n8ntest"
 	"github.com/n8n-secrets/n8n-secrets/n8n"
@@ -105,5 +107,59 @@ func TestRekeyFromTheSettingsFileKeepsIt(t *testing.T) {
 				t.Fatalf("rekey from the settings file: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 			}
 		})
+	}
+}
+
+// TestConvergeExitPolicyNeverExitsIntoHeldKey: with
+// N8N_SECRETS_ON_CHANGE=exit the orchestrator starts the container again,
+// which resolves every reference anew: after step 1 of docs/rekey.md (the
+// new key written to the store, the reference unpinned), an exit for any
+// other secret's change started the node with the new key, which nothing
+// is encrypted with yet (the check before start refuses it: a crash loop;
+// with the database unreachable, a worker runs with the wrong key). Under
+// exit, a change is not applied while a new key is held back; it is said
+// once (UPDATE_REFUSED, naming the policy), and applied once the store
+// holds the key the command has again.
+func TestConvergeExitPolicyNeverExitsIntoHeldKey(t *testing.T) {
+	ve := newVaultE2E(t)
+	ve.v.WritePolicy("converge", convergePolicy)
+	token := ve.v.Token("converge")
+	ve.canaries = append(ve.canaries, token, ve.v.RootToken)
+	r := ve.startSupervised(superviseEnv("VAULT_ADDR="+ve.v.Addr, "VAULT_TOKEN="+token,
+		"N8N_ENCRYPTION_KEY=vault://secret/n8n/core#encryption_key", "DB_POSTGRESDB_PASSWORD=vault://secret/n8n/db#password",
+		"N8N_SECRETS_N8N=auto", "N8N_SECRETS_REFRESH=300ms", "N8N_SECRETS_ON_CHANGE=exit"), nil)
+	r.waitStarts(1, 30*time.Second)
+
+	newKey := ve.canary("newkey")
+	ve.v.PutKV("secret/n8n/core", map[string]any{"encryption_key": newKey})
+	r.waitFor("N8N_KEY_CHANGED", 30*time.Second, func() bool { return r.logged("N8N_KEY_CHANGED") })
+
+	db2 := ve.canary("db2")
+	ve.v.PutKV("secret/n8n/db", map[string]any{"password": db2})
+	r.waitFor("UPDATE_REFUSED", 30*time.Second, func() bool { return r.logged("UPDATE_REFUSED") || r.exited() })
+	if r.exited() {
+		t.Fatalf("the node exited (%d) for the orchestrator to start it with the held-back key\n%s", r.wait(), r.stderr.String())
+	}
+	if ev := r.logEvents("UPDATE_REFUSED"); len(ev) != 1 || !strings.Contains(fmt.Sprint(ev[0]), "N8N_SECRETS_ON_CHANGE=exit") {
+		t.Errorf("UPDATE_REFUSED %v: want one event naming the exit policy", ev)
+	}
+	// The key reverts (no rekey after all): the password's change is
+	// applied now, by the exit.
+	ve.v.PutKV("secret/n8n/core", map[string]any{"encryption_key": ve.key})
+	if code := r.wait(); code != 75 {
+		t.Errorf("after the key reverted: exit %d, want 75\n%s", code, r.stderr.String())
+	}
+	if n := len(r.logEvents("UPDATE_REFUSED")); n != 1 {
+		t.Errorf("UPDATE_REFUSED logged %d times, want once", n)
+	}
+}
+
+// exited reports whether the supervised binary has exited.
+func (r *supervised) exited() bool {
+	select {
+	case <-r.done:
+		return true
+	default:
+		return false
 	}
 }

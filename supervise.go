@@ -158,12 +158,13 @@ type secretSource struct {
 	keeper  *watch.Keeper
 	remove  func(string) bool
 
-	applied []string          // the environment the command runs with (or was signaled for)
-	offered *supervise.Update // the change returned and not settled yet
-	decided string            // digest of the values last decided on (applied, offered, refused or ignored)
-	keyTold string            // fingerprint of the held new key last logged
-	sets    map[*supervise.Update]*watch.Set
-	mask    *supervise.Masker // nil unless N8N_SECRETS_MASK
+	applied  []string          // the environment the command runs with (or was signaled for)
+	offered  *supervise.Update // the change returned and not settled yet
+	decided  string            // digest of the values last decided on (applied, offered, refused or ignored)
+	keyTold  string            // fingerprint of the held new key last logged
+	exitHeld string            // digest of the values the exit policy last held back for a new key
+	sets     map[*supervise.Update]*watch.Set
+	mask     *supervise.Masker // nil unless N8N_SECRETS_MASK
 
 	snap atomic.Pointer[SourceSnapshot]
 }
@@ -287,6 +288,21 @@ func (src *secretSource) decide(ctx context.Context, c *watch.Change) *supervise
 	}
 	src.decided = digest
 	env := inject.BuildEnv(src.environ, set.Results, src.remove)
+	if p, _ := supervise.ParsePolicy(src.s.OnChange); held != "" && p.Action == supervise.Exit {
+		// The orchestrator would start the node again, and the new start
+		// resolves the key anew: the held-back one, which nothing is
+		// encrypted with yet. Applied once the store holds the key the
+		// command has again (decided is cleared for that).
+		src.decided = ""
+		if src.exitHeld != digest {
+			src.exitHeld = digest
+			src.refuse(c.Reason, "N8N_SECRETS_ON_CHANGE=exit would start the node again with the new N8N_ENCRYPTION_KEY held back",
+				"vars", changedVars(envMap(src.applied), envMap(env)),
+				"hint", "rekey and restart every node (docs/rekey.md), or put the old key back as the newest version; pin the key's version (?version=N) so that a new key never reaches a restart")
+		}
+		drop()
+		return nil
+	}
 
 	// The guard as at start, except that it never writes: the running
 	// command may be using n8n's settings file.
