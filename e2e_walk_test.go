@@ -163,3 +163,27 @@ func (r *supervised) exited() bool {
 		return false
 	}
 }
+
+// TestKeyOnlyInSettingsFileHint: an n8n never given N8N_ENCRYPTION_KEY runs
+// with the key it wrote into its settings file. verify-key, fingerprint and
+// rekey (whose --from defaults to N8N_ENCRYPTION_KEY) said only that the
+// variable is not set, and the hint sent the operator to set a variable to
+// a key they did not know they had. The hint names the file and the
+// reference that reads it, and following it works; the key is never shown.
+func TestKeyOnlyInSettingsFileHint(t *testing.T) {
+	ke := newKeyE2E(t, n8ntest.SQLite2x)
+	cfg := filepath.Join(ke.home, ".n8n", "config")
+	if err := os.WriteFile(cfg, []byte("{\n\t\"encryptionKey\": \""+n8ntest.Key+"\"\n}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ref := "file://" + cfg + "#encryptionKey"
+	for _, args := range [][]string{{"verify-key"}, {"fingerprint"}, {"rekey", "--to", "file:new_key"}} {
+		r := ke.run([]string{"N8N_SECRETS_LOG_FORMAT=text"}, args...)
+		if r.code != 64 || !strings.Contains(r.stderr, ref) {
+			t.Errorf("%v: exit %d, want 64 and a hint naming %s\n%s", args, r.code, ref, r.stderr)
+		}
+	}
+	if r := ke.run([]string{"N8N_ENCRYPTION_KEY=" + ref}, "verify-key"); r.code != 0 {
+		t.Errorf("verify-key with the key the hint names: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+}
