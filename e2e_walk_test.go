@@ -187,3 +187,19 @@ func TestKeyOnlyInSettingsFileHint(t *testing.T) {
 		t.Errorf("verify-key with the key the hint names: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// TestRekeyKeyErrorsNameTheFlag: a --to or --from reference that does not
+// resolve was reported as the variable N8N_REKEY_TO_KEY, a name the
+// operator never typed; the event names the flag too.
+func TestRekeyKeyErrorsNameTheFlag(t *testing.T) {
+	ke := newKeyE2E(t, n8ntest.SQLite2x)
+	for _, tt := range []struct{ flag, args []string }{
+		{[]string{"--to"}, []string{"rekey", "--to", "file:no_such_key"}},
+		{[]string{"--from"}, []string{"rekey", "--from", "file:no_such_key", "--to", "file:new_key"}},
+	} {
+		r := ke.run(ke.env(), tt.args...)
+		if r.code != 65 || !strings.Contains(r.stderr, `"flag":"`+tt.flag[0]+`"`) {
+			t.Errorf("%v: exit %d, want 65 and an event naming %s\n%s", tt.args, r.code, tt.flag[0], r.stderr)
+		}
+	}
+}

@@ -192,7 +192,14 @@ func resolveForDB(ctx context.Context, s *settings, environ, extra []string, log
 	ds.FileVars = strings.Join([]string{s.FileVars, rekeyFromVar, rekeyToVar}, ",")
 	o := prepare(ctx, &ds, only, nil, log, true)
 	for _, err := range o.errs {
-		o.logFailure(log, err)
+		// rekey's keys are resolved as variables of their own: the error
+		// names the flag the operator typed too.
+		l := log
+		var ve *inject.VarError
+		if errors.As(err, &ve) && (ve.Var == rekeyFromVar || ve.Var == rekeyToVar) {
+			l = log.With("flag", map[string]string{rekeyFromVar: "--from", rekeyToVar: "--to"}[ve.Var])
+		}
+		o.logFailure(l, err)
 	}
 	if len(o.errs) > 0 {
 		// A signal that stopped the resolution exits 128+signal (143 for
