@@ -203,3 +203,50 @@ func TestRekeyKeyErrorsNameTheFlag(t *testing.T) {
 		}
 	}
 }
+
+// TestConvergeExitPolicyCancelsForHeldKey: the sibling of
+// TestConvergeExitPolicyNeverExitsIntoHeldKey in the other order: a change
+// already waits for its splay under N8N_SECRETS_ON_CHANGE=exit when the
+// new key arrives. The pending exit must be canceled (RESTART_CANCELED),
+// else it fires at the end of the splay and the new container starts with
+// the new key; once the key is back, the change is scheduled again.
+func TestConvergeExitPolicyCancelsForHeldKey(t *testing.T) {
+	ve := newVaultE2E(t)
+	ve.v.WritePolicy("converge", convergePolicy)
+	token := ve.v.Token("converge")
+	ve.canaries = append(ve.canaries, token, ve.v.RootToken)
+	var r *supervised
+	// The splay is drawn at random up to an hour: a draw under a minute
+	// would leave too little time to see the key first; start again then
+	// (three draws under a minute: about 5 in a million).
+	for attempt := 0; ; attempt++ {
+		r = ve.startSupervised(superviseEnv("VAULT_ADDR="+ve.v.Addr, "VAULT_TOKEN="+token,
+			"N8N_ENCRYPTION_KEY=vault://secret/n8n/core#encryption_key", "DB_POSTGRESDB_PASSWORD=vault://secret/n8n/db#password",
+			"N8N_SECRETS_N8N=auto", "N8N_SECRETS_REFRESH=300ms", "N8N_SECRETS_ON_CHANGE=exit", "N8N_SECRETS_SPLAY=1h"), nil)
+		r.waitStarts(1, 30*time.Second)
+		ve.v.PutKV("secret/n8n/db", map[string]any{"password": ve.canary(fmt.Sprintf("db%d", attempt))})
+		r.waitFor("CHANGE_SCHEDULED", 30*time.Second, func() bool { return r.logged("CHANGE_SCHEDULED") })
+		ev := r.logEvents("CHANGE_SCHEDULED")
+		if d, _ := ev[0]["delay_ms"].(float64); d >= 60000 || attempt == 2 {
+			if d < 60000 {
+				t.Fatalf("three splays drawn under a minute: %v", ev)
+			}
+			break
+		}
+		r.stop()
+	}
+	newKey := ve.canary("newkey")
+	ve.v.PutKV("secret/n8n/core", map[string]any{"encryption_key": newKey})
+	r.waitFor("RESTART_CANCELED", 30*time.Second, func() bool { return r.logged("RESTART_CANCELED") || r.logged("UPDATE_REFUSED") && r.exited() })
+	if !r.logged("RESTART_CANCELED") || !r.logged("UPDATE_REFUSED") {
+		t.Fatalf("the exit waiting for its splay was not canceled for the held-back key\n%s", r.stderr.String())
+	}
+	ve.v.PutKV("secret/n8n/core", map[string]any{"encryption_key": ve.key})
+	r.waitFor("the change scheduled again", 30*time.Second, func() bool { return len(r.logEvents("CHANGE_SCHEDULED")) >= 2 })
+	if r.exited() {
+		t.Fatalf("the node exited\n%s", r.stderr.String())
+	}
+	if code := r.stop(); code != 143 && code != 0 {
+		t.Errorf("exit %d", code)
+	}
+}

@@ -281,13 +281,6 @@ func (src *secretSource) decide(ctx context.Context, c *watch.Change) *supervise
 		drop()
 		return nil
 	}
-	if digest == src.decided {
-		// Offered already (it waits for its splay), refused or ignored.
-		drop()
-		return nil
-	}
-	src.decided = digest
-	env := inject.BuildEnv(src.environ, set.Results, src.remove)
 	if p, _ := supervise.ParsePolicy(src.s.OnChange); held != "" && p.Action == supervise.Exit {
 		// The orchestrator would start the node again, and the new start
 		// resolves the key anew: the held-back one, which nothing is
@@ -296,13 +289,27 @@ func (src *secretSource) decide(ctx context.Context, c *watch.Change) *supervise
 		src.decided = ""
 		if src.exitHeld != digest {
 			src.exitHeld = digest
+			env := inject.BuildEnv(src.environ, set.Results, src.remove)
 			src.refuse(c.Reason, "N8N_SECRETS_ON_CHANGE=exit would start the node again with the new N8N_ENCRYPTION_KEY held back",
 				"vars", changedVars(envMap(src.applied), envMap(env)),
 				"hint", "rekey and restart every node (docs/rekey.md), or put the old key back as the newest version; pin the key's version (?version=N) so that a new key never reaches a restart")
 		}
 		drop()
+		if src.offered != nil {
+			// An exit already waits for its splay: cancel it too.
+			u := &supervise.Update{Env: src.applied, Reason: c.Reason, Revert: true}
+			src.sets[u] = src.keeper.Applied()
+			return u
+		}
 		return nil
 	}
+	if digest == src.decided {
+		// Offered already (it waits for its splay), refused or ignored.
+		drop()
+		return nil
+	}
+	src.decided = digest
+	env := inject.BuildEnv(src.environ, set.Results, src.remove)
 
 	// The guard as at start, except that it never writes: the running
 	// command may be using n8n's settings file.
