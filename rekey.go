@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
 	"github.com/n8n-secrets/n8n-secrets/internal/cmdline"
@@ -14,6 +15,7 @@ import (
 	"github.com/n8n-secrets/n8n-secrets/n8n/n8nenv"
 	"github.com/n8n-secrets/n8n-secrets/n8n/rekey"
 	"github.com/n8n-secrets/n8n-secrets/n8n/store"
+	"github.com/n8n-secrets/n8n-secrets/providers/file"
 )
 
 // The variables rekey resolves its two keys into (never passed on: rekey
@@ -110,6 +112,11 @@ func rekeyCmd(s *settings, environ []string, o *rekeyOpts) int {
 		}
 		extra = append(extra, kv...)
 		srcs[k.as] = src
+	}
+	if updateSettings {
+		if err := fromSettingsFile(from, envm, s.Dir); err != nil {
+			return fail(s, err)
+		}
 	}
 	log := s.logger()
 	ctx, sigs, done := begin(s)
@@ -327,4 +334,43 @@ func printRekey(out rekeyReport, res *rekey.Result, err error, code int) {
 	if err == nil {
 		fmt.Printf("new key fingerprint: %s (pin it: N8N_SECRETS_EXPECT_KEY_FINGERPRINT=%s)\n", out.ToFingerprint, out.ToFingerprint)
 	}
+}
+
+// fromSettingsFile refuses --update-settings-file when --from reads the old
+// key from n8n's settings file itself (a file: reference to it, given or
+// held by the variable named, or NAME_FILE naming it): that file is then
+// the only copy rekey knows of the key every backup of the database is
+// under, and rewriting it would lose it for good.
+func fromSettingsFile(from string, environ map[string]string, dir string) error {
+	ref, path := from, ""
+	if !stores.IsReference(ref) {
+		if v, ok := environ[from]; ok {
+			ref = v
+		} else if v, ok := environ[from+"_FILE"]; ok {
+			ref, path = "", v
+		}
+	}
+	if stores.IsReference(ref) {
+		r, err := stores.Parse(ref)
+		loc, ok := r.Loc.(file.Ref)
+		if err != nil || !ok {
+			return nil
+		}
+		path = loc.Path()
+		if !loc.IsAbs() {
+			path = filepath.Join(dir, filepath.FromSlash(path))
+		}
+	}
+	cfg, err := n8n.SettingsPath(environ)
+	if path == "" || err != nil {
+		return nil
+	}
+	a, errA := os.Stat(path)
+	b, errB := os.Stat(cfg)
+	if errA != nil || errB != nil || !os.SameFile(a, b) {
+		return nil
+	}
+	return usagef("keep the old key first: put it in the secret store (it decrypts every backup made before the rekey) and give --from that reference; "+
+		"or run without --update-settings-file and replace the file yourself once the old key is kept",
+		"--from reads the old key from n8n's settings file %s, which --update-settings-file would overwrite: the old key would be lost", cfg)
 }

@@ -4,12 +4,14 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
 	"github.com/n8n-secrets/n8n-secrets/internal/cmdline"
+	"github.com/n8n-secrets/n8n-secrets/internal/suggest"
 	"github.com/n8n-secrets/n8n-secrets/metrics"
 	"github.com/n8n-secrets/n8n-secrets/n8n"
 	"github.com/n8n-secrets/n8n-secrets/supervise"
@@ -318,6 +320,9 @@ func loadSettings(environ map[string]string, flags []flagValue) (*settings, erro
 		}
 		s.source[d.flag] = d.varName()
 	}
+	if err := settingTypo(environ); err != nil {
+		fail(err)
+	}
 	for _, f := range flags {
 		where := fmt.Sprintf("argument %d (--%s)", f.pos, f.def.flag)
 		if msg := f.def.set(s, f.value); msg != "" {
@@ -330,6 +335,34 @@ func loadSettings(environ map[string]string, flags []flagValue) (*settings, erro
 		s.LogFormat = "auto"
 	}
 	return s, firstErr
+}
+
+// settingTypo returns a usage error for a variable of environ that is not
+// a setting but is one or two typos away from one
+// (N8N_SECRETS_EXPECT_KEY_FINGERPRNT, N8N_SECRET_DIR): ignored, it would
+// silently leave the setting at its default, and a fingerprint pin or
+// N8N_SECRETS_VERIFY_KEY=on that is not there fails open. Only names that
+// start like the prefix are looked at; the error names the variable and
+// the setting, never the value.
+func settingTypo(environ map[string]string) error {
+	known := make([]string, len(settingsTable))
+	for i := range settingsTable {
+		known[i] = settingsTable[i].varName()
+	}
+	var names []string
+	for name := range environ {
+		if strings.HasPrefix(name, settingsPrefix[:len(settingsPrefix)-2]) && !contains(known, name) {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if near := suggest.Nearest(name, 2, known...); near != "" {
+			return usagef("did you mean "+near+"? (n8n-secrets help lists every setting)",
+				"%s: not a setting of n8n-secrets, and it would be ignored", name)
+		}
+	}
+	return nil
 }
 
 // validate checks the values once flags and variables are merged: each

@@ -166,12 +166,13 @@ type secretSource struct {
 	keeper  *watch.Keeper
 	remove  func(string) bool
 
-	applied []string          // the environment the command runs with (or was signaled for)
-	offered *supervise.Update // the change returned and not settled yet
-	decided string            // digest of the values last decided on (applied, offered, refused or ignored)
-	keyTold string            // fingerprint of the held new key last logged
-	sets    map[*supervise.Update]*watch.Set
-	mask    *supervise.Masker // nil unless N8N_SECRETS_MASK
+	applied  []string          // the environment the command runs with (or was signaled for)
+	offered  *supervise.Update // the change returned and not settled yet
+	decided  string            // digest of the values last decided on (applied, offered, refused or ignored)
+	keyTold  string            // fingerprint of the held new key last logged
+	exitHeld string            // digest of the values the exit policy last held back for a new key
+	sets     map[*supervise.Update]*watch.Set
+	mask     *supervise.Masker // nil unless N8N_SECRETS_MASK
 
 	snap atomic.Pointer[SourceSnapshot]
 }
@@ -286,6 +287,28 @@ func (src *secretSource) decide(ctx context.Context, c *watch.Change) *supervise
 				"reason", c.Reason, "vars", slices.Compact(same))
 		}
 		drop()
+		return nil
+	}
+	if p, _ := supervise.ParsePolicy(src.s.OnChange); held != "" && p.Action == supervise.Exit {
+		// The orchestrator would start the node again, and the new start
+		// resolves the key anew: the held-back one, which nothing is
+		// encrypted with yet. Applied once the store holds the key the
+		// command has again (decided is cleared for that).
+		src.decided = ""
+		if src.exitHeld != digest {
+			src.exitHeld = digest
+			env := inject.BuildEnv(src.environ, set.Results, src.remove)
+			src.refuse(c.Reason, "N8N_SECRETS_ON_CHANGE=exit would start the node again with the new N8N_ENCRYPTION_KEY held back",
+				"vars", changedVars(envMap(src.applied), envMap(env)),
+				"hint", "rekey and restart every node (docs/rekey.md), or put the old key back as the newest version; pin the key's version (?version=N) so that a new key never reaches a restart")
+		}
+		drop()
+		if src.offered != nil {
+			// An exit already waits for its splay: cancel it too.
+			u := &supervise.Update{Env: src.applied, Reason: c.Reason, Revert: true}
+			src.sets[u] = src.keeper.Applied()
+			return u
+		}
 		return nil
 	}
 	if digest == src.decided {

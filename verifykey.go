@@ -192,7 +192,14 @@ func resolveForDB(ctx context.Context, s *settings, environ, extra []string, log
 	ds.FileVars = strings.Join([]string{s.FileVars, rekeyFromVar, rekeyToVar}, ",")
 	o := prepare(ctx, &ds, only, nil, log, true)
 	for _, err := range o.errs {
-		o.logFailure(log, err)
+		// rekey's keys are resolved as variables of their own: the error
+		// names the flag the operator typed too.
+		l := log
+		var ve *inject.VarError
+		if errors.As(err, &ve) && (ve.Var == rekeyFromVar || ve.Var == rekeyToVar) {
+			l = log.With("flag", map[string]string{rekeyFromVar: "--from", rekeyToVar: "--to"}[ve.Var])
+		}
+		o.logFailure(l, err)
 	}
 	if len(o.errs) > 0 {
 		// A signal that stopped the resolution exits 128+signal (143 for
@@ -243,7 +250,11 @@ func keyRef(flagName, ref, as string, environ map[string]string) (entries []stri
 			// key variables: the operator named it.
 			return []string{as + "_FILE=" + v}, "the file named by " + ref + "_FILE", nil
 		}
-		return nil, "", usagef("name a variable that is set, or give a reference", "--%s: names no variable set in the environment", flagName)
+		hint := "name a variable that is set, or give a reference"
+		if h := settingsKeyHint(environ); h != "" && ref == n8n.EnvKey {
+			hint = h + "; or " + hint
+		}
+		return nil, "", usagef(hint, "--%s: names no variable set in the environment", flagName)
 	}
 	return nil, "", usagef("argv is readable by every user in /proc: give a reference (vault://…, awssm://…, file:…) or the name of a variable holding the key",
 		"--%s: a literal key on the command line is refused", flagName)
@@ -262,6 +273,22 @@ func missingKey(environ []string) error {
 	case fileSet && file != "":
 		return usagef("", "%s: the key is empty (the file %s_FILE names)", n8n.EnvKey, n8n.EnvKey)
 	}
-	return usagef("set N8N_ENCRYPTION_KEY (a reference such as vault://secret/n8n/core#encryption_key) or N8N_ENCRYPTION_KEY_FILE",
-		"%s: not set: there is no key to check", n8n.EnvKey)
+	hint := "set N8N_ENCRYPTION_KEY (a reference such as vault://secret/n8n/core#encryption_key) or N8N_ENCRYPTION_KEY_FILE"
+	if h := settingsKeyHint(envm); h != "" {
+		hint = h
+	}
+	return usagef(hint, "%s: not set: there is no key to check", n8n.EnvKey)
+}
+
+// settingsKeyHint is the hint for a key command run without
+// N8N_ENCRYPTION_KEY when n8n's settings file holds a key: n8n then runs
+// with that one, and a file: reference reads it. "" when it holds none.
+func settingsKeyHint(environ map[string]string) string {
+	path, err := n8n.SettingsPath(environ)
+	if err != nil || !n8n.SettingsHoldsKey(path) {
+		return ""
+	}
+	ref := "file://" + path + "#encryptionKey"
+	return "n8n runs with the key in its settings file " + path + ": name it with N8N_ENCRYPTION_KEY=" + ref +
+		" (for rekey: --from " + ref + "), and keep a copy of it in the secret store"
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
+	"github.com/n8n-secrets/n8n-secrets/internal/suggest"
 )
 
 const keyVar = "N8N_ENCRYPTION_KEY"
@@ -833,6 +834,11 @@ func (a *auditor) checkDeployment(svcs []*service) {
 		ks := a.keySourceOf(s)
 		switch {
 		case ks.unknown:
+		case ks.missing && misspeltKeyVar(s) != nil:
+			// The start refuses it (the guard's N8N_KEY_MISSING, every
+			// role): n8n ignores the name.
+			v := misspeltKeyVar(s)
+			a.add(CodeKeyMissing, Error, v.pos, s.subject, fmt.Sprintf("no %s, but %s: a misspelling, which n8n ignores, and n8n-secrets refuses to start", keyVar, v.name), "")
 		case ks.missing:
 			sev, why := Error, ""
 			switch {
@@ -1149,3 +1155,15 @@ func (a *auditor) refusedAt(nn []notName) Pos {
 // vaultScheme is the scheme of Vault references, whose paths the policy
 // checks compare.
 const vaultScheme = "vault"
+
+// misspeltKeyVar returns the service's variable one or two typos away from
+// N8N_ENCRYPTION_KEY or N8N_ENCRYPTION_KEY_FILE (N8N_ENCRYPTON_KEY), or
+// nil: the n8n guard refuses a start without the key that has one.
+func misspeltKeyVar(s *service) *envVar {
+	for _, v := range s.env {
+		if v.name != keyVar && v.name != keyVar+"_FILE" && suggest.Nearest(v.name, 2, keyVar, keyVar+"_FILE") != "" {
+			return v
+		}
+	}
+	return nil
+}

@@ -177,7 +177,7 @@ var Rules = []Rule{
 	{CodeKeyIsPath, Error, "N8N_ENCRYPTION_KEY holds a path",
 		"n8n takes the path itself as the key, a key anyone can guess. Use N8N_ENCRYPTION_KEY_FILE=/run/secrets/… or N8N_ENCRYPTION_KEY=file:name.", true, 8.0},
 	{CodeKeyMissing, Error, "an n8n process without an encryption key",
-		"Every main, worker and webhook process needs the same N8N_ENCRYPTION_KEY: a worker refuses to start without it and a webhook process silently makes its own. A lone main generates one into its settings file, and a one-shot n8n command uses that file's (warnings then).", false, 0},
+		"Every main, worker and webhook process needs the same N8N_ENCRYPTION_KEY: a worker refuses to start without it and a webhook process silently makes its own. A lone main generates one into its settings file, and a one-shot n8n command uses that file's (warnings then). A key set under a misspelt name (N8N_ENCRYPTON_KEY, one or two typos from N8N_ENCRYPTION_KEY or N8N_ENCRYPTION_KEY_FILE) is ignored by n8n and refused at start: an error on every process.", false, 0},
 	{CodeKeySourceMismatch, Warning, "n8n processes of one deployment take their key from different sources",
 		"Every process of one n8n instance must have the same key. Take it from one source (one reference, one secret) on every service; compare the fingerprints the nodes log (n8n_key_fingerprint). An error when the files show two different keys; a warning when they cannot be compared or hold the same key today.", false, 0},
 	{CodeExecutionsModeMismatch, Error, "EXECUTIONS_MODE differs between n8n processes",

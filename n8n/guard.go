@@ -6,9 +6,11 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/n8n-secrets/n8n-secrets/internal/suggest"
 	"github.com/n8n-secrets/n8n-secrets/n8n/n8nenv"
 )
 
@@ -377,6 +379,13 @@ func isTrue(s string) bool {
 
 // checkMissing reports that N8N_ENCRYPTION_KEY is unset or empty.
 func (g *guard) checkMissing(st settingsFile, envKeySet bool) {
+	if near := misspeltKeyVar(g.env); near != "" && !envKeySet {
+		// The key was meant for n8n, under a name n8n ignores: whatever
+		// the role, n8n would run without the cluster's key.
+		g.add(CodeKeyMissing, Error, "rename it to "+EnvKey+" (or "+EnvKey+"_FILE for a file's path)",
+			"%s is not set, but %s is: a misspelling, which n8n ignores: it would run without the cluster's key", EnvKey, near)
+		return
+	}
 	what := EnvKey + " is not set"
 	if envKeySet {
 		what = EnvKey + " is set but empty"
@@ -725,4 +734,24 @@ func secretsText(names []string) string {
 		return "1 injected secret (" + names[0] + ")"
 	}
 	return fmt.Sprintf("%d injected secrets (%s)", len(names), strings.Join(names, ", "))
+}
+
+// misspeltKeyVar returns the first variable of env, by name, that is one or
+// two typos away from N8N_ENCRYPTION_KEY or N8N_ENCRYPTION_KEY_FILE
+// (N8N_ENCRYPTON_KEY, N8N_ENCRYPTION_KEY_FIEL), or "".
+func misspeltKeyVar(env map[string]string) string {
+	var names []string
+	for name := range env {
+		if name == EnvKey || name == EnvKey+"_FILE" {
+			continue
+		}
+		if suggest.Nearest(name, 2, EnvKey, EnvKey+"_FILE") != "" {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	if len(names) == 0 {
+		return ""
+	}
+	return names[0]
 }

@@ -68,3 +68,15 @@ func InspectForRekey(path, oldKey, newKey string, rewrite bool) SettingsAfterRek
 	}
 	return out
 }
+
+// SettingsHoldsKey reports whether n8n's settings file at path holds an
+// encryption key (n8n runs with it when N8N_ENCRYPTION_KEY is not set).
+func SettingsHoldsKey(path string) bool {
+	st := readSettings(path)
+	defer st.close()
+	if !st.exists || st.err != nil || st.doc == nil {
+		return false
+	}
+	key, ok := st.doc.key()
+	return ok && key != ""
+}

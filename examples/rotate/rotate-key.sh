@@ -110,6 +110,35 @@ fingerprint() {
 # main: the first service (the main runs the migrations; it starts first).
 main=${SERVICES%% *}
 
+# ---- 0. an earlier run interrupted? ------------------------------------------
+
+# A run stopped between its steps (Ctrl-C during the wait for the pods, a
+# lost CI runner) leaves the nodes stopped and, in the store, a new key
+# version nothing is encrypted with. Run again, this script would take
+# that version for the database's, write yet another, and on failure make
+# the unused one current and start the nodes with 0 replicas. So every
+# node must be running before anything is written.
+interrupted() {
+	echo "$0: $1: an earlier rotation stopped it and did not finish? Nothing was changed now." >&2
+	echo "  Find the key version the database is under (n8n-secrets verify-key with N8N_ENCRYPTION_KEY=vault://$KV_PATH?version=N#$KV_KEY," >&2
+	echo "  or the Docker secret the stack named), make it current (vault-kv-patch.sh $KV_PATH $KV_KEY --from-version N; on Swarm," >&2
+	echo "  ENCRYPTION_KEY_VERSION=N), start every node, then run this again." >&2
+	exit 1
+}
+for s in $SERVICES; do
+	case $platform in
+	compose) [ -n "$(dc ps -q "$s")" ] || interrupted "service $s is not running (0 replicas)" ;;
+	swarm)
+		n=$(docker service inspect --format '{{.Spec.Mode.Replicated.Replicas}}' "${stack}_$s")
+		[ "$n" != 0 ] || interrupted "service ${stack}_$s has 0 replicas"
+		;;
+	kubernetes)
+		n=$(kubectl -n "$ns" get "deployment/$s" -o 'jsonpath={.spec.replicas}')
+		[ "$n" != 0 ] || interrupted "deployment/$s has 0 replicas"
+		;;
+	esac
+done
+
 # ---- 1. the new key -------------------------------------------------------
 
 # The key is generated here and goes straight into the store's client; its

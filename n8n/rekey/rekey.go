@@ -583,6 +583,13 @@ func (r *run) notes() {
 				mfaPrefixLen, strings.Join(limit(r.mfaLost, 20), ", ")))
 		}
 	}
+	if !r.rotate && !r.opts.RewrapOnly && r.activeDataKeyUnderNew() {
+		// Nothing was under the old key: after a --rewrap-only to this
+		// key, the active data key is still the one the old key unwrapped,
+		// and a full rekey with the same keys cannot tell.
+		r.res.Notes = append(r.res.Notes, "no data key is under the old key, so this run replaces no data key: if an earlier run was --rewrap-only (or the data keys were wrapped under the new key otherwise), "+
+			"the active data key is still the one the old key unwrapped, and the old key with an old backup of deployment_key reads every value; after a leak, rekey again from this key to a further new one (a full rekey, without --rewrap-only)")
+	}
 	if r.opts.RewrapOnly {
 		r.res.Notes = append(r.res.Notes, "--rewrap-only: the data keys stay the same: whoever has the old key and an old backup of deployment_key can still read the data; after a leak, run the full rekey")
 	}
@@ -779,4 +786,15 @@ func (r *run) deploymentKeys(ctx context.Context) error {
 func (r *run) setStatus(ctx context.Context, id, status string) error {
 	_, err := r.q.ExecContext(ctx, fmt.Sprintf(`UPDATE %s SET "status" = %s WHERE "id" = %s`, r.db.Table(deploymentTable), r.db.P(1), r.db.P(2)), status, id)
 	return r.db.Classify("update deployment_key status", err)
+}
+
+// activeDataKeyUnderNew reports whether the database has an active data
+// key (n8n 2.x's data_encryption, aes-256-gcm) already under the new key.
+func (r *run) activeDataKeyUnderNew() bool {
+	for _, row := range r.rows {
+		if row.typ == typeDataKey && row.status == statusActive && r.state[row.id] == "new" {
+			return true
+		}
+	}
+	return false
 }
