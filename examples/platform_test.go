@@ -21,7 +21,9 @@ package examples
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -859,12 +861,24 @@ func (st *fakeState) startNode(name string, s *fakeService) int {
 		case <-time.After(50 * time.Millisecond):
 		}
 		if b, _ := os.ReadFile(run.Log); bytes.Contains(b, []byte(`"msg":"exec"`)) {
-			_ = cmd.Process.Release()
+			// While this fake runs (up --wait), a node that ends writes how
+			// (its exit status or signal) into its log, as docker's
+			// "exited (N)" says.
+			go func() {
+				err := <-exited
+				if f, ferr := os.OpenFile(run.Log, os.O_APPEND|os.O_WRONLY, 0); ferr == nil {
+					fmt.Fprintf(f, "fake platform: the node ended: %v\n", cmp.Or(err, error(errExitedZero)))
+					f.Close()
+				}
+			}()
 			return 0
 		}
 	}
 	return 0
 }
+
+// errExitedZero stands for a node's exit with status 0.
+var errExitedZero = errors.New("exit status 0")
 
 // waitHealthy waits until the service's node answers its readiness check
 // (0), or has exited or is not ready within n8n's start timeout (1).
