@@ -56,3 +56,35 @@ func Index(lists ...[]Code) map[string]Code {
 	}
 	return m
 }
+
+// rank orders exit codes by how pressing they are when several failures
+// stop one command: a signal's (130, 143) first, then usage (64),
+// permission (77), unavailable (69), data (65); any other ranks last.
+func rank(exit int) int {
+	switch {
+	case exit > 128:
+		return 5
+	case exit == 64:
+		return 4
+	case exit == 77:
+		return 3
+	case exit == 69:
+		return 2
+	case exit == 65:
+		return 1
+	}
+	return 0
+}
+
+// MostPressing returns the exit code that wins among exits: the highest
+// ranked (a signal's, 64, 77, 69, 65), else the first; 0 for none. This
+// keeps an operator's first look on what blocks everything.
+func MostPressing(exits ...int) int {
+	best := 0
+	for _, e := range exits {
+		if best == 0 || rank(e) > rank(best) {
+			best = e
+		}
+	}
+	return best
+}

@@ -17,7 +17,7 @@ var Codes = []logcode.Code{
 	{Name: CodeDBInUse, Level: "error", Exit: 78, Meaning: "rekey refused: another process (n8n) holds the database; stop every node first: exit 78"},
 	{Name: CodeDBError, Level: "error", Exit: 65, Meaning: "a query on n8n's database failed (schema or data not as n8n makes them): exit 65"},
 	{Name: CodeRekeyRefused, Level: "error", Exit: 64, Meaning: "rekey cannot do what was asked on this database (`--rewrap-only` on legacy values, the same key twice): exit 64"},
-	{Name: CodeRekeyCheckFailed, Level: "error", Meaning: "re-encrypted values did not decrypt with the new key: the transaction was rolled back, nothing written"},
+	{Name: CodeRekeyCheckFailed, Level: "error", Exit: 65, Meaning: "re-encrypted values did not decrypt with the new key: the transaction was rolled back, nothing written"},
 	{Name: CodeRekeyDone, Level: "info", Meaning: "rekey committed (`--apply`) or finished a dry run: `changes`, `n8n_key_fingerprint` of the new key"},
 	{Name: CodeKeyOnArgv, Level: "error", Meaning: "a literal key on the command line (readable in /proc) was refused: give a reference"},
 	{Name: CodeRekeyed, Level: "debug", Meaning: "one value re-encrypted: location and row id, never the value"},
