@@ -59,7 +59,7 @@ func auditCmd(s *settings, format, failOn string, paths []string, pos []int) int
 	rep, err := audit.Run(ctx, stores, paths)
 	if err != nil {
 		if sig := sigs.received(); sig != 0 {
-			return signalExit(sig)
+			return exitOf(sig, false)
 		}
 		return fail(s, usagef("give files or directories of deployment files", "%v", err))
 	}

@@ -94,7 +94,7 @@ func checkCmd(s *settings, environ []string, asJSON bool, role string) int {
 		o.guard.Sync.Close() // a dry run: check never writes
 	}
 	if sig := sigs.received(); sig != 0 {
-		return signalExit(sig)
+		return exitOf(sig, false)
 	}
 	rep := checkReport{OK: len(o.errs) == 0, Variables: []checkRow{}, Access: o.access.Rows, Requests: o.requests}
 	for _, r := range o.results {
@@ -141,11 +141,11 @@ func checkCmd(s *settings, environ []string, asJSON bool, role string) int {
 		}
 		rep.Problems = append(rep.Problems, row)
 	}
-	code := inject.ExitCodeOf(o.errs)
+	code := exitOf(0, false, failedCodes(o.errs)...)
 	if o.guardErr != nil {
 		rep.OK = false
 		rep.Problems = append(rep.Problems, checkRow{Variable: settingByFlag("n8n").varName(), Status: "error", Code: "USAGE", Error: o.guardErr.Error()})
-		code = max(code, inject.ExitUsage)
+		code = max(code, exitOf(0, false, string(inject.CodeUsage)))
 	}
 	if o.guard != nil {
 		g := &guardReport{Role: string(o.guard.Role), Fingerprint: o.guard.Fingerprint, Findings: []guardFinding{}}
@@ -156,7 +156,7 @@ func checkCmd(s *settings, environ []string, asJSON bool, role string) int {
 		if o.guard.Failed() {
 			rep.OK = false
 			if code == 0 {
-				code = inject.ExitConfig
+				code = exitOf(0, true)
 			}
 		}
 	}

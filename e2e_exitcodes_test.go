@@ -1,6 +1,7 @@
 package main
 
-// TestExitCodeTable: the README's table of exit codes, row by row, against
+// TestExitCodeTable: the table of exit codes (exitTable, from which the
+// README's is generated), row by row, against
 // the real binary: every row is reached by at least one case, with one of
 // the codes the row names in the log, and every case's exit is a row.
 
@@ -9,48 +10,25 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 )
 
-// exitRows reads the README's table of exit codes: exit → the codes its
-// row names (the guard's N8N_* codes as the prefix "N8N_").
+// exitRows returns exitTable (from which the README's table of exit codes
+// is generated): exit → the codes its row names.
 func exitRows(t *testing.T) map[int][]string {
 	t.Helper()
-	b, err := os.ReadFile("README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, table, ok := strings.Cut(string(b), "<!-- exit-codes:begin -->")
-	table, _, ok2 := strings.Cut(table, "<!-- exit-codes:end -->")
-	if !ok || !ok2 {
-		t.Fatal("README.md lacks the exit-codes markers")
-	}
 	rows := map[int][]string{}
-	code := regexp.MustCompile("`([A-Z][A-Z0-9_]+)`")
-	for _, line := range strings.Split(table, "\n") {
-		cells := strings.Split(line, "|")
-		if len(cells) < 5 {
-			continue
-		}
-		n, err := strconv.Atoi(strings.TrimSpace(cells[1]))
-		if err != nil {
-			continue
-		}
-		for _, m := range code.FindAllStringSubmatch(cells[3], -1) {
-			rows[n] = append(rows[n], m[1])
-		}
-		if strings.Contains(cells[3], "the guard's `N8N_*` codes") {
-			rows[n] = append(rows[n], "N8N_")
+	for _, e := range exitTable {
+		for _, c := range exitCodes(e) {
+			rows[e.Code] = append(rows[e.Code], c.Name)
 		}
 	}
 	if len(rows) < 9 {
-		t.Fatalf("read %d rows from the README's exit codes: is the table broken?", len(rows))
+		t.Fatalf("%d rows in exitTable: is the table broken?", len(rows))
 	}
 	return rows
 }
@@ -90,7 +68,7 @@ func TestExitCodeTable(t *testing.T) {
 		{"NAME and NAME_FILE", []string{"K=x", "K_FILE=/run/secrets/k"}, nil, 65, "VARIABLE_CONFLICT", 0},
 		{"unreachable", []string{"K=vault://secret/x", "VAULT_ADDR=http://127.0.0.1:1", "VAULT_TOKEN=t", "N8N_SECRETS_TIMEOUT=1s"}, nil, 69, "PROVIDER_UNAVAILABLE", 0},
 		{"permission denied", []string{"K=vault://secret/x", "VAULT_ADDR=" + loopbackVault(t, 403), "VAULT_TOKEN=t"}, nil, 77, "PERMISSION_DENIED", 0},
-		{"guard", []string{"N8N_ENCRYPTION_KEY=/run/secrets/k", "N8N_SECRETS_N8N=on"}, nil, 78, "N8N_", 0},
+		{"guard", []string{"N8N_ENCRYPTION_KEY=/run/secrets/k", "N8N_SECRETS_N8N=on"}, nil, 78, "N8N_KEY_IS_PATH", 0},
 		{"not executable", []string{"K=file:nope"}, []string{"--", "@notexec"}, 126, "COMMAND_NOT_EXECUTABLE", 0},
 		{"not found", []string{"K=file:nope"}, []string{"--", "no-such-command-n8n-secrets"}, 127, "COMMAND_NOT_FOUND", 0},
 		// The command's file is a FIFO: reading its first bytes blocks, as

@@ -164,7 +164,7 @@ func (e *e2e) assertLogLines(stderr string) {
 	e.t.Helper()
 	listed := map[string]bool{}
 	for _, c := range codeTable {
-		listed[c.Code] = true
+		listed[c.Name] = true
 	}
 	for _, line := range strings.Split(strings.TrimSpace(stderr), "\n") {
 		if line == "" {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/n8n-secrets/n8n-secrets/inject"
 	"github.com/n8n-secrets/n8n-secrets/internal/cmdline"
 	"github.com/n8n-secrets/n8n-secrets/n8n"
 	"github.com/n8n-secrets/n8n-secrets/n8n/n8nenv"
@@ -42,20 +41,20 @@ func fingerprintCmd(s *settings, environ []string) int {
 	ks.FileVars = strings.Join([]string{s.FileVars, key}, ",")
 	o := prepare(ctx, &ks, only, nil, log, true)
 	if sig := sigs.received(); sig != 0 {
-		return signalExit(sig)
+		return exitOf(sig, false)
 	}
 	for _, err := range o.errs {
 		o.logFailure(log, err)
 	}
 	if len(o.errs) > 0 {
-		return inject.ExitCodeOf(o.errs)
+		return exitOf(0, false, failedCodes(o.errs)...)
 	}
 	// The key as n8n reads it: N8N_ENCRYPTION_KEY_FILE left to n8n read
 	// as n8n reads it, the key trimmed and unquoted.
 	env, err := n8nenv.ReadFiles(ctx, envMap(o.env), []string{key})
 	if err != nil {
 		log.Error("no encryption key", "code", n8n.CodeKeyMissing, "error", err.Error())
-		return inject.ExitConfig
+		return exitOf(0, false, n8n.CodeKeyMissing)
 	}
 	v := n8n.KeyOf(env)
 	if v == "" {

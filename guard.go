@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strings"
 	"time"
 
@@ -197,7 +196,7 @@ func checkKeyAgainstDB(ctx context.Context, mode string, sev n8n.Severity, cfg s
 func (o *outcome) guardExit(log *slog.Logger, command string) int {
 	if o.guardErr != nil {
 		log.Error("n8n guard", "code", string(inject.CodeUsage), "error", o.guardErr.Error())
-		return o.notStarting(log, command, []string{string(inject.CodeUsage)}, inject.ExitUsage)
+		return o.notStarting(log, command, []string{string(inject.CodeUsage)}, exitOf(0, false, string(inject.CodeUsage)))
 	}
 	if o.guard == nil {
 		return 0
@@ -220,11 +219,7 @@ func (o *outcome) guardExit(log *slog.Logger, command string) int {
 	}
 	if len(failed) > 0 {
 		o.guard.Sync.Close()
-		exit := inject.ExitConfig
-		if slices.Equal(failed, []string{rekey.CodeDBUnreachable}) || slices.Equal(failed, []string{rekey.CodeDBHotJournal}) {
-			exit = inject.ExitUnavailable // N8N_SECRETS_VERIFY_KEY=on, and nothing else refused
-		}
-		return o.notStarting(log, command, failed, exit)
+		return o.notStarting(log, command, failed, exitOf(0, true, failed...))
 	}
 	return 0
 }
@@ -254,8 +249,8 @@ func (o *outcome) applySync(sigs *signals, log *slog.Logger, command string) int
 	}
 	if err := plan.Apply(); err != nil {
 		log.Error("not starting: cannot rewrite n8n's settings file", "code", n8n.CodeSettingsSyncFailed, "path", plan.Path,
-			"error", err.Error(), "exit", inject.ExitConfig)
-		return inject.ExitConfig
+			"error", err.Error(), "exit", exitOf(0, false, n8n.CodeSettingsSyncFailed))
+		return exitOf(0, false, n8n.CodeSettingsSyncFailed)
 	}
 	log.Info("n8n's settings file rewritten with N8N_ENCRYPTION_KEY", "code", n8n.CodeSettingsSynced, "path", plan.Path,
 		"old_fingerprint", dash(plan.OldFingerprint), "n8n_key_fingerprint", plan.NewFingerprint)

@@ -53,14 +53,15 @@ func installCmd(s *settings, args []string, pos []int) int {
 	res, err := inject.Call(ctx, func() (install.Result, error) { return install.Install(ctx, args[0], install.Options{}) })
 	if err != nil {
 		if sig := sigs.received(); sig != 0 {
-			return signalExit(sig)
+			return exitOf(sig, false)
 		}
 		code := install.CodeFailed
 		if errors.Is(err, install.ErrRefused) {
 			code = install.CodeRefused
 		}
-		log.Error("install", "code", code, "error", err.Error(), "exit", exitCantCreate)
-		return exitCantCreate
+		exit := exitOf(0, false, code)
+		log.Error("install", "code", code, "error", err.Error(), "exit", exit)
+		return exit
 	}
 	if res.NoExec {
 		log.Warn("the directory is on a noexec mount: the copy cannot be run from it", "code", install.CodeNoExec, "path", res.Path)

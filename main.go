@@ -195,11 +195,12 @@ func nearestCommand(name string) string {
 // it is one JSON line with a code, like every other line; in text mode it
 // is "n8n-secrets: error: …" and an optional "n8n-secrets: hint: …".
 func fail(s *settings, err error) int {
-	code, exit, hint := inject.CodeOf(err), inject.CodeOf(err).ExitCode(), ""
+	code, hint := inject.CodeOf(err), ""
 	var ue *usageError
 	if errors.As(err, &ue) {
-		code, exit, hint = inject.CodeUsage, inject.ExitUsage, ue.hint
+		code, hint = inject.CodeUsage, ue.hint
 	}
+	exit := exitOf(0, false, string(code))
 	if logFormat(s) == "text" {
 		fmt.Fprintf(os.Stderr, "n8n-secrets: error: %v\n", err)
 		if hint != "" {
@@ -235,14 +236,14 @@ func execMode(s *settings, environ, argv []string) int {
 	defer done()
 
 	// Find the command first: a typo should not cost a login to a store.
-	path, code := lookPath(ctx, argv[0])
-	if code != 0 {
-		return commandFailed(log, argv[0], code)
+	path, failed, exit := lookPath(ctx, argv[0])
+	if failed != "" {
+		return commandFailed(log, argv[0], failed, exit)
 	}
 	o := prepare(ctx, s, environ, argv, log, true)
 	if code := o.report(log, argv[0]); code != 0 {
 		if sig := sigs.received(); sig != 0 {
-			return signalExit(sig)
+			return exitOf(sig, false)
 		}
 		return code
 	}
@@ -260,12 +261,13 @@ func execMode(s *settings, environ, argv []string) int {
 	}
 	log.Info("exec", o.summary(argv[0])...)
 	err := syscall.Exec(path, argv, o.env)
-	code = inject.ExitNotExec
+	failed = codeCommandNotExec
 	if errors.Is(err, syscall.ENOENT) {
-		code = inject.ExitNotFound
+		failed = codeCommandNotFound
 	}
-	log.Error("exec failed", "code", codeName(code), "command", argv[0], "error", err.Error(), "exit", code)
-	return code
+	exit = exitOf(0, false, failed)
+	log.Error("exec failed", "code", failed, "command", argv[0], "error", err.Error(), "exit", exit)
+	return exit
 }
 
 // begin starts the one deadline of a command that reads secrets, before it
@@ -281,43 +283,48 @@ func begin(s *settings) (ctx context.Context, sigs *signals, done func()) {
 	}
 }
 
-// lookPath finds the command as the shell would, and returns 127 when it
-// does not exist, 69 when the lookup did not finish before the deadline
-// (128+N when signal N stopped it), and 126 when it cannot be executed: not executable, or
-// not a format execve runs (neither an ELF binary nor a script starting
+// lookPath finds the command as the shell would. When it cannot, it
+// returns the failure's code and exit: COMMAND_NOT_FOUND (127) when it does
+// not exist, COMMAND_LOOKUP_TIMEOUT (69) when the lookup did not finish
+// before the deadline (CANCELED, 128+N, when signal N stopped it), and
+// COMMAND_NOT_EXECUTABLE (126) when it cannot be executed: not executable,
+// or not a format execve runs (neither an ELF binary nor a script starting
 // with "#!"), found before anything is fetched or written rather than by a
 // failed exec at the end. It runs under ctx: a dead mount in PATH must not
 // hang the start.
-func lookPath(ctx context.Context, name string) (string, int) {
+func lookPath(ctx context.Context, name string) (path, failed string, exit int) {
 	type found struct {
-		path string
-		code int
+		path   string
+		failed string
 	}
 	f, err := inject.Call(ctx, func() (found, error) {
 		path, err := exec.LookPath(name)
 		if err == nil {
 			if !execFormat(path) {
-				return found{"", inject.ExitNotExec}, nil
+				return found{"", codeCommandNotExec}, nil
 			}
-			return found{path, 0}, nil
+			return found{path, ""}, nil
 		}
 		if errors.Is(err, fs.ErrPermission) {
-			return found{"", inject.ExitNotExec}, nil
+			return found{"", codeCommandNotExec}, nil
 		}
 		if st, serr := os.Stat(name); serr == nil && strings.Contains(name, "/") && (st.IsDir() || st.Mode()&0o111 == 0) {
-			return found{"", inject.ExitNotExec}, nil
+			return found{"", codeCommandNotExec}, nil
 		}
-		return found{"", inject.ExitNotFound}, nil
+		return found{"", codeCommandNotFound}, nil
 	})
 	if err != nil {
 		// The lookup did not finish: not an answer that the command does
 		// not exist.
 		if se, ok := context.Cause(ctx).(signalError); ok {
-			return "", signalExit(se.sig)
+			return "", string(inject.CodeCanceled), exitOf(se.sig, false)
 		}
-		return "", inject.ExitUnavailable
+		return "", codeCommandLookupTimeout, exitOf(0, false, codeCommandLookupTimeout)
 	}
-	return f.path, f.code
+	if f.failed != "" {
+		return "", f.failed, exitOf(0, false, f.failed)
+	}
+	return f.path, "", 0
 }
 
 // execFormat reports whether path starts as a program execve runs: an ELF
@@ -334,31 +341,19 @@ func execFormat(path string) bool {
 	return (n >= 2 && head[0] == '#' && head[1] == '!') || (n == 4 && string(head[:]) == "\x7fELF")
 }
 
-func codeName(exit int) string {
-	switch {
-	case exit == inject.ExitNotFound:
-		return codeCommandNotFound
-	case exit == inject.ExitUnavailable:
-		return codeCommandLookupTimeout
-	case exit > 128:
-		return string(inject.CodeCanceled)
-	}
-	return codeCommandNotExec
-}
-
-// commandFailed logs that the command cannot be run (lookPath's code),
-// and returns code.
-func commandFailed(log *slog.Logger, command string, code int) int {
+// commandFailed logs that the command cannot be run (lookPath's failed
+// code and exit), and returns exit.
+func commandFailed(log *slog.Logger, command, failed string, exit int) int {
 	msg := "command not runnable"
-	if code == inject.ExitUnavailable {
+	if failed == codeCommandLookupTimeout {
 		msg = "looking the command up did not finish before the deadline (a hung mount in PATH, or a FIFO in its place?)"
 	}
-	if code == inject.ExitNotFound && !plainCommand(command) {
+	if failed == codeCommandNotFound && !plainCommand(command) {
 		// It may be anything pasted in the wrong place: not repeated.
 		command = "(not shown: not a plain command name)"
 	}
-	log.Error(msg, "code", codeName(code), "command", command, "exit", code)
-	return code
+	log.Error(msg, "code", failed, "command", command, "exit", exit)
+	return exit
 }
 
 // plainCommand reports whether a command that was not found may be named
@@ -495,11 +490,6 @@ func (s *signals) isStopped() bool {
 	defer s.mu.Unlock()
 	return s.stopped
 }
-
-// signalExit is the exit code of a command stopped by sig before exec:
-// 128+N, as a shell reports a death by signal N (130 for SIGINT, 143 for
-// SIGTERM). Every command's stop by a signal exits through it.
-func signalExit(sig syscall.Signal) int { return 128 + int(sig) }
 
 // signalError is the cause of a context canceled by a signal.
 type signalError struct{ sig syscall.Signal }

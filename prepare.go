@@ -324,11 +324,8 @@ func (o *outcome) report(log *slog.Logger, command string) int {
 		o.logFailure(log, err)
 	}
 	if len(o.errs) > 0 {
-		var codes []string
-		for _, err := range o.errs {
-			codes = append(codes, string(inject.CodeOf(err)))
-		}
-		return o.notStarting(log, command, codes, inject.ExitCodeOf(o.errs))
+		codes := failedCodes(o.errs)
+		return o.notStarting(log, command, codes, exitOf(0, false, codes...))
 	}
 	return o.guardExit(log, command)
 }
@@ -375,7 +372,7 @@ func (o *outcome) notStarting(log *slog.Logger, command string, codes []string, 
 // stopped reports a start stopped by sig after resolution, and returns
 // 128+sig.
 func (o *outcome) stopped(log *slog.Logger, command string, sig syscall.Signal) int {
-	return o.notStarting(log, command, []string{string(inject.CodeCanceled)}, signalExit(sig))
+	return o.notStarting(log, command, []string{string(inject.CodeCanceled)}, exitOf(sig, false))
 }
 
 // logFailure logs one failure with its code and a hint.

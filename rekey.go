@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/n8n-secrets/n8n-secrets/inject"
 	"github.com/n8n-secrets/n8n-secrets/internal/cmdline"
 	"github.com/n8n-secrets/n8n-secrets/n8n"
 	"github.com/n8n-secrets/n8n-secrets/n8n/n8nenv"
@@ -157,8 +156,8 @@ func rekeyCmd(s *settings, environ []string, o *rekeyOpts) int {
 	}
 	if refused {
 		log.Error("rekey: nothing was written", "code", rekey.CodeRekeyRefused,
-			"error", "the new key has a shape the n8n guard refuses at start: n8n would not start with it", "exit", inject.ExitUsage)
-		return inject.ExitUsage
+			"error", "the new key has a shape the n8n guard refuses at start: n8n would not start with it", "exit", exitOf(0, false, rekey.CodeRekeyRefused))
+		return exitOf(0, false, rekey.CodeRekeyRefused)
 	}
 	out := rekeyReport{DryRun: !apply, FromFingerprint: n8n.Fingerprint(oldKey), ToFingerprint: n8n.Fingerprint(newKey)}
 	// n8n's settings file keeps the key n8n last ran with: decided now,
@@ -210,9 +209,9 @@ func settingsBeforeRekey(env map[string]string, oldKey, newKey string, update, a
 	sf := n8n.InspectForRekey(path, oldKey, newKey, update)
 	if update && apply && sf.Refused != nil && (sf.Holds == n8n.SettingsOldKey || sf.Holds == n8n.SettingsInvalid) {
 		log.Error("rekey: nothing was written: --update-settings-file cannot rewrite n8n's settings file", "code", n8n.CodeSettingsSyncFailed,
-			"path", path, "error", sf.Refused.Error(), "exit", inject.ExitConfig,
+			"path", path, "error", sf.Refused.Error(), "exit", exitOf(0, false, n8n.CodeSettingsSyncFailed),
 			"hint", "fix the file (or remove it: n8n writes it again from the key it starts with), or run without --update-settings-file and update it yourself after the rekey")
-		return sf, inject.ExitConfig
+		return sf, exitOf(0, false, n8n.CodeSettingsSyncFailed)
 	}
 	return sf, 0
 }

@@ -81,10 +81,10 @@ func superviseMode(s *settings, environ, argv []string) int {
 	}
 	defer msrv.Close()
 	ctx, sigs, done := begin(s)
-	path, code := lookPath(ctx, argv[0])
-	if code != 0 {
+	path, failed, exit := lookPath(ctx, argv[0])
+	if failed != "" {
 		done()
-		return commandFailed(log, argv[0], code)
+		return commandFailed(log, argv[0], failed, exit)
 	}
 	s.keepProviders = true
 	o := prepare(ctx, s, environ, argv, log, true)
@@ -95,7 +95,7 @@ func superviseMode(s *settings, environ, argv []string) int {
 	}
 	if code := o.report(log, argv[0]); code != 0 {
 		if sig := sigs.received(); sig != 0 {
-			return refuse(signalExit(sig))
+			return refuse(exitOf(sig, false))
 		}
 		return refuse(code)
 	}

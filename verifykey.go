@@ -11,7 +11,6 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/n8n-secrets/n8n-secrets/inject"
 	"github.com/n8n-secrets/n8n-secrets/internal/cmdline"
 	"github.com/n8n-secrets/n8n-secrets/n8n"
 	"github.com/n8n-secrets/n8n-secrets/n8n/n8nenv"
@@ -139,23 +138,11 @@ func printCounts(cs []rekey.Count, forRekey bool) {
 	}
 }
 
-// dbExit maps an error of packages store and rekey to an exit code; a
-// run stopped by a signal exits 128+signal, as the default mode does.
+// dbExit is the exit code of a failure of packages store and rekey: its
+// code's (rekey.CodeOf), or 128+signal for a run a signal stopped, as the
+// default mode exits.
 func dbExit(sigs *signals, err error) int {
-	if sig := sigs.received(); sig != 0 {
-		return signalExit(sig)
-	}
-	switch {
-	case errors.Is(err, rekey.ErrMismatch), errors.Is(err, store.ErrHeld):
-		return inject.ExitConfig
-	case errors.Is(err, store.ErrUnavailable), errors.Is(err, store.ErrInterrupted):
-		return inject.ExitUnavailable
-	case errors.Is(err, store.ErrAuth):
-		return inject.ExitNoPerm
-	case errors.Is(err, store.ErrConfig), errors.Is(err, rekey.ErrRefused), errors.Is(err, rekey.ErrNoTables):
-		return inject.ExitUsage
-	}
-	return inject.ExitData
+	return exitOf(sigs.received(), false, rekey.CodeOf(err))
 }
 
 // dbVar reports the variables the key commands resolve: the key, n8n's
@@ -206,18 +193,18 @@ func resolveForDB(ctx context.Context, s *settings, environ, extra []string, log
 		// SIGTERM), as the default mode does, not CANCELED's 130.
 		if sigs, ok := ctx.Value(signalsKey{}).(*signals); ok {
 			if sig := sigs.received(); sig != 0 {
-				return nil, signalExit(sig)
+				return nil, exitOf(sig, false)
 			}
 		}
-		return nil, inject.ExitCodeOf(o.errs)
+		return nil, exitOf(0, false, failedCodes(o.errs)...)
 	}
 	// The environment as n8n reads it: the NAME_FILE variables the
 	// resolution left to n8n (outside the secrets mounts) read as n8n
 	// reads them, trimmed.
 	env, err := n8nenv.ReadFiles(ctx, envMap(o.env), n8nenv.Names)
 	if err != nil {
-		log.Error("n8n's variables cannot be read as n8n reads them", "code", rekey.CodeDBSettings, "error", err.Error(), "exit", inject.ExitUsage)
-		return nil, inject.ExitUsage
+		log.Error("n8n's variables cannot be read as n8n reads them", "code", rekey.CodeDBSettings, "error", err.Error(), "exit", exitOf(0, false, rekey.CodeDBSettings))
+		return nil, exitOf(0, false, rekey.CodeDBSettings)
 	}
 	return env, 0
 }

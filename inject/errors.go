@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/n8n-secrets/n8n-secrets/internal/logcode"
 )
 
 // Sentinel errors that providers wrap to classify a failure. The resolver
@@ -74,23 +76,25 @@ const (
 	ExitNotFound    = 127
 )
 
-// ExitCode returns the process exit code for a failure with code c. Only a
-// transient fault that lasted until the deadline is 69 (unavailable): a
-// permanent provider failure (PROVIDER_ERROR, such as a 4xx answer that
-// means nothing more specific) is 65, like bad data.
+// ExitCode returns the process exit code for a failure with code c, as its
+// declaration in Codes says. Only a transient fault that lasted until the
+// deadline is 69 (unavailable): a permanent provider failure
+// (PROVIDER_ERROR, such as a 4xx answer that means nothing more specific)
+// is 65, like bad data. CANCELED is 130 (SIGINT's); the command's exit
+// after signal N is 128+N.
 func (c Code) ExitCode() int {
-	switch c {
-	case CodeUsage, CodeNotConfigured:
-		return ExitUsage
-	case CodePermissionDenied, CodeAuthFailed:
-		return ExitNoPerm
-	case CodeProviderUnavailable:
-		return ExitUnavailable
-	case CodeCanceled:
-		return 130
-	default:
-		return ExitData
+	for _, d := range Codes {
+		if d.Name == string(c) {
+			switch d.Exit {
+			case logcode.ExitSignal:
+				return 130
+			case 0:
+				return ExitData
+			}
+			return d.Exit
+		}
 	}
+	return ExitData
 }
 
 // CodeOf classifies err by the sentinel it wraps.
@@ -147,17 +151,15 @@ func badRef(format string, args ...any) error {
 }
 
 // ExitCodeOf returns the exit code for a set of failures: the most pressing
-// one wins, in the order usage (64), permission (77), unavailable (69),
-// data (65). This keeps an operator's first look on what blocks everything.
+// one wins (logcode.MostPressing), in the order usage (64), permission (77),
+// unavailable (69), data (65). This keeps an operator's first look on what
+// blocks everything.
 func ExitCodeOf(errs []error) int {
-	rank := map[int]int{130: 5, ExitUsage: 4, ExitNoPerm: 3, ExitUnavailable: 2, ExitData: 1}
-	best := 0
+	exits := make([]int, 0, len(errs))
 	for _, err := range errs {
-		if c := CodeOf(err).ExitCode(); best == 0 || rank[c] > rank[best] {
-			best = c
-		}
+		exits = append(exits, CodeOf(err).ExitCode())
 	}
-	return best
+	return logcode.MostPressing(exits...)
 }
 
 // WithHint returns err carrying hint: advice to the operator on what to do
