@@ -2,8 +2,8 @@
 // store of n8n-secrets, and reports its failures without the SDK's text
 // where credentials flow.
 //
-// It is the configuration approach of providers/awssm, in one place for
-// the AWS stores: the region, static keys and the service's endpoint come
+// Both AWS stores (providers/awssm, providers/awsssm) load and report
+// through it: the region, static keys and the service's endpoint come
 // from the caller's Getenv with the SDK's precedence (AWS_REGION before
 // AWS_DEFAULT_REGION, AWS_ENDPOINT_URL_<SERVICE> before AWS_ENDPOINT_URL,
 // unless AWS_IGNORE_CONFIGURED_ENDPOINT_URLS); the rest of the chain
@@ -42,9 +42,10 @@ import (
 // whoever reads them the identity this process uses: static keys (and the
 // aliases the SDK reads), the session token (AWS_SECURITY_TOKEN is its older
 // name, which other AWS tools read), the container credentials of ECS and
-// EKS Pod Identity, and web identity (IRSA). The list is providers/awssm's;
-// a test keeps the two equal and derives the SDK's variables from its
-// source, so that an upgrade that reads a new one is classified.
+// EKS Pod Identity, and web identity (IRSA). providers/awssm and
+// providers/awsssm export it as their own; awssm's test derives the SDK's
+// variables from its source, so that an upgrade that reads a new one is
+// classified.
 var CredentialVars = []string{
 	"AWS_ACCESS_KEY_ID",
 	"AWS_ACCESS_KEY",
@@ -167,8 +168,20 @@ func (e *credentialsError) Unwrap() error { return e.err }
 // IsCredentialsError reports whether err is a failure of the credential
 // chain of a configuration from Load.
 func IsCredentialsError(err error) bool {
+	return ChainError(err) != nil
+}
+
+// ChainError returns the credential chain's own error that err wraps, or
+// nil when err is not a failure of the credential chain of a configuration
+// from Load. Unlike err, it does not carry the provider Load saw the chain
+// choose: CredentialFailure(ChainError(err)) names the step from the
+// error's types alone (providers/awssm's messages).
+func ChainError(err error) error {
 	var ce *credentialsError
-	return errors.As(err, &ce)
+	if errors.As(err, &ce) {
+		return ce.err
+	}
+	return nil
 }
 
 // CredentialFailure describes a failure to get credentials: an endpoint
@@ -332,7 +345,7 @@ func Trunc(s string, n int) string {
 
 // CodeLongLivedKeys is the code of the access review finding for
 // credentials that are an IAM user's long-lived access keys rather than a
-// role's temporary credentials (providers/awssm reports the same).
+// role's temporary credentials (providers/awssm and awsssm report it).
 const CodeLongLivedKeys = "AWS_LONG_LIVED_KEYS"
 
 // LongLivedKeys reports credentials that are long-lived access keys (an

@@ -3,8 +3,10 @@ package awscfg_test
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -66,6 +68,44 @@ func TestLoadPrecedence(t *testing.T) {
 	t.Setenv("AWS_PROFILE", "missing")
 	if _, err := awscfg.Load(func(string) string { return "" }, "AWS_ENDPOINT_URL_SSM"); !errors.Is(err, inject.ErrNotConfigured) {
 		t.Errorf("missing profile: %v", err)
+	}
+}
+
+// TestChainError: a failing chain's own error, without the step Load
+// recorded, names the step from its types alone; the marked error names the
+// provider the chain chose. Neither quotes the SDK's message.
+func TestChainError(t *testing.T) {
+	isolate(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	t.Setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://"+addr+"/creds")
+	loaded, err := awscfg.Load(func(string) string { return "" }, "AWS_ENDPOINT_URL_SSM")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = loaded.Config.Credentials.Retrieve(context.Background())
+	chain := awscfg.ChainError(err)
+	if chain == nil || awscfg.IsCredentialsError(chain) || !awscfg.IsCredentialsError(err) {
+		t.Fatalf("ChainError(%T) = %T", err, chain)
+	}
+	for _, tc := range []struct {
+		err  error
+		step string
+	}{
+		{err, "the container credentials endpoint (ECS task role, EKS Pod Identity) failed"},
+		{chain, "the SDK's credential chain (no credentials found: environment keys, AWS_PROFILE, web identity, container credentials, IMDS) failed"},
+	} {
+		got := awscfg.CredentialFailure(tc.err)
+		if !errors.Is(got, inject.ErrAuth) || !strings.Contains(got.Error(), tc.step) || strings.Contains(got.Error(), addr) {
+			t.Errorf("%T: %v, want ErrAuth and %q", tc.err, got, tc.step)
+		}
+	}
+	if awscfg.ChainError(errors.New("not the chain's")) != nil || awscfg.ChainError(nil) != nil {
+		t.Error("ChainError of an error that is not the chain's: want nil")
 	}
 }
 

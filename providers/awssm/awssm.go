@@ -36,24 +36,19 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/url"
 	"os"
-	"reflect"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/smithy-go"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
+	"github.com/n8n-secrets/n8n-secrets/internal/awscfg"
 )
 
 // CredentialVars are the variables that carry AWS credentials, or hand
@@ -76,22 +71,9 @@ import (
 // aliases included (AWS_ACCESS_KEY, AWS_SECRET_KEY), plus
 // AWS_SECURITY_TOKEN, the older name of the session token that other AWS
 // tools (boto, the v1 SDKs) still read; a test derives the SDK's list from
-// its source, so that a new variable in an upgrade is classified.
-var CredentialVars = []string{
-	"AWS_ACCESS_KEY_ID",
-	"AWS_ACCESS_KEY",
-	"AWS_SECRET_ACCESS_KEY",
-	"AWS_SECRET_KEY",
-	"AWS_SESSION_TOKEN",
-	"AWS_SECURITY_TOKEN",
-	"AWS_CONTAINER_CREDENTIALS_FULL_URI",
-	"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-	"AWS_CONTAINER_AUTHORIZATION_TOKEN",
-	"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
-	"AWS_WEB_IDENTITY_TOKEN_FILE",
-	"AWS_ROLE_ARN",
-	"AWS_ROLE_SESSION_NAME",
-}
+// its source, so that a new variable in an upgrade is classified. The list
+// is internal/awscfg's, which providers/awsssm shares.
+var CredentialVars = awscfg.CredentialVars
 
 // Codes of this provider's log events.
 const (
@@ -166,25 +148,11 @@ func New(opts Options) (*Provider, error) {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	var load []func(*config.LoadOptions) error
-	if r := firstOf(getenv, "AWS_REGION", "AWS_DEFAULT_REGION"); r != "" {
-		load = append(load, config.WithRegion(r))
-	}
-	if id, key := firstOf(getenv, "AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY"), firstOf(getenv, "AWS_SECRET_ACCESS_KEY", "AWS_SECRET_KEY"); id != "" && key != "" {
-		load = append(load, config.WithCredentialsProvider(
-			credentials.NewStaticCredentialsProvider(id, key, getenv("AWS_SESSION_TOKEN"))))
-	}
-	var endpoint string
-	if !isTrue(getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")) {
-		endpoint = firstOf(getenv, "AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ENDPOINT_URL")
-	}
-	cfg, err := config.LoadDefaultConfig(context.Background(), load...)
+	l, err := awscfg.Load(getenv, "AWS_ENDPOINT_URL_SECRETS_MANAGER")
 	if err != nil {
-		return nil, configFailure(err)
+		return nil, fmt.Errorf("awssm: %w", err)
 	}
-	if cfg.Credentials != nil {
-		cfg.Credentials = markedCredentials{cfg.Credentials}
-	}
+	cfg, endpoint := l.Config, l.Endpoint
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -206,23 +174,6 @@ func checkEndpoint(ep string, allowHTTP bool) error {
 		return fmt.Errorf("awssm: %w", err)
 	}
 	return nil
-}
-
-func isTrue(s string) bool {
-	switch strings.ToLower(s) {
-	case "1", "true", "yes":
-		return true
-	}
-	return false
-}
-
-func firstOf(getenv func(string) string, names ...string) string {
-	for _, n := range names {
-		if v := getenv(n); v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 // newClient returns a Secrets Manager client for region, without the SDK's
@@ -419,7 +370,7 @@ func (p *Provider) batch(ctx context.Context, region string, ts []*target, res [
 	for page := 0; page < maxPages; page++ {
 		out, err := c.BatchGetSecretValue(ctx, in)
 		if err != nil {
-			code := apiCode(err)
+			code := awscfg.APICode(err)
 			switch {
 			case ctx.Err() != nil:
 			case refusesBatch(code):
@@ -528,180 +479,34 @@ func idRank(id, arn, name string) int {
 	return 0
 }
 
-// markedCredentials marks the errors of a credentials provider, so that a
-// failure to get credentials is told apart from a failed request.
-type markedCredentials struct{ aws.CredentialsProvider }
-
-func (m markedCredentials) Retrieve(ctx context.Context) (aws.Credentials, error) {
-	c, err := m.CredentialsProvider.Retrieve(ctx)
-	if err != nil {
-		return c, &credentialsError{err}
-	}
-	return c, nil
-}
-
-type credentialsError struct{ err error }
-
-func (e *credentialsError) Error() string { return e.err.Error() }
-func (e *credentialsError) Unwrap() error { return e.err }
-
-// apiCode returns the AWS error code err carries, if any.
-func apiCode(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorCode()
-	}
-	return ""
-}
-
-// httpStatus returns the HTTP status of the answer err came from, or 0.
-func httpStatus(err error) int {
-	var re interface{ HTTPStatusCode() int }
-	if errors.As(err, &re) {
-		return re.HTTPStatusCode()
-	}
-	return 0
-}
-
 // classify maps an error of a Secrets Manager call to the core's sentinels.
 func classify(ctx context.Context, id, region string, err error) error {
 	if ctx.Err() != nil {
 		return fmt.Errorf("awssm: get %s: %w", id, ctx.Err())
 	}
-	var ce *credentialsError
-	if errors.As(err, &ce) {
-		return credentialsFailure(id, ce.err)
+	if chain := awscfg.ChainError(err); chain != nil {
+		// Judged from the chain's own error alone, not from the provider
+		// Load saw the chain choose: awssm's messages as they were.
+		return fmt.Errorf("awssm: get %s: %w", id, awscfg.CredentialFailure(chain))
 	}
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
-		return fromCode(id, region, ae.ErrorCode(), ae.ErrorMessage(), httpStatus(err), ae.ErrorFault())
+		return fromCode(id, region, ae.ErrorCode(), ae.ErrorMessage(), awscfg.HTTPStatus(err), ae.ErrorFault())
 	}
-	if s := httpStatus(err); s >= 500 || s == 429 {
+	if s := awscfg.HTTPStatus(err); s >= 500 || s == 429 {
 		return fmt.Errorf("awssm: get %s: %w (%s: HTTP %d)", id, inject.ErrUnavailable, region, s)
 	}
-	var se *smithyhttp.RequestSendError
-	var ne net.Error
-	if errors.As(err, &se) || errors.As(err, &ne) {
-		return fmt.Errorf("awssm: get %s: %w (%s: %s)", id, inject.ErrUnavailable, region, trunc(innermost(err).Error(), 300))
+	if awscfg.IsTransport(err) {
+		return fmt.Errorf("awssm: get %s: %w (%s: %s)", id, inject.ErrUnavailable, region, awscfg.Trunc(awscfg.Innermost(err).Error(), 300))
 	}
-	return fmt.Errorf("awssm: get %s: %s", id, trunc(err.Error(), 300))
-}
-
-// innermost strips the SDK's and net/http's wrappers off a transport
-// error: "dial tcp 127.0.0.1:1: connect: connection refused".
-func innermost(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	var se *smithyhttp.RequestSendError
-	if errors.As(err, &se) {
-		return se.Err
-	}
-	return err
-}
-
-// credentialsFailure classifies a failure to get credentials: an endpoint
-// that answered with a server fault or throttling is worth another attempt;
-// anything else (no credentials anywhere in the chain, a container endpoint
-// or STS refusing, nothing listening) is an authentication failure, which
-// fails at once instead of waiting for the deadline.
-//
-// The SDK's own error text is never passed on: where credentials flow it can
-// hold them (a credential_process whose output is not valid JSON is quoted
-// whole, keys included). The message names the step of the chain that
-// failed, from the type of the error, and AWS's error code if any.
-func credentialsFailure(id string, err error) error {
-	step := credentialStep(err)
-	code := apiCode(err)
-	detail := step
-	if code != "" {
-		detail += " (" + code + ")"
-	}
-	var ae smithy.APIError
-	if s := httpStatus(err); s >= 500 || s == 429 || isThrottle(code) || (errors.As(err, &ae) && ae.ErrorFault() == smithy.FaultServer) {
-		return fmt.Errorf("awssm: get %s: %w: could not get AWS credentials: %s did not answer", id, inject.ErrUnavailable, detail)
-	}
-	return fmt.Errorf("awssm: get %s: %w: could not get AWS credentials: %s failed (the SDK's message is not shown: it may hold credentials)",
-		id, inject.ErrAuth, detail)
-}
-
-// credentialSteps name the SDK's credential providers by package.
-var credentialSteps = []struct{ pkg, step string }{
-	{"/credentials/processcreds", "the profile's credential_process"},
-	{"/credentials/ssocreds", "AWS IAM Identity Center (SSO) login"},
-	{"/credentials/logincreds", "the AWS console login session"},
-	{"/credentials/stscreds", "assuming the role with STS (web identity / IRSA, or the profile's role_arn)"},
-	{"/credentials/endpointcreds", "the container credentials endpoint (ECS task role, EKS Pod Identity)"},
-	{"/credentials/ec2rolecreds", "the EC2 instance role (IMDS)"},
-	{"/feature/ec2/imds", "the EC2 instance metadata service (IMDS)"},
-	{"/service/sts", "STS"},
-	{"/service/sso", "AWS IAM Identity Center (SSO)"},
-	{"/service/ssooidc", "AWS IAM Identity Center (SSO) token refresh"},
-}
-
-// credentialStep returns which step of the credential chain err comes from,
-// judged by the packages of the errors it wraps.
-func credentialStep(err error) string {
-	var walk func(error) string
-	walk = func(e error) string {
-		for e != nil {
-			t := reflect.TypeOf(e)
-			for t.Kind() == reflect.Pointer {
-				t = t.Elem()
-			}
-			for _, s := range credentialSteps {
-				if strings.HasSuffix(t.PkgPath(), s.pkg) {
-					return s.step
-				}
-			}
-			if j, ok := e.(interface{ Unwrap() []error }); ok {
-				for _, inner := range j.Unwrap() {
-					if s := walk(inner); s != "" {
-						return s
-					}
-				}
-				return ""
-			}
-			e = errors.Unwrap(e)
-		}
-		return ""
-	}
-	if s := walk(err); s != "" {
-		return s
-	}
-	if strings.Contains(err.Error(), "no EC2 IMDS role found") || strings.Contains(err.Error(), "failed to refresh cached credentials") {
-		return "the SDK's credential chain (no credentials found: environment keys, AWS_PROFILE, web identity, container credentials, IMDS)"
-	}
-	return "the SDK's credential chain (environment keys, AWS_PROFILE, web identity, container credentials, IMDS)"
-}
-
-// configFailure describes a failure to load the SDK's configuration (the
-// environment, the shared config and credentials files) without its text,
-// which can quote the files; a missing profile is named.
-func configFailure(err error) error {
-	var nf config.SharedConfigProfileNotExistError
-	if errors.As(err, &nf) {
-		return fmt.Errorf("awssm: %w: the AWS profile %q does not exist in the shared config files (AWS_PROFILE, AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE)", inject.ErrNotConfigured, nf.Profile)
-	}
-	return fmt.Errorf("awssm: %w: cannot load the AWS configuration (AWS_PROFILE, AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, AWS_* settings); the SDK's message is not shown: it may quote the files", inject.ErrNotConfigured)
-}
-
-func isThrottle(code string) bool {
-	switch code {
-	case "ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded",
-		"LimitExceededException", "RequestThrottled", "RequestThrottledException", "ProvisionedThroughputExceededException",
-		"SlowDown", "PriorRequestNotComplete", "EC2ThrottledException", "BandwidthLimitExceeded":
-		return true
-	}
-	return false
+	return fmt.Errorf("awssm: get %s: %s", id, awscfg.Trunc(err.Error(), 300))
 }
 
 // fromCode maps an AWS error code (of a call, or of one entry of a batch
 // answer) to the core's sentinels. status and fault are those of the call,
 // when known.
 func fromCode(id, region, code, msg string, status int, fault smithy.ErrorFault) error {
-	detail := fmt.Sprintf("(%s: %s: %s)", region, code, trunc(msg, 300))
+	detail := fmt.Sprintf("(%s: %s: %s)", region, code, awscfg.Trunc(msg, 300))
 	switch code {
 	case "ResourceNotFoundException", "InvalidRequestException":
 		if strings.Contains(msg, "marked for deletion") {
@@ -713,25 +518,16 @@ func fromCode(id, region, code, msg string, status int, fault smithy.ErrorFault)
 		return fmt.Errorf("awssm: get %s: %w %s", id, inject.ErrPermission, detail)
 	case "DecryptionFailure":
 		return fmt.Errorf("awssm: get %s: %w: KMS could not decrypt the secret: check kms:Decrypt on its key %s", id, inject.ErrPermission, detail)
-	case "UnrecognizedClientException", "InvalidSignatureException", "ExpiredTokenException", "ExpiredToken",
-		"IncompleteSignature", "IncompleteSignatureException", "MissingAuthenticationToken",
-		"MissingAuthenticationTokenException", "InvalidClientTokenId", "SignatureDoesNotMatch", "AuthFailure",
-		"RequestExpired", "InvalidAccessKeyId", "InvalidToken":
-		return fmt.Errorf("awssm: get %s: %w: AWS rejected the credentials %s", id, inject.ErrAuth, detail)
 	case "ValidationException", "InvalidParameterException":
 		return fmt.Errorf("awssm: get %s: %w: AWS refused the request %s", id, inject.ErrBadReference, detail)
 	}
-	if isThrottle(code) || status >= 500 || status == 429 || fault == smithy.FaultServer ||
+	if awscfg.IsAuthCode(code) {
+		return fmt.Errorf("awssm: get %s: %w: AWS rejected the credentials %s", id, inject.ErrAuth, detail)
+	}
+	if awscfg.IsThrottle(code) || status >= 500 || status == 429 || fault == smithy.FaultServer ||
 		code == "InternalServiceError" || code == "InternalFailure" || code == "ServiceUnavailable" ||
 		code == "ServiceUnavailableException" || code == "RequestTimeout" || code == "RequestTimeoutException" {
 		return fmt.Errorf("awssm: get %s: %w %s", id, inject.ErrUnavailable, detail)
 	}
 	return fmt.Errorf("awssm: get %s: %s", id, detail[1:len(detail)-1])
-}
-
-func trunc(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
 }
