@@ -499,6 +499,12 @@ func classify(ctx context.Context, id, region string, err error) error {
 	if awscfg.IsTransport(err) {
 		return fmt.Errorf("awssm: get %s: %w (%s: %s)", id, inject.ErrUnavailable, region, awscfg.Trunc(awscfg.Innermost(err).Error(), 300))
 	}
+	var de *smithy.DeserializationError
+	if errors.As(err, &de) {
+		// Its text may quote the answer where decoding failed, and the
+		// answer holds values.
+		return fmt.Errorf("awssm: get %s: Secrets Manager's answer could not be decoded (%s)", id, region)
+	}
 	return fmt.Errorf("awssm: get %s: %s", id, awscfg.Trunc(err.Error(), 300))
 }
 
