@@ -7,6 +7,7 @@ import (
 	"sort"
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
+	"github.com/n8n-secrets/n8n-secrets/start"
 )
 
 // codeAccessReviewFailed is the code of an access review that could not
@@ -29,11 +30,11 @@ type accessReview struct {
 	Rows    []accessRow // what they found
 }
 
-// reviewAccess is check's hook between resolution and the providers'
+// review is check's hook between resolution and the providers'
 // Close: every provider that can (inject.AccessReviewer) is asked how far
 // its credentials reach beyond the references it resolved in this run.
 // It runs under the run's deadline.
-func reviewAccess(ctx context.Context, providers map[string]inject.Provider, o *outcome) {
+func (a *accessReview) review(ctx context.Context, providers map[string]inject.Provider, o *start.Outcome) {
 	schemes := make([]string, 0, len(providers))
 	for s := range providers {
 		schemes = append(schemes, s)
@@ -45,7 +46,7 @@ func reviewAccess(ctx context.Context, providers map[string]inject.Provider, o *
 			continue
 		}
 		var refs []inject.Reference
-		for _, r := range o.results {
+		for _, r := range o.Results {
 			if r.Ref.Scheme == scheme && r.Err == nil && !r.Removed {
 				refs = append(refs, r.Ref)
 			}
@@ -53,16 +54,16 @@ func reviewAccess(ctx context.Context, providers map[string]inject.Provider, o *
 		if len(refs) == 0 {
 			continue
 		}
-		o.access.Schemes = append(o.access.Schemes, scheme)
+		a.Schemes = append(a.Schemes, scheme)
 		found, err := ar.ReviewAccess(ctx, refs)
 		if err != nil {
-			o.access.Rows = append(o.access.Rows, accessRow{Scheme: scheme, Severity: "info", Code: codeAccessReviewFailed,
+			a.Rows = append(a.Rows, accessRow{Scheme: scheme, Severity: "info", Code: codeAccessReviewFailed,
 				Message: fmt.Sprintf("could not review what the credentials may do: %v (%s)", err, inject.CodeOf(err)),
 				Hint:    "the least-privilege review needs sys/capabilities-self and auth/token/lookup-self (Vault's default policy)"})
 			continue
 		}
 		for _, f := range found {
-			o.access.Rows = append(o.access.Rows, accessRow{Scheme: scheme, Severity: "warning", Code: f.Code, Path: f.Path, Message: f.Message, Hint: f.Hint})
+			a.Rows = append(a.Rows, accessRow{Scheme: scheme, Severity: "warning", Code: f.Code, Path: f.Path, Message: f.Message, Hint: f.Hint})
 		}
 	}
 }

@@ -2,6 +2,10 @@ package main
 
 import (
 	"errors"
+	"github.com/n8n-secrets/n8n-secrets/internal/environ"
+	"github.com/n8n-secrets/n8n-secrets/internal/failure"
+	"github.com/n8n-secrets/n8n-secrets/internal/settings"
+	"github.com/n8n-secrets/n8n-secrets/start"
 	"os"
 
 	"github.com/n8n-secrets/n8n-secrets/audit"
@@ -26,7 +30,7 @@ when clean, 1 on findings at or above --fail-on, 64 on a usage error.`,
 		return []*cmdline.Flag{
 				choiceFlag("format", "the report's format", &format, "table", "json", "sarif"),
 				choiceFlag("fail-on", "the least severity that makes the exit code 1", &failOn, "error", "warning", "info"),
-			}, func(s *settings, _, paths []string, pos []int) int {
+			}, func(s *settings.Settings, _ environ.Env, paths []string, pos []int) error {
 				return auditCmd(s, format, failOn, paths, pos)
 			}
 	},
@@ -35,10 +39,10 @@ when clean, 1 on findings at or above --fail-on, 64 on a usage error.`,
 // auditCmd runs the checks of package audit over deployment files (the
 // current directory by default) and prints them on stdout. It reads files
 // only, under the settings' deadline, and writes nothing.
-func auditCmd(s *settings, format, failOn string, paths []string, pos []int) int {
+func auditCmd(s *settings.Settings, format, failOn string, paths []string, pos []int) error {
 	min, err := audit.ParseSeverity(failOn)
 	if err != nil {
-		return fail(s, usagef("", "audit: --fail-on must be error, warning or info"))
+		return settings.Usagef("", "audit: --fail-on must be error, warning or info")
 	}
 	// A path that does not exist may be anything pasted in the wrong
 	// place: it is named by its position, never repeated.
@@ -48,20 +52,20 @@ func auditCmd(s *settings, format, failOn string, paths []string, pos []int) int
 			if errors.As(err, &pe) {
 				err = pe.Err
 			}
-			return fail(s, usagef("give files or directories of deployment files", "audit: argument %d: %v", pos[i], err))
+			return settings.Usagef("give files or directories of deployment files", "audit: argument %d: %v", pos[i], err)
 		}
 	}
 	if len(paths) == 0 {
 		paths = []string{"."}
 	}
-	ctx, sigs, done := begin(s)
-	defer done()
-	rep, err := audit.Run(ctx, stores, paths)
+	r := start.Begin(s.Timeout)
+	defer r.Done()
+	rep, err := audit.Run(r.Ctx, stores, paths)
 	if err != nil {
-		if sig := sigs.received(); sig != 0 {
-			return exitOf(sig, false)
+		if err := r.Signaled(); err != nil {
+			return err
 		}
-		return fail(s, usagef("give files or directories of deployment files", "%v", err))
+		return settings.Usagef("give files or directories of deployment files", "%v", err)
 	}
 	switch format {
 	case "json":
@@ -72,10 +76,10 @@ func auditCmd(s *settings, format, failOn string, paths []string, pos []int) int
 		err = rep.WriteTable(os.Stdout)
 	}
 	if err != nil {
-		return fail(s, err)
+		return err
 	}
 	if rep.Count(min) > 0 {
-		return exitFindings
+		return failure.Status(exitFindings)
 	}
-	return 0
+	return nil
 }

@@ -8,8 +8,13 @@ import (
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
 	"github.com/n8n-secrets/n8n-secrets/internal/cmdline"
+	"github.com/n8n-secrets/n8n-secrets/internal/environ"
+	"github.com/n8n-secrets/n8n-secrets/internal/failure"
+	"github.com/n8n-secrets/n8n-secrets/internal/logcode"
+	"github.com/n8n-secrets/n8n-secrets/internal/settings"
 	"github.com/n8n-secrets/n8n-secrets/n8n"
 	"github.com/n8n-secrets/n8n-secrets/providers/file"
+	"github.com/n8n-secrets/n8n-secrets/start"
 )
 
 // checkRow is one line of `check`: never a value.
@@ -70,8 +75,8 @@ the exit code the start would have.`,
 		return []*cmdline.Flag{
 				boolFlag("json", "print the report as JSON", &asJSON),
 				choiceFlag("role", "the n8n process to check for", &role, checkRoles...),
-			}, func(s *settings, environ, _ []string, _ []int) int {
-				return checkCmd(s, environ, asJSON, role)
+			}, func(s *settings.Settings, env environ.Env, _ []string, _ []int) error {
+				return checkCmd(s, env, asJSON, role)
 			}
 	},
 }
@@ -79,29 +84,30 @@ the exit code the start would have.`,
 // checkCmd resolves everything, runs the guard and prints a table (or JSON)
 // of what it found. It exits non-zero on any problem and never prints a
 // value.
-func checkCmd(s *settings, environ []string, asJSON bool, role string) int {
-	log := s.logger()
+func checkCmd(s *settings.Settings, env environ.Env, asJSON bool, role string) error {
+	log := s.Logger()
 	if s.LogLevel == "info" {
 		// check prints its own report: only warnings and errors go to the log.
 		s.LogLevel = "warn"
-		log = s.logger()
+		log = s.Logger()
 	}
-	ctx, sigs, done := begin(s)
-	defer done()
-	argv := []string{"n8n", role}
-	o := prepare(ctx, s, environ, argv, log, false, reviewAccess)
-	if o.guard != nil {
-		o.guard.Sync.Close() // a dry run: check never writes
+	r := start.Begin(s.Timeout)
+	defer r.Done()
+	var access accessReview
+	o := r.Prepare(start.Options{Settings: s, Env: env, Stores: stores, Argv: []string{"n8n", role}, Log: log,
+		After: []start.AfterResolve{access.review}})
+	if o.Guard != nil {
+		o.Guard.Sync.Close() // a dry run: check never writes
 	}
-	if sig := sigs.received(); sig != 0 {
-		return exitOf(sig, false)
+	if err := r.Signaled(); err != nil {
+		return err
 	}
-	rep := checkReport{OK: len(o.errs) == 0, Variables: []checkRow{}, Access: o.access.Rows, Requests: o.requests}
-	for _, r := range o.results {
+	rep := checkReport{OK: len(o.Errs) == 0, Variables: []checkRow{}, Access: access.Rows, Requests: o.Requests}
+	for _, r := range o.Results {
 		row := checkRow{Variable: r.Var, Scheme: r.Ref.Scheme, Path: r.Ref.Path(), Selector: r.Ref.Selector, Version: r.Version, Status: "ok"}
 		switch {
 		case r.Err != nil:
-			row.Status, row.Code, row.Error, row.Hint = "error", string(r.Err.Code), r.Err.Err.Error(), hintOf(r.Err, r.Ref.Scheme)
+			row.Status, row.Code, row.Error, row.Hint = "error", r.Err.Code.Name(), r.Err.Err.Error(), hintOf(r.Err, r.Ref.Scheme)
 			if loc, ok := r.Ref.Loc.(file.Ref); ok && !loc.IsAbs() {
 				// It did not resolve: it may be a literal secret that
 				// starts with "file:", not a file's name.
@@ -121,9 +127,9 @@ func checkCmd(s *settings, environ []string, asJSON bool, role string) int {
 		}
 		rep.Variables = append(rep.Variables, row)
 	}
-	for _, e := range o.envFrom {
+	for _, e := range o.EnvFrom {
 		row := checkRow{Variable: e.Name, Scheme: e.Ref.Scheme, Path: e.Ref.Path(), Selector: e.Ref.Selector,
-			Status: fmt.Sprintf("ok (%s item %d)", settingByFlag("env-from").varName(), e.Item)}
+			Status: fmt.Sprintf("ok (%s item %d)", settings.ByFlag("env-from").VarName(), e.Item)}
 		if e.ShadowedBy != "" {
 			row.Status = "set already (" + e.ShadowedBy + "): not used"
 		} else if e.Name == "N8N_ENCRYPTION_KEY" {
@@ -131,40 +137,53 @@ func checkCmd(s *settings, environ []string, asJSON bool, role string) int {
 		}
 		rep.Variables = append(rep.Variables, row)
 	}
-	for _, err := range o.errs {
-		if ve, ok := err.(*inject.VarError); ok && containsVar(o.results, ve.Var) {
+	for _, err := range o.Errs {
+		if ve, ok := err.(*inject.VarError); ok && containsVar(o.Results, ve.Var) {
 			continue
 		}
-		row := checkRow{Status: "error", Code: string(inject.CodeOf(err)), Error: err.Error()}
+		row := checkRow{Status: "error", Code: inject.CodeOf(err).Name(), Error: err.Error()}
 		if ve, ok := err.(*inject.VarError); ok {
 			row.Variable, row.Error = ve.Var, ve.Err.Error()
 		}
 		rep.Problems = append(rep.Problems, row)
 	}
-	code := exitOf(0, false, failedCodes(o.errs)...)
-	if o.guardErr != nil {
-		rep.OK = false
-		rep.Problems = append(rep.Problems, checkRow{Variable: settingByFlag("n8n").varName(), Status: "error", Code: "USAGE", Error: o.guardErr.Error()})
-		code = max(code, exitOf(0, false, string(inject.CodeUsage)))
+	// check exits as the start would have: the resolution's failures,
+	// then a guard that could not run (64), then the guard's refusal (78).
+	var failed *failure.Failure
+	if len(o.Errs) > 0 {
+		failed = &failure.Failure{Codes: start.FailedCodes(o.Errs), Logged: true}
 	}
-	if o.guard != nil {
-		g := &guardReport{Role: string(o.guard.Role), Fingerprint: o.guard.Fingerprint, Findings: []guardFinding{}}
-		for _, f := range o.guard.Findings {
-			g.Findings = append(g.Findings, guardFinding{Severity: f.Severity.String(), Code: f.Code, Message: f.Message, Hint: f.Hint})
+	if o.GuardErr != nil {
+		rep.OK = false
+		rep.Problems = append(rep.Problems, checkRow{Variable: settings.ByFlag("n8n").VarName(), Status: "error", Code: inject.CodeUsage.Name(), Error: o.GuardErr.Error()})
+		if failed == nil {
+			failed = &failure.Failure{Logged: true}
+		}
+		failed.Codes = append(failed.Codes, inject.CodeUsage)
+	}
+	if o.Guard != nil {
+		g := &guardReport{Role: string(o.Guard.Role), Fingerprint: o.Guard.Fingerprint, Findings: []guardFinding{}}
+		var refused []logcode.Code
+		for _, f := range o.Guard.Findings {
+			g.Findings = append(g.Findings, guardFinding{Severity: f.Severity.String(), Code: f.Code.Name(), Message: f.Message, Hint: f.Hint})
+			if f.Severity == n8n.Error {
+				refused = append(refused, f.Code)
+			}
 		}
 		rep.N8N = g
-		if o.guard.Failed() {
+		if o.Guard.Failed() {
 			rep.OK = false
-			if code == 0 {
-				code = exitOf(0, true)
+			if failed == nil {
+				failed = &failure.Failure{Codes: refused, Refused: true, Logged: true}
 			}
 		}
 	}
+	code := failed.Exit()
 	if asJSON {
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
 		_ = enc.Encode(rep)
-		return code
+		return orNil(failed)
 	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "VARIABLE\tSCHEME\tPATH\tVERSION\tSTATUS\tFINGERPRINT")
@@ -180,7 +199,7 @@ func checkCmd(s *settings, environ []string, asJSON bool, role string) int {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", dash(r.Variable), dash(r.Scheme), dash(path), dash(r.Version), status, dash(r.Fingerprint))
 	}
 	_ = tw.Flush()
-	for _, scheme := range o.schemes {
+	for _, scheme := range o.Schemes {
 		if n, ok := rep.Requests[scheme]; ok {
 			fmt.Printf("%s: %d requests\n", scheme, n)
 		}
@@ -201,13 +220,22 @@ func checkCmd(s *settings, environ []string, asJSON bool, role string) int {
 			}
 		}
 	}
-	o.access.print(os.Stdout)
+	access.print(os.Stdout)
 	if rep.OK {
 		fmt.Println("\nok")
 	} else {
 		fmt.Printf("\nproblems found (exit %d)\n", code)
 	}
-	return code
+	return orNil(failed)
+}
+
+// orNil returns f as an error: nil for a nil *Failure (a typed nil is
+// not a nil error).
+func orNil(f *failure.Failure) error {
+	if f == nil {
+		return nil
+	}
+	return f
 }
 
 func containsVar(results []inject.Result, name string) bool {

@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/n8n-secrets/n8n-secrets/internal/environ"
+	"github.com/n8n-secrets/n8n-secrets/internal/settings"
 	"os"
 	"slices"
 	"strings"
@@ -110,18 +112,18 @@ meaning: for whoever writes alert rules on the logs.`,
 	setup: func() ([]*cmdline.Flag, runFunc) {
 		var asJSON bool
 		return []*cmdline.Flag{boolFlag("json", "print the list as JSON", &asJSON)},
-			func(s *settings, _, _ []string, _ []int) int { return codesCmd(asJSON) }
+			func(s *settings.Settings, _ environ.Env, _ []string, _ []int) error { return codesCmd(asJSON) }
 	},
 }
 
 // codesCmd prints every stable code with its level and meaning: a table,
 // or JSON with --json, for whoever writes alert rules on the logs.
-func codesCmd(asJSON bool) int {
+func codesCmd(asJSON bool) error {
 	if asJSON {
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
 		_ = enc.Encode(codeTable)
-		return 0
+		return nil
 	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "CODE\tLEVEL\tMEANING")
@@ -129,5 +131,5 @@ func codesCmd(asJSON bool) int {
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", c.Name, c.Level, strings.ReplaceAll(c.Meaning, "`", ""))
 	}
 	_ = tw.Flush()
-	return 0
+	return nil
 }

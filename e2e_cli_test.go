@@ -50,15 +50,15 @@ func TestHelpListsEverySetting(t *testing.T) {
 	if !strings.Contains(r.stdout, "--file-vars LIST") {
 		t.Error("the help lacks --file-vars")
 	}
-	for _, d := range settingsTable {
-		if !strings.Contains(r.stdout, "--"+d.flag) || !strings.Contains(r.stdout, d.varName()) {
-			t.Errorf("the help lacks --%s or %s", d.flag, d.varName())
+	for _, d := range settings.Table {
+		if !strings.Contains(r.stdout, "--"+d.Flag) || !strings.Contains(r.stdout, d.VarName()) {
+			t.Errorf("the help lacks --%s or %s", d.Flag, d.VarName())
 		}
 	}
 	r = e.run(nil, "check", "--help")
-	for _, d := range settingsTable {
-		if !strings.Contains(r.stdout, "--"+d.flag) {
-			t.Errorf("check --help lacks --%s", d.flag)
+	for _, d := range settings.Table {
+		if !strings.Contains(r.stdout, "--"+d.Flag) {
+			t.Errorf("check --help lacks --%s", d.Flag)
 		}
 	}
 }

@@ -149,7 +149,7 @@ func TestCheckNeverWrites(t *testing.T) {
 				t.Errorf("synced event %v", ev)
 			}
 		}
-		if ev["code"] == codeExec && synced < 0 {
+		if ev["code"] == start.CodeExec.Name() && synced < 0 {
 			t.Error("exec logged before the settings file was rewritten")
 		}
 	}

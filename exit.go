@@ -1,53 +1,44 @@
 package main
 
 import (
-	"syscall"
+	"fmt"
+	"os"
 
-	"github.com/n8n-secrets/n8n-secrets/inject"
-	"github.com/n8n-secrets/n8n-secrets/internal/logcode"
+	"github.com/n8n-secrets/n8n-secrets/internal/failure"
+	"github.com/n8n-secrets/n8n-secrets/internal/settings"
 )
 
-// exitOf is the one place that decides a command's exit code before exec,
-// from what stopped it: the signal sig (0 for none), whether the n8n guard
-// refused the start, and the log codes of its failures (a failure's code
-// declares its exit: logcode.Code.Exit in the packages' Codes).
-//   - A signal: 128+N, as a shell reports a death by signal N (130 for
-//     SIGINT, 143 for SIGTERM), whatever else failed.
-//   - A refusal of the guard: 78, unless its one failure is a code that
-//     declares 69 (n8n's database did not answer, under
-//     N8N_SECRETS_VERIFY_KEY=on).
-//   - Otherwise the most pressing of the exits the codes declare (64, 77,
-//     69, 65; logcode.MostPressing); a code that declares none is 65, and
-//     CANCELED without a signal is 130.
-func exitOf(sig syscall.Signal, guard bool, codes ...string) int {
-	if sig != 0 {
-		return 128 + int(sig)
+// exit is the one exit path of every command: it maps what stopped the
+// command (nil for nothing) to its exit code (failure.Exit), and reports
+// a failure not logged yet. In JSON mode (the default, and what s says;
+// with s nil, N8N_SECRETS_LOG_FORMAT when it is valid) that is one JSON
+// line with a code, like every other line; in text mode it is
+// "n8n-secrets: error: …" and an optional "n8n-secrets: hint: …".
+func exit(s *settings.Settings, err error) int {
+	if err == nil {
+		return 0
 	}
-	exits := make([]int, 0, len(codes))
-	for _, c := range codes {
-		switch e := codeIndex[c].Exit; e {
-		case 0:
-			exits = append(exits, inject.ExitData)
-		case logcode.ExitSignal:
-			exits = append(exits, 128+int(syscall.SIGINT))
-		default:
-			exits = append(exits, e)
+	f := failure.Of(err)
+	code := f.Exit()
+	if f.Logged {
+		return code
+	}
+	hint := failure.HintOf(err)
+	if settings.Format(s) == "text" {
+		fmt.Fprintf(os.Stderr, "n8n-secrets: error: %v\n", err)
+		if hint != "" {
+			fmt.Fprintf(os.Stderr, "n8n-secrets: hint: %s\n", hint)
 		}
+		return code
 	}
-	if guard {
-		if len(exits) == 1 && exits[0] == inject.ExitUnavailable {
-			return inject.ExitUnavailable
-		}
-		return inject.ExitConfig
+	attrs := []any{"code", f.Codes[0], "error", err.Error(), "exit", code}
+	if hint != "" {
+		attrs = append(attrs, "hint", hint)
 	}
-	return logcode.MostPressing(exits...)
-}
-
-// failedCodes returns the log codes of errs, failures of the resolution.
-func failedCodes(errs []error) []string {
-	codes := make([]string, 0, len(errs))
-	for _, err := range errs {
-		codes = append(codes, string(inject.CodeOf(err)))
+	msg := "failed"
+	if settings.IsUsage(err) {
+		msg = "usage or settings error"
 	}
-	return codes
+	settings.NewLogger("json", "info").Error(msg, attrs...)
+	return code
 }

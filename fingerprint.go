@@ -2,11 +2,14 @@ package main
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/n8n-secrets/n8n-secrets/internal/cmdline"
+	"github.com/n8n-secrets/n8n-secrets/internal/environ"
+	"github.com/n8n-secrets/n8n-secrets/internal/failure"
+	"github.com/n8n-secrets/n8n-secrets/internal/settings"
 	"github.com/n8n-secrets/n8n-secrets/n8n"
 	"github.com/n8n-secrets/n8n-secrets/n8n/n8nenv"
+	"github.com/n8n-secrets/n8n-secrets/start"
 )
 
 var fingerprintCommand = &command{
@@ -18,48 +21,37 @@ without showing them. Compare it across nodes, or pin it with
 N8N_SECRETS_EXPECT_KEY_FINGERPRINT.`,
 	settings: true,
 	setup: func() ([]*cmdline.Flag, runFunc) {
-		return nil, func(s *settings, environ, _ []string, _ []int) int { return fingerprintCmd(s, environ) }
+		return nil, func(s *settings.Settings, env environ.Env, _ []string, _ []int) error { return fingerprintCmd(s, env) }
 	},
 }
 
 // fingerprintCmd resolves N8N_ENCRYPTION_KEY (only it) and prints its
 // fingerprint, so that nodes can be compared without showing the key.
-func fingerprintCmd(s *settings, environ []string) int {
+func fingerprintCmd(s *settings.Settings, env environ.Env) error {
 	const key = "N8N_ENCRYPTION_KEY"
-	var only []string
-	for _, kv := range environ {
-		if name, _, _ := strings.Cut(kv, "="); name == key || name == key+"_FILE" || ownedVars.Match(name) {
-			only = append(only, kv)
-		}
-	}
-	log := s.logger()
-	ctx, sigs, done := begin(s)
-	defer done()
+	log := s.Logger()
+	r := start.Begin(s.Timeout)
+	defer r.Done()
 	// n8n reads N8N_ENCRYPTION_KEY_FILE itself wherever it is: so does
 	// the command that fingerprints its key, mounts or not.
-	ks := *s
-	ks.FileVars = strings.Join([]string{s.FileVars, key}, ",")
-	o := prepare(ctx, &ks, only, nil, log, true)
-	if sig := sigs.received(); sig != 0 {
-		return exitOf(sig, false)
-	}
-	for _, err := range o.errs {
-		o.logFailure(log, err)
-	}
-	if len(o.errs) > 0 {
-		return exitOf(0, false, failedCodes(o.errs)...)
+	resolved, err := r.ResolveOnly(start.Options{Settings: s, Env: env, Stores: stores, Log: log}, start.Only{
+		Keep:     func(name string) bool { return name == key || name == key+"_FILE" },
+		FileVars: []string{key},
+	})
+	if err != nil {
+		return err
 	}
 	// The key as n8n reads it: N8N_ENCRYPTION_KEY_FILE left to n8n read
 	// as n8n reads it, the key trimmed and unquoted.
-	env, err := n8nenv.ReadFiles(ctx, envMap(o.env), []string{key})
+	view, err := n8nenv.ReadFiles(r.Ctx, resolved.Map(), []string{key})
 	if err != nil {
 		log.Error("no encryption key", "code", n8n.CodeKeyMissing, "error", err.Error())
-		return exitOf(0, false, n8n.CodeKeyMissing)
+		return failure.Logged(n8n.CodeKeyMissing)
 	}
-	v := n8n.KeyOf(env)
+	v := n8n.KeyOf(view)
 	if v == "" {
-		return fail(s, missingKey(environ))
+		return missingKey(env)
 	}
 	fmt.Println(n8n.Fingerprint(v))
-	return 0
+	return nil
 }

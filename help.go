@@ -9,16 +9,19 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
 	"github.com/n8n-secrets/n8n-secrets/internal/cmdline"
+	"github.com/n8n-secrets/n8n-secrets/internal/environ"
+	"github.com/n8n-secrets/n8n-secrets/internal/settings"
 )
 
 // runFunc runs a command once its arguments are parsed: args are its
 // positional arguments, pos their positions on the command line.
-type runFunc func(s *settings, environ, args []string, pos []int) int
+type runFunc func(s *settings.Settings, env environ.Env, args []string, pos []int) error
 
 // positional says what positional arguments a command takes.
 type positional int
@@ -57,7 +60,7 @@ func boolFlag(name, help string, p *bool) *cmdline.Flag {
 func choiceFlag(name, help string, p *string, allowed ...string) *cmdline.Flag {
 	return &cmdline.Flag{Name: name, Arg: strings.Join(allowed, "|"), Help: help,
 		Set: func(v string, _ int) error {
-			if !contains(allowed, v) {
+			if !slices.Contains(allowed, v) {
 				return fmt.Errorf("must be one of %s", strings.Join(allowed, ", "))
 			}
 			*p = v
@@ -78,7 +81,7 @@ func init() {
 // commandNamed returns the command name names (or an alias of), or nil.
 func commandNamed(name string) *command {
 	for _, c := range commandList {
-		if c.name == name || contains(c.aliases, name) {
+		if c.name == name || slices.Contains(c.aliases, name) {
 			return c
 		}
 	}
@@ -94,7 +97,9 @@ same). With --mode supervise it stays CMD's parent instead.
 "exec" is another name of run.`,
 	settings: true, args: commandArgs,
 	setup: func() ([]*cmdline.Flag, runFunc) {
-		return nil, func(s *settings, environ, args []string, _ []int) int { return execMode(s, environ, args) }
+		return nil, func(s *settings.Settings, env environ.Env, args []string, _ []int) error {
+			return execMode(s, env, args)
+		}
 	},
 }
 
@@ -102,7 +107,7 @@ var versionCommand = &command{
 	name: "version", summary: "print the version (also --version)",
 	about: "Prints the version of n8n-secrets.",
 	setup: func() ([]*cmdline.Flag, runFunc) {
-		return nil, func(*settings, []string, []string, []int) int { return versionCmd() }
+		return nil, func(*settings.Settings, environ.Env, []string, []int) error { return versionCmd() }
 	},
 }
 
@@ -110,17 +115,17 @@ var helpCommand = &command{
 	name: "help", usage: "[COMMAND]", summary: "print this text, or a command's help",
 	about: "Prints the help of n8n-secrets, or of COMMAND.", args: commandName,
 	setup: func() ([]*cmdline.Flag, runFunc) {
-		return nil, func(s *settings, _, args []string, pos []int) int {
+		return nil, func(s *settings.Settings, _ environ.Env, args []string, pos []int) error {
 			if len(args) == 0 {
 				printHelp(os.Stdout)
-				return 0
+				return nil
 			}
 			c := commandNamed(args[0])
 			if c == nil {
-				return fail(s, unknownCommand(args[0], pos[0]))
+				return unknownCommand(args[0], pos[0])
 			}
 			printCommandHelp(os.Stdout, c)
-			return 0
+			return nil
 		}
 	},
 }
@@ -143,9 +148,9 @@ func printCommandHelp(w io.Writer, c *command) {
 	if c.settings {
 		fmt.Fprintln(w, "\nIt also takes every settings flag (each also a variable N8N_SECRETS_<NAME>):")
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		for i := range settingsTable {
-			d := &settingsTable[i]
-			fmt.Fprintf(tw, "  %s\t%s\n", flagSyntax(d.flag, d.arg), d.varName())
+		for i := range settings.Table {
+			d := &settings.Table[i]
+			fmt.Fprintf(tw, "  %s\t%s\n", flagSyntax(d.Flag, d.Arg), d.VarName())
 		}
 		_ = tw.Flush()
 		fmt.Fprintln(w, "n8n-secrets help lists what each one does.")
@@ -206,26 +211,26 @@ func printHelp(w io.Writer) {
 	fmt.Fprintln(w, "\nSettings (each a variable N8N_SECRETS_<NAME> and a flag; the flag wins):")
 	printSettings(w, "")
 	fmt.Fprintln(w, "\nSupervise mode's settings (--mode supervise):")
-	printSettings(w, groupSupervise)
+	printSettings(w, settings.GroupSupervise)
 	fmt.Fprint(w, helpStores)
 }
 
 // printSettings writes the help's rows for the settings of group: the
 // flag, the variable and the default, then what it does, wrapped.
 func printSettings(w io.Writer, group string) {
-	for i := range settingsTable {
-		d := &settingsTable[i]
-		if d.group != group {
+	for i := range settings.Table {
+		d := &settings.Table[i]
+		if d.Group != group {
 			continue
 		}
 		def := ""
-		if d.def != "" && d.def != "false" {
-			def = "default " + d.def
+		if d.Def != "" && d.Def != "false" {
+			def = "default " + d.Def
 		}
-		fmt.Fprintln(w, strings.TrimRight(fmt.Sprintf("  %-29s %-35s %s", flagSyntax(d.flag, d.arg), d.varName(), def), " "))
-		help := plain(d.help)
-		if d.allowed != nil && !strings.Contains(help, strings.Join(d.allowed, ", ")) && !strings.Contains(help, d.allowed[0]+",") {
-			help = strings.Join(d.allowed, ", ") + ": " + help
+		fmt.Fprintln(w, strings.TrimRight(fmt.Sprintf("  %-29s %-35s %s", flagSyntax(d.Flag, d.Arg), d.VarName(), def), " "))
+		help := plain(d.Help)
+		if d.Allowed != nil && !strings.Contains(help, strings.Join(d.Allowed, ", ")) && !strings.Contains(help, d.Allowed[0]+",") {
+			help = strings.Join(d.Allowed, ", ") + ": " + help
 		}
 		for _, l := range wrap(help, 88) {
 			fmt.Fprintf(w, "      %s\n", l)

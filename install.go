@@ -2,6 +2,10 @@ package main
 
 import (
 	"errors"
+	"github.com/n8n-secrets/n8n-secrets/internal/environ"
+	"github.com/n8n-secrets/n8n-secrets/internal/failure"
+	"github.com/n8n-secrets/n8n-secrets/internal/settings"
+	"github.com/n8n-secrets/n8n-secrets/start"
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
 	"github.com/n8n-secrets/n8n-secrets/install"
@@ -26,7 +30,9 @@ a symbolic link, a directory or another program there is refused (exit 73),
 and nothing is written. DIR itself must be a directory, not a link.`,
 	args: pathArgs,
 	setup: func() ([]*cmdline.Flag, runFunc) {
-		return nil, func(s *settings, _, args []string, pos []int) int { return installCmd(s, args, pos) }
+		return nil, func(s *settings.Settings, _ environ.Env, args []string, pos []int) error {
+			return installCmd(s, args, pos)
+		}
 	},
 }
 
@@ -37,36 +43,36 @@ const exitCantCreate = 73
 // installCmd runs `n8n-secrets install DIR`: the work is package install's.
 // It logs INSTALLED with the copy's path, size and SHA-256, under the
 // settings' deadline.
-func installCmd(s *settings, args []string, pos []int) int {
+func installCmd(s *settings.Settings, args []string, pos []int) error {
 	const hint = "n8n-secrets install DIR"
 	switch {
 	case len(args) == 0:
-		return fail(s, usagef(hint, "install: no directory given"))
+		return settings.Usagef(hint, "install: no directory given")
 	case len(args) > 1:
-		return fail(s, usagef(hint, "install: argument %d: install takes one directory", pos[1]))
+		return settings.Usagef(hint, "install: argument %d: install takes one directory", pos[1])
 	}
-	log := s.logger()
-	ctx, sigs, done := begin(s)
-	defer done()
+	log := s.Logger()
+	r := start.Begin(s.Timeout)
+	defer r.Done()
 	// A signal stops the copy, and the temporary file is removed.
-	watchSignalsFrom(ctx)
-	res, err := inject.Call(ctx, func() (install.Result, error) { return install.Install(ctx, args[0], install.Options{}) })
+	r.WatchSignals()
+	res, err := inject.Call(r.Ctx, func() (install.Result, error) { return install.Install(r.Ctx, args[0], install.Options{}) })
 	if err != nil {
-		if sig := sigs.received(); sig != 0 {
-			return exitOf(sig, false)
+		if err := r.Signaled(); err != nil {
+			return err
 		}
 		code := install.CodeFailed
 		if errors.Is(err, install.ErrRefused) {
 			code = install.CodeRefused
 		}
-		exit := exitOf(0, false, code)
-		log.Error("install", "code", code, "error", err.Error(), "exit", exit)
-		return exit
+		f := failure.Logged(code)
+		log.Error("install", "code", code, "error", err.Error(), "exit", failure.Exit(f))
+		return f
 	}
 	if res.NoExec {
 		log.Warn("the directory is on a noexec mount: the copy cannot be run from it", "code", install.CodeNoExec, "path", res.Path)
 	}
 	log.Info("installed", "code", install.CodeInstalled, "path", res.Path, "bytes", res.Size, "sha256", res.SHA256,
 		"replaced", res.Replaced, "version", version)
-	return 0
+	return nil
 }

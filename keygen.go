@@ -4,6 +4,8 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"github.com/n8n-secrets/n8n-secrets/internal/environ"
+	"github.com/n8n-secrets/n8n-secrets/internal/settings"
 	"os"
 
 	"github.com/n8n-secrets/n8n-secrets/internal/cmdline"
@@ -15,20 +17,20 @@ var keygenCommand = &command{
 random source, in base64, with a newline only when stdout is a terminal (so
 that $(n8n-secrets keygen) and pipes get the bare key).`,
 	setup: func() ([]*cmdline.Flag, runFunc) {
-		return nil, func(s *settings, _, _ []string, _ []int) int { return keygenCmd(s) }
+		return nil, func(s *settings.Settings, _ environ.Env, _ []string, _ []int) error { return keygenCmd() }
 	},
 }
 
 // keygenCmd prints a new random encryption key: 32 bytes, base64, with a
 // newline only when stdout is a terminal (so $(…) and pipes get the bare key).
-func keygenCmd(s *settings) int {
+func keygenCmd() error {
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
-		return fail(s, fmt.Errorf("keygen: %w", err))
+		return fmt.Errorf("keygen: %w", err)
 	}
 	fmt.Print(base64.StdEncoding.EncodeToString(b))
 	if cmdline.IsTerminal(os.Stdout) {
 		fmt.Println()
 	}
-	return 0
+	return nil
 }

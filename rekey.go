@@ -10,11 +10,15 @@ import (
 	"path/filepath"
 
 	"github.com/n8n-secrets/n8n-secrets/internal/cmdline"
+	"github.com/n8n-secrets/n8n-secrets/internal/environ"
+	"github.com/n8n-secrets/n8n-secrets/internal/failure"
+	"github.com/n8n-secrets/n8n-secrets/internal/settings"
 	"github.com/n8n-secrets/n8n-secrets/n8n"
 	"github.com/n8n-secrets/n8n-secrets/n8n/n8nenv"
 	"github.com/n8n-secrets/n8n-secrets/n8n/rekey"
 	"github.com/n8n-secrets/n8n-secrets/n8n/store"
 	"github.com/n8n-secrets/n8n-secrets/providers/file"
+	"github.com/n8n-secrets/n8n-secrets/start"
 )
 
 // The variables rekey resolves its two keys into (never passed on: rekey
@@ -82,47 +86,48 @@ holds the database.`,
 				choiceFlag("signing-secrets", "n8n's signing secrets derived from the key", &o.signing, rekey.SigningKeep, rekey.SigningRegenerate),
 				boolFlag("update-settings-file", "after the commit, write the new key into n8n's settings file (atomically, under the rules of N8N_SECRETS_N8N_SETTINGS=sync)", &o.updateSettings),
 				boolFlag("json", "print the report as JSON", &o.asJSON),
-			}, func(s *settings, environ, _ []string, _ []int) int {
-				return rekeyCmd(s, environ, o)
+			}, func(s *settings.Settings, env environ.Env, _ []string, _ []int) error {
+				return rekeyCmd(s, env, o)
 			}
 	},
 }
 
 // rekeyCmd re-encrypts n8n's database from --from (default
 // N8N_ENCRYPTION_KEY) to --to; a dry run unless --apply.
-func rekeyCmd(s *settings, environ []string, o *rekeyOpts) int {
+func rekeyCmd(s *settings.Settings, penv environ.Env, o *rekeyOpts) error {
 	to, from, signing := o.to, o.from, o.signing
 	apply, rewrapOnly, skip, asJSON, assumeStopped := o.apply, o.rewrapOnly, o.skip, o.asJSON, o.assumeStopped
 	updateSettings := o.updateSettings
 	if signing != rekey.SigningKeep && signing != rekey.SigningRegenerate {
-		return fail(s, usagef("", "--signing-secrets: must be keep or regenerate"))
+		return settings.Usagef("", "--signing-secrets: must be keep or regenerate")
 	}
-	envm := envMap(environ)
 	var extra []string
 	srcs := map[string]string{}
 	for _, k := range []struct{ flag, ref, as string }{{"from", from, rekeyFromVar}, {"to", to, rekeyToVar}} {
-		kv, src, err := keyRef(k.flag, k.ref, k.as, envm)
+		kv, src, err := keyRef(k.flag, k.ref, k.as, penv)
 		if err != nil {
-			code := fail(s, err)
 			if k.ref != "" && !stores.IsReference(k.ref) && !varNameRe.MatchString(k.ref) {
-				s.logger().Error("key on the command line refused", "code", rekey.CodeKeyOnArgv, "flag", "--"+k.flag)
+				// The usage error first, then the code an alert matches.
+				code := exit(s, err)
+				s.Logger().Error("key on the command line refused", "code", rekey.CodeKeyOnArgv, "flag", "--"+k.flag)
+				return failure.Status(code)
 			}
-			return code
+			return err
 		}
 		extra = append(extra, kv...)
 		srcs[k.as] = src
 	}
 	if updateSettings {
-		if err := fromSettingsFile(from, envm, s.Dir); err != nil {
-			return fail(s, err)
+		if err := fromSettingsFile(from, penv, s.Dir); err != nil {
+			return err
 		}
 	}
-	log := s.logger()
-	ctx, sigs, done := begin(s)
-	defer done()
-	env, code := resolveForDB(ctx, s, environ, extra, log)
-	if code != 0 {
-		return code
+	log := s.Logger()
+	r := start.Begin(s.Timeout)
+	defer r.Done()
+	env, err := resolveForDB(r, s, penv, extra, log)
+	if err != nil {
+		return err
 	}
 	// Both keys as n8n reads N8N_ENCRYPTION_KEY: trimmed and unquoted (a
 	// new key that needs it is refused below).
@@ -136,7 +141,7 @@ func rekeyCmd(s *settings, environ []string, o *rekeyOpts) int {
 	// key was read, never a guard refusal.
 	for _, k := range []struct{ flag, as, v string }{{"from", rekeyFromVar, oldKey}, {"to", rekeyToVar, newKey}} {
 		if k.v == "" {
-			return fail(s, usagef("--from and --to must resolve to non-empty keys", "--%s: the key is empty (%s)", k.flag, srcs[k.as]))
+			return settings.Usagef("--from and --to must resolve to non-empty keys", "--%s: the key is empty (%s)", k.flag, srcs[k.as])
 		}
 	}
 	// A new key the guard would refuse at start (white space, quotes, a
@@ -155,26 +160,29 @@ func rekeyCmd(s *settings, environ []string, o *rekeyOpts) int {
 		}
 	}
 	if refused {
+		f := failure.Logged(rekey.CodeRekeyRefused)
 		log.Error("rekey: nothing was written", "code", rekey.CodeRekeyRefused,
-			"error", "the new key has a shape the n8n guard refuses at start: n8n would not start with it", "exit", exitOf(0, false, rekey.CodeRekeyRefused))
-		return exitOf(0, false, rekey.CodeRekeyRefused)
+			"error", "the new key has a shape the n8n guard refuses at start: n8n would not start with it", "exit", failure.Exit(f))
+		return f
 	}
 	out := rekeyReport{DryRun: !apply, FromFingerprint: n8n.Fingerprint(oldKey), ToFingerprint: n8n.Fingerprint(newKey)}
 	// n8n's settings file keeps the key n8n last ran with: decided now,
 	// before the database is touched, rewritten (when asked) only after
 	// the commit.
-	sf, code := settingsBeforeRekey(env, oldKey, newKey, updateSettings, apply, log)
-	if code != 0 {
-		return code
+	sf, err := settingsBeforeRekey(env, oldKey, newKey, updateSettings, apply, log)
+	if err != nil {
+		return err
 	}
 	defer sf.Plan.Close()
-	res, err := runRekey(ctx, env, assumeStopped, rekey.Options{From: oldKey, To: newKey, Apply: apply, RewrapOnly: rewrapOnly,
+	res, err := runRekey(r.Ctx, env, assumeStopped, rekey.Options{From: oldKey, To: newKey, Apply: apply, RewrapOnly: rewrapOnly,
 		SkipUndecryptable: skip, Signing: signing, Logger: log})
 	out.Result = res
-	code = 0
+	code := 0
+	var failed error
 	if err != nil {
-		out.Code, out.Error, code = rekey.CodeOf(err), err.Error(), dbExit(sigs, err)
-		attrs := []any{"code", out.Code, "error", err.Error(), "exit", code}
+		failed = dbFailure(r, err)
+		out.Code, out.Error, code = rekey.CodeOf(err).Name(), err.Error(), failure.Exit(failed)
+		attrs := []any{"code", rekey.CodeOf(err), "error", err.Error(), "exit", code}
 		if errors.Is(err, store.ErrHeld) {
 			attrs = append(attrs, "hint", "stop every n8n node (main, workers, webhook processors) first, then run rekey again")
 		}
@@ -186,34 +194,36 @@ func rekeyCmd(s *settings, environ []string, o *rekeyOpts) int {
 	if err == nil {
 		out.SettingsFile, code = settingsAfterRekey(sf, updateSettings, res.Applied, log)
 		out.OK = code == 0
+		failed = failure.Status(code)
 	}
 	if asJSON {
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
 		_ = enc.Encode(out)
-		return code
+		return failed
 	}
 	printRekey(out, res, err, code)
-	return code
+	return failed
 }
 
 // settingsBeforeRekey looks at n8n's settings file before the rekey. With
 // --update-settings-file and --apply, a file holding the old key that may
 // not be rewritten (a link, another owner, not n8n's JSON) refuses the
 // run before anything is written (78): the operator asked for both.
-func settingsBeforeRekey(env map[string]string, oldKey, newKey string, update, apply bool, log *slog.Logger) (n8n.SettingsAfterRekey, int) {
+func settingsBeforeRekey(env map[string]string, oldKey, newKey string, update, apply bool, log *slog.Logger) (n8n.SettingsAfterRekey, error) {
 	path, err := n8n.SettingsPath(env)
 	if err != nil {
-		return n8n.SettingsAfterRekey{Holds: n8n.SettingsInvalid, Refused: err}, 0
+		return n8n.SettingsAfterRekey{Holds: n8n.SettingsInvalid, Refused: err}, nil
 	}
 	sf := n8n.InspectForRekey(path, oldKey, newKey, update)
 	if update && apply && sf.Refused != nil && (sf.Holds == n8n.SettingsOldKey || sf.Holds == n8n.SettingsInvalid) {
+		f := failure.Logged(n8n.CodeSettingsSyncFailed)
 		log.Error("rekey: nothing was written: --update-settings-file cannot rewrite n8n's settings file", "code", n8n.CodeSettingsSyncFailed,
-			"path", path, "error", sf.Refused.Error(), "exit", exitOf(0, false, n8n.CodeSettingsSyncFailed),
+			"path", path, "error", sf.Refused.Error(), "exit", failure.Exit(f),
 			"hint", "fix the file (or remove it: n8n writes it again from the key it starts with), or run without --update-settings-file and update it yourself after the rekey")
-		return sf, exitOf(0, false, n8n.CodeSettingsSyncFailed)
+		return sf, f
 	}
-	return sf, 0
+	return sf, nil
 }
 
 // settingsAfterRekey rewrites n8n's settings file after a committed rekey
@@ -340,12 +350,12 @@ func printRekey(out rekeyReport, res *rekey.Result, err error, code int) {
 // held by the variable named, or NAME_FILE naming it): that file is then
 // the only copy rekey knows of the key every backup of the database is
 // under, and rewriting it would lose it for good.
-func fromSettingsFile(from string, environ map[string]string, dir string) error {
+func fromSettingsFile(from string, env environ.Env, dir string) error {
 	ref, path := from, ""
 	if !stores.IsReference(ref) {
-		if v, ok := environ[from]; ok {
+		if v, ok := env.Lookup(from); ok {
 			ref = v
-		} else if v, ok := environ[from+"_FILE"]; ok {
+		} else if v, ok := env.Lookup(from + "_FILE"); ok {
 			ref, path = "", v
 		}
 	}
@@ -360,7 +370,7 @@ func fromSettingsFile(from string, environ map[string]string, dir string) error 
 			path = filepath.Join(dir, filepath.FromSlash(path))
 		}
 	}
-	cfg, err := n8n.SettingsPath(environ)
+	cfg, err := n8n.SettingsPath(env.Map())
 	if path == "" || err != nil {
 		return nil
 	}
@@ -369,7 +379,7 @@ func fromSettingsFile(from string, environ map[string]string, dir string) error 
 	if errA != nil || errB != nil || !os.SameFile(a, b) {
 		return nil
 	}
-	return usagef("keep the old key first: put it in the secret store (it decrypts every backup made before the rekey) and give --from that reference; "+
+	return settings.Usagef("keep the old key first: put it in the secret store (it decrypts every backup made before the rekey) and give --from that reference; "+
 		"or run without --update-settings-file and replace the file yourself once the old key is kept",
 		"--from reads the old key from n8n's settings file %s, which --update-settings-file would overwrite: the old key would be lost", cfg)
 }

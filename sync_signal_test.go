@@ -22,7 +22,7 @@ func runMainWithHooks() int {
 	case "sigterm-before-sync":
 		// SIGTERM reaches the process right before the settings file is
 		// rewritten: without a handler it dies there, halfway.
-		syncTestHook = func() {
+		start.SyncTestHook = func() {
 			syscall.Kill(os.Getpid(), syscall.SIGTERM)
 			time.Sleep(100 * time.Millisecond)
 		}

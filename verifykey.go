@@ -13,10 +13,15 @@ import (
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
 	"github.com/n8n-secrets/n8n-secrets/internal/cmdline"
+	"github.com/n8n-secrets/n8n-secrets/internal/environ"
+	"github.com/n8n-secrets/n8n-secrets/internal/failure"
+	"github.com/n8n-secrets/n8n-secrets/internal/logcode"
+	"github.com/n8n-secrets/n8n-secrets/internal/settings"
 	"github.com/n8n-secrets/n8n-secrets/n8n"
 	"github.com/n8n-secrets/n8n-secrets/n8n/n8nenv"
 	"github.com/n8n-secrets/n8n-secrets/n8n/rekey"
 	"github.com/n8n-secrets/n8n-secrets/n8n/store"
+	"github.com/n8n-secrets/n8n-secrets/start"
 )
 
 // verifyKeyReport is `verify-key --json`.
@@ -40,7 +45,9 @@ mismatch, 69 when the database is unreachable.`,
 	setup: func() ([]*cmdline.Flag, runFunc) {
 		var asJSON bool
 		return []*cmdline.Flag{boolFlag("json", "print the report as JSON", &asJSON)},
-			func(s *settings, environ, _ []string, _ []int) int { return verifyKeyCmd(s, environ, asJSON) }
+			func(s *settings.Settings, env environ.Env, _ []string, _ []int) error {
+				return verifyKeyCmd(s, env, asJSON)
+			}
 	},
 }
 
@@ -48,32 +55,34 @@ mismatch, 69 when the database is unreachable.`,
 // resolved N8N_ENCRYPTION_KEY and prints counts per table and format, and
 // the ids of what does not decrypt; never a value. Exit 0, 78 on a
 // mismatch, 69 when the database is unreachable.
-func verifyKeyCmd(s *settings, environ []string, asJSON bool) int {
-	log := s.logger()
-	ctx, sigs, done := begin(s)
-	defer done()
-	env, code := resolveForDB(ctx, s, environ, nil, log)
-	if code != 0 {
-		return code
+func verifyKeyCmd(s *settings.Settings, env environ.Env, asJSON bool) error {
+	log := s.Logger()
+	r := start.Begin(s.Timeout)
+	defer r.Done()
+	view, err := resolveForDB(r, s, env, nil, log)
+	if err != nil {
+		return err
 	}
-	key := n8n.KeyOf(env)
+	key := n8n.KeyOf(view)
 	if key == "" {
-		return fail(s, missingKey(environ))
+		return missingKey(env)
 	}
 	out := verifyKeyReport{Fingerprint: n8n.Fingerprint(key)}
-	rep, err := verifyDB(ctx, env, key, log)
+	rep, err := verifyDB(r.Ctx, view, key, log)
 	out.Report = rep
-	code = 0
+	var failed error
+	code := 0
 	if err != nil {
-		out.Code, out.Error, code = rekey.CodeOf(err), err.Error(), dbExit(sigs, err)
-		log.Error("verify-key", "code", out.Code, "error", err.Error(), "exit", code)
+		failed = dbFailure(r, err)
+		out.Code, out.Error, code = rekey.CodeOf(err).Name(), err.Error(), failure.Exit(failed)
+		log.Error("verify-key", "code", rekey.CodeOf(err), "error", err.Error(), "exit", code)
 	}
 	out.OK = err == nil
 	if asJSON {
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
 		_ = enc.Encode(out)
-		return code
+		return failed
 	}
 	if rep != nil {
 		fmt.Printf("database: %s (n8n %s)\nkey fingerprint: %s\n\n", rep.Database, rep.Layout, out.Fingerprint)
@@ -90,7 +99,7 @@ func verifyKeyCmd(s *settings, environ []string, asJSON bool) int {
 	default:
 		fmt.Printf("\n%s: %v (exit %d)\n", out.Code, err, code)
 	}
-	return code
+	return failed
 }
 
 func verifyDB(ctx context.Context, env map[string]string, key string, log *slog.Logger) (*rekey.VerifyReport, error) {
@@ -139,11 +148,11 @@ func printCounts(cs []rekey.Count, forRekey bool) {
 	}
 }
 
-// dbExit is the exit code of a failure of packages store and rekey: its
-// code's (rekey.CodeOf), or 128+signal for a run a signal stopped, as the
-// default mode exits.
-func dbExit(sigs *signals, err error) int {
-	return exitOf(sigs.received(), false, rekey.CodeOf(err))
+// dbFailure is the failure (logged by the caller) of packages store and
+// rekey: its code's (rekey.CodeOf), or 128+signal for a run a signal
+// stopped, as the default mode exits.
+func dbFailure(r *start.Run, err error) error {
+	return &failure.Failure{Codes: []logcode.Code{rekey.CodeOf(err)}, Signal: r.Received(), Logged: true}
 }
 
 // dbVar reports the variables the key commands resolve: the key, n8n's
@@ -160,54 +169,43 @@ func dbVar(name string) bool {
 	return base == n8n.EnvKey || strings.HasPrefix(base, "DB_") || base == n8n.EnvUserFolder || strings.HasPrefix(name, "PG")
 }
 
-// resolveForDB resolves, through prepare like every command, only the
-// variables the key commands need, plus extra (name=value entries the
-// command adds, such as the references of rekey's keys), and returns the
-// resolved environment, or an exit code after logging the failures.
-func resolveForDB(ctx context.Context, s *settings, environ, extra []string, log *slog.Logger) (map[string]string, int) {
-	var only []string
-	for _, kv := range environ {
-		if name, _, _ := strings.Cut(kv, "="); dbVar(name) || ownedVars.Match(name) {
-			only = append(only, kv)
-		}
-	}
-	only = append(only, extra...)
-	// rekey's two keys are read wherever their NAME_FILE is: the operator
-	// named the variable (--to NAME with NAME_FILE set). n8n's own
-	// variables (DB_*, N8N_ENCRYPTION_KEY) are left to n8nenv.ReadFiles
-	// below, which reads them as n8n does.
-	ds := *s
-	ds.FileVars = strings.Join([]string{s.FileVars, rekeyFromVar, rekeyToVar}, ",")
-	o := prepare(ctx, &ds, only, nil, log, true)
-	for _, err := range o.errs {
+// resolveForDB resolves, through the start sequence's resolution like
+// every command, only the variables the key commands need, plus extra
+// (name=value entries the command adds, such as the references of rekey's
+// keys), and returns the environment as n8n reads it, or the failure
+// (logged).
+func resolveForDB(r *start.Run, s *settings.Settings, env environ.Env, extra []string, log *slog.Logger) (map[string]string, error) {
+	resolved, err := r.ResolveOnly(start.Options{Settings: s, Env: env, Stores: stores, Log: log}, start.Only{
+		Keep:  dbVar,
+		Extra: extra,
+		// rekey's two keys are read wherever their NAME_FILE is: the
+		// operator named the variable (--to NAME with NAME_FILE set).
+		// n8n's own variables (DB_*, N8N_ENCRYPTION_KEY) are left to
+		// n8nenv.ReadFiles below, which reads them as n8n does.
+		FileVars: []string{rekeyFromVar, rekeyToVar},
 		// rekey's keys are resolved as variables of their own: the error
 		// names the flag the operator typed too.
-		l := log
-		var ve *inject.VarError
-		if errors.As(err, &ve) && (ve.Var == rekeyFromVar || ve.Var == rekeyToVar) {
-			l = log.With("flag", map[string]string{rekeyFromVar: "--from", rekeyToVar: "--to"}[ve.Var])
-		}
-		o.logFailure(l, err)
-	}
-	if len(o.errs) > 0 {
-		// A signal that stopped the resolution exits 128+signal (143 for
-		// SIGTERM), as the default mode does, not CANCELED's 130.
-		if sigs, ok := ctx.Value(signalsKey{}).(*signals); ok {
-			if sig := sigs.received(); sig != 0 {
-				return nil, exitOf(sig, false)
+		LogWith: func(l *slog.Logger, err error) *slog.Logger {
+			var ve *inject.VarError
+			if errors.As(err, &ve) && (ve.Var == rekeyFromVar || ve.Var == rekeyToVar) {
+				return l.With("flag", map[string]string{rekeyFromVar: "--from", rekeyToVar: "--to"}[ve.Var])
 			}
-		}
-		return nil, exitOf(0, false, failedCodes(o.errs)...)
+			return l
+		},
+	})
+	if err != nil {
+		return nil, err
 	}
 	// The environment as n8n reads it: the NAME_FILE variables the
 	// resolution left to n8n (outside the secrets mounts) read as n8n
 	// reads them, trimmed.
-	env, err := n8nenv.ReadFiles(ctx, envMap(o.env), n8nenv.Names)
+	view, err := n8nenv.ReadFiles(r.Ctx, resolved.Map(), n8nenv.Names)
 	if err != nil {
-		log.Error("n8n's variables cannot be read as n8n reads them", "code", rekey.CodeDBSettings, "error", err.Error(), "exit", exitOf(0, false, rekey.CodeDBSettings))
-		return nil, exitOf(0, false, rekey.CodeDBSettings)
+		f := &failure.Failure{Codes: []logcode.Code{rekey.CodeDBSettings}, Logged: true}
+		log.Error("n8n's variables cannot be read as n8n reads them", "code", rekey.CodeDBSettings, "error", err.Error(), "exit", f.Exit())
+		return nil, f
 	}
-	return env, 0
+	return view, nil
 }
 
 var varNameRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -220,59 +218,58 @@ var varNameRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 //
 // src says where the key comes from, for an error about it: the variable's
 // name, or "the reference's value"; never the key.
-func keyRef(flagName, ref, as string, environ map[string]string) (entries []string, src string, err error) {
+func keyRef(flagName, ref, as string, env environ.Env) (entries []string, src string, err error) {
 	switch {
 	case ref == "":
-		return nil, "", usagef("give a reference: --"+flagName+" vault://secret/n8n/core?version=4#encryption_key", "--%s: missing", flagName)
+		return nil, "", settings.Usagef("give a reference: --"+flagName+" vault://secret/n8n/core?version=4#encryption_key", "--%s: missing", flagName)
 	case stores.IsReference(ref):
 		if _, err := stores.Parse(ref); err != nil {
-			return nil, "", usagef("", "--%s: %v", flagName, err)
+			return nil, "", settings.Usagef("", "--%s: %v", flagName, err)
 		}
 		return []string{as + "=" + ref}, "the reference's value", nil
 	case varNameRe.MatchString(ref):
-		if v, ok := environ[ref]; ok {
+		if v, ok := env.Lookup(ref); ok {
 			return []string{as + "=" + v}, "variable " + ref, nil
 		}
-		if v, ok := environ[ref+"_FILE"]; ok {
+		if v, ok := env.Lookup(ref + "_FILE"); ok {
 			// Read wherever the file is, as resolveForDB does for the
 			// key variables: the operator named it.
 			return []string{as + "_FILE=" + v}, "the file named by " + ref + "_FILE", nil
 		}
 		hint := "name a variable that is set, or give a reference"
-		if h := settingsKeyHint(environ); h != "" && ref == n8n.EnvKey {
+		if h := settingsKeyHint(env); h != "" && ref == n8n.EnvKey {
 			hint = h + "; or " + hint
 		}
-		return nil, "", usagef(hint, "--%s: names no variable set in the environment", flagName)
+		return nil, "", settings.Usagef(hint, "--%s: names no variable set in the environment", flagName)
 	}
-	return nil, "", usagef("argv is readable by every user in /proc: give a reference (vault://…, awssm://…, file:…) or the name of a variable holding the key",
+	return nil, "", settings.Usagef("argv is readable by every user in /proc: give a reference (vault://…, awssm://…, file:…) or the name of a variable holding the key",
 		"--%s: a literal key on the command line is refused", flagName)
 }
 
 // missingKey is the usage error of a key command run without
 // N8N_ENCRYPTION_KEY: it says whether the variable (or its _FILE) is unset
 // or resolved to an empty key.
-func missingKey(environ []string) error {
-	envm := envMap(environ)
-	_, set := envm[n8n.EnvKey]
-	file, fileSet := envm[n8n.EnvKey+"_FILE"]
+func missingKey(env environ.Env) error {
+	_, set := env.Lookup(n8n.EnvKey)
+	file, fileSet := env.Lookup(n8n.EnvKey + "_FILE")
 	switch {
 	case set:
-		return usagef("", "%s: the key is empty", n8n.EnvKey)
+		return settings.Usagef("", "%s: the key is empty", n8n.EnvKey)
 	case fileSet && file != "":
-		return usagef("", "%s: the key is empty (the file %s_FILE names)", n8n.EnvKey, n8n.EnvKey)
+		return settings.Usagef("", "%s: the key is empty (the file %s_FILE names)", n8n.EnvKey, n8n.EnvKey)
 	}
 	hint := "set N8N_ENCRYPTION_KEY (a reference such as vault://secret/n8n/core#encryption_key) or N8N_ENCRYPTION_KEY_FILE"
-	if h := settingsKeyHint(envm); h != "" {
+	if h := settingsKeyHint(env); h != "" {
 		hint = h
 	}
-	return usagef(hint, "%s: not set: there is no key to check", n8n.EnvKey)
+	return settings.Usagef(hint, "%s: not set: there is no key to check", n8n.EnvKey)
 }
 
 // settingsKeyHint is the hint for a key command run without
 // N8N_ENCRYPTION_KEY when n8n's settings file holds a key: n8n then runs
 // with that one, and a file: reference reads it. "" when it holds none.
-func settingsKeyHint(environ map[string]string) string {
-	path, err := n8n.SettingsPath(environ)
+func settingsKeyHint(env environ.Env) string {
+	path, err := n8n.SettingsPath(env.Map())
 	if err != nil || !n8n.SettingsHoldsKey(path) {
 		return ""
 	}

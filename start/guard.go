@@ -1,4 +1,4 @@
-package main
+package start
 
 import (
 	"context"
@@ -9,6 +9,10 @@ import (
 	"time"
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
+	"github.com/n8n-secrets/n8n-secrets/internal/environ"
+	"github.com/n8n-secrets/n8n-secrets/internal/failure"
+	"github.com/n8n-secrets/n8n-secrets/internal/logcode"
+	"github.com/n8n-secrets/n8n-secrets/internal/settings"
 	"github.com/n8n-secrets/n8n-secrets/n8n"
 	"github.com/n8n-secrets/n8n-secrets/n8n/n8nenv"
 	"github.com/n8n-secrets/n8n-secrets/n8n/rekey"
@@ -23,14 +27,14 @@ import (
 // decides on is applied last by applySync, and only if nothing refused and
 // the check proved the key. It does nothing for argv nil (the fingerprint
 // command).
-func (o *outcome) runGuard(ctx context.Context, s *settings, argv []string) {
+func (o *Outcome) runGuard(ctx context.Context, s *settings.Settings, argv []string) {
 	if argv == nil {
 		return
 	}
-	envm := envMap(o.env)
+	envm := environ.New(o.Env).Map()
 	active, err := n8n.Active(s.N8N, argv, envm)
 	if err != nil {
-		o.guardErr = err
+		o.GuardErr = err
 		return
 	}
 	if !active {
@@ -51,11 +55,11 @@ func (o *outcome) runGuard(ctx context.Context, s *settings, argv []string) {
 	dbView, dbErr := n8nenv.ReadFiles(ctx, view, n8nenv.Names)
 	rep, err := inject.Call(ctx, func() (n8n.Report, error) { return n8n.Check(opts, argv, view, o.injectedNames()) })
 	if err != nil && ctx.Err() != nil {
-		o.errs = append(o.errs, fmt.Errorf("n8n guard: reading n8n's settings file did not finish: %w", err))
+		o.Errs = append(o.Errs, fmt.Errorf("n8n guard: reading n8n's settings file did not finish: %w", err))
 		return
 	}
 	if err != nil {
-		o.guardErr = err
+		o.GuardErr = err
 		return
 	}
 	if !rep.Failed() && rep.KeySource == n8n.KeyFromEnv {
@@ -74,9 +78,9 @@ func (o *outcome) runGuard(ctx context.Context, s *settings, argv []string) {
 	if rep.Failed() && rep.Sync != nil {
 		rep.RefuseSync("the start is refused for the errors above")
 	}
-	o.guard = &rep
+	o.Guard = &rep
 	for k, v := range rep.SetEnv {
-		o.env = inject.SetVar(o.env, k, v)
+		o.Env = inject.SetVar(o.Env, k, v)
 	}
 }
 
@@ -191,19 +195,20 @@ func checkKeyAgainstDB(ctx context.Context, mode string, sev n8n.Severity, cfg s
 		unproved: "the key was not checked against n8n's database: " + err.Error()}
 }
 
-// guardExit logs the guard's findings and returns 78 when it refuses the
-// start (64 when it could not run).
-func (o *outcome) guardExit(log *slog.Logger, command string) int {
-	if o.guardErr != nil {
-		log.Error("n8n guard", "code", string(inject.CodeUsage), "error", o.guardErr.Error())
-		return o.notStarting(log, command, []string{string(inject.CodeUsage)}, exitOf(0, false, string(inject.CodeUsage)))
+// guardFailure logs the guard's findings and returns its refusal (78), or
+// a usage failure when it could not run (64); nil when it lets the command
+// start.
+func (o *Outcome) guardFailure(log *slog.Logger, command string) error {
+	if o.GuardErr != nil {
+		log.Error("n8n guard", "code", inject.CodeUsage, "error", o.GuardErr.Error())
+		return o.notStarting(log, command, &failure.Failure{Codes: []logcode.Code{inject.CodeUsage}, Logged: true})
 	}
-	if o.guard == nil {
-		return 0
+	if o.Guard == nil {
+		return nil
 	}
-	var failed []string
-	for _, f := range o.guard.Findings {
-		attrs := []any{"code", f.Code, "n8n_role", string(o.guard.Role)}
+	var failed []logcode.Code
+	for _, f := range o.Guard.Findings {
+		attrs := []any{"code", f.Code, "n8n_role", string(o.Guard.Role)}
 		if f.Hint != "" {
 			attrs = append(attrs, "hint", f.Hint)
 		}
@@ -218,10 +223,10 @@ func (o *outcome) guardExit(log *slog.Logger, command string) int {
 		}
 	}
 	if len(failed) > 0 {
-		o.guard.Sync.Close()
-		return o.notStarting(log, command, failed, exitOf(0, true, failed...))
+		o.Guard.Sync.Close()
+		return o.notStarting(log, command, &failure.Failure{Codes: failed, Refused: true, Logged: true})
 	}
-	return 0
+	return nil
 }
 
 // applySync carries out the rewrite of n8n's settings file that the guard
@@ -234,29 +239,34 @@ func (o *outcome) guardExit(log *slog.Logger, command string) int {
 // arrives meanwhile stops the start right after. So that a signal cannot
 // end the process halfway either (by its default action, when no
 // reference made the start watch signals), the watch is installed first.
-func (o *outcome) applySync(sigs *signals, log *slog.Logger, command string) int {
-	if o.guard == nil || o.guard.Sync == nil {
-		return 0
+func (o *Outcome) applySync(sigs *signals, log *slog.Logger, command string) error {
+	if o.Guard == nil || o.Guard.Sync == nil {
+		return nil
 	}
-	plan := o.guard.Sync
+	plan := o.Guard.Sync
 	defer plan.Close()
 	sigs.watch()
 	if sig := sigs.received(); sig != 0 {
 		return o.stopped(log, command, sig)
 	}
-	if syncTestHook != nil {
-		syncTestHook()
+	if SyncTestHook != nil {
+		SyncTestHook()
 	}
 	if err := plan.Apply(); err != nil {
+		f := &failure.Failure{Codes: []logcode.Code{n8n.CodeSettingsSyncFailed}, Logged: true}
 		log.Error("not starting: cannot rewrite n8n's settings file", "code", n8n.CodeSettingsSyncFailed, "path", plan.Path,
-			"error", err.Error(), "exit", exitOf(0, false, n8n.CodeSettingsSyncFailed))
-		return exitOf(0, false, n8n.CodeSettingsSyncFailed)
+			"error", err.Error(), "exit", f.Exit())
+		return f
+	}
+	old := plan.OldFingerprint
+	if old == "" {
+		old = "-"
 	}
 	log.Info("n8n's settings file rewritten with N8N_ENCRYPTION_KEY", "code", n8n.CodeSettingsSynced, "path", plan.Path,
-		"old_fingerprint", dash(plan.OldFingerprint), "n8n_key_fingerprint", plan.NewFingerprint)
-	return 0
+		"old_fingerprint", old, "n8n_key_fingerprint", plan.NewFingerprint)
+	return nil
 }
 
-// syncTestHook, when set (by tests only), runs just before the settings
+// SyncTestHook, when set (by tests only), runs just before the settings
 // file is rewritten.
-var syncTestHook func()
+var SyncTestHook func()

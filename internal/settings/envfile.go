@@ -1,4 +1,4 @@
-package main
+package settings
 
 import (
 	"context"
@@ -10,25 +10,19 @@ import (
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
 	"github.com/n8n-secrets/n8n-secrets/internal/envfile"
+	"github.com/n8n-secrets/n8n-secrets/internal/environ"
 )
-
-// codeEnvFileVarUnset: a .env file interpolates a variable that is not set: it is taken as empty, as Compose does (warn).
-const codeEnvFileVarUnset = "ENV_FILE_VAR_UNSET"
 
 // maxEnvFile is the largest .env file read.
 const maxEnvFile = 1 << 20
 
 // readEnvFiles reads the .env files s names (--env-file, or
-// N8N_SECRETS_ENV_FILE) and returns environ followed by the variables they
-// set that environ does not: the files lie under the process environment.
+// N8N_SECRETS_ENV_FILE) and returns env followed by the variables they
+// set that env does not: the files lie under the process environment.
 // Of two files setting one name, the later wins, as in Compose. A file is
 // read under the settings' deadline (a FIFO must not hang the start).
-func readEnvFiles(s *settings, environ []string) ([]string, error) {
-	env := envMap(environ)
-	lookup := func(name string) (string, bool) {
-		v, ok := env[name]
-		return v, ok
-	}
+func readEnvFiles(s *Settings, env environ.Env) (environ.Env, error) {
+	lookup := env.Lookup
 	fromFiles := map[string]string{}
 	var order []string
 	for i, path := range strings.Split(s.EnvFile, ",") {
@@ -41,20 +35,20 @@ func readEnvFiles(s *settings, environ []string) ([]string, error) {
 		if err != nil {
 			// A file that cannot be read is named by its place in the
 			// list: the text may be anything pasted in the wrong place.
-			return nil, usagef("", "%s: file %d: %v", s.name("env-file"), i+1, err)
+			return env, Usagef("", "%s: file %d: %v", s.Name("env-file"), i+1, err)
 		}
-		where := fmt.Sprintf("%s: %s", s.name("env-file"), path)
+		where := fmt.Sprintf("%s: %s", s.Name("env-file"), path)
 		vars, warnings, err := envfile.Parse(data, lookup)
 		if err != nil {
-			return nil, usagef("the file follows Compose's .env syntax: NAME=value lines", "%s: %v", where, err)
+			return env, Usagef("the file follows Compose's .env syntax: NAME=value lines", "%s: %v", where, err)
 		}
 		for _, w := range warnings {
-			s.logger().Warn("an env file interpolates a variable that is not set: taken as empty, as Compose does",
-				"code", codeEnvFileVarUnset, "file", path, "line", w.Line, "var", w.Var)
+			s.Logger().Warn("an env file interpolates a variable that is not set: taken as empty, as Compose does",
+				"code", CodeEnvFileVarUnset, "file", path, "line", w.Line, "var", w.Var)
 		}
 		for _, v := range vars {
-			if v.Name == settingByFlag("env-file").varName() {
-				return nil, usagef("", "%s: line %d: an env file cannot name other env files", where, v.Line)
+			if v.Name == ByFlag("env-file").VarName() {
+				return env, Usagef("", "%s: line %d: an env file cannot name other env files", where, v.Line)
 			}
 			if _, ok := fromFiles[v.Name]; !ok {
 				order = append(order, v.Name)
@@ -62,13 +56,11 @@ func readEnvFiles(s *settings, environ []string) ([]string, error) {
 			fromFiles[v.Name] = v.Value
 		}
 	}
-	out := append([]string(nil), environ...)
+	extra := make([]string, 0, len(order))
 	for _, name := range order {
-		if _, set := env[name]; !set {
-			out = append(out, name+"="+fromFiles[name])
-		}
+		extra = append(extra, name+"="+fromFiles[name])
 	}
-	return out, nil
+	return env.Under(extra), nil
 }
 
 // readSmallFile reads a file (or a pipe: --env-file <(…)) of at most maxEnvFile bytes. Its
