@@ -9,10 +9,6 @@ import (
 	"github.com/n8n-secrets/n8n-secrets/inject"
 )
 
-// codeAccessReviewFailed is the code of an access review that could not
-// run (the store refused to say what the credentials may do).
-const codeAccessReviewFailed = "ACCESS_REVIEW_FAILED"
-
 // accessRow is one line of check's least-privilege section: never a value.
 type accessRow struct {
 	Scheme   string `json:"scheme"`
@@ -56,13 +52,13 @@ func reviewAccess(ctx context.Context, providers map[string]inject.Provider, o *
 		o.access.Schemes = append(o.access.Schemes, scheme)
 		found, err := ar.ReviewAccess(ctx, refs)
 		if err != nil {
-			o.access.Rows = append(o.access.Rows, accessRow{Scheme: scheme, Severity: "info", Code: codeAccessReviewFailed,
+			o.access.Rows = append(o.access.Rows, accessRow{Scheme: scheme, Severity: "info", Code: codeAccessReviewFailed.Name(),
 				Message: fmt.Sprintf("could not review what the credentials may do: %v (%s)", err, inject.CodeOf(err)),
 				Hint:    "the least-privilege review needs sys/capabilities-self and auth/token/lookup-self (Vault's default policy)"})
 			continue
 		}
 		for _, f := range found {
-			o.access.Rows = append(o.access.Rows, accessRow{Scheme: scheme, Severity: "warning", Code: f.Code, Path: f.Path, Message: f.Message, Hint: f.Hint})
+			o.access.Rows = append(o.access.Rows, accessRow{Scheme: scheme, Severity: "warning", Code: f.Code.Name(), Path: f.Path, Message: f.Message, Hint: f.Hint})
 		}
 	}
 }

@@ -101,7 +101,7 @@ func checkCmd(s *settings, environ []string, asJSON bool, role string) int {
 		row := checkRow{Variable: r.Var, Scheme: r.Ref.Scheme, Path: r.Ref.Path(), Selector: r.Ref.Selector, Version: r.Version, Status: "ok"}
 		switch {
 		case r.Err != nil:
-			row.Status, row.Code, row.Error, row.Hint = "error", string(r.Err.Code), r.Err.Err.Error(), hintOf(r.Err, r.Ref.Scheme)
+			row.Status, row.Code, row.Error, row.Hint = "error", r.Err.Code.Name(), r.Err.Err.Error(), hintOf(r.Err, r.Ref.Scheme)
 			if loc, ok := r.Ref.Loc.(file.Ref); ok && !loc.IsAbs() {
 				// It did not resolve: it may be a literal secret that
 				// starts with "file:", not a file's name.
@@ -135,7 +135,7 @@ func checkCmd(s *settings, environ []string, asJSON bool, role string) int {
 		if ve, ok := err.(*inject.VarError); ok && containsVar(o.results, ve.Var) {
 			continue
 		}
-		row := checkRow{Status: "error", Code: string(inject.CodeOf(err)), Error: err.Error()}
+		row := checkRow{Status: "error", Code: inject.CodeOf(err).Name(), Error: err.Error()}
 		if ve, ok := err.(*inject.VarError); ok {
 			row.Variable, row.Error = ve.Var, ve.Err.Error()
 		}
@@ -144,13 +144,13 @@ func checkCmd(s *settings, environ []string, asJSON bool, role string) int {
 	code := exitOf(0, false, failedCodes(o.errs)...)
 	if o.guardErr != nil {
 		rep.OK = false
-		rep.Problems = append(rep.Problems, checkRow{Variable: settingByFlag("n8n").varName(), Status: "error", Code: "USAGE", Error: o.guardErr.Error()})
-		code = max(code, exitOf(0, false, string(inject.CodeUsage)))
+		rep.Problems = append(rep.Problems, checkRow{Variable: settingByFlag("n8n").varName(), Status: "error", Code: inject.CodeUsage.Name(), Error: o.guardErr.Error()})
+		code = max(code, exitOf(0, false, inject.CodeUsage))
 	}
 	if o.guard != nil {
 		g := &guardReport{Role: string(o.guard.Role), Fingerprint: o.guard.Fingerprint, Findings: []guardFinding{}}
 		for _, f := range o.guard.Findings {
-			g.Findings = append(g.Findings, guardFinding{Severity: f.Severity.String(), Code: f.Code, Message: f.Message, Hint: f.Hint})
+			g.Findings = append(g.Findings, guardFinding{Severity: f.Severity.String(), Code: f.Code.Name(), Message: f.Message, Hint: f.Hint})
 		}
 		rep.N8N = g
 		if o.guard.Failed() {

@@ -4,13 +4,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"text/tabwriter"
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
 	"github.com/n8n-secrets/n8n-secrets/install"
+	"github.com/n8n-secrets/n8n-secrets/internal/awscfg"
 	"github.com/n8n-secrets/n8n-secrets/internal/cmdline"
 	"github.com/n8n-secrets/n8n-secrets/internal/logcode"
 	"github.com/n8n-secrets/n8n-secrets/metrics"
@@ -22,58 +23,61 @@ import (
 	"github.com/n8n-secrets/n8n-secrets/watch"
 )
 
-// Event codes of the command itself; the core's failure codes are in
-// package inject and the guard's in package n8n. Every log line carries one
-// (the "code" attribute), so that an alert can match it.
-const (
-	codeResolved        = "RESOLVED"                // a variable got its value (info)
-	codeOptionalMissing = "OPTIONAL_MISSING"        // an optional secret is missing: the variable is left out (warn)
-	codeExec            = "EXEC"                    // the summary just before exec (info)
-	codeNotStarting     = "NOT_STARTING"            // the start is refused; failed_codes says why (error)
-	codeCleanupFailed   = "PROVIDER_CLEANUP_FAILED" // a provider could not release what it held, such as revoking a login token (warn)
-	codeFileVarsLeft    = "FILE_VARS_LEFT"          // NAME_FILE variables whose file is outside the secrets mounts, passed on unresolved (info)
-	codeCommandNotFound = "COMMAND_NOT_FOUND"       // the command does not exist (127)
-	codeCommandNotExec  = "COMMAND_NOT_EXECUTABLE"  // the command cannot be executed (126)
+// mainCodes is the set of the command's own event codes; the core's failure
+// codes are in package inject and the guard's in package n8n, each
+// package's in its own set. Every log line carries one (the "code"
+// attribute), so that an alert can match it. They are declared here, in the
+// order of the README's table.
+var mainCodes logcode.Set
+
+// The command's own codes.
+var (
+	// codeResolved: a variable got its value (info).
+	codeResolved = mainCodes.New("RESOLVED", "info", 0, "a variable got its value: `var`, `scheme`, `path`, `selector`, `version`, `duration_ms`, `attempts` (never the value); `reference` for the n-th `${…}` of a value, `from` and `item` for a key of an `N8N_SECRETS_ENV_FROM` secret")
+	// codeOptionalMissing: an optional secret is missing: the variable is left out (warn).
+	codeOptionalMissing = mainCodes.New("OPTIONAL_MISSING", "warn", 0, "an `optional=true` secret or key is missing: the variable is left out")
 	// codeForeignReference: a variable holds another tool's reference (op://, ref+vault://, …), passed on as it is (warn).
-	codeForeignReference = "FOREIGN_REFERENCE"
+	codeForeignReference = mainCodes.New("FOREIGN_REFERENCE", "warn", 0, "a variable's whole value is another tool's reference (`op://`, `ref+vault://`, `sm://`, an AWS ARN without `awssm://`): passed on as it is; `var`, `tool`, `hint`. A variable in `N8N_SECRETS_SKIP` is not looked at")
 	// codeEnvFromShadowed: a key of an env-from secret is set already; the value set first is kept (info).
-	codeEnvFromShadowed = "ENV_FROM_SHADOWED"
+	codeEnvFromShadowed = mainCodes.New("ENV_FROM_SHADOWED", "info", 0, "a key of an `N8N_SECRETS_ENV_FROM` secret is set already (in the environment, or by an earlier item): the value set first is kept; `var`, `item`, `kept`")
+	// codeEnvFileVarUnset: a .env file interpolates a variable that is not set: it is taken as empty, as Compose does (warn).
+	codeEnvFileVarUnset = mainCodes.New("ENV_FILE_VAR_UNSET", "warn", 0, "a `--env-file` file interpolates a variable that is not set: taken as empty, as Compose does; `file`, `line`, `var`")
+	// codeFileVarsLeft: NAME_FILE variables whose file is outside the secrets mounts, passed on unresolved (info).
+	codeFileVarsLeft = mainCodes.New("FILE_VARS_LEFT", "info", 0, "`NAME_FILE` variables whose file is outside the secrets mounts, passed on unresolved (`vars`)")
+	// codeExec: the summary just before exec (info).
+	codeExec = mainCodes.New("EXEC", "info", 0, "the summary just before exec: `command`, `variables`, `fetches`, `providers`, `n8n_role`, `n8n_key_fingerprint`, `duration_ms`, `pid`")
+	// codeNotStarting: the start is refused; failed_codes says why (error).
+	codeNotStarting = mainCodes.New("NOT_STARTING", "error", 0, "the start is refused: `failed_codes` lists why, with `command`, `n8n_role`, `exit`; one per refused start, the event to alert on")
+	// codeCleanupFailed: a provider could not release what it held, such as revoking a login token (warn); package watch logs it too.
+	codeCleanupFailed = mainCodes.Share(watch.CodeCleanupFailed)
+	// codeCommandNotFound: the command does not exist (127).
+	codeCommandNotFound = mainCodes.New("COMMAND_NOT_FOUND", "error", 127, "the command does not exist: exit 127, before any secret is fetched")
+	// codeCommandNotExec: the command cannot be executed (126).
+	codeCommandNotExec = mainCodes.New("COMMAND_NOT_EXECUTABLE", "error", 126, "the command cannot be executed: exit 126")
 	// codeCommandLookupTimeout: looking the command up did not finish before the deadline (69).
-	codeCommandLookupTimeout = "COMMAND_LOOKUP_TIMEOUT"
+	codeCommandLookupTimeout = mainCodes.New("COMMAND_LOOKUP_TIMEOUT", "error", 69, "looking the command up did not finish before the deadline (a hung mount in `PATH`, a FIFO in the command's place): exit 69, never reported as not found")
+	// codeAccessReviewFailed: an access review could not run (the store refused to say what the credentials may do).
+	codeAccessReviewFailed = mainCodes.New("ACCESS_REVIEW_FAILED", "check", 0, "the store refused to say what the credentials may do (Vault: `sys/capabilities-self`, `auth/token/lookup-self`)")
+	// codeSuperviseStart: the secrets resolved and the guard passed; the command starts as a child.
+	codeSuperviseStart = mainCodes.New("SUPERVISE_START", "info", 0, "the secrets resolved and passed the guard: the command starts as a child (the same attributes as `EXEC`)")
+	// codeUpdateRefused: new values failed to resolve or failed the n8n guard; the command keeps running with the old ones; package watch logs it too.
+	codeUpdateRefused = mainCodes.Share(watch.CodeUpdateRefused)
+	// codeKeyChanged: N8N_ENCRYPTION_KEY has a new value; the command keeps the old one (change it with every node stopped).
+	codeKeyChanged = mainCodes.New("N8N_KEY_CHANGED", "error", 0, "`N8N_ENCRYPTION_KEY` has a new value in the store (logged once per new value): the command keeps the old key, the other secrets are still rolled out (`n8n_key_fingerprint`, `new_n8n_key_fingerprint`)")
+	// codeValuesUnchanged: a store has new versions whose values are those the command has; nothing to do.
+	codeValuesUnchanged = mainCodes.New("VALUES_UNCHANGED", "info", 0, "new versions whose values the command already has: nothing to do")
 )
 
-// mainCodes are the codes of the command itself; each package exports its
-// own (inject.Codes, vault.Codes, …).
-var mainCodes = []logcode.Code{
-	{Name: codeResolved, Level: "info", Meaning: "a variable got its value: `var`, `scheme`, `path`, `selector`, `version`, `duration_ms`, `attempts` (never the value); `reference` for the n-th `${…}` of a value, `from` and `item` for a key of an `N8N_SECRETS_ENV_FROM` secret"},
-	{Name: codeOptionalMissing, Level: "warn", Meaning: "an `optional=true` secret or key is missing: the variable is left out"},
-	{Name: codeForeignReference, Level: "warn", Meaning: "a variable's whole value is another tool's reference (`op://`, `ref+vault://`, `sm://`, an AWS ARN without `awssm://`): passed on as it is; `var`, `tool`, `hint`. A variable in `N8N_SECRETS_SKIP` is not looked at"},
-	{Name: codeEnvFromShadowed, Level: "info", Meaning: "a key of an `N8N_SECRETS_ENV_FROM` secret is set already (in the environment, or by an earlier item): the value set first is kept; `var`, `item`, `kept`"},
-	{Name: codeEnvFileVarUnset, Level: "warn", Meaning: "a `--env-file` file interpolates a variable that is not set: taken as empty, as Compose does; `file`, `line`, `var`"},
-	{Name: codeFileVarsLeft, Level: "info", Meaning: "`NAME_FILE` variables whose file is outside the secrets mounts, passed on unresolved (`vars`)"},
-	{Name: codeExec, Level: "info", Meaning: "the summary just before exec: `command`, `variables`, `fetches`, `providers`, `n8n_role`, `n8n_key_fingerprint`, `duration_ms`, `pid`"},
-	{Name: codeNotStarting, Level: "error", Meaning: "the start is refused: `failed_codes` lists why, with `command`, `n8n_role`, `exit`; one per refused start, the event to alert on"},
-	{Name: codeCleanupFailed, Level: "warn", Meaning: "a provider could not release what it held (a Vault login token not revoked)"},
-	{Name: codeCommandNotFound, Level: "error", Exit: 127, Meaning: "the command does not exist: exit 127, before any secret is fetched"},
-	{Name: codeCommandNotExec, Level: "error", Exit: 126, Meaning: "the command cannot be executed: exit 126"},
-	{Name: codeCommandLookupTimeout, Level: "error", Exit: 69, Meaning: "looking the command up did not finish before the deadline (a hung mount in `PATH`, a FIFO in the command's place): exit 69, never reported as not found"},
-	{Name: codeAccessReviewFailed, Level: "check", Meaning: "the store refused to say what the credentials may do (Vault: `sys/capabilities-self`, `auth/token/lookup-self`)"},
-	{Name: codeSuperviseStart, Level: "info", Meaning: "the secrets resolved and passed the guard: the command starts as a child (the same attributes as `EXEC`)"},
-	{Name: codeUpdateRefused, Level: "error or warn", Meaning: "a secret's new value did not resolve (once per failure; the secret is tried again on its own backoff, `retry_in_s`), or the guard refused new values: the command keeps running with the values it has"},
-	{Name: codeKeyChanged, Level: "error", Meaning: "`N8N_ENCRYPTION_KEY` has a new value in the store (logged once per new value): the command keeps the old key, the other secrets are still rolled out (`n8n_key_fingerprint`, `new_n8n_key_fingerprint`)"},
-	{Name: codeValuesUnchanged, Level: "info", Meaning: "new versions whose values the command already has: nothing to do"},
-}
-
 // codeTable lists every code a log line can carry, with its level, exit
-// code and meaning: the command's own, then each package's. `codes` prints
-// it, and the README's tables of codes and of exit codes are generated from
-// it and from exitTable (TestREADMECodes).
-var codeTable = slices.Concat(mainCodes, inject.Codes, vault.Codes, awssm.Codes, n8n.Codes,
-	metrics.Codes, supervise.Codes, watch.Codes, rekey.Codes, install.Codes)
-
-// codeIndex is codeTable by name; building it panics on a name declared
-// twice.
-var codeIndex = logcode.Index(codeTable)
+// code and meaning: the command's own, then each package's (a code two
+// lists share at its first place). `codes` prints it, and the README's
+// tables of codes and of exit codes are generated from it and from
+// exitTable (TestREADMECodes). A function, so that what it holds does not
+// depend on the order package variables are initialized in.
+var codeTable = sync.OnceValue(func() []logcode.Code {
+	return logcode.Table(mainCodes.Codes(), inject.Codes(), vault.Codes(), awssm.Codes(), awscfg.Codes(), n8n.Codes(),
+		metrics.Codes(), supervise.Codes(), watch.Codes(), rekey.Codes(), install.Codes())
+})
 
 // exitTable lists the exit codes before exec (after exec the code is the
 // command's), and when: the README's table of exit codes is generated from
@@ -94,8 +98,8 @@ var exitTable = []logcode.Exit{
 // exitCodes returns the codes of codeTable that stop a command with exit e.
 func exitCodes(e logcode.Exit) []logcode.Code {
 	var cs []logcode.Code
-	for _, c := range codeTable {
-		if c.Exit == e.Code || (e.Signal != 0 && c.Exit == logcode.ExitSignal) {
+	for _, c := range codeTable() {
+		if c.Exit() == e.Code || (e.Signal != 0 && c.Exit() == logcode.ExitSignal) {
 			cs = append(cs, c)
 		}
 	}
@@ -120,13 +124,22 @@ func codesCmd(asJSON bool) int {
 	if asJSON {
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
-		_ = enc.Encode(codeTable)
+		type row struct {
+			Code    string `json:"code"`
+			Level   string `json:"level"`
+			Meaning string `json:"meaning"`
+		}
+		rows := make([]row, 0, len(codeTable()))
+		for _, c := range codeTable() {
+			rows = append(rows, row{c.Name(), c.Level(), c.Meaning()})
+		}
+		_ = enc.Encode(rows)
 		return 0
 	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "CODE\tLEVEL\tMEANING")
-	for _, c := range codeTable {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", c.Name, c.Level, strings.ReplaceAll(c.Meaning, "`", ""))
+	for _, c := range codeTable() {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", c.Name(), c.Level(), strings.ReplaceAll(c.Meaning(), "`", ""))
 	}
 	_ = tw.Flush()
 	return 0

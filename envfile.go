@@ -12,9 +12,6 @@ import (
 	"github.com/n8n-secrets/n8n-secrets/internal/envfile"
 )
 
-// codeEnvFileVarUnset: a .env file interpolates a variable that is not set: it is taken as empty, as Compose does (warn).
-const codeEnvFileVarUnset = "ENV_FILE_VAR_UNSET"
-
 // maxEnvFile is the largest .env file read.
 const maxEnvFile = 1 << 20
 

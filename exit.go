@@ -19,13 +19,13 @@ import (
 //   - Otherwise the most pressing of the exits the codes declare (64, 77,
 //     69, 65; logcode.MostPressing); a code that declares none is 65, and
 //     CANCELED without a signal is 130.
-func exitOf(sig syscall.Signal, guard bool, codes ...string) int {
+func exitOf(sig syscall.Signal, guard bool, codes ...logcode.Code) int {
 	if sig != 0 {
 		return 128 + int(sig)
 	}
 	exits := make([]int, 0, len(codes))
 	for _, c := range codes {
-		switch e := codeIndex[c].Exit; e {
+		switch e := c.Exit(); e {
 		case 0:
 			exits = append(exits, inject.ExitData)
 		case logcode.ExitSignal:
@@ -44,10 +44,10 @@ func exitOf(sig syscall.Signal, guard bool, codes ...string) int {
 }
 
 // failedCodes returns the log codes of errs, failures of the resolution.
-func failedCodes(errs []error) []string {
-	codes := make([]string, 0, len(errs))
+func failedCodes(errs []error) []logcode.Code {
+	codes := make([]logcode.Code, 0, len(errs))
 	for _, err := range errs {
-		codes = append(codes, string(inject.CodeOf(err)))
+		codes = append(codes, inject.CodeOf(err))
 	}
 	return codes
 }

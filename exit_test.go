@@ -7,13 +7,14 @@ import (
 	"testing"
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
+	"github.com/n8n-secrets/n8n-secrets/internal/logcode"
 	"github.com/n8n-secrets/n8n-secrets/n8n/rekey"
 	"github.com/n8n-secrets/n8n-secrets/n8n/store"
 )
 
 // TestExitOf: the one mapping from what stopped a command to its exit
 // code gives the exits the README's table documents, as the separate
-// mappings it replaced did (inject's Code.ExitCode and ExitCodeOf, the
+// mappings it replaced did (inject's ExitCodeOf, the
 // key commands' dbExit, the guard's 78-or-69, 128+signal).
 func TestExitOf(t *testing.T) {
 	cases := []struct {
@@ -33,21 +34,30 @@ func TestExitOf(t *testing.T) {
 		{"not configured", 0, false, []string{"PROVIDER_NOT_CONFIGURED"}, 64},
 		{"provider error is data", 0, false, []string{"PROVIDER_ERROR"}, 65},
 		{"a code that declares no exit", 0, false, []string{"RETRYING"}, 65},
-		{"command not found", 0, false, []string{codeCommandNotFound}, 127},
-		{"command not executable", 0, false, []string{codeCommandNotExec}, 126},
-		{"command lookup timed out", 0, false, []string{codeCommandLookupTimeout}, 69},
+		{"command not found", 0, false, []string{codeCommandNotFound.Name()}, 127},
+		{"command not executable", 0, false, []string{codeCommandNotExec.Name()}, 126},
+		{"command lookup timed out", 0, false, []string{codeCommandLookupTimeout.Name()}, 69},
 		{"install refused", 0, false, []string{"INSTALL_REFUSED"}, 73},
 		{"the guard refuses", 0, true, []string{"N8N_KEY_MISSING"}, 78},
 		{"the guard refuses, no code", 0, true, nil, 78},
-		{"the guard: the database alone did not answer", 0, true, []string{rekey.CodeDBUnreachable}, 69},
-		{"the guard: a hot journal alone", 0, true, []string{rekey.CodeDBHotJournal}, 69},
-		{"the guard: the database and the key", 0, true, []string{"N8N_KEY_WEAK", rekey.CodeDBUnreachable}, 78},
-		{"the guard: no tables", 0, true, []string{rekey.CodeDBNoTables}, 78},
-		{"the guard: the database refused the login", 0, true, []string{rekey.CodeDBAuth}, 78},
+		{"the guard: the database alone did not answer", 0, true, []string{rekey.CodeDBUnreachable.Name()}, 69},
+		{"the guard: a hot journal alone", 0, true, []string{rekey.CodeDBHotJournal.Name()}, 69},
+		{"the guard: the database and the key", 0, true, []string{"N8N_KEY_WEAK", rekey.CodeDBUnreachable.Name()}, 78},
+		{"the guard: no tables", 0, true, []string{rekey.CodeDBNoTables.Name()}, 78},
+		{"the guard: the database refused the login", 0, true, []string{rekey.CodeDBAuth.Name()}, 78},
 		{"the settings file not rewritten", 0, false, []string{"N8N_SETTINGS_SYNC_FAILED"}, 78},
 	}
+	index := logcode.Index(codeTable())
 	for _, tc := range cases {
-		if got := exitOf(tc.sig, tc.guard, tc.codes...); got != tc.want {
+		var codes []logcode.Code
+		for _, name := range tc.codes {
+			c, ok := index[name]
+			if !ok {
+				t.Fatalf("%s: no code %s in codeTable", tc.name, name)
+			}
+			codes = append(codes, c)
+		}
+		if got := exitOf(tc.sig, tc.guard, codes...); got != tc.want {
 			t.Errorf("%s: exit %d, want %d", tc.name, got, tc.want)
 		}
 	}
@@ -69,9 +79,10 @@ func TestExitOf(t *testing.T) {
 		}
 	}
 	// The core's codes: the same exit through exitOf as through inject.
-	for _, c := range inject.Codes {
-		if got, want := exitOf(0, false, c.Name), inject.Code(c.Name).ExitCode(); got != want {
-			t.Errorf("%s: exit %d here, %d in inject", c.Name, got, want)
+	for _, c := range inject.Codes() {
+		err := &inject.VarError{Var: "V", Code: c, Err: errors.New("failed")}
+		if got, want := exitOf(0, false, c), inject.ExitCodeOf([]error{err}); got != want {
+			t.Errorf("%s: exit %d here, %d in inject", c, got, want)
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
+	"github.com/n8n-secrets/n8n-secrets/internal/logcode"
 	"github.com/n8n-secrets/n8n-secrets/n8n"
 	"github.com/n8n-secrets/n8n-secrets/n8n/n8nenv"
 	"github.com/n8n-secrets/n8n-secrets/n8n/rekey"
@@ -195,13 +196,13 @@ func checkKeyAgainstDB(ctx context.Context, mode string, sev n8n.Severity, cfg s
 // start (64 when it could not run).
 func (o *outcome) guardExit(log *slog.Logger, command string) int {
 	if o.guardErr != nil {
-		log.Error("n8n guard", "code", string(inject.CodeUsage), "error", o.guardErr.Error())
-		return o.notStarting(log, command, []string{string(inject.CodeUsage)}, exitOf(0, false, string(inject.CodeUsage)))
+		log.Error("n8n guard", "code", inject.CodeUsage, "error", o.guardErr.Error())
+		return o.notStarting(log, command, []logcode.Code{inject.CodeUsage}, exitOf(0, false, inject.CodeUsage))
 	}
 	if o.guard == nil {
 		return 0
 	}
-	var failed []string
+	var failed []logcode.Code
 	for _, f := range o.guard.Findings {
 		attrs := []any{"code", f.Code, "n8n_role", string(o.guard.Role)}
 		if f.Hint != "" {

@@ -25,6 +25,7 @@ import (
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
 	"github.com/n8n-secrets/n8n-secrets/internal/cmdline"
+	"github.com/n8n-secrets/n8n-secrets/internal/logcode"
 	"github.com/n8n-secrets/n8n-secrets/internal/suggest"
 )
 
@@ -200,7 +201,7 @@ func fail(s *settings, err error) int {
 	if errors.As(err, &ue) {
 		code, hint = inject.CodeUsage, ue.hint
 	}
-	exit := exitOf(0, false, string(code))
+	exit := exitOf(0, false, code)
 	if logFormat(s) == "text" {
 		fmt.Fprintf(os.Stderr, "n8n-secrets: error: %v\n", err)
 		if hint != "" {
@@ -208,7 +209,7 @@ func fail(s *settings, err error) int {
 		}
 		return exit
 	}
-	attrs := []any{"code", string(code), "error", err.Error(), "exit", exit}
+	attrs := []any{"code", code, "error", err.Error(), "exit", exit}
 	if hint != "" {
 		attrs = append(attrs, "hint", hint)
 	}
@@ -237,7 +238,7 @@ func execMode(s *settings, environ, argv []string) int {
 
 	// Find the command first: a typo should not cost a login to a store.
 	path, failed, exit := lookPath(ctx, argv[0])
-	if failed != "" {
+	if !failed.IsZero() {
 		return commandFailed(log, argv[0], failed, exit)
 	}
 	o := prepare(ctx, s, environ, argv, log, true)
@@ -292,10 +293,10 @@ func begin(s *settings) (ctx context.Context, sigs *signals, done func()) {
 // with "#!"), found before anything is fetched or written rather than by a
 // failed exec at the end. It runs under ctx: a dead mount in PATH must not
 // hang the start.
-func lookPath(ctx context.Context, name string) (path, failed string, exit int) {
+func lookPath(ctx context.Context, name string) (path string, failed logcode.Code, exit int) {
 	type found struct {
 		path   string
-		failed string
+		failed logcode.Code
 	}
 	f, err := inject.Call(ctx, func() (found, error) {
 		path, err := exec.LookPath(name)
@@ -303,7 +304,7 @@ func lookPath(ctx context.Context, name string) (path, failed string, exit int) 
 			if !execFormat(path) {
 				return found{"", codeCommandNotExec}, nil
 			}
-			return found{path, ""}, nil
+			return found{path, logcode.Code{}}, nil
 		}
 		if errors.Is(err, fs.ErrPermission) {
 			return found{"", codeCommandNotExec}, nil
@@ -317,14 +318,14 @@ func lookPath(ctx context.Context, name string) (path, failed string, exit int) 
 		// The lookup did not finish: not an answer that the command does
 		// not exist.
 		if se, ok := context.Cause(ctx).(signalError); ok {
-			return "", string(inject.CodeCanceled), exitOf(se.sig, false)
+			return "", inject.CodeCanceled, exitOf(se.sig, false)
 		}
 		return "", codeCommandLookupTimeout, exitOf(0, false, codeCommandLookupTimeout)
 	}
-	if f.failed != "" {
+	if !f.failed.IsZero() {
 		return "", f.failed, exitOf(0, false, f.failed)
 	}
-	return f.path, "", 0
+	return f.path, logcode.Code{}, 0
 }
 
 // execFormat reports whether path starts as a program execve runs: an ELF
@@ -343,7 +344,7 @@ func execFormat(path string) bool {
 
 // commandFailed logs that the command cannot be run (lookPath's failed
 // code and exit), and returns exit.
-func commandFailed(log *slog.Logger, command, failed string, exit int) int {
+func commandFailed(log *slog.Logger, command string, failed logcode.Code, exit int) int {
 	msg := "command not runnable"
 	if failed == codeCommandLookupTimeout {
 		msg = "looking the command up did not finish before the deadline (a hung mount in PATH, or a FIFO in its place?)"

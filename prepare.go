@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
+	"github.com/n8n-secrets/n8n-secrets/internal/logcode"
 	"github.com/n8n-secrets/n8n-secrets/n8n"
 	"github.com/n8n-secrets/n8n-secrets/providers"
 	"github.com/n8n-secrets/n8n-secrets/providers/file"
@@ -229,7 +230,7 @@ func closeProviders(ctx context.Context, providers map[string]inject.Provider, l
 			continue
 		}
 		if _, err := inject.Call(cctx, func() (struct{}, error) { return struct{}{}, c.Close(cctx) }); err != nil {
-			log.Warn("provider cleanup failed", "code", codeCleanupFailed, "scheme", scheme, "cause", string(inject.CodeOf(err)), "error", err.Error())
+			log.Warn("provider cleanup failed", "code", codeCleanupFailed, "scheme", scheme, "cause", inject.CodeOf(err), "error", err.Error())
 		}
 	}
 }
@@ -354,8 +355,8 @@ func (o *outcome) reportEnvFrom(log *slog.Logger) {
 
 // notStarting logs the one event that says the start was refused, with
 // the codes of what failed, and returns exit.
-func (o *outcome) notStarting(log *slog.Logger, command string, codes []string, exit int) int {
-	slices.Sort(codes)
+func (o *outcome) notStarting(log *slog.Logger, command string, codes []logcode.Code, exit int) int {
+	slices.SortFunc(codes, func(a, b logcode.Code) int { return strings.Compare(a.Name(), b.Name()) })
 	codes = slices.Compact(codes)
 	attrs := []any{"code", codeNotStarting, "failed_codes", codes, "command", command}
 	if o.guard != nil {
@@ -372,13 +373,13 @@ func (o *outcome) notStarting(log *slog.Logger, command string, codes []string, 
 // stopped reports a start stopped by sig after resolution, and returns
 // 128+sig.
 func (o *outcome) stopped(log *slog.Logger, command string, sig syscall.Signal) int {
-	return o.notStarting(log, command, []string{string(inject.CodeCanceled)}, exitOf(sig, false))
+	return o.notStarting(log, command, []logcode.Code{inject.CodeCanceled}, exitOf(sig, false))
 }
 
 // logFailure logs one failure with its code and a hint.
 func (o *outcome) logFailure(log *slog.Logger, err error) {
 	code := inject.CodeOf(err)
-	attrs := []any{"code", string(code)}
+	attrs := []any{"code", code}
 	var ve *inject.VarError
 	msg, scheme := err.Error(), ""
 	if errors.As(err, &ve) {

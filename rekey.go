@@ -173,8 +173,8 @@ func rekeyCmd(s *settings, environ []string, o *rekeyOpts) int {
 	out.Result = res
 	code = 0
 	if err != nil {
-		out.Code, out.Error, code = rekey.CodeOf(err), err.Error(), dbExit(sigs, err)
-		attrs := []any{"code", out.Code, "error", err.Error(), "exit", code}
+		out.Code, out.Error, code = rekey.CodeOf(err).Name(), err.Error(), dbExit(sigs, err)
+		attrs := []any{"code", rekey.CodeOf(err), "error", err.Error(), "exit", code}
 		if errors.Is(err, store.ErrHeld) {
 			attrs = append(attrs, "hint", "stop every n8n node (main, workers, webhook processors) first, then run rekey again")
 		}

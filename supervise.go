@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
+	"github.com/n8n-secrets/n8n-secrets/internal/logcode"
 	"github.com/n8n-secrets/n8n-secrets/n8n"
 	"github.com/n8n-secrets/n8n-secrets/supervise"
 	"github.com/n8n-secrets/n8n-secrets/watch"
@@ -26,18 +27,6 @@ import (
 const (
 	modeExec      = "exec"
 	modeSupervise = "supervise"
-)
-
-// Log codes of this file's events, stable for alerts to match.
-const (
-	// codeSuperviseStart: the secrets resolved and the guard passed; the command starts as a child.
-	codeSuperviseStart = "SUPERVISE_START"
-	// codeUpdateRefused: new values failed to resolve or failed the n8n guard; the command keeps running with the old ones.
-	codeUpdateRefused = watch.CodeUpdateRefused
-	// codeKeyChanged: N8N_ENCRYPTION_KEY has a new value; the command keeps the old one (change it with every node stopped).
-	codeKeyChanged = "N8N_KEY_CHANGED"
-	// codeValuesUnchanged: a store has new versions whose values are those the command has; nothing to do.
-	codeValuesUnchanged = "VALUES_UNCHANGED"
 )
 
 // gracefulShutdownVar is n8n's own setting: how long n8n waits for running
@@ -82,7 +71,7 @@ func superviseMode(s *settings, environ, argv []string) int {
 	defer msrv.Close()
 	ctx, sigs, done := begin(s)
 	path, failed, exit := lookPath(ctx, argv[0])
-	if failed != "" {
+	if !failed.IsZero() {
 		done()
 		return commandFailed(log, argv[0], failed, exit)
 	}
@@ -132,7 +121,7 @@ func superviseMode(s *settings, environ, argv []string) int {
 
 // withCode returns attrs with its "code" set to code, replacing one that
 // is there (the exec summary's).
-func withCode(attrs []any, code string) []any {
+func withCode(attrs []any, code logcode.Code) []any {
 	for i := 0; i+1 < len(attrs); i += 2 {
 		if attrs[i] == "code" {
 			attrs[i+1] = code

@@ -65,8 +65,8 @@ func verifyKeyCmd(s *settings, environ []string, asJSON bool) int {
 	out.Report = rep
 	code = 0
 	if err != nil {
-		out.Code, out.Error, code = rekey.CodeOf(err), err.Error(), dbExit(sigs, err)
-		log.Error("verify-key", "code", out.Code, "error", err.Error(), "exit", code)
+		out.Code, out.Error, code = rekey.CodeOf(err).Name(), err.Error(), dbExit(sigs, err)
+		log.Error("verify-key", "code", rekey.CodeOf(err), "error", err.Error(), "exit", code)
 	}
 	out.OK = err == nil
 	if asJSON {
