@@ -10,10 +10,6 @@ import (
 	"github.com/n8n-secrets/n8n-secrets/start"
 )
 
-// codeAccessReviewFailed is the code of an access review that could not
-// run (the store refused to say what the credentials may do).
-const codeAccessReviewFailed = "ACCESS_REVIEW_FAILED"
-
 // accessRow is one line of check's least-privilege section: never a value.
 type accessRow struct {
 	Scheme   string `json:"scheme"`
@@ -57,13 +53,13 @@ func (a *accessReview) review(ctx context.Context, providers map[string]inject.P
 		a.Schemes = append(a.Schemes, scheme)
 		found, err := ar.ReviewAccess(ctx, refs)
 		if err != nil {
-			a.Rows = append(a.Rows, accessRow{Scheme: scheme, Severity: "info", Code: codeAccessReviewFailed,
+			a.Rows = append(a.Rows, accessRow{Scheme: scheme, Severity: "info", Code: codeAccessReviewFailed.Name(),
 				Message: fmt.Sprintf("could not review what the credentials may do: %v (%s)", err, inject.CodeOf(err)),
 				Hint:    "the least-privilege review needs sys/capabilities-self and auth/token/lookup-self (Vault's default policy)"})
 			continue
 		}
 		for _, f := range found {
-			a.Rows = append(a.Rows, accessRow{Scheme: scheme, Severity: "warning", Code: f.Code, Path: f.Path, Message: f.Message, Hint: f.Hint})
+			a.Rows = append(a.Rows, accessRow{Scheme: scheme, Severity: "warning", Code: f.Code.Name(), Path: f.Path, Message: f.Message, Hint: f.Hint})
 		}
 	}
 }

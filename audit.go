@@ -2,11 +2,12 @@ package main
 
 import (
 	"errors"
+	"os"
+
 	"github.com/n8n-secrets/n8n-secrets/internal/environ"
 	"github.com/n8n-secrets/n8n-secrets/internal/failure"
 	"github.com/n8n-secrets/n8n-secrets/internal/settings"
 	"github.com/n8n-secrets/n8n-secrets/start"
-	"os"
 
 	"github.com/n8n-secrets/n8n-secrets/audit"
 	"github.com/n8n-secrets/n8n-secrets/internal/cmdline"

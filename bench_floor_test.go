@@ -119,3 +119,6 @@ func BenchmarkVaultOneRoundTrip(b *testing.B) {
 		})
 	}
 }
+
+// ms returns d in milliseconds, for benchmark metrics.
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

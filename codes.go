@@ -3,16 +3,19 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/n8n-secrets/n8n-secrets/internal/environ"
-	"github.com/n8n-secrets/n8n-secrets/internal/settings"
 	"os"
-	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"text/tabwriter"
 
+	"github.com/n8n-secrets/n8n-secrets/internal/environ"
+	"github.com/n8n-secrets/n8n-secrets/internal/settings"
+	"github.com/n8n-secrets/n8n-secrets/start"
+
 	"github.com/n8n-secrets/n8n-secrets/inject"
 	"github.com/n8n-secrets/n8n-secrets/install"
+	"github.com/n8n-secrets/n8n-secrets/internal/awscfg"
 	"github.com/n8n-secrets/n8n-secrets/internal/cmdline"
 	"github.com/n8n-secrets/n8n-secrets/internal/logcode"
 	"github.com/n8n-secrets/n8n-secrets/metrics"
@@ -24,58 +27,31 @@ import (
 	"github.com/n8n-secrets/n8n-secrets/watch"
 )
 
-// Event codes of the command itself; the core's failure codes are in
-// package inject and the guard's in package n8n. Every log line carries one
-// (the "code" attribute), so that an alert can match it.
-const (
-	codeResolved        = "RESOLVED"                // a variable got its value (info)
-	codeOptionalMissing = "OPTIONAL_MISSING"        // an optional secret is missing: the variable is left out (warn)
-	codeExec            = "EXEC"                    // the summary just before exec (info)
-	codeNotStarting     = "NOT_STARTING"            // the start is refused; failed_codes says why (error)
-	codeCleanupFailed   = "PROVIDER_CLEANUP_FAILED" // a provider could not release what it held, such as revoking a login token (warn)
-	codeFileVarsLeft    = "FILE_VARS_LEFT"          // NAME_FILE variables whose file is outside the secrets mounts, passed on unresolved (info)
-	codeCommandNotFound = "COMMAND_NOT_FOUND"       // the command does not exist (127)
-	codeCommandNotExec  = "COMMAND_NOT_EXECUTABLE"  // the command cannot be executed (126)
-	// codeForeignReference: a variable holds another tool's reference (op://, ref+vault://, …), passed on as it is (warn).
-	codeForeignReference = "FOREIGN_REFERENCE"
-	// codeEnvFromShadowed: a key of an env-from secret is set already; the value set first is kept (info).
-	codeEnvFromShadowed = "ENV_FROM_SHADOWED"
-	// codeCommandLookupTimeout: looking the command up did not finish before the deadline (69).
-	codeCommandLookupTimeout = "COMMAND_LOOKUP_TIMEOUT"
+// mainCodes is the set of the command's own event codes: the start
+// sequence's are in package start, the core's failure codes in package
+// inject and the guard's in package n8n, each package's in its own set.
+// Every log line carries one (the "code" attribute), so that an alert can
+// match it.
+var mainCodes logcode.Set
+
+// The command's own codes.
+var (
+	// codeAccessReviewFailed: an access review could not run (the store refused to say what the credentials may do).
+	codeAccessReviewFailed = mainCodes.New("ACCESS_REVIEW_FAILED", "check", 0, "the store refused to say what the credentials may do (Vault: `sys/capabilities-self`, `auth/token/lookup-self`)")
+	// codeSuperviseStart: the secrets resolved and the guard passed; the command starts as a child.
+	codeSuperviseStart = mainCodes.New("SUPERVISE_START", "info", 0, "the secrets resolved and passed the guard: the command starts as a child (the same attributes as `EXEC`)")
 )
 
-// mainCodes are the codes of the command itself; each package exports its
-// own (inject.Codes, vault.Codes, …).
-var mainCodes = []logcode.Code{
-	{Name: codeResolved, Level: "info", Meaning: "a variable got its value: `var`, `scheme`, `path`, `selector`, `version`, `duration_ms`, `attempts` (never the value); `reference` for the n-th `${…}` of a value, `from` and `item` for a key of an `N8N_SECRETS_ENV_FROM` secret"},
-	{Name: codeOptionalMissing, Level: "warn", Meaning: "an `optional=true` secret or key is missing: the variable is left out"},
-	{Name: codeForeignReference, Level: "warn", Meaning: "a variable's whole value is another tool's reference (`op://`, `ref+vault://`, `sm://`, an AWS ARN without `awssm://`): passed on as it is; `var`, `tool`, `hint`. A variable in `N8N_SECRETS_SKIP` is not looked at"},
-	{Name: codeEnvFromShadowed, Level: "info", Meaning: "a key of an `N8N_SECRETS_ENV_FROM` secret is set already (in the environment, or by an earlier item): the value set first is kept; `var`, `item`, `kept`"},
-	{Name: codeEnvFileVarUnset, Level: "warn", Meaning: "a `--env-file` file interpolates a variable that is not set: taken as empty, as Compose does; `file`, `line`, `var`"},
-	{Name: codeFileVarsLeft, Level: "info", Meaning: "`NAME_FILE` variables whose file is outside the secrets mounts, passed on unresolved (`vars`)"},
-	{Name: codeExec, Level: "info", Meaning: "the summary just before exec: `command`, `variables`, `fetches`, `providers`, `n8n_role`, `n8n_key_fingerprint`, `duration_ms`, `pid`"},
-	{Name: codeNotStarting, Level: "error", Meaning: "the start is refused: `failed_codes` lists why, with `command`, `n8n_role`, `exit`; one per refused start, the event to alert on"},
-	{Name: codeCleanupFailed, Level: "warn", Meaning: "a provider could not release what it held (a Vault login token not revoked)"},
-	{Name: codeCommandNotFound, Level: "error", Exit: 127, Meaning: "the command does not exist: exit 127, before any secret is fetched"},
-	{Name: codeCommandNotExec, Level: "error", Exit: 126, Meaning: "the command cannot be executed: exit 126"},
-	{Name: codeCommandLookupTimeout, Level: "error", Exit: 69, Meaning: "looking the command up did not finish before the deadline (a hung mount in `PATH`, a FIFO in the command's place): exit 69, never reported as not found"},
-	{Name: codeAccessReviewFailed, Level: "check", Meaning: "the store refused to say what the credentials may do (Vault: `sys/capabilities-self`, `auth/token/lookup-self`)"},
-	{Name: codeSuperviseStart, Level: "info", Meaning: "the secrets resolved and passed the guard: the command starts as a child (the same attributes as `EXEC`)"},
-	{Name: codeUpdateRefused, Level: "error or warn", Meaning: "a secret's new value did not resolve (once per failure; the secret is tried again on its own backoff, `retry_in_s`), or the guard refused new values: the command keeps running with the values it has"},
-	{Name: codeKeyChanged, Level: "error", Meaning: "`N8N_ENCRYPTION_KEY` has a new value in the store (logged once per new value): the command keeps the old key, the other secrets are still rolled out (`n8n_key_fingerprint`, `new_n8n_key_fingerprint`)"},
-	{Name: codeValuesUnchanged, Level: "info", Meaning: "new versions whose values the command already has: nothing to do"},
-}
-
 // codeTable lists every code a log line can carry, with its level, exit
-// code and meaning: the command's own, then each package's. `codes` prints
-// it, and the README's tables of codes and of exit codes are generated from
-// it and from exitTable (TestREADMECodes).
-var codeTable = slices.Concat(mainCodes, inject.Codes, vault.Codes, awssm.Codes, n8n.Codes,
-	metrics.Codes, supervise.Codes, watch.Codes, rekey.Codes, install.Codes)
-
-// codeIndex is codeTable by name; building it panics on a name declared
-// twice.
-var codeIndex = logcode.Index(codeTable)
+// code and meaning: the start sequence's and the command's own, then each package's (a code two
+// lists share at its first place). `codes` prints it, and the README's
+// tables of codes and of exit codes are generated from it and from
+// exitTable (TestREADMECodes). A function, so that what it holds does not
+// depend on the order package variables are initialized in.
+var codeTable = sync.OnceValue(func() []logcode.Code {
+	return logcode.Table(start.Codes(), settings.Codes(), mainCodes.Codes(), inject.Codes(), vault.Codes(), awssm.Codes(), awscfg.Codes(), n8n.Codes(),
+		metrics.Codes(), supervise.Codes(), watch.Codes(), rekey.Codes(), install.Codes())
+})
 
 // exitTable lists the exit codes before exec (after exec the code is the
 // command's), and when: the README's table of exit codes is generated from
@@ -96,8 +72,8 @@ var exitTable = []logcode.Exit{
 // exitCodes returns the codes of codeTable that stop a command with exit e.
 func exitCodes(e logcode.Exit) []logcode.Code {
 	var cs []logcode.Code
-	for _, c := range codeTable {
-		if c.Exit == e.Code || (e.Signal != 0 && c.Exit == logcode.ExitSignal) {
+	for _, c := range codeTable() {
+		if c.Exit() == e.Code || (e.Signal != 0 && c.Exit() == logcode.ExitSignal) {
 			cs = append(cs, c)
 		}
 	}
@@ -122,13 +98,22 @@ func codesCmd(asJSON bool) error {
 	if asJSON {
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
-		_ = enc.Encode(codeTable)
+		type row struct {
+			Code    string `json:"code"`
+			Level   string `json:"level"`
+			Meaning string `json:"meaning"`
+		}
+		rows := make([]row, 0, len(codeTable()))
+		for _, c := range codeTable() {
+			rows = append(rows, row{c.Name(), c.Level(), c.Meaning()})
+		}
+		_ = enc.Encode(rows)
 		return nil
 	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "CODE\tLEVEL\tMEANING")
-	for _, c := range codeTable {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", c.Name, c.Level, strings.ReplaceAll(c.Meaning, "`", ""))
+	for _, c := range codeTable() {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", c.Name(), c.Level(), strings.ReplaceAll(c.Meaning(), "`", ""))
 	}
 	_ = tw.Flush()
 	return nil

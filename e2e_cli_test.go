@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/n8n-secrets/n8n-secrets/internal/settings"
 )
 
 // TestPerCommandHelp: CMD --help, CMD -h and help CMD print that command's

@@ -24,7 +24,7 @@ func exitRows(t *testing.T) map[int][]string {
 	rows := map[int][]string{}
 	for _, e := range exitTable {
 		for _, c := range exitCodes(e) {
-			rows[e.Code] = append(rows[e.Code], c.Name)
+			rows[e.Code] = append(rows[e.Code], c.Name())
 		}
 	}
 	if len(rows) < 9 {

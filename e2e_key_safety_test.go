@@ -31,7 +31,7 @@ func TestSQLiteFIFOUnderTheDeadline(t *testing.T) {
 
 	// auto: the database cannot be checked, a warning, and n8n starts.
 	r := e.start(env, "--", fakeN8N(t, "n8n")).wait(15 * time.Second)
-	if r.code != 0 || r.child == nil || !strings.Contains(r.stderr, rekey.CodeDBSettings) {
+	if r.code != 0 || r.child == nil || !strings.Contains(r.stderr, rekey.CodeDBSettings.Name()) {
 		t.Errorf("auto: exit %d, want 0 with a %s warning\n%s", r.code, rekey.CodeDBSettings, r.stderr)
 	}
 	// on: refused, n8n not started.
@@ -78,17 +78,17 @@ func TestRekeyRefusesANewKeyTheGuardRefuses(t *testing.T) {
 	tests := []struct {
 		name, key, code string
 	}{
-		{"whitespace", " " + n8ntest.Key + "-new ", n8n.CodeKeyWhitespace},
-		{"trailing newline", n8ntest.Key + "-new\n", n8n.CodeKeyWhitespace},
-		{"quoted", `"` + n8ntest.Key + `-new"`, n8n.CodeKeyQuoted},
-		{"path", "/run/secrets/n8n_encryption_key", n8n.CodeKeyIsPath},
+		{"whitespace", " " + n8ntest.Key + "-new ", n8n.CodeKeyWhitespace.Name()},
+		{"trailing newline", n8ntest.Key + "-new\n", n8n.CodeKeyWhitespace.Name()},
+		{"quoted", `"` + n8ntest.Key + `-new"`, n8n.CodeKeyQuoted.Name()},
+		{"path", "/run/secrets/n8n_encryption_key", n8n.CodeKeyIsPath.Name()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ke := newKeyE2E(t, n8ntest.SQLite1x)
 			before := fileSum(t, ke.dbPath)
 			r := ke.run(ke.env("NEWK="+tt.key, "N8N_SECRETS_SKIP=NEWK"), "rekey", "--to", "NEWK", "--apply")
-			if r.code != 64 || !strings.Contains(r.stderr, tt.code) || !strings.Contains(r.stderr, rekey.CodeRekeyRefused) {
+			if r.code != 64 || !strings.Contains(r.stderr, tt.code) || !strings.Contains(r.stderr, rekey.CodeRekeyRefused.Name()) {
 				t.Errorf("exit %d, want 64 with %s and %s\n%s%s", r.code, tt.code, rekey.CodeRekeyRefused, r.stdout, r.stderr)
 			}
 			if fileSum(t, ke.dbPath) != before {
@@ -99,7 +99,7 @@ func TestRekeyRefusesANewKeyTheGuardRefuses(t *testing.T) {
 	t.Run("short key warns", func(t *testing.T) {
 		ke := newKeyE2E(t, n8ntest.SQLite1x)
 		r := ke.run(ke.env("NEWK=short-key"), "rekey", "--to", "NEWK")
-		if r.code != 0 || !strings.Contains(r.stderr, n8n.CodeKeyWeak) {
+		if r.code != 0 || !strings.Contains(r.stderr, n8n.CodeKeyWeak.Name()) {
 			t.Errorf("exit %d, want 0 with %s\n%s", r.code, n8n.CodeKeyWeak, r.stderr)
 		}
 	})

@@ -79,7 +79,7 @@ func TestVerifyKeyCommand(t *testing.T) {
 			}
 			// Another key: 78, the ids of what does not decrypt, no value.
 			r = ke.run([]string{"N8N_ENCRYPTION_KEY=file:new_key"}, "verify-key")
-			if r.code != 78 || !strings.Contains(r.stdout, "fixtureCred001") || !strings.Contains(r.stderr, rekey.CodeKeyDBMismatch) {
+			if r.code != 78 || !strings.Contains(r.stdout, "fixtureCred001") || !strings.Contains(r.stderr, rekey.CodeKeyDBMismatch.Name()) {
 				t.Fatalf("another key: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 			}
 			if fileSum(t, ke.dbPath) != sum {
@@ -133,7 +133,7 @@ func TestKeyCommandsPostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	r = ve.run(newEnv, "rekey", "--from", "N8N_NEW_KEY", "--to", "vault://secret/n8n/fixture#encryption_key", "--apply")
-	if r.code != 78 || !strings.Contains(r.stderr, rekey.CodeDBInUse) || !strings.Contains(r.stderr, "stop every n8n node") {
+	if r.code != 78 || !strings.Contains(r.stderr, rekey.CodeDBInUse.Name()) || !strings.Contains(r.stderr, "stop every n8n node") {
 		t.Fatalf("rekey while held: exit %d\n%s", r.code, r.stderr)
 	}
 	conn.Close()
@@ -150,7 +150,7 @@ func TestKeyCommandsPostgres(t *testing.T) {
 	}
 	// Unreachable: 69.
 	bad := append(append([]string{}, env...), "DB_POSTGRESDB_PORT=1")
-	if r = ve.run(bad, "verify-key"); r.code != 69 || !strings.Contains(r.stderr, rekey.CodeDBUnreachable) {
+	if r = ve.run(bad, "verify-key"); r.code != 69 || !strings.Contains(r.stderr, rekey.CodeDBUnreachable.Name()) {
 		t.Fatalf("unreachable: exit %d\n%s", r.code, r.stderr)
 	}
 }
@@ -187,7 +187,7 @@ func TestRekeyCommandSQLite(t *testing.T) {
 		t.Fatal(err)
 	}
 	r = ke.run(ke.env(), "rekey", "--to", "file:new_key", "--apply")
-	if r.code != 78 || !strings.Contains(r.stderr, rekey.CodeDBInUse) || fileSum(t, ke.dbPath) != sum {
+	if r.code != 78 || !strings.Contains(r.stderr, rekey.CodeDBInUse.Name()) || fileSum(t, ke.dbPath) != sum {
 		t.Fatalf("held: exit %d\n%s", r.code, r.stderr)
 	}
 	holder.Close()
@@ -254,7 +254,7 @@ func killMidway(t *testing.T, e *e2e, env []string, args ...string) {
 	seen := false
 	for sc.Scan() {
 		e.assertNoCanary(sc.Text())
-		if strings.Contains(sc.Text(), rekey.CodeRekeyed) {
+		if strings.Contains(sc.Text(), rekey.CodeRekeyed.Name()) {
 			seen = true
 			break
 		}
@@ -315,7 +315,7 @@ func TestRekeyCrashPostgres(t *testing.T) {
 	var r result
 	for {
 		r = ke.run(env, "rekey", "--to", "file:new_key", "--apply")
-		if r.code != 78 || !strings.Contains(r.stderr, rekey.CodeDBInUse) || time.Now().After(deadline) {
+		if r.code != 78 || !strings.Contains(r.stderr, rekey.CodeDBInUse.Name()) || time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(100 * time.Millisecond)
@@ -335,11 +335,11 @@ func TestVerifyBeforeStart(t *testing.T) {
 	ke := newKeyE2E(t, n8ntest.SQLite2x)
 	cmd := fakeN8N(t, "n8n")
 	r := ke.run(ke.env("E2E_CHILD_EXIT=0"), "--", cmd, "worker")
-	if r.code != 0 || r.child == nil || !strings.Contains(r.stderr, rekey.CodeKeyDBVerified) {
+	if r.code != 0 || r.child == nil || !strings.Contains(r.stderr, rekey.CodeKeyDBVerified.Name()) {
 		t.Fatalf("matching key: exit %d, child ran %v\n%s", r.code, r.child != nil, r.stderr)
 	}
 	r = ke.run([]string{"N8N_ENCRYPTION_KEY=file:new_key", "E2E_CHILD_EXIT=0"}, "--", cmd, "worker")
-	if r.code != 78 || r.child != nil || !strings.Contains(r.stderr, rekey.CodeKeyDBMismatch) {
+	if r.code != 78 || r.child != nil || !strings.Contains(r.stderr, rekey.CodeKeyDBMismatch.Name()) {
 		t.Fatalf("mismatching key: exit %d, child ran %v\n%s", r.code, r.child != nil, r.stderr)
 	}
 	r = ke.run([]string{"N8N_ENCRYPTION_KEY=file:new_key", "N8N_SECRETS_VERIFY_KEY=off", "E2E_CHILD_EXIT=0"}, "--", cmd, "worker")
@@ -348,11 +348,11 @@ func TestVerifyBeforeStart(t *testing.T) {
 	}
 	pg := []string{"DB_TYPE=postgresdb", "DB_POSTGRESDB_HOST=127.0.0.1", "DB_POSTGRESDB_PORT=1", "E2E_CHILD_EXIT=0"}
 	r = ke.run(ke.env(pg...), "--", cmd, "worker")
-	if r.code != 0 || r.child == nil || !strings.Contains(r.stderr, rekey.CodeDBUnreachable) || !strings.Contains(r.stderr, `"level":"WARN"`) {
+	if r.code != 0 || r.child == nil || !strings.Contains(r.stderr, rekey.CodeDBUnreachable.Name()) || !strings.Contains(r.stderr, `"level":"WARN"`) {
 		t.Fatalf("unreachable under auto: exit %d, child ran %v\n%s", r.code, r.child != nil, r.stderr)
 	}
 	r = ke.run(ke.env(append(pg, "N8N_SECRETS_VERIFY_KEY=on")...), "--", cmd, "worker")
-	if r.code != 69 || r.child != nil || !strings.Contains(r.stderr, rekey.CodeDBUnreachable) {
+	if r.code != 69 || r.child != nil || !strings.Contains(r.stderr, rekey.CodeDBUnreachable.Name()) {
 		t.Fatalf("unreachable under on: exit %d, child ran %v\n%s", r.code, r.child != nil, r.stderr)
 	}
 }

@@ -71,7 +71,7 @@ func TestSyncOnlyWithAProvedKey(t *testing.T) {
 			if r.code != 78 || r.child != nil {
 				t.Fatalf("exit %d, child ran %v: want 78 and no start\n%s", r.code, r.child != nil, r.stderr)
 			}
-			if !strings.Contains(r.stderr, n8n.CodeSettingsSyncUnproved) || strings.Contains(r.stderr, n8n.CodeSettingsSynced) {
+			if !strings.Contains(r.stderr, n8n.CodeSettingsSyncUnproved.Name()) || strings.Contains(r.stderr, n8n.CodeSettingsSynced.Name()) {
 				t.Fatalf("want %s\n%s", n8n.CodeSettingsSyncUnproved, r.stderr)
 			}
 			if after, _ := os.ReadFile(path); !bytes.Equal(after, before) {
@@ -79,7 +79,7 @@ func TestSyncOnlyWithAProvedKey(t *testing.T) {
 			}
 			// check says the same, and writes nothing either.
 			r = e.run(env, "check")
-			if r.code == 0 || !strings.Contains(r.stdout, n8n.CodeSettingsSyncUnproved) || strings.Contains(r.stdout, n8n.CodeSettingsSyncPlanned) {
+			if r.code == 0 || !strings.Contains(r.stdout, n8n.CodeSettingsSyncUnproved.Name()) || strings.Contains(r.stdout, n8n.CodeSettingsSyncPlanned.Name()) {
 				t.Fatalf("check: exit %d\n%s", r.code, r.stdout)
 			}
 		})
@@ -99,7 +99,7 @@ func TestSyncOnlyWithAProvedKey(t *testing.T) {
 			old := e.canary("filekey") + "-0123456789"
 			path, _ := settingsFixture(t, e, old)
 			r := e.run(append(env, "N8N_ENCRYPTION_KEY=file:key", "N8N_SECRETS_N8N_SETTINGS=sync", "E2E_CHILD_EXIT=0"), "--", fakeN8N(t, "n8n"), "worker")
-			if r.code != 0 || r.child == nil || !strings.Contains(r.stderr, rekey.CodeKeyDBVerified) || !strings.Contains(r.stderr, n8n.CodeSettingsSynced) {
+			if r.code != 0 || r.child == nil || !strings.Contains(r.stderr, rekey.CodeKeyDBVerified.Name()) || !strings.Contains(r.stderr, n8n.CodeSettingsSynced.Name()) {
 				t.Fatalf("exit %d\n%s", r.code, r.stderr)
 			}
 			if after, _ := os.ReadFile(path); !bytes.Contains(after, []byte(n8ntest.Key)) || bytes.Contains(after, []byte(old)) {
@@ -135,22 +135,22 @@ func TestVerifyKeyNoTables(t *testing.T) {
 			for _, key := range []string{"file:n8n_key", "file:new_key"} {
 				env := append([]string{"N8N_ENCRYPTION_KEY=" + key}, place...)
 				r := ke.run(env, "verify-key")
-				if r.code != 64 || !strings.Contains(r.stderr, rekey.CodeDBNoTables) || strings.Contains(r.stdout, "ok") {
+				if r.code != 64 || !strings.Contains(r.stderr, rekey.CodeDBNoTables.Name()) || strings.Contains(r.stdout, "ok") {
 					t.Fatalf("verify-key (%s): exit %d, want 64 and %s\n%s\n%s", key, r.code, rekey.CodeDBNoTables, r.stdout, r.stderr)
 				}
 				r = ke.run(env, "verify-key", "--json")
-				if r.code != 64 || !strings.Contains(r.stdout, `"ok": false`) || !strings.Contains(r.stdout, rekey.CodeDBNoTables) {
+				if r.code != 64 || !strings.Contains(r.stdout, `"ok": false`) || !strings.Contains(r.stdout, rekey.CodeDBNoTables.Name()) {
 					t.Fatalf("verify-key --json: exit %d\n%s", r.code, r.stdout)
 				}
 			}
 			cmd := fakeN8N(t, "n8n")
 			env := append([]string{"N8N_ENCRYPTION_KEY=file:new_key", "E2E_CHILD_EXIT=0"}, place...)
 			r := ke.run(env, "--", cmd, "worker")
-			if r.code != 0 || r.child == nil || !strings.Contains(r.stderr, rekey.CodeDBNoTables) || !strings.Contains(r.stderr, `"level":"WARN"`) {
+			if r.code != 0 || r.child == nil || !strings.Contains(r.stderr, rekey.CodeDBNoTables.Name()) || !strings.Contains(r.stderr, `"level":"WARN"`) {
 				t.Fatalf("before start under auto: exit %d\n%s", r.code, r.stderr)
 			}
 			r = ke.run(append(env, "N8N_SECRETS_VERIFY_KEY=on"), "--", cmd, "worker")
-			if r.code != 78 || r.child != nil || !strings.Contains(r.stderr, rekey.CodeDBNoTables) {
+			if r.code != 78 || r.child != nil || !strings.Contains(r.stderr, rekey.CodeDBNoTables.Name()) {
 				t.Fatalf("a worker before start under on: exit %d\n%s", r.code, r.stderr)
 			}
 		})
@@ -178,14 +178,14 @@ func TestKeyFileOutsideMounts(t *testing.T) {
 	cmd := fakeN8N(t, "n8n")
 	fp := n8n.Fingerprint(n8ntest.Key)
 	r := ke.run([]string{"N8N_ENCRYPTION_KEY_FILE=" + right, "E2E_CHILD_EXIT=0"}, "--", cmd, "worker")
-	if r.code != 0 || r.child == nil || !strings.Contains(r.stderr, rekey.CodeKeyDBVerified) || !strings.Contains(r.stderr, `"n8n_key_fingerprint":"`+fp+`"`) {
+	if r.code != 0 || r.child == nil || !strings.Contains(r.stderr, rekey.CodeKeyDBVerified.Name()) || !strings.Contains(r.stderr, `"n8n_key_fingerprint":"`+fp+`"`) {
 		t.Fatalf("a worker with the right key in N8N_ENCRYPTION_KEY_FILE: exit %d\n%s", r.code, r.stderr)
 	}
 	if c := envOf(r.child); c["N8N_ENCRYPTION_KEY_FILE"] != right || c["N8N_ENCRYPTION_KEY"] != "" {
 		t.Error("the child must read N8N_ENCRYPTION_KEY_FILE itself, as it was given")
 	}
 	r = ke.run([]string{"N8N_ENCRYPTION_KEY_FILE=" + wrong, "E2E_CHILD_EXIT=0"}, "--", cmd, "start")
-	if r.code != 78 || r.child != nil || !strings.Contains(r.stderr, rekey.CodeKeyDBMismatch) || strings.Contains(r.stderr, "will generate a key") {
+	if r.code != 78 || r.child != nil || !strings.Contains(r.stderr, rekey.CodeKeyDBMismatch.Name()) || strings.Contains(r.stderr, "will generate a key") {
 		t.Fatalf("a main with the wrong key in N8N_ENCRYPTION_KEY_FILE: exit %d\n%s", r.code, r.stderr)
 	}
 	r = ke.run([]string{"N8N_ENCRYPTION_KEY_FILE=" + right, "N8N_SECRETS_EXPECT_KEY_FINGERPRINT=" + fp, "E2E_CHILD_EXIT=0"}, "--", cmd, "worker")
@@ -228,11 +228,11 @@ func TestDBPasswordFileOutsideMounts(t *testing.T) {
 	}
 	cmd := fakeN8N(t, "n8n")
 	r := ke.run(env("file:new_key"), "--", cmd, "worker")
-	if r.code != 78 || r.child != nil || !strings.Contains(r.stderr, rekey.CodeKeyDBMismatch) {
+	if r.code != 78 || r.child != nil || !strings.Contains(r.stderr, rekey.CodeKeyDBMismatch.Name()) {
 		t.Fatalf("a worker with the wrong key: exit %d, started %v\n%s", r.code, r.child != nil, r.stderr)
 	}
 	r = ke.run(env("file:n8n_key"), "--", cmd, "worker")
-	if r.code != 0 || r.child == nil || !strings.Contains(r.stderr, rekey.CodeKeyDBVerified) || envOf(r.child)["DB_POSTGRESDB_PASSWORD_FILE"] != pwFile {
+	if r.code != 0 || r.child == nil || !strings.Contains(r.stderr, rekey.CodeKeyDBVerified.Name()) || envOf(r.child)["DB_POSTGRESDB_PASSWORD_FILE"] != pwFile {
 		t.Fatalf("a worker with the right key: exit %d\n%s", r.code, r.stderr)
 	}
 	if r = ke.run(env("file:n8n_key"), "verify-key"); r.code != 0 {
@@ -323,11 +323,11 @@ func TestStrayDataKey(t *testing.T) {
 
 	cmd := fakeN8N(t, "n8n")
 	r := ke.run(ke.env("E2E_CHILD_EXIT=0"), "--", cmd, "worker")
-	if r.code != 0 || r.child == nil || !strings.Contains(r.stderr, rekey.CodeDataKeyUnreadable) || !strings.Contains(r.stderr, "strayDataKey0001") {
+	if r.code != 0 || r.child == nil || !strings.Contains(r.stderr, rekey.CodeDataKeyUnreadable.Name()) || !strings.Contains(r.stderr, "strayDataKey0001") {
 		t.Fatalf("the right key with a stray data key: exit %d, want 0 and a warning\n%s", r.code, r.stderr)
 	}
 	r = ke.run([]string{"N8N_ENCRYPTION_KEY=file:new_key", "E2E_CHILD_EXIT=0"}, "--", cmd, "worker")
-	if r.code != 78 || r.child != nil || !strings.Contains(r.stderr, rekey.CodeKeyDBMismatch) {
+	if r.code != 78 || r.child != nil || !strings.Contains(r.stderr, rekey.CodeKeyDBMismatch.Name()) {
 		t.Fatalf("a wrong key: exit %d, want 78\n%s", r.code, r.stderr)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/n8n-secrets/n8n-secrets/n8n"
+	"github.com/n8n-secrets/n8n-secrets/start"
 )
 
 // TestDeveloperShellStartsCleanly: a developer shell's *_FILE variables
@@ -54,7 +55,7 @@ func TestDeveloperShellStartsCleanly(t *testing.T) {
 	}
 	left := false
 	for _, ev := range jsonEvents(t, r.stderr) {
-		if ev["code"] == codeFileVarsLeft {
+		if ev["code"] == start.CodeFileVarsLeft.Name() {
 			left = strings.Contains(strings.Join(anyStrings(ev["vars"]), ","), "NIX_SSL_CERT_FILE")
 		}
 	}
@@ -137,7 +138,7 @@ func TestNotStartingEvent(t *testing.T) {
 	last = jsonEvents(t, r.stderr)
 	ev = last[len(last)-1]
 	if r.code != 78 || ev["code"] != start.CodeNotStarting.Name() || ev["n8n_role"] != "worker" ||
-		!slices.Equal(anyStrings(ev["failed_codes"]), []string{n8n.CodeKeyIsPath}) {
+		!slices.Equal(anyStrings(ev["failed_codes"]), []string{n8n.CodeKeyIsPath.Name()}) {
 		t.Errorf("exit %d, last event %v", r.code, ev)
 	}
 	// exec names the role also without a key (a lone main warns).
@@ -155,11 +156,11 @@ func TestExecuteCommandWarning(t *testing.T) {
 	e.plant("key", e.canary("key"))
 	cmd := fakeN8N(t, "n8n")
 	r := e.run([]string{"N8N_ENCRYPTION_KEY=file:key"}, "--", cmd)
-	if r.code != 0 || !strings.Contains(r.stderr, `"code":"`+n8n.CodeExecuteCommand+`"`) || !strings.Contains(r.stderr, "NODES_EXCLUDE") {
+	if r.code != 0 || !strings.Contains(r.stderr, `"code":"`+n8n.CodeExecuteCommand.Name()+`"`) || !strings.Contains(r.stderr, "NODES_EXCLUDE") {
 		t.Errorf("exit %d\n%s", r.code, r.stderr)
 	}
 	r = e.run([]string{"N8N_ENCRYPTION_KEY=file:key", `NODES_EXCLUDE=["n8n-nodes-base.executeCommand"]`}, "--", cmd)
-	if r.code != 0 || strings.Contains(r.stderr, n8n.CodeExecuteCommand) {
+	if r.code != 0 || strings.Contains(r.stderr, n8n.CodeExecuteCommand.Name()) {
 		t.Errorf("exit %d\n%s", r.code, r.stderr)
 	}
 }

@@ -55,15 +55,15 @@ func TestN8NGuardRefuses(t *testing.T) {
 		setting string // settings-file key, if any
 		code    string
 	}{
-		{"worker without key", "n8n", "worker", nil, "", "", n8n.CodeKeyMissing},
-		{"webhook without key", "docker-entrypoint.sh", "webhook", nil, "", "", n8n.CodeKeyMissing},
-		{"queue main without key", "n8n", "start", []string{"EXECUTIONS_MODE=queue"}, "", "", n8n.CodeKeyMissing},
-		{"key is a path", "n8n", "worker", []string{"N8N_ENCRYPTION_KEY=/run/secrets/n8n_encryption_key"}, "", "", n8n.CodeKeyIsPath},
-		{"quoted twice", "n8n", "worker", nil, `""@""`, "", n8n.CodeKeyQuoted},
-		{"settings file key with white space", "n8n", "start", nil, "", "settings-key-0123456789abcdef ", n8n.CodeKeyWhitespace},
-		{"settings file holds another key", "n8n", "start", nil, "@", "other-key-0123456789abcdef", n8n.CodeSettingsKeyMismatch},
-		{"worker with key only in settings", "n8n", "worker", nil, "", "settings-key-0123456789abcdef", n8n.CodeKeyOnlyInSettings},
-		{"expected fingerprint differs", "n8n", "worker", []string{"N8N_SECRETS_EXPECT_KEY_FINGERPRINT=0000000000000000"}, "@", "", n8n.CodeFingerprintMismatch},
+		{"worker without key", "n8n", "worker", nil, "", "", n8n.CodeKeyMissing.Name()},
+		{"webhook without key", "docker-entrypoint.sh", "webhook", nil, "", "", n8n.CodeKeyMissing.Name()},
+		{"queue main without key", "n8n", "start", []string{"EXECUTIONS_MODE=queue"}, "", "", n8n.CodeKeyMissing.Name()},
+		{"key is a path", "n8n", "worker", []string{"N8N_ENCRYPTION_KEY=/run/secrets/n8n_encryption_key"}, "", "", n8n.CodeKeyIsPath.Name()},
+		{"quoted twice", "n8n", "worker", nil, `""@""`, "", n8n.CodeKeyQuoted.Name()},
+		{"settings file key with white space", "n8n", "start", nil, "", "settings-key-0123456789abcdef ", n8n.CodeKeyWhitespace.Name()},
+		{"settings file holds another key", "n8n", "start", nil, "@", "other-key-0123456789abcdef", n8n.CodeSettingsKeyMismatch.Name()},
+		{"worker with key only in settings", "n8n", "worker", nil, "", "settings-key-0123456789abcdef", n8n.CodeKeyOnlyInSettings.Name()},
+		{"expected fingerprint differs", "n8n", "worker", []string{"N8N_SECRETS_EXPECT_KEY_FINGERPRINT=0000000000000000"}, "@", "", n8n.CodeFingerprintMismatch.Name()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -98,7 +98,7 @@ func TestN8NGuardAllowsAndWarns(t *testing.T) {
 
 	// A lone main without a key: a warning, n8n starts (it makes its own).
 	r := e.run([]string{"E2E_CHILD_EXIT=0"}, "--", cmd, "start")
-	if r.code != 0 || r.child == nil || !strings.Contains(r.stderr, `"code":"`+n8n.CodeKeyMissing+`"`) {
+	if r.code != 0 || r.child == nil || !strings.Contains(r.stderr, `"code":"`+n8n.CodeKeyMissing.Name()+`"`) {
 		t.Fatalf("lone main without key: exit %d\n%s", r.code, r.stderr)
 	}
 
@@ -111,14 +111,14 @@ func TestN8NGuardAllowsAndWarns(t *testing.T) {
 	if !strings.Contains(r.stderr, `"n8n_key_fingerprint":"`+fp+`"`) || !strings.Contains(r.stderr, `"n8n_role":"worker"`) {
 		t.Errorf("summary lacks the fingerprint %s and role:\n%s", fp, r.stderr)
 	}
-	if envOf(r.child)["N8N_BLOCK_ENV_ACCESS_IN_NODE"] != "true" || !strings.Contains(r.stderr, n8n.CodeEnvAccessBlocked) {
+	if envOf(r.child)["N8N_BLOCK_ENV_ACCESS_IN_NODE"] != "true" || !strings.Contains(r.stderr, n8n.CodeEnvAccessBlocked.Name()) {
 		t.Errorf("N8N_BLOCK_ENV_ACCESS_IN_NODE must be set to true and logged")
 	}
 
 	// Explicitly allowed: a warning counting the injected secrets.
 	r = e.run([]string{"N8N_ENCRYPTION_KEY=file:key", "N8N_BLOCK_ENV_ACCESS_IN_NODE=false"}, "--", cmd)
 	if r.code != 0 || envOf(r.child)["N8N_BLOCK_ENV_ACCESS_IN_NODE"] != "false" ||
-		!strings.Contains(r.stderr, `"level":"WARN"`) || !strings.Contains(r.stderr, n8n.CodeEnvAccessAllowed) {
+		!strings.Contains(r.stderr, `"level":"WARN"`) || !strings.Contains(r.stderr, n8n.CodeEnvAccessAllowed.Name()) {
 		t.Errorf("explicit false must be kept with a warning:\n%s", r.stderr)
 	}
 
@@ -131,7 +131,7 @@ func TestN8NGuardAllowsAndWarns(t *testing.T) {
 	// A settings file with the same key but readable by others: a warning.
 	writeSettings(t, e.home, key, 0o644)
 	r = e.run([]string{"N8N_ENCRYPTION_KEY=file:key"}, "--", cmd)
-	if r.code != 0 || !strings.Contains(r.stderr, n8n.CodeSettingsReadable) {
+	if r.code != 0 || !strings.Contains(r.stderr, n8n.CodeSettingsReadable.Name()) {
 		t.Errorf("readable settings file must be reported: exit %d\n%s", r.code, r.stderr)
 	}
 
@@ -183,7 +183,7 @@ func TestN8NSettingsSync(t *testing.T) {
 		t.Fatalf("mismatch must refuse naming the file and both fingerprints: exit %d\n%s", r.code, r.stderr)
 	}
 	r = e.run([]string{"N8N_ENCRYPTION_KEY=file:key", "N8N_SECRETS_N8N_SETTINGS=sync"}, "--", cmd)
-	if r.code != 0 || r.child == nil || !strings.Contains(r.stderr, n8n.CodeSettingsSynced) {
+	if r.code != 0 || r.child == nil || !strings.Contains(r.stderr, n8n.CodeSettingsSynced.Name()) {
 		t.Fatalf("sync: exit %d\n%s", r.code, r.stderr)
 	}
 	b, err := os.ReadFile(p)
@@ -232,7 +232,7 @@ func TestN8NClusterRehearsal(t *testing.T) {
 	stale := dedupeEnv(append(base, "N8N_ENCRYPTION_KEY=vault://secret/n8n/stale#encryption_key", "N8N_SECRETS_EXPECT_KEY_FINGERPRINT="+want))
 	ve.v.WritePolicy("n8n-read", `path "secret/data/n8n/*" { capabilities = ["read"] }`)
 	r = ve.run(stale, "--", entry, "worker")
-	if r.code != 78 || r.child != nil || !strings.Contains(r.stderr, n8n.CodeFingerprintMismatch) {
+	if r.code != 78 || r.child != nil || !strings.Contains(r.stderr, n8n.CodeFingerprintMismatch.Name()) {
 		t.Fatalf("stale node: exit %d, want 78\n%s", r.code, r.stderr)
 	}
 }

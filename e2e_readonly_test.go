@@ -244,7 +244,7 @@ func TestReadOnlyCommandsWriteNothing(t *testing.T) {
 		}},
 		{"rekey dry run", []string{"rekey", "--to", "file:new_key"}, func(r result) bool { return r.code == 0 }},
 		{"check before start", []string{"--", cmd, "worker"}, func(r result) bool {
-			return r.code == 0 && r.child != nil && strings.Contains(r.stderr, rekey.CodeKeyDBVerified)
+			return r.code == 0 && r.child != nil && strings.Contains(r.stderr, rekey.CodeKeyDBVerified.Name())
 		}},
 	}
 	states := []string{"wal held by a running process", "wal after a crash", "wal closed cleanly", "rollback journal"}
@@ -437,7 +437,7 @@ func TestReadOnlyCopy(t *testing.T) {
 				if r.code != 0 {
 					t.Fatalf("%v on a read-only copy: exit %d\n%s\n%s", args, r.code, r.stdout, r.stderr)
 				}
-				if args[0] == "--" && !strings.Contains(r.stderr, rekey.CodeKeyDBVerified) {
+				if args[0] == "--" && !strings.Contains(r.stderr, rekey.CodeKeyDBVerified.Name()) {
 					t.Fatalf("the check before start did not verify the key:\n%s", r.stderr)
 				}
 			}
@@ -475,15 +475,15 @@ func TestHotJournal(t *testing.T) {
 	}
 	before := dirState(t, filepath.Dir(ke.dbPath))
 	r := ke.run(ke.env(), "verify-key")
-	if r.code != 69 || !strings.Contains(r.stdout+r.stderr, rekey.CodeDBHotJournal) || !strings.Contains(r.stderr, "start n8n once") {
+	if r.code != 69 || !strings.Contains(r.stdout+r.stderr, rekey.CodeDBHotJournal.Name()) || !strings.Contains(r.stderr, "start n8n once") {
 		t.Fatalf("verify-key: exit %d, want 69 and %s\n%s\n%s", r.code, rekey.CodeDBHotJournal, r.stdout, r.stderr)
 	}
 	r = ke.run(ke.env(), "rekey", "--to", "file:new_key")
-	if r.code != 69 || !strings.Contains(r.stderr, rekey.CodeDBHotJournal) {
+	if r.code != 69 || !strings.Contains(r.stderr, rekey.CodeDBHotJournal.Name()) {
 		t.Fatalf("rekey dry run: exit %d\n%s", r.code, r.stderr)
 	}
 	r = ke.run(ke.env("E2E_CHILD_EXIT=0"), "--", fakeN8N(t, "n8n"), "worker")
-	if r.code != 0 || r.child == nil || !strings.Contains(r.stderr, rekey.CodeDBHotJournal) || !strings.Contains(r.stderr, `"level":"WARN"`) {
+	if r.code != 0 || r.child == nil || !strings.Contains(r.stderr, rekey.CodeDBHotJournal.Name()) || !strings.Contains(r.stderr, `"level":"WARN"`) {
 		t.Fatalf("before start under auto: exit %d\n%s", r.code, r.stderr)
 	}
 	if after := dirState(t, filepath.Dir(ke.dbPath)); after != before {

@@ -137,7 +137,7 @@ func TestRekeySettingsFile(t *testing.T) {
 		t.Fatalf("dry run: exit %d; it does not say that %s holds the old key:\n%s", r.code, cfg, r.stdout)
 	}
 	r = ke.run(ke.env(), "rekey", "--to", "file:new_key", "--apply")
-	if r.code != 0 || !strings.Contains(r.stdout, cfg) || !strings.Contains(r.stdout, "holds the old key") || !strings.Contains(r.stderr, n8n.CodeSettingsKeyMismatch) {
+	if r.code != 0 || !strings.Contains(r.stdout, cfg) || !strings.Contains(r.stdout, "holds the old key") || !strings.Contains(r.stderr, n8n.CodeSettingsKeyMismatch.Name()) {
 		t.Fatalf("--apply: exit %d; it does not say that %s holds the old key:\n%s\n%s", r.code, cfg, r.stdout, r.stderr)
 	}
 	if settingsKey(t, cfg) != n8ntest.Key {
@@ -185,7 +185,7 @@ func TestRekeySettingsFile(t *testing.T) {
 		sum := fileSum(t, ke.dbPath)
 		r := ke.run(ke.env(), "rekey", "--to", "file:new_key", "--apply", "--update-settings-file")
 		switch {
-		case !link && (r.code != 0 || settingsKey(t, cfg) != ke.newKey || !strings.Contains(r.stderr, n8n.CodeSettingsSynced)):
+		case !link && (r.code != 0 || settingsKey(t, cfg) != ke.newKey || !strings.Contains(r.stderr, n8n.CodeSettingsSynced.Name())):
 			t.Fatalf("one run: exit %d, the file holds the new key: %v\n%s\n%s", r.code, settingsKey(t, cfg) == ke.newKey, r.stdout, r.stderr)
 		case link && (r.code != 78 || fileSum(t, ke.dbPath) != sum || settingsKey(t, target) != n8ntest.Key || !strings.Contains(r.stderr, "symbolic link")):
 			t.Fatalf("a link: exit %d, want 78 with nothing written\n%s", r.code, r.stderr)

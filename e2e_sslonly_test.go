@@ -117,11 +117,11 @@ func TestSSLOnlyPostgres(t *testing.T) {
 	wrong := append([]string{"N8N_ENCRYPTION_KEY=file:new_key", "E2E_CHILD_EXIT=0"}, dbEnv...)
 	right := append([]string{"N8N_ENCRYPTION_KEY=file:n8n_key", "E2E_CHILD_EXIT=0"}, dbEnv...)
 	r := ke.run(wrong, "--", worker, "worker")
-	if r.code != 78 || r.child != nil || !strings.Contains(r.stderr, rekey.CodeKeyDBMismatch) {
+	if r.code != 78 || r.child != nil || !strings.Contains(r.stderr, rekey.CodeKeyDBMismatch.Name()) {
 		t.Fatalf("a worker with the wrong key: exit %d, started %v, want 78\n%s", r.code, r.child != nil, r.stderr)
 	}
 	r = ke.run(right, "--", worker, "worker")
-	if r.code != 0 || r.child == nil || !strings.Contains(r.stderr, rekey.CodeKeyDBVerified) {
+	if r.code != 0 || r.child == nil || !strings.Contains(r.stderr, rekey.CodeKeyDBVerified.Name()) {
 		t.Fatalf("a worker with the right key: exit %d\n%s", r.code, r.stderr)
 	}
 	if r = ke.run(right, "verify-key"); r.code != 0 {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/n8n-secrets/n8n-secrets/internal/testenv/n8ntest"
 	"github.com/n8n-secrets/n8n-secrets/n8n"
+	"github.com/n8n-secrets/n8n-secrets/start"
 )
 
 // running is the binary started in the background.
@@ -107,7 +108,7 @@ func TestSyncNeverDestroysTheKey(t *testing.T) {
 			if r.code != 78 || r.child != nil {
 				t.Fatalf("exit %d, want 78 without exec\n%s", r.code, r.stderr)
 			}
-			if strings.Contains(r.stderr, n8n.CodeSettingsSynced) || !strings.Contains(r.stderr, "not rewritten") {
+			if strings.Contains(r.stderr, n8n.CodeSettingsSynced.Name()) || !strings.Contains(r.stderr, "not rewritten") {
 				t.Errorf("the log must say the file was kept:\n%s", r.stderr)
 			}
 			if after, _ := os.ReadFile(path); !bytes.Equal(after, before) {
@@ -130,7 +131,7 @@ func TestCheckNeverWrites(t *testing.T) {
 	e.plant("key", key)
 	path, before := settingsFixture(t, e, old)
 	r := e.run([]string{"N8N_ENCRYPTION_KEY=file:key", "N8N_SECRETS_N8N_SETTINGS=sync"}, "check")
-	if r.code != 0 || !strings.Contains(r.stdout, n8n.CodeSettingsSyncPlanned) || !strings.Contains(r.stdout, "check never writes") {
+	if r.code != 0 || !strings.Contains(r.stdout, n8n.CodeSettingsSyncPlanned.Name()) || !strings.Contains(r.stdout, "check never writes") {
 		t.Fatalf("check: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	if after, _ := os.ReadFile(path); !bytes.Equal(after, before) {
@@ -243,7 +244,7 @@ func TestEveryFileReadUnderTheDeadline(t *testing.T) {
 			t.Fatal(err)
 		}
 		r := e.run([]string{"N8N_ENCRYPTION_KEY=file:key", "N8N_SECRETS_TIMEOUT=1m"}, "--", fakeN8N(t, "n8n"))
-		if r.code != 78 || r.child != nil || !strings.Contains(r.stderr, n8n.CodeSettingsUnreadable) {
+		if r.code != 78 || r.child != nil || !strings.Contains(r.stderr, n8n.CodeSettingsUnreadable.Name()) {
 			t.Errorf("exit %d, want 78 at once\n%s", r.code, r.stderr)
 		}
 	})

@@ -163,8 +163,8 @@ func textLogs(env, args []string) bool {
 func (e *e2e) assertLogLines(stderr string) {
 	e.t.Helper()
 	listed := map[string]bool{}
-	for _, c := range codeTable {
-		listed[c.Name] = true
+	for _, c := range codeTable() {
+		listed[c.Name()] = true
 	}
 	for _, line := range strings.Split(strings.TrimSpace(stderr), "\n") {
 		if line == "" {

@@ -21,7 +21,7 @@ import (
 // 78-or-69, 128+signal).
 func TestExitOf(t *testing.T) {
 	code := func(name string) logcode.Code {
-		c, ok := codeIndex()[name]
+		c, ok := logcode.Index(codeTable())[name]
 		if !ok {
 			t.Fatalf("no code %s", name)
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+
 	"github.com/n8n-secrets/n8n-secrets/internal/environ"
 	"github.com/n8n-secrets/n8n-secrets/internal/failure"
 	"github.com/n8n-secrets/n8n-secrets/internal/settings"

@@ -4,9 +4,10 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"os"
+
 	"github.com/n8n-secrets/n8n-secrets/internal/environ"
 	"github.com/n8n-secrets/n8n-secrets/internal/settings"
-	"os"
 
 	"github.com/n8n-secrets/n8n-secrets/internal/cmdline"
 )

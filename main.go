@@ -9,25 +9,21 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
-	"log/slog"
 	"os"
-	"os/exec"
-	"os/signal"
-	"strings"
-	"sync"
-	"syscall"
-	"time"
 
 	"github.com/n8n-secrets/n8n-secrets/internal/cmdline"
 	"github.com/n8n-secrets/n8n-secrets/internal/environ"
 	"github.com/n8n-secrets/n8n-secrets/internal/settings"
 	"github.com/n8n-secrets/n8n-secrets/internal/suggest"
+	"github.com/n8n-secrets/n8n-secrets/providers"
+	"github.com/n8n-secrets/n8n-secrets/start"
 )
+
+// stores are the stores this binary has (package providers declares each
+// in its own package): the one list every command is given.
+var stores = providers.Stores
 
 // version is set at build time with -ldflags "-X main.version=…".
 var version = "dev"
@@ -47,6 +43,7 @@ func main() {
 // Whatever stops it comes back as an error, which exit maps to the exit
 // code.
 func run(args, environList []string) int {
+	start.Version = version
 	env := environ.New(environList)
 	var given []settings.FlagValue
 	s, err := dispatch(args, env, &given)

@@ -4,6 +4,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/n8n-secrets/n8n-secrets/internal/settings"
 )
 
 // renderSettings renders the settings of group as a README table.
@@ -11,7 +13,7 @@ func renderSettings(group string) string {
 	var b strings.Builder
 	b.WriteString("| variable | flag | default | meaning |\n|---|---|---|---|\n")
 	for _, d := range settings.Table {
-		if d.group != group {
+		if d.Group != group {
 			continue
 		}
 		def := ""

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/n8n-secrets/n8n-secrets/internal/testenv/n8ntest"
+	"github.com/n8n-secrets/n8n-secrets/start"
 )
 
 // runMainWithHooks is the binary's run in this test process, with the test

@@ -19,7 +19,7 @@ type AccessReviewer interface {
 // AccessFinding is one way a provider's credentials are broader than a
 // run needs. It is a warning: the run itself is not refused for it.
 type AccessFinding struct {
-	Code    string // stable, UPPER_SNAKE_CASE, declared by the provider
+	Code    Code   // stable, declared by the provider in its list of codes
 	Path    string // the store path it concerns, if any
 	Message string
 	Hint    string

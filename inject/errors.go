@@ -40,30 +40,9 @@ var (
 )
 
 // Code is a stable identifier of a failure, carried by every error event so
-// that an alert can match it.
-type Code string
-
-// The codes the core produces. Other packages (the n8n guard) add their own.
-const (
-	CodeBadReference        Code = "BAD_REFERENCE"
-	CodeSecretNotFound      Code = "SECRET_NOT_FOUND"
-	CodeKeyNotFound         Code = "KEY_NOT_FOUND"
-	CodeBadData             Code = "BAD_DATA"
-	CodeTooLarge            Code = "VALUE_TOO_LARGE"
-	CodeConflict            Code = "VARIABLE_CONFLICT"
-	CodePermissionDenied    Code = "PERMISSION_DENIED"
-	CodeAuthFailed          Code = "AUTH_FAILED"
-	CodeProviderUnavailable Code = "PROVIDER_UNAVAILABLE"
-	CodeProviderError       Code = "PROVIDER_ERROR"
-	CodeNotConfigured       Code = "PROVIDER_NOT_CONFIGURED"
-	CodeUsage               Code = "USAGE"
-	CodeCanceled            Code = "CANCELED"
-)
-
-// CodeRetrying is the code of the resolver's warning that a transient fault
-// is retried; the event's "cause" is the fault's own code. It is not a
-// failure: a rule alerting on failures matches the codes above.
-const CodeRetrying = "RETRYING"
+// that an alert can match it: a logcode.Code, declared with its level, exit
+// code and meaning in a package's list (this package's in logcodes.go).
+type Code = logcode.Code
 
 // Exit codes before exec (after exec the code is the child's).
 const (
@@ -76,25 +55,21 @@ const (
 	ExitNotFound    = 127
 )
 
-// ExitCode returns the process exit code for a failure with code c, as its
-// declaration in Codes says. Only a transient fault that lasted until the
-// deadline is 69 (unavailable): a permanent provider failure
+// exitOf returns the process exit code for a failure with code c, as its
+// declaration says (Code.Exit). Only a transient fault that lasted until
+// the deadline is 69 (unavailable): a permanent provider failure
 // (PROVIDER_ERROR, such as a 4xx answer that means nothing more specific)
-// is 65, like bad data. CANCELED is 130 (SIGINT's); the command's exit
-// after signal N is 128+N.
-func (c Code) ExitCode() int {
-	for _, d := range Codes {
-		if d.Name == string(c) {
-			switch d.Exit {
-			case logcode.ExitSignal:
-				return 130
-			case 0:
-				return ExitData
-			}
-			return d.Exit
-		}
+// is 65, like bad data, and so is a code that declares no exit. CANCELED
+// is 130 (SIGINT's); the command's exit after signal N is 128+N.
+func exitOf(c Code) int {
+	switch e := c.Exit(); e {
+	case logcode.ExitSignal:
+		return 130
+	case 0:
+		return ExitData
+	default:
+		return e
 	}
-	return ExitData
 }
 
 // CodeOf classifies err by the sentinel it wraps.
@@ -102,7 +77,7 @@ func CodeOf(err error) Code {
 	var ve *VarError
 	switch {
 	case err == nil:
-		return ""
+		return Code{}
 	case errors.As(err, &ve):
 		return ve.Code
 	case errors.Is(err, context.Canceled):
@@ -157,7 +132,7 @@ func badRef(format string, args ...any) error {
 func ExitCodeOf(errs []error) int {
 	exits := make([]int, 0, len(errs))
 	for _, err := range errs {
-		exits = append(exits, CodeOf(err).ExitCode())
+		exits = append(exits, exitOf(CodeOf(err)))
 	}
 	return logcode.MostPressing(exits...)
 }

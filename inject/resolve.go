@@ -285,7 +285,7 @@ func giveUp(ctx context.Context, attempts int, last error) error {
 func (r *Resolver) logRetry(ref Reference, attempt int, err error) {
 	if r.Logger != nil {
 		r.Logger.Warn("retrying", "code", CodeRetrying, "scheme", ref.Scheme, "path", ref.Path(), "attempt", attempt,
-			"cause", string(CodeOf(err)), "error", err.Error())
+			"cause", CodeOf(err), "error", err.Error())
 	}
 }
 

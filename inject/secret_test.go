@@ -62,8 +62,8 @@ func TestSecretRedactsEverywhere(t *testing.T) {
 
 func TestVarErrorNamesVariable(t *testing.T) {
 	err := varErr("DB_PASSWORD", fmt.Errorf("vault: read secret/db: %w", ErrPermission))
-	if err.Code != CodePermissionDenied || err.Code.ExitCode() != 77 {
-		t.Fatalf("code %s exit %d", err.Code, err.Code.ExitCode())
+	if err.Code != CodePermissionDenied || err.Code.Exit() != 77 {
+		t.Fatalf("code %s exit %d", err.Code, err.Code.Exit())
 	}
 	if !strings.HasPrefix(err.Error(), "DB_PASSWORD: vault: read secret/db") {
 		t.Errorf("message %q", err.Error())

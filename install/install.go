@@ -40,14 +40,6 @@ const Module = "github.com/n8n-secrets/n8n-secrets"
 // Name is the file name of the copy in the directory.
 const Name = "n8n-secrets"
 
-// Codes of the install command's events.
-const (
-	CodeInstalled = "INSTALLED"          // the binary was copied (info)
-	CodeRefused   = "INSTALL_REFUSED"    // the target is not ours, or the directory is not one (error)
-	CodeFailed    = "INSTALL_FAILED"     // reading the binary or writing the copy failed (error)
-	CodeNoExec    = "INSTALL_DIR_NOEXEC" // the directory is on a noexec mount (warn)
-)
-
 // ErrRefused is wrapped by every refusal: the directory or what it holds
 // is not something Install may write into or replace. Nothing was written.
 var ErrRefused = errors.New("install refused")

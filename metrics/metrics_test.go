@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/n8n-secrets/n8n-secrets/inject"
 	"github.com/n8n-secrets/n8n-secrets/watch"
 )
 
@@ -54,7 +55,7 @@ func TestWrite(t *testing.T) {
 			{Scheme: "vault", Path: "secret/n8n/core", Vars: []string{"N8N_ENCRYPTION_KEY"}, State: "pending",
 				ValueSince: now.Add(-time.Hour), LastOK: now},
 			{Scheme: "awssm", Path: "prod/redis", Vars: []string{"QUEUE_BULL_REDIS_PASSWORD", `ODD"NAME\` + "\n"}, State: "failing",
-				ErrorCode: "PERMISSION_DENIED", ValueSince: now.Add(-10 * time.Minute), LastOK: now.Add(-3 * time.Minute)},
+				ErrorCode: inject.CodePermissionDenied, ValueSince: now.Add(-10 * time.Minute), LastOK: now.Add(-3 * time.Minute)},
 			// A template variable reads two secrets: one series, the older
 			// value and the worse state.
 			{Scheme: "file", Path: "a", Vars: []string{"DB_URL"}, State: "current", ValueSince: now.Add(-time.Minute), LastOK: now},

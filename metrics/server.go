@@ -13,14 +13,6 @@ import (
 	"time"
 )
 
-// Log codes of the events this package logs, stable for alerts to match.
-const (
-	// CodeListening: the metrics endpoint listens (`addr`, the address bound, its port chosen when 0 was asked).
-	CodeListening = "METRICS_LISTENING"
-	// CodeServeFailed: the metrics endpoint stopped serving; the command runs on without it.
-	CodeServeFailed = "METRICS_SERVE_FAILED"
-)
-
 // Path is the one path the endpoint serves.
 const Path = "/metrics"
 

@@ -71,7 +71,7 @@ func TestNoSecretInOutput(t *testing.T) {
 				outputs = append(outputs, err.Error())
 			}
 			for _, f := range r.Findings {
-				outputs = append(outputs, f.Code, f.Message, f.Hint)
+				outputs = append(outputs, f.Code.Name(), f.Message, f.Hint)
 			}
 			for _, out := range outputs {
 				for _, c := range canaries {

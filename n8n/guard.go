@@ -10,6 +10,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/n8n-secrets/n8n-secrets/internal/logcode"
 	"github.com/n8n-secrets/n8n-secrets/internal/suggest"
 	"github.com/n8n-secrets/n8n-secrets/n8n/n8nenv"
 )
@@ -46,31 +47,6 @@ const (
 const (
 	SettingsCheck = "check" // report a settings file whose key differs
 	SettingsSync  = "sync"  // rewrite it with N8N_ENCRYPTION_KEY instead
-)
-
-// Finding codes: stable, for alerts to match.
-const (
-	CodeKeyMissing           = "N8N_KEY_MISSING"
-	CodeKeyOnlyInSettings    = "N8N_KEY_ONLY_IN_SETTINGS"
-	CodeKeyIsPath            = "N8N_KEY_IS_PATH"
-	CodeKeyIsReference       = "N8N_KEY_IS_REFERENCE"
-	CodeKeyWhitespace        = "N8N_KEY_WHITESPACE"
-	CodeKeyQuoted            = "N8N_KEY_QUOTED"
-	CodeKeyNotUTF8           = "N8N_KEY_NOT_UTF8"
-	CodeKeyWeak              = "N8N_KEY_WEAK"
-	CodeFingerprintMismatch  = "N8N_KEY_FINGERPRINT_MISMATCH"
-	CodeSettingsKeyMismatch  = "N8N_SETTINGS_KEY_MISMATCH"
-	CodeSettingsInvalid      = "N8N_SETTINGS_INVALID"
-	CodeSettingsUnreadable   = "N8N_SETTINGS_UNREADABLE"
-	CodeSettingsReadable     = "N8N_SETTINGS_READABLE"
-	CodeSettingsSyncPlanned  = "N8N_SETTINGS_SYNC_PLANNED"
-	CodeSettingsSynced       = "N8N_SETTINGS_SYNCED"
-	CodeSettingsSyncFailed   = "N8N_SETTINGS_SYNC_FAILED"
-	CodeSettingsSyncUnproved = "N8N_SETTINGS_SYNC_UNPROVED"
-	CodeEnvAccessBlocked     = "N8N_ENV_ACCESS_BLOCKED"
-	CodeEnvAccessAllowed     = "N8N_ENV_ACCESS_ALLOWED"
-	CodeEnvAccessAmbiguous   = "N8N_ENV_ACCESS_AMBIGUOUS"
-	CodeExecuteCommand       = "N8N_EXECUTE_COMMAND_ENABLED"
 )
 
 // Options configure the guard; main.go fills them from n8n-secrets'
@@ -183,7 +159,7 @@ func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil
 // Finding is one result of Check. Message and Hint never contain a secret
 // value: they name variables and files and show fingerprints.
 type Finding struct {
-	Code     string // stable, e.g. N8N_KEY_MISSING
+	Code     logcode.Code // stable, e.g. CodeKeyMissing
 	Severity Severity
 	Message  string // what is wrong and what n8n would do
 	Hint     string // how to fix it; may be empty
@@ -260,7 +236,7 @@ type guard struct {
 	r        Report
 }
 
-func (g *guard) add(code string, sev Severity, hint, format string, args ...any) {
+func (g *guard) add(code logcode.Code, sev Severity, hint, format string, args ...any) {
 	g.r.Findings = append(g.r.Findings, Finding{Code: code, Severity: sev, Message: fmt.Sprintf(format, args...), Hint: hint})
 }
 

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/n8n-secrets/n8n-secrets/internal/logcode"
 )
 
 func TestKeyMissing(t *testing.T) {
@@ -364,20 +366,20 @@ func TestEnvAccess(t *testing.T) {
 	for _, tt := range []struct {
 		name   string
 		kv     []string
-		code   string
+		code   logcode.Code
 		sev    Severity
 		says   string
 		setEnv bool
 	}{
 		{"unset", []string{EnvBlockEnvAccess, "\x00unset"}, CodeEnvAccessBlocked, Info, "3 injected secrets", true},
 		{"empty", []string{EnvBlockEnvAccess, ""}, CodeEnvAccessBlocked, Info, "setting it to true", true},
-		{"true", nil, "", 0, "", false},
+		{"true", nil, logcode.Code{}, 0, "", false},
 		{"false", []string{EnvBlockEnvAccess, "false"}, CodeEnvAccessAllowed, Warning,
 			"3 injected secrets (DB_POSTGRESDB_PASSWORD, N8N_ENCRYPTION_KEY, QUEUE_BULL_REDIS_PASSWORD)", false},
 		{"upper-case TRUE", []string{EnvBlockEnvAccess, "TRUE"}, CodeEnvAccessAmbiguous, Warning, "n8n 1.x then lets", false},
 		{"allowlist with a secret", []string{EnvAccessAllowlist, "APP_URL, DB_POSTGRESDB_PASSWORD"}, CodeEnvAccessAllowed, Warning,
 			"1 injected secret (DB_POSTGRESDB_PASSWORD)", false},
-		{"allowlist without secrets", []string{EnvAccessAllowlist, "APP_URL"}, "", 0, "", false},
+		{"allowlist without secrets", []string{EnvAccessAllowlist, "APP_URL"}, logcode.Code{}, 0, "", false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			dir, _ := userFolder(t, nil, 0)
@@ -385,7 +387,7 @@ func TestEnvAccess(t *testing.T) {
 			if got := r.SetEnv[EnvBlockEnvAccess] == "true"; got != tt.setEnv {
 				t.Errorf("SetEnv = %v", r.SetEnv)
 			}
-			if tt.code == "" {
+			if tt.code.IsZero() {
 				none(t, r, CodeEnvAccessBlocked, CodeEnvAccessAllowed, CodeEnvAccessAmbiguous)
 				return
 			}

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/n8n-secrets/n8n-secrets/internal/logcode"
 )
 
 // fixtureKey is the key in testdata/n8n-1.123-config.
@@ -73,8 +75,8 @@ func mustCheck(t *testing.T, opts Options, argv []string, env map[string]string,
 }
 
 // codesOf lists the findings' codes, in order.
-func codesOf(r Report) []string {
-	var c []string
+func codesOf(r Report) []logcode.Code {
+	var c []logcode.Code
 	for _, f := range r.Findings {
 		c = append(c, f.Code)
 	}
@@ -83,7 +85,7 @@ func codesOf(r Report) []string {
 
 // only returns the one finding with code, failing unless there is exactly
 // one finding with it.
-func only(t *testing.T, r Report, code string) Finding {
+func only(t *testing.T, r Report, code logcode.Code) Finding {
 	t.Helper()
 	var got []Finding
 	for _, f := range r.Findings {
@@ -98,7 +100,7 @@ func only(t *testing.T, r Report, code string) Finding {
 }
 
 // none fails if r has a finding with one of codes.
-func none(t *testing.T, r Report, codes ...string) {
+func none(t *testing.T, r Report, codes ...logcode.Code) {
 	t.Helper()
 	for _, f := range r.Findings {
 		if slices.Contains(codes, f.Code) {

@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/n8n-secrets/n8n-secrets/internal/logcode"
 )
 
 func TestSettingsPath(t *testing.T) {
@@ -281,7 +283,7 @@ func TestSettingsSyncRefusedWithOtherErrors(t *testing.T) {
 		opts Options
 		argv []string
 		kv   []string
-		code string
+		code logcode.Code
 	}{
 		{"pinned fingerprint differs", Options{ExpectFingerprint: Fingerprint(fixtureKey)}, argvStart, []string{EnvKey, otherKey}, CodeFingerprintMismatch},
 		{"key is a path", Options{}, argvStart, []string{EnvKey, "/run/secrets/n8n_encryption_key"}, CodeKeyIsPath},

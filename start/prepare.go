@@ -2,20 +2,18 @@ package start
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
+	"github.com/n8n-secrets/n8n-secrets/internal/environ"
+	"github.com/n8n-secrets/n8n-secrets/internal/settings"
 	"github.com/n8n-secrets/n8n-secrets/n8n"
-	"github.com/n8n-secrets/n8n-secrets/providers"
 	"github.com/n8n-secrets/n8n-secrets/providers/file"
 )
 
@@ -93,10 +91,10 @@ func RemoveFunc(s *settings.Settings, stores inject.Stores) func(string) bool {
 	return func(name string) bool { return credentialVars.Match(name) && !passthrough.Match(name) }
 }
 
-// prepare scans environ, resolves every reference, builds the child's
-// environment and runs the n8n guard. failFast stops at the first definite
-// failure (exec mode); check wants every result. after, if any, run once
-// resolution is done, before the providers are closed.
+// prepare scans opts.Env, resolves every reference, builds the child's
+// environment and runs the n8n guard. opts.FailFast stops at the first
+// definite failure (a start); check wants every result. opts.After, if
+// any, run once resolution is done, before the providers are closed.
 //
 // ctx carries the start's one deadline and is canceled by a signal:
 // everything here that reads a file or the network (provider set-up, which

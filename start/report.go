@@ -58,7 +58,7 @@ func (o *Outcome) Report(log *slog.Logger, command string) error {
 			"vars", o.LeftFileVars, "hint", "to resolve one, list it in N8N_SECRETS_FILE_VARS or mount its file under the secrets dir")
 	}
 	for _, err := range o.Errs {
-		o.logFailure(log, err)
+		o.LogFailure(log, err)
 	}
 	if len(o.Errs) > 0 {
 		return o.notStarting(log, command, &failure.Failure{Codes: FailedCodes(o.Errs), Logged: true})

@@ -294,7 +294,7 @@ func (src *Source) heldKey() string {
 // command.
 func (src *Source) refuse(reason, msg string, attrs ...any) {
 	src.log.Error(msg+": the command keeps running with the values it has",
-		append([]any{"code", watch.CodeUpdateRefused, "reason", reason}, attrs...)...)
+		append([]any{"code", CodeUpdateRefused, "reason", reason}, attrs...)...)
 }
 
 // changedVars names the variables whose values differ between two

@@ -8,8 +8,9 @@
 // stops a start is returned as a failure.Failure; the command's one exit
 // path maps it to an exit code.
 //
-// It knows no store: the stores are given (Options.Stores), from main's one
-// list.
+// The stores are given (Options.Stores, from main's one list); of them it
+// knows only the file store's scheme, which NAME_FILE variables resolve
+// through.
 package start
 
 import (

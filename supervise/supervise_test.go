@@ -163,7 +163,7 @@ func TestRestartWithNewValues(t *testing.T) {
 	if strings.Join(src.settled, " ") != "adopted:V" || !src.closed {
 		t.Errorf("settled %v, closed %v", src.settled, src.closed)
 	}
-	for _, code := range []string{CodeChangeScheduled, CodeChildStopping, CodeChildRestarted, CodeChildExited} {
+	for _, code := range []string{CodeChangeScheduled.Name(), CodeChildStopping.Name(), CodeChildRestarted.Name(), CodeChildExited.Name()} {
 		if !l.has(code) {
 			t.Errorf("no %s event", code)
 		}
@@ -180,7 +180,7 @@ func TestKillAfterGrace(t *testing.T) {
 	if got := Run(cfg); got != 0 {
 		t.Errorf("exit %d, want 0", got)
 	}
-	if !l.has(CodeChildKilled) || strings.Join(lines(t, out), " ") != "one two" {
+	if !l.has(CodeChildKilled.Name()) || strings.Join(lines(t, out), " ") != "one two" {
 		t.Errorf("want the first child killed after the grace period and the second started\n%s", l.b.String())
 	}
 }
@@ -202,7 +202,7 @@ func TestExitPolicyAndNewerUpdates(t *testing.T) {
 	if len(lines(t, out)) != 1 {
 		t.Error("the exit policy started the command again")
 	}
-	if strings.Join(src.settled, " ") != "dropped:A dropped:B" || !strings.Contains(l.String(), `"replaced":true`) || !l.has(CodeChangeExit) {
+	if strings.Join(src.settled, " ") != "dropped:A dropped:B" || !strings.Contains(l.String(), `"replaced":true`) || !l.has(CodeChangeExit.Name()) {
 		t.Errorf("settled %v\n%s", src.settled, l.b.String())
 	}
 }
@@ -314,7 +314,7 @@ func TestTermDuringRestartIsNotSentTwice(t *testing.T) {
 	if got := lines(t, out); strings.Join(got, " ") != "one term" {
 		t.Errorf("child saw %v: want one start and one TERM", got)
 	}
-	if !l.has(CodeSignalHeld) || !l.has(CodeRestartCanceled) || src.settled[0] != "dropped:V" {
+	if !l.has(CodeSignalHeld.Name()) || !l.has(CodeRestartCanceled.Name()) || src.settled[0] != "dropped:V" {
 		t.Errorf("settled %v\n%s", src.settled, l.b.String())
 	}
 }

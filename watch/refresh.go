@@ -41,7 +41,7 @@ func (b Backoff) delay(n int) time.Duration {
 type storeState struct {
 	failures int
 	retryAt  time.Time
-	code     string
+	code     inject.Code
 	since    time.Time
 }
 
@@ -158,7 +158,7 @@ func (k *Keeper) watchScheme(ctx context.Context, scheme string, secrets []*secr
 				refused, refusedErr = append(refused, s), got[i].Err
 				continue
 			}
-			if s.watchCode != "" && got[i].Err == nil {
+			if !s.watchCode.IsZero() && got[i].Err == nil {
 				back = append(back, s)
 			}
 			if k.watched(s, got[i], now, observed) {
@@ -239,13 +239,13 @@ func (k *Keeper) storeFailed(scheme string, st *storeState, secrets []*secret, e
 	st.failures++
 	st.retryAt = now.Add(k.opts.Backoff.delay(st.failures))
 	k.countErr(err)
-	code := string(inject.CodeOf(err))
+	code := inject.CodeOf(err)
 	if st.code == code {
 		k.log.Debug("the store still does not answer", "code", CodeWatchFailed, "scheme", scheme,
 			"error_code", code, "retry_in_s", ceilSeconds(time.Until(st.retryAt)))
 		return
 	}
-	if st.code == "" {
+	if st.code.IsZero() {
 		st.since = now
 	}
 	st.code = code
@@ -262,7 +262,7 @@ func (k *Keeper) storeRecovered(scheme string, st *storeState) {
 	if st.failures == 0 {
 		return
 	}
-	if st.code != "" {
+	if !st.code.IsZero() {
 		k.log.Info("the store answers again", "code", CodeWatchRecovered, "scheme", scheme,
 			"down_s", int(time.Since(st.since).Seconds()))
 	}
@@ -271,7 +271,7 @@ func (k *Keeper) storeRecovered(scheme string, st *storeState) {
 
 // watchFailed logs a failure to watch s, once until it changes.
 func (k *Keeper) watchFailed(s *secret, err error) {
-	code := string(inject.CodeOf(err))
+	code := inject.CodeOf(err)
 	if s.watchCode == code {
 		return
 	}
@@ -287,7 +287,7 @@ func (k *Keeper) watchesFailed(scheme string, secrets []*secret, err error) {
 	if len(secrets) == 0 {
 		return
 	}
-	code := string(inject.CodeOf(err))
+	code := inject.CodeOf(err)
 	var vars []string
 	for _, s := range secrets {
 		k.countErr(err)
@@ -309,7 +309,7 @@ func (k *Keeper) watchesFailed(scheme string, secrets []*secret, err error) {
 func (k *Keeper) watchesRecovered(scheme string, secrets []*secret) {
 	var vars []string
 	for _, s := range secrets {
-		s.watchCode = ""
+		s.watchCode = inject.Code{}
 		vars = append(vars, s.vars...)
 	}
 	if len(vars) == 0 {
@@ -322,7 +322,7 @@ func (k *Keeper) watchesRecovered(scheme string, secrets []*secret) {
 // countErr counts a failure by its code, for the snapshot.
 func (k *Keeper) countErr(err error) {
 	if err != nil {
-		k.errCounts[string(inject.CodeOf(err))]++
+		k.errCounts[inject.CodeOf(err).Name()]++
 	}
 }
 
@@ -369,7 +369,7 @@ func (k *Keeper) fetch(ctx context.Context, secrets []*secret, observed map[*sec
 		tr[1]++
 		if err := firstErr(got); err != nil && transientErr(err) {
 			tr[0]++
-			if s.logged != string(inject.CodeOf(err)) {
+			if s.logged != inject.CodeOf(err) {
 				flaky[s.key.Scheme] = append(flaky[s.key.Scheme], s)
 				flakyErr = err
 			}
@@ -385,7 +385,7 @@ func (k *Keeper) fetch(ctx context.Context, secrets []*secret, observed map[*sec
 		}
 		sort.Strings(vars)
 		k.log.Warn("new values could not be fetched, the store does not answer: the command keeps the values it has",
-			"code", CodeUpdateRefused, "scheme", scheme, "vars", vars, "error_code", string(inject.CodeOf(flakyErr)),
+			"code", CodeUpdateRefused, "scheme", scheme, "vars", vars, "error_code", inject.CodeOf(flakyErr),
 			"retry_in_s", ceilSeconds(time.Until(ss[0].retryAt)))
 	}
 	// A store none of whose fetches answered is down: its secrets wait
@@ -515,7 +515,7 @@ func (k *Keeper) failed(s *secret, err error, observed string, now, ends time.Ti
 	}
 	s.retryAt = now.Add(delay)
 	k.countErr(err)
-	code := string(inject.CodeOf(err))
+	code := inject.CodeOf(err)
 	var ve *inject.VarError
 	msg := err.Error()
 	attrs := []any{"code", code, "vars", s.vars, "scheme", s.key.Scheme, "path", s.key.Path()}
@@ -548,9 +548,9 @@ func (k *Keeper) failed(s *secret, err error, observed string, now, ends time.Ti
 
 // recovered ends s's failure episode.
 func (k *Keeper) recovered(s *secret) {
-	if s.logged != "" {
+	if !s.logged.IsZero() {
 		k.log.Info("secret resolves again", "code", CodeSecretRecovered, "vars", s.vars, "scheme", s.key.Scheme,
 			"path", s.key.Path(), "failed_s", int(time.Since(s.since).Seconds()))
 	}
-	s.err, s.failures, s.retryAt, s.failStamp, s.logged = nil, 0, time.Time{}, "", ""
+	s.err, s.failures, s.retryAt, s.failStamp, s.logged = nil, 0, time.Time{}, "", inject.Code{}
 }

@@ -39,7 +39,7 @@ type credentialState struct {
 	expires  time.Time
 	relogin  bool // next time, log in again instead of renewing
 	failures int
-	code     string // of the failure last logged
+	code     inject.Code // of the failure last logged
 	lastOK   time.Time
 }
 
@@ -259,7 +259,7 @@ func (k *Keeper) renewLease(ctx context.Context, ls *leaseState, now time.Time) 
 		if ls.failures > 1 {
 			level = k.log.Debug
 		}
-		level(msg, append(attrs, "code", CodeLeaseRenewFailed, "error_code", string(inject.CodeOf(o.err)), "error", o.err.Error(),
+		level(msg, append(attrs, "code", CodeLeaseRenewFailed, "error_code", inject.CodeOf(o.err), "error", o.err.Error(),
 			"expires_in_s", int(left.Seconds()), "retry_in_s", ceilSeconds(time.Until(ls.next)))...)
 	}
 }
@@ -315,7 +315,7 @@ func (k *Keeper) renewCredential(ctx context.Context, c *credentialState, now ti
 			}
 		}
 		c.next = now.Add(delay)
-		code := string(inject.CodeOf(o.err))
+		code := inject.CodeOf(o.err)
 		level := k.log.Warn
 		if c.code == code {
 			level = k.log.Debug
@@ -327,7 +327,7 @@ func (k *Keeper) renewCredential(ctx context.Context, c *credentialState, now ti
 		return false
 	}
 	oldExpiry := c.expires
-	c.relogin, c.failures, c.code, c.lastOK = false, 0, "", now
+	c.relogin, c.failures, c.code, c.lastOK = false, 0, inject.Code{}, now
 	if o.l == nil {
 		c.next = time.Time{}
 		k.log.Debug("the store's login credential does not expire", append(attrs, "code", CodeCredentialNoExpiry)...)

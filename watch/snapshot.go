@@ -4,6 +4,8 @@ import (
 	"maps"
 	"sort"
 	"time"
+
+	"github.com/n8n-secrets/n8n-secrets/inject"
 )
 
 // Snapshot is the state of a Keeper at the end of its last round (a
@@ -45,7 +47,7 @@ type SecretState struct {
 	LastOK time.Time
 	// ErrorCode is the code of the failure, while State is "failing";
 	// FailingSince its first occurrence, NextRetry when it is tried again.
-	ErrorCode    string
+	ErrorCode    inject.Code
 	FailingSince time.Time
 	NextRetry    time.Time
 	// LeaseExpires is when the lease of the command's value ends; zero
@@ -60,7 +62,7 @@ type CredentialState struct {
 	NextRenew time.Time // zero: never
 	LastOK    time.Time
 	Failures  int // renewals or logins failed in a row
-	ErrorCode string
+	ErrorCode inject.Code
 }
 
 // Snapshot returns the state published at the end of the last round. It

@@ -112,7 +112,7 @@ type Keeper struct {
 	leases map[string]*leaseState      // by lease id
 	creds  map[string]*credentialState // by scheme
 
-	errCounts map[string]int // failures by code, since the start
+	errCounts map[string]int // failures by code name, since the start
 	adopted   map[string]int // values the command was restarted with, by reason
 	signaled  map[string]int // values the command was signaled for, by reason
 	rounds    int
@@ -138,9 +138,9 @@ type secret struct {
 	since     time.Time // first failure of the episode
 	failures  int
 	retryAt   time.Time
-	failStamp string // the stamp of the version whose fetch failed
-	logged    string // code of the failure last logged
-	watchCode string // code of the last watch failure logged
+	failStamp string      // the stamp of the version whose fetch failed
+	logged    inject.Code // code of the failure last logged
+	watchCode inject.Code // code of the last watch failure logged
 
 	okAt time.Time // the last successful watch or fetch
 }
@@ -441,7 +441,7 @@ func (k *Keeper) revoke(ctx context.Context, id string) {
 			append(attrs, "code", CodeLeaseRevokeDeferred, "error", err.Error())...)
 	default:
 		k.log.Warn("lease not revoked: it ends with its TTL", append(attrs, "code", CodeLeaseRevokeFailed,
-			"error_code", string(inject.CodeOf(err)), "error", err.Error(),
+			"error_code", inject.CodeOf(err), "error", err.Error(),
 			"expires_in_s", int(time.Until(ls.expires).Seconds()))...)
 	}
 }
@@ -472,7 +472,7 @@ func (k *Keeper) Close(ctx context.Context) {
 		}
 		if err != nil {
 			k.log.Warn("provider cleanup failed", "code", CodeCleanupFailed, "scheme", scheme,
-				"error_code", string(inject.CodeOf(err)), "error", err.Error())
+				"error_code", inject.CodeOf(err), "error", err.Error())
 		}
 	}
 }

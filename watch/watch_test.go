@@ -225,8 +225,8 @@ func TestOnlyChangedSecretsAreFetched(t *testing.T) {
 		t.Errorf("applied %v: changed before it was adopted", v)
 	}
 	// Seen once: not reported again, not fetched again.
-	if c := k.Refresh(ctx); c != nil || len(s.fetchedPaths()) != 0 || logs.count(CodeSecretChanged) != 1 {
-		t.Errorf("a pending change: %+v, %d SECRET_CHANGED", c, logs.count(CodeSecretChanged))
+	if c := k.Refresh(ctx); c != nil || len(s.fetchedPaths()) != 0 || logs.count(CodeSecretChanged.Name()) != 1 {
+		t.Errorf("a pending change: %+v, %d SECRET_CHANGED", c, logs.count(CodeSecretChanged.Name()))
 	}
 	apply(k)
 	if v := values(k.Applied()); v["B"] != "3" || k.Snapshot().Applied["rotation"] != 1 {
@@ -291,7 +291,7 @@ func TestFailingSecretKeepsItsValueAndBacksOff(t *testing.T) {
 		t.Errorf("target %v: A keeps its last good value, B has its new one", v)
 	}
 	snap := k.Snapshot()
-	if snap.Secrets[0].State != "failing" || snap.Secrets[0].ErrorCode != "SECRET_NOT_FOUND" || snap.Errors["SECRET_NOT_FOUND"] != 1 {
+	if snap.Secrets[0].State != "failing" || snap.Secrets[0].ErrorCode != inject.CodeSecretNotFound || snap.Errors["SECRET_NOT_FOUND"] != 1 {
 		t.Errorf("snapshot %+v", snap.Secrets[0])
 	}
 	s.fetchedPaths()
@@ -301,8 +301,8 @@ func TestFailingSecretKeepsItsValueAndBacksOff(t *testing.T) {
 	if got := s.fetchedPaths(); len(got) != 0 {
 		t.Errorf("fetched %v before the backoff ended", got)
 	}
-	if logs.count("SECRET_NOT_FOUND") != 1 || logs.count(CodeUpdateRefused) != 1 {
-		t.Errorf("%d SECRET_NOT_FOUND, %d UPDATE_REFUSED: want one each", logs.count("SECRET_NOT_FOUND"), logs.count(CodeUpdateRefused))
+	if logs.count("SECRET_NOT_FOUND") != 1 || logs.count(CodeUpdateRefused.Name()) != 1 {
+		t.Errorf("%d SECRET_NOT_FOUND, %d UPDATE_REFUSED: want one each", logs.count("SECRET_NOT_FOUND"), logs.count(CodeUpdateRefused.Name()))
 	}
 	time.Sleep(250 * time.Millisecond)
 	k.Refresh(ctx)
@@ -312,8 +312,8 @@ func TestFailingSecretKeepsItsValueAndBacksOff(t *testing.T) {
 	// A newer version is fetched at once, backoff or not.
 	s.fetchErr = nil
 	s.put("a", "5")
-	if c := k.Refresh(ctx); c == nil || values(k.Target(nil))["A"] != "5" || logs.count(CodeSecretRecovered) != 1 {
-		t.Errorf("recovery: %+v, %d SECRET_RECOVERED", c, logs.count(CodeSecretRecovered))
+	if c := k.Refresh(ctx); c == nil || values(k.Target(nil))["A"] != "5" || logs.count(CodeSecretRecovered.Name()) != 1 {
+		t.Errorf("recovery: %+v, %d SECRET_RECOVERED", c, logs.count(CodeSecretRecovered.Name()))
 	}
 }
 
@@ -344,15 +344,15 @@ func TestStoreOutageCostsOneRequestPerBackoffStep(t *testing.T) {
 	if len(s.watched) > 6 || rounds < 50 {
 		t.Errorf("%d watch calls (%d secrets asked) in %d rounds", len(s.watched), asked, rounds)
 	}
-	if logs.count(CodeWatchFailed) < 1 || strings.Count(logs.b.String(), `"level":"WARN","msg":"the store does not answer`) != 1 {
+	if logs.count(CodeWatchFailed.Name()) < 1 || strings.Count(logs.b.String(), `"level":"WARN","msg":"the store does not answer`) != 1 {
 		t.Errorf("want one warning for the outage:\n%s", logs.b.String())
 	}
 	s.watchErr = nil
 	time.Sleep(time.Second)
 	s.watched = nil
 	k.Refresh(ctx)
-	if len(s.watched) != 2 || len(s.watched[0]) != 1 || len(s.watched[1]) != 2 || logs.count(CodeWatchRecovered) != 1 {
-		t.Errorf("after the outage: watched %v, %d recovered", s.watched, logs.count(CodeWatchRecovered))
+	if len(s.watched) != 2 || len(s.watched[0]) != 1 || len(s.watched[1]) != 2 || logs.count(CodeWatchRecovered.Name()) != 1 {
+		t.Errorf("after the outage: watched %v, %d recovered", s.watched, logs.count(CodeWatchRecovered.Name()))
 	}
 }
 
@@ -366,7 +366,7 @@ func TestChangedByFetching(t *testing.T) {
 		{"watch denied", func(s *store) inject.Provider {
 			s.watchErr = fmt.Errorf("fake: %w", inject.ErrPermission)
 			return watching{plain{s}}
-		}, CodeWatchDenied},
+		}, CodeWatchDenied.Name()},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newStore(map[string]string{"a": "1"})
@@ -404,8 +404,8 @@ func TestInvalidTokenIsNotADenial(t *testing.T) {
 	k.Renew(ctx)
 	s.watchErr = nil
 	s.put("a", "2")
-	if c := k.Refresh(ctx); c == nil || s.relogins != 1 || logs.count(CodeWatchDenied) != 0 {
-		t.Errorf("change %+v after %d logins, %d SECRET_WATCH_DENIED", c, s.relogins, logs.count(CodeWatchDenied))
+	if c := k.Refresh(ctx); c == nil || s.relogins != 1 || logs.count(CodeWatchDenied.Name()) != 0 {
+		t.Errorf("change %+v after %d logins, %d SECRET_WATCH_DENIED", c, s.relogins, logs.count(CodeWatchDenied.Name()))
 	}
 	if s.fetches != 2 { // the first resolution, the new version
 		t.Errorf("%d fetches: the secret was compared by fetching", s.fetches)
@@ -439,8 +439,8 @@ func TestLeasesRenewedThenFetchedAnewThenRevoked(t *testing.T) {
 	if c == nil || c.Reason != "lease" || !slices.Equal(c.Vars, []string{"PW", "USER"}) || c.Deadline.IsZero() {
 		t.Fatalf("change %+v", c)
 	}
-	if renewals != 2 || logs.count(CodeLeaseRenewed) != 1 || logs.count(CodeLeaseMaxTTL) != 1 {
-		t.Errorf("%d renewals, %d LEASE_RENEWED, %d LEASE_MAX_TTL", renewals, logs.count(CodeLeaseRenewed), logs.count(CodeLeaseMaxTTL))
+	if renewals != 2 || logs.count(CodeLeaseRenewed.Name()) != 1 || logs.count(CodeLeaseMaxTTL.Name()) != 1 {
+		t.Errorf("%d renewals, %d LEASE_RENEWED, %d LEASE_MAX_TTL", renewals, logs.count(CodeLeaseRenewed.Name()), logs.count(CodeLeaseMaxTTL.Name()))
 	}
 	if v := values(k.Target(nil)); v["USER"] != "u1-2" || k.Target(nil).leases[0] != "lease-2" {
 		t.Errorf("target %v %v: want the fresh lease", v, k.Target(nil).leases)
@@ -499,8 +499,8 @@ func TestLeaseLostIsFetchedAtOnce(t *testing.T) {
 		time.Sleep(time.Until(k.Due()))
 		c = k.Renew(context.Background())
 	}
-	if c == nil || logs.count(CodeLeaseLost) != 1 || time.Until(c.Deadline) > 0 {
-		t.Errorf("change %+v, %d LEASE_LOST: want one due now", c, logs.count(CodeLeaseLost))
+	if c == nil || logs.count(CodeLeaseLost.Name()) != 1 || time.Until(c.Deadline) > 0 {
+		t.Errorf("change %+v, %d LEASE_LOST: want one due now", c, logs.count(CodeLeaseLost.Name()))
 	}
 }
 
@@ -529,7 +529,7 @@ func TestCredentialRenewedThenReplaced(t *testing.T) {
 	if c == nil || c.Reason != "credential" || !slices.Equal(c.Vars, []string{"USER"}) || s.relogins != 1 {
 		t.Fatalf("change %+v after %d logins: want the leased secret fetched anew", c, s.relogins)
 	}
-	for _, code := range []string{CodeCredentialRenewed, CodeCredentialMaxTTL, CodeCredentialRelogin} {
+	for _, code := range []string{CodeCredentialRenewed.Name(), CodeCredentialMaxTTL.Name(), CodeCredentialRelogin.Name()} {
 		if logs.count(code) != 1 {
 			t.Errorf("%d %s events, want 1", logs.count(code), code)
 		}
@@ -547,8 +547,8 @@ func TestCredentialRenewedThenReplaced(t *testing.T) {
 		time.Sleep(time.Until(k2.Due()))
 		k2.Renew(ctx)
 	}
-	if logs2.count(CodeCredentialExpiring) != 1 || !k2.Due().IsZero() {
-		t.Errorf("%d CREDENTIAL_EXPIRING, due %v: want one, then nothing due", logs2.count(CodeCredentialExpiring), k2.Due())
+	if logs2.count(CodeCredentialExpiring.Name()) != 1 || !k2.Due().IsZero() {
+		t.Errorf("%d CREDENTIAL_EXPIRING, due %v: want one, then nothing due", logs2.count(CodeCredentialExpiring.Name()), k2.Due())
 	}
 }
 
@@ -617,17 +617,17 @@ func TestRevocationLoggedAsItWent(t *testing.T) {
 		err  error
 		code string
 	}{
-		{nil, CodeLeaseRevoked},
-		{fmt.Errorf("fake: %w", inject.ErrRevokeDeferred), CodeLeaseRevokeDeferred},
-		{fmt.Errorf("fake: %w", inject.ErrNotFound), CodeLeaseGone},
-		{fmt.Errorf("fake: %w", inject.ErrPermission), CodeLeaseRevokeFailed},
+		{nil, CodeLeaseRevoked.Name()},
+		{fmt.Errorf("fake: %w", inject.ErrRevokeDeferred), CodeLeaseRevokeDeferred.Name()},
+		{fmt.Errorf("fake: %w", inject.ErrNotFound), CodeLeaseGone.Name()},
+		{fmt.Errorf("fake: %w", inject.ErrPermission), CodeLeaseRevokeFailed.Name()},
 	} {
 		s := newStore(map[string]string{"db": "u"})
 		s.leaseTTL = 60
 		s.revokeErr = tc.err
 		k, logs := keeper(t, leasing{plain{s}}, 0, "USER", "vault://db")
 		k.Close(context.Background())
-		for _, code := range []string{CodeLeaseRevoked, CodeLeaseRevokeDeferred, CodeLeaseGone, CodeLeaseRevokeFailed} {
+		for _, code := range []string{CodeLeaseRevoked.Name(), CodeLeaseRevokeDeferred.Name(), CodeLeaseGone.Name(), CodeLeaseRevokeFailed.Name()} {
 			if want := map[bool]int{true: 1}[code == tc.code]; logs.count(code) != want {
 				t.Errorf("revoke error %v: %d %s events, want %d", tc.err, logs.count(code), code, want)
 			}
@@ -674,7 +674,7 @@ func TestSnapshotReadWhileRoundsRun(t *testing.T) {
 	}
 	snap := k.Snapshot()
 	if snap.Rounds != 50 || snap.Secrets[0].State != "pending" || snap.Secrets[1].State != "failing" ||
-		snap.Secrets[1].ErrorCode != "SECRET_NOT_FOUND" || snap.Secrets[1].NextRetry.IsZero() {
+		snap.Secrets[1].ErrorCode != inject.CodeSecretNotFound || snap.Secrets[1].NextRetry.IsZero() {
 		t.Errorf("snapshot %+v", snap)
 	}
 }

@@ -343,11 +343,6 @@ func Trunc(s string, n int) string {
 	return s
 }
 
-// CodeLongLivedKeys is the code of the access review finding for
-// credentials that are an IAM user's long-lived access keys rather than a
-// role's temporary credentials (providers/awssm and awsssm report it).
-const CodeLongLivedKeys = "AWS_LONG_LIVED_KEYS"
-
 // LongLivedKeys reports credentials that are long-lived access keys (an
 // access key id starting with AKIA, or keys without a session token that
 // never expire) rather than a role's: a copy of such keys works until

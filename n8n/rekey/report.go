@@ -4,61 +4,13 @@ import (
 	"errors"
 	"sort"
 
+	"github.com/n8n-secrets/n8n-secrets/internal/logcode"
 	"github.com/n8n-secrets/n8n-secrets/n8n/store"
-)
-
-// Log event codes of verify-key, rekey and the check before start: stable,
-// for alerts to match. The commands (verifykey.go, rekey.go, guard.go) log
-// them; they are declared here, beside what they report.
-const (
-	// CodeKeyDBMismatch: values in n8n's database do not decrypt with the
-	// key (or, for rekey, with neither key).
-	CodeKeyDBMismatch = "N8N_KEY_DB_MISMATCH"
-	// CodeKeyDBVerified: the key decrypts what was checked.
-	CodeKeyDBVerified = "N8N_KEY_DB_VERIFIED"
-	// CodeDBUnreachable: n8n's database did not answer before the deadline.
-	CodeDBUnreachable = "N8N_DB_UNREACHABLE"
-	// CodeDBAuth: n8n's database refused the credentials.
-	CodeDBAuth = "N8N_DB_AUTH_FAILED"
-	// CodeDBSettings: n8n's database variables are invalid, or the SQLite
-	// file does not exist.
-	CodeDBSettings = "N8N_DB_SETTINGS"
-	// CodeDBInUse: rekey refused because another process (n8n) holds the
-	// database.
-	CodeDBInUse = "N8N_DB_IN_USE"
-	// CodeDBError: a query failed (schema or data not as n8n makes them).
-	CodeDBError = "N8N_DB_ERROR"
-	// CodeRekeyRefused: rekey cannot do what was asked on this database.
-	CodeRekeyRefused = "N8N_REKEY_REFUSED"
-	// CodeRekeyCheckFailed: re-encrypted values did not verify with the
-	// new key; the transaction was rolled back.
-	CodeRekeyCheckFailed = "N8N_REKEY_CHECK_FAILED"
-	// CodeRekeyDone: rekey wrote and committed (info), or finished a dry run.
-	CodeRekeyDone = "N8N_REKEY_DONE"
-	// CodeKeyOnArgv: a literal key was given on the command line (refused).
-	CodeKeyOnArgv = "N8N_KEY_ON_ARGV"
-	// CodeDBNoTables: the database the variables name holds no n8n
-	// tables (another database, DB_TABLE_PREFIX or DB_POSTGRESDB_SCHEMA
-	// than n8n's, or n8n never started on it): nothing was verified.
-	CodeDBNoTables = "N8N_DB_NO_TABLES"
-	// CodeDataKeyUnreadable: a data key of deployment_key that the key
-	// does not unwrap, while the others unwrap: n8n 2.40 starts and warns
-	// too; values under that data key cannot be read.
-	CodeDataKeyUnreadable = "N8N_DATA_KEY_UNREADABLE"
-	// CodeDBHotJournal: an interrupted write left a hot rollback journal
-	// beside a SQLite database; a read-only open cannot read until a
-	// writer (n8n) rolls it back.
-	CodeDBHotJournal = "N8N_DB_HOT_JOURNAL"
-
-	// CodeRekeyed is a debug event per value re-encrypted (location, id).
-	CodeRekeyed = "N8N_REKEY_VALUE"
-	// CodeBatch is a debug event per batch of rows read.
-	CodeBatch = "N8N_REKEY_BATCH"
 )
 
 // CodeOf returns the log code of an error of this package or of package
 // store.
-func CodeOf(err error) string {
+func CodeOf(err error) logcode.Code {
 	switch {
 	case errors.Is(err, ErrMismatch):
 		return CodeKeyDBMismatch

@@ -75,20 +75,6 @@ import (
 // is internal/awscfg's, which providers/awsssm shares.
 var CredentialVars = awscfg.CredentialVars
 
-// Codes of this provider's log events.
-const (
-	// CodeBatchRefused: BatchGetSecretValue is denied (an IAM policy
-	// granting only GetSecretValue): every secret is read on its own.
-	CodeBatchRefused = "AWSSM_BATCH_REFUSED"
-	// CodeBatchSplit: a batch call failed as a whole for one of its
-	// secrets: each is read on its own to tell which (debug).
-	CodeBatchSplit = "AWSSM_BATCH_SPLIT"
-	// CodeWatchDescribe: a secret that ListSecrets does not list (another
-	// account's, shared by a resource policy) is watched with
-	// DescribeSecret (debug, once per secret).
-	CodeWatchDescribe = "AWSSM_WATCH_DESCRIBE"
-)
-
 // MaxBatch is the most secret ids one BatchGetSecretValue call takes.
 const MaxBatch = 20
 

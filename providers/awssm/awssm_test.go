@@ -273,17 +273,17 @@ func TestErrors(t *testing.T) {
 		{"access denied", "awssm://denied", inject.CodePermissionDenied, 77, "awssm: get denied: permission denied (us-east-1: AccessDeniedException: "},
 		{"KMS", "awssm://kms", inject.CodePermissionDenied, 77, "awssm: get kms: permission denied: KMS could not decrypt the secret: check kms:Decrypt on its key (us-east-1: DecryptionFailure: "},
 		{"marked for deletion", "awssm://deleted", inject.CodeSecretNotFound, 65, "marked for deletion"},
-		{"optional and missing", "awssm://nope?optional=true", "", 0, ""},
+		{"optional and missing", "awssm://nope?optional=true", inject.Code{}, 0, ""},
 	}
 	check := func(t *testing.T, res inject.Result, code inject.Code, exit int, msg string) {
 		t.Helper()
-		if code == "" {
+		if code.IsZero() {
 			if res.Err != nil || !res.Removed {
 				t.Fatalf("want the variable removed, got %v", res.Err)
 			}
 			return
 		}
-		if res.Err == nil || res.Err.Code != code || code.ExitCode() != exit || !strings.Contains(res.Err.Error(), msg) {
+		if res.Err == nil || res.Err.Code != code || code.Exit() != exit || !strings.Contains(res.Err.Error(), msg) {
 			t.Fatalf("err = %v, want %s (exit %d) with %q", res.Err, code, exit, msg)
 		}
 	}

@@ -8,11 +8,6 @@ import (
 	"github.com/n8n-secrets/n8n-secrets/internal/awscfg"
 )
 
-// CodeLongLivedKeys is the code of the access review (`check`) for
-// credentials that are an IAM user's long-lived access keys rather than a
-// role's temporary credentials.
-const CodeLongLivedKeys = awscfg.CodeLongLivedKeys
-
 var _ inject.AccessReviewer = (*Provider)(nil)
 
 // ReviewAccess reports credentials that are long-lived access keys (an

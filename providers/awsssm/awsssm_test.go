@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
+	"github.com/n8n-secrets/n8n-secrets/internal/awscfg"
 	"github.com/n8n-secrets/n8n-secrets/internal/testenv/awsfake"
 	"github.com/n8n-secrets/n8n-secrets/internal/testenv/syncbuf"
 	"github.com/n8n-secrets/n8n-secrets/providers/awsssm"
@@ -518,7 +519,7 @@ func TestReviewAccess(t *testing.T) {
 	s.ParameterStore().Put(usEast, "/a", awsfake.String, canary("a"))
 	p := newProvider(t, awsssm.Config{})
 	found, err := p.ReviewAccess(context.Background(), []awsssm.Ref{{Name: "/a"}})
-	if err != nil || len(found) != 1 || found[0].Code != "AWS_LONG_LIVED_KEYS" {
+	if err != nil || len(found) != 1 || found[0].Code != awscfg.CodeLongLivedKeys {
 		t.Fatalf("%v, %v; want one AWS_LONG_LIVED_KEYS", found, err)
 	}
 	if strings.Contains(found[0].Message, awsfake.DefaultAccessKeyID) || strings.Contains(found[0].Message, awsfake.DefaultSecretAccessKey) {

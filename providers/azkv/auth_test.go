@@ -36,7 +36,7 @@ func TestAuthFailures(t *testing.T) {
 			}
 			f.srv.SetSecret(vault, "key", "k")
 			_, err := f.p.FetchRef(ctxT(t), mustRef(t, vault+"/key", nil))
-			if !errors.Is(err, inject.ErrAuth) || inject.CodeOf(err).ExitCode() != 77 {
+			if !errors.Is(err, inject.ErrAuth) || inject.CodeOf(err).Exit() != 77 {
 				t.Fatalf("error %v, want ErrAuth (77)", err)
 			}
 			if !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "EnvironmentCredential") {

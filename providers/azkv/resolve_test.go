@@ -83,7 +83,7 @@ func TestUnavailable(t *testing.T) {
 		}
 		f.srv.FailNext(azkvfake.TargetVault, 1_000_000, http.StatusServiceUnavailable)
 		_, errs := resolve(t, f.p, 300*time.Millisecond, "azkv://"+testVault+"/key")
-		if len(errs) != 1 || inject.CodeOf(errs[0]) != inject.CodeProviderUnavailable || inject.CodeOf(errs[0]).ExitCode() != 69 {
+		if len(errs) != 1 || inject.CodeOf(errs[0]) != inject.CodeProviderUnavailable || inject.CodeOf(errs[0]).Exit() != 69 {
 			t.Fatalf("errors %v, want one PROVIDER_UNAVAILABLE (69)", errs)
 		}
 		t.Log(errs[0])

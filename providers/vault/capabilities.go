@@ -10,23 +10,6 @@ import (
 	"github.com/n8n-secrets/n8n-secrets/inject"
 )
 
-// The codes of the access review (`check`): each is a way the token can do
-// more than read the secrets a run uses.
-const (
-	// CodeTokenRoot: the token holds the root policy and can do anything.
-	CodeTokenRoot = "VAULT_TOKEN_ROOT"
-	// CodeTokenCanWrite: the token may change, delete or destroy the secrets it reads.
-	CodeTokenCanWrite = "VAULT_TOKEN_CAN_WRITE"
-	// CodeTokenCanList: the token may list the secrets next to those it reads.
-	CodeTokenCanList = "VAULT_TOKEN_CAN_LIST"
-	// CodeTokenReadsBeyond: the token may read secrets anywhere in a mount, not only those it uses.
-	CodeTokenReadsBeyond = "VAULT_TOKEN_READS_BEYOND"
-	// CodeTokenCanAdmin: the token may change ACL policies, auth methods or mounts.
-	CodeTokenCanAdmin = "VAULT_TOKEN_CAN_ADMIN"
-	// CodeTokenNoExpiry: the token never expires.
-	CodeTokenNoExpiry = "VAULT_TOKEN_NO_EXPIRY"
-)
-
 // ProbeName is the made-up secret name whose capabilities tell whether a
 // token may read or write beyond the paths it uses. Nothing is read or
 // written there: sys/capabilities-self only evaluates the token's policies.

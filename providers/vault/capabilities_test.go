@@ -44,7 +44,7 @@ func review(t *testing.T, addr, token string, refs ...string) []inject.AccessFin
 func codes(fs []inject.AccessFinding) []string {
 	var out []string
 	for _, f := range fs {
-		out = append(out, f.Code)
+		out = append(out, f.Code.Name())
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
@@ -59,7 +59,7 @@ func TestReviewAccess(t *testing.T) {
 
 	t.Run("root token", func(t *testing.T) {
 		got := codes(review(t, v.Addr, v.RootToken, refs...))
-		if !slices.Equal(got, []string{vault.CodeTokenNoExpiry, vault.CodeTokenRoot}) {
+		if !slices.Equal(got, []string{vault.CodeTokenNoExpiry.Name(), vault.CodeTokenRoot.Name()}) {
 			t.Errorf("codes %v, want the root policy and no expiry", got)
 		}
 	})
@@ -84,25 +84,25 @@ path "sys/policies/acl/*"    { capabilities = ["create", "update", "read"] }
 `)
 		found := review(t, v.Addr, v.Token("n8n-wide"), refs...)
 		got := codes(found)
-		want := []string{vault.CodeTokenCanAdmin, vault.CodeTokenCanList, vault.CodeTokenCanWrite, vault.CodeTokenReadsBeyond}
+		want := []string{vault.CodeTokenCanAdmin.Name(), vault.CodeTokenCanList.Name(), vault.CodeTokenCanWrite.Name(), vault.CodeTokenReadsBeyond.Name()}
 		if !slices.Equal(got, want) {
 			t.Fatalf("codes %v, want %v", got, want)
 		}
 		has := func(code, path, in string) {
 			t.Helper()
 			for _, f := range found {
-				if f.Code == code && f.Path == path && strings.Contains(f.Message, in) {
+				if f.Code.Name() == code && f.Path == path && strings.Contains(f.Message, in) {
 					return
 				}
 			}
 			t.Errorf("no %s for %s mentioning %q in %v", code, path, in, found)
 		}
-		has(vault.CodeTokenCanWrite, "secret/n8n/core", "secret/data/n8n/core (delete, update)")
-		has(vault.CodeTokenCanWrite, "secret/n8n/db", "secret/destroy/n8n/db (update)")
-		has(vault.CodeTokenCanList, "secret/", "secret/metadata/ (list)")
-		has(vault.CodeTokenCanList, "kv1/n8n/", "kv1/n8n/ (list)")
-		has(vault.CodeTokenReadsBeyond, "kv1/", "kv1/"+vault.ProbeName+" (read)")
-		has(vault.CodeTokenCanAdmin, "sys/policies/acl/*", "(create, update)")
+		has(vault.CodeTokenCanWrite.Name(), "secret/n8n/core", "secret/data/n8n/core (delete, update)")
+		has(vault.CodeTokenCanWrite.Name(), "secret/n8n/db", "secret/destroy/n8n/db (update)")
+		has(vault.CodeTokenCanList.Name(), "secret/", "secret/metadata/ (list)")
+		has(vault.CodeTokenCanList.Name(), "kv1/n8n/", "kv1/n8n/ (list)")
+		has(vault.CodeTokenReadsBeyond.Name(), "kv1/", "kv1/"+vault.ProbeName+" (read)")
+		has(vault.CodeTokenCanAdmin.Name(), "sys/policies/acl/*", "(create, update)")
 		for _, f := range found {
 			if f.Path == "secret/n8n/redis" || (f.Code == vault.CodeTokenCanWrite && f.Path == "kv1/n8n/redis") {
 				t.Errorf("unexpected finding %v", f)

@@ -321,7 +321,7 @@ func TestNamespaceOnOpenSourceVault(t *testing.T) {
 		t.Fatal(errs)
 	}
 	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(strings.Join(rec.above(slog.LevelDebug), "\n"), vault.CodeNamespaceIgnored) {
+	for !strings.Contains(strings.Join(rec.above(slog.LevelDebug), "\n"), vault.CodeNamespaceIgnored.Name()) {
 		if time.Now().After(deadline) {
 			t.Fatalf("no %s warning: %q", vault.CodeNamespaceIgnored, rec.above(slog.LevelDebug))
 		}

@@ -145,7 +145,7 @@ func TestRoundTripDepth(t *testing.T) {
 			// The login is logged at info; nothing about the guess may be.
 			var logged []string
 			for _, l := range rec.above(slog.LevelInfo) {
-				if !strings.Contains(l, "code="+vault.CodeLogin) {
+				if !strings.Contains(l, "code="+vault.CodeLogin.Name()) {
 					logged = append(logged, l)
 				}
 			}
@@ -207,7 +207,7 @@ func TestGuessDeniedOnKV1(t *testing.T) {
 		t.Fatalf("the guessed path was not denied, the test proves nothing:%s", requestLog(px.Requests()))
 	}
 	for _, l := range rec.above(slog.LevelDebug) {
-		if strings.Contains(l, "code="+vault.CodeLogin) {
+		if strings.Contains(l, "code="+vault.CodeLogin.Name()) {
 			continue
 		}
 		if !strings.HasPrefix(l, "DEBUG") || strings.Contains(l, "kv1/data") || strings.Contains(l, "403") {

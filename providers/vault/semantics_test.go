@@ -80,7 +80,7 @@ func TestWrapTTLHasNoEffect(t *testing.T) {
 		}
 		warned := false
 		for _, l := range rec.above(slog.LevelWarn) {
-			warned = warned || strings.Contains(l, vault.CodeEnvIgnored) && strings.Contains(l, "VAULT_WRAP_TTL")
+			warned = warned || strings.Contains(l, vault.CodeEnvIgnored.Name()) && strings.Contains(l, "VAULT_WRAP_TTL")
 		}
 		if !warned {
 			t.Errorf("%s: no %s warning for VAULT_WRAP_TTL", name, vault.CodeEnvIgnored)
@@ -211,7 +211,7 @@ func TestRejectedRequestIsPermanent(t *testing.T) {
 	if len(errs) != 1 || res[0].Err.Code != inject.CodeBadReference || res[0].Attempts != 1 {
 		t.Fatalf("errs %v, want BAD_REFERENCE at the first attempt", errs)
 	}
-	if !strings.Contains(errs[0].Error(), "HTTP 400") || inject.CodeBadReference.ExitCode() != inject.ExitData {
+	if !strings.Contains(errs[0].Error(), "HTTP 400") || inject.CodeBadReference.Exit() != inject.ExitData {
 		t.Errorf("got %v", errs[0])
 	}
 }
@@ -303,7 +303,7 @@ func TestResponseWarningsLogged(t *testing.T) {
 		t.Fatal(errs)
 	}
 	logged := rec.above(slog.LevelWarn)
-	if len(logged) != 1 || !strings.HasPrefix(logged[0], "WARN") || !strings.Contains(logged[0], vault.CodeResponseWarning) ||
+	if len(logged) != 1 || !strings.HasPrefix(logged[0], "WARN") || !strings.Contains(logged[0], vault.CodeResponseWarning.Name()) ||
 		!strings.Contains(logged[0], `exceeded the effective max_ttl`) || strings.Contains(logged[0], "\n") || !strings.Contains(logged[0], "path=secret/n8n/db") {
 		t.Errorf("want one warning event on one line, got %q", logged)
 	}
