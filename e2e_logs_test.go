@@ -54,7 +54,7 @@ func TestDeveloperShellStartsCleanly(t *testing.T) {
 	}
 	left := false
 	for _, ev := range jsonEvents(t, r.stderr) {
-		if ev["code"] == codeFileVarsLeft {
+		if ev["code"] == codeFileVarsLeft.Name() {
 			left = strings.Contains(strings.Join(anyStrings(ev["vars"]), ","), "NIX_SSL_CERT_FILE")
 		}
 	}
@@ -125,7 +125,7 @@ func TestNotStartingEvent(t *testing.T) {
 	r := e.run([]string{"N8N_ENCRYPTION_KEY=file:key", "A=file:nope", "B=vault:x"}, "--", cmd, "worker")
 	last := jsonEvents(t, r.stderr)
 	ev := last[len(last)-1]
-	if r.code != 65 || ev["code"] != codeNotStarting || ev["command"] != cmd || ev["exit"] != 65.0 ||
+	if r.code != 65 || ev["code"] != codeNotStarting.Name() || ev["command"] != cmd || ev["exit"] != 65.0 ||
 		!slices.Equal(anyStrings(ev["failed_codes"]), []string{"BAD_REFERENCE"}) {
 		t.Errorf("exit %d, last event %v", r.code, ev)
 	}
@@ -136,14 +136,14 @@ func TestNotStartingEvent(t *testing.T) {
 	r = e.run([]string{"N8N_ENCRYPTION_KEY=/run/secrets/x"}, "--", cmd, "worker")
 	last = jsonEvents(t, r.stderr)
 	ev = last[len(last)-1]
-	if r.code != 78 || ev["code"] != codeNotStarting || ev["n8n_role"] != "worker" ||
+	if r.code != 78 || ev["code"] != codeNotStarting.Name() || ev["n8n_role"] != "worker" ||
 		!slices.Equal(anyStrings(ev["failed_codes"]), []string{n8n.CodeKeyIsPath.Name()}) {
 		t.Errorf("exit %d, last event %v", r.code, ev)
 	}
 	// exec names the role also without a key (a lone main warns).
 	r = e.run(nil, "--", cmd)
 	last = jsonEvents(t, r.stderr)
-	if ev = last[len(last)-1]; r.code != 0 || ev["code"] != codeExec || ev["n8n_role"] != "start" {
+	if ev = last[len(last)-1]; r.code != 0 || ev["code"] != codeExec.Name() || ev["n8n_role"] != "start" {
 		t.Errorf("exit %d, last event %v", r.code, ev)
 	}
 }

@@ -143,13 +143,13 @@ func TestCheckNeverWrites(t *testing.T) {
 	}
 	synced := -1
 	for i, ev := range jsonEvents(t, r.stderr) {
-		if ev["code"] == n8n.CodeSettingsSynced {
+		if ev["code"] == n8n.CodeSettingsSynced.Name() {
 			synced = i
 			if ev["old_fingerprint"] != n8n.Fingerprint(old) || ev["n8n_key_fingerprint"] != n8n.Fingerprint(key) {
 				t.Errorf("synced event %v", ev)
 			}
 		}
-		if ev["code"] == codeExec && synced < 0 {
+		if ev["code"] == codeExec.Name() && synced < 0 {
 			t.Error("exec logged before the settings file was rewritten")
 		}
 	}
