@@ -14,11 +14,13 @@ import (
 	"github.com/n8n-secrets/n8n-secrets/install"
 	"github.com/n8n-secrets/n8n-secrets/internal/awscfg"
 	"github.com/n8n-secrets/n8n-secrets/internal/logcode"
+	"github.com/n8n-secrets/n8n-secrets/internal/settings"
 	"github.com/n8n-secrets/n8n-secrets/metrics"
 	"github.com/n8n-secrets/n8n-secrets/n8n"
 	"github.com/n8n-secrets/n8n-secrets/n8n/rekey"
 	"github.com/n8n-secrets/n8n-secrets/providers/awssm"
 	"github.com/n8n-secrets/n8n-secrets/providers/vault"
+	"github.com/n8n-secrets/n8n-secrets/start"
 	"github.com/n8n-secrets/n8n-secrets/supervise"
 	"github.com/n8n-secrets/n8n-secrets/watch"
 )
@@ -124,6 +126,7 @@ func TestCodeTableHasEveryPackage(t *testing.T) {
 		".": mainCodes.Codes, "inject": inject.Codes, "providers/vault": vault.Codes, "providers/awssm": awssm.Codes,
 		"internal/awscfg": awscfg.Codes, "n8n": n8n.Codes, "metrics": metrics.Codes, "supervise": supervise.Codes,
 		"watch": watch.Codes, "n8n/rekey": rekey.Codes, "install": install.Codes,
+		"start": start.Codes, "internal/settings": settings.Codes,
 	}
 	decl := regexp.MustCompile(`(?m)^var \w+ logcode\.Set$`)
 	declared := map[string]bool{}

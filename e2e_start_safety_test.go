@@ -144,7 +144,7 @@ func TestCheckNeverWrites(t *testing.T) {
 	}
 	synced := -1
 	for i, ev := range jsonEvents(t, r.stderr) {
-		if ev["code"] == n8n.CodeSettingsSynced {
+		if ev["code"] == n8n.CodeSettingsSynced.Name() {
 			synced = i
 			if ev["old_fingerprint"] != n8n.Fingerprint(old) || ev["n8n_key_fingerprint"] != n8n.Fingerprint(key) {
 				t.Errorf("synced event %v", ev)
