@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/n8n-secrets/n8n-secrets/inject"
 	"github.com/n8n-secrets/n8n-secrets/internal/failure"
 	"github.com/n8n-secrets/n8n-secrets/internal/settings"
 )
@@ -31,7 +32,11 @@ func exit(s *settings.Settings, err error) int {
 		}
 		return code
 	}
-	attrs := []any{"code", f.Codes[0], "error", err.Error(), "exit", code}
+	c := inject.CodeOf(err)
+	if len(f.Codes) > 0 {
+		c = f.Codes[0]
+	}
+	attrs := []any{"code", c, "error", err.Error(), "exit", code}
 	if hint != "" {
 		attrs = append(attrs, "hint", hint)
 	}

@@ -55,23 +55,6 @@ const (
 	ExitNotFound    = 127
 )
 
-// exitOf returns the process exit code for a failure with code c, as its
-// declaration says (Code.Exit). Only a transient fault that lasted until
-// the deadline is 69 (unavailable): a permanent provider failure
-// (PROVIDER_ERROR, such as a 4xx answer that means nothing more specific)
-// is 65, like bad data, and so is a code that declares no exit. CANCELED
-// is 130 (SIGINT's); the command's exit after signal N is 128+N.
-func exitOf(c Code) int {
-	switch e := c.Exit(); e {
-	case logcode.ExitSignal:
-		return 130
-	case 0:
-		return ExitData
-	default:
-		return e
-	}
-}
-
 // CodeOf classifies err by the sentinel it wraps.
 func CodeOf(err error) Code {
 	var ve *VarError
@@ -125,16 +108,16 @@ func badRef(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrBadReference}, args...)...)
 }
 
-// ExitCodeOf returns the exit code for a set of failures: the most pressing
-// one wins (logcode.MostPressing), in the order usage (64), permission (77),
-// unavailable (69), data (65). This keeps an operator's first look on what
-// blocks everything.
+// ExitCodeOf returns the exit code for a set of failures, by their codes
+// (logcode.ExitOf, the one mapping): the most pressing one wins, in the
+// order usage (64), permission (77), unavailable (69), data (65). This
+// keeps an operator's first look on what blocks everything.
 func ExitCodeOf(errs []error) int {
-	exits := make([]int, 0, len(errs))
+	codes := make([]Code, 0, len(errs))
 	for _, err := range errs {
-		exits = append(exits, exitOf(CodeOf(err)))
+		codes = append(codes, CodeOf(err))
 	}
-	return logcode.MostPressing(exits...)
+	return logcode.ExitOf(codes...)
 }
 
 // WithHint returns err carrying hint: advice to the operator on what to do

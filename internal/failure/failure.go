@@ -130,27 +130,17 @@ func (f *Failure) Exit() int {
 	if f.Signal != 0 {
 		return 128 + int(f.Signal)
 	}
-	exits := make([]int, 0, len(f.Codes))
-	for _, c := range f.Codes {
-		switch e := c.Exit(); e {
-		case 0:
-			exits = append(exits, inject.ExitData)
-		case logcode.ExitSignal:
-			exits = append(exits, 128+int(syscall.SIGINT))
-		default:
-			exits = append(exits, e)
-		}
-	}
+	exit := logcode.ExitOf(f.Codes...)
 	if f.Refused {
-		if len(exits) == 1 && exits[0] == inject.ExitUnavailable {
+		if len(f.Codes) == 1 && exit == inject.ExitUnavailable {
 			return inject.ExitUnavailable
 		}
 		return inject.ExitConfig
 	}
-	if len(exits) == 0 {
+	if exit == 0 {
 		return inject.ExitData
 	}
-	return logcode.MostPressing(exits...)
+	return exit
 }
 
 // Exit returns err's exit code: 0 for nil.

@@ -207,3 +207,24 @@ func MostPressing(exits ...int) int {
 	}
 	return best
 }
+
+// ExitOf returns the exit code of a command stopped by failures with
+// codes: the most pressing (MostPressing) of the exits they declare, a
+// code that declares none counting as 65 (data), ExitSignal as 130
+// (SIGINT's; the command's own exit after signal N is 128+N, which the
+// caller knows); 0 for no code. It is the one mapping of codes to an exit
+// code.
+func ExitOf(codes ...Code) int {
+	exits := make([]int, 0, len(codes))
+	for _, c := range codes {
+		switch e := c.Exit(); e {
+		case 0:
+			exits = append(exits, 65)
+		case ExitSignal:
+			exits = append(exits, 130)
+		default:
+			exits = append(exits, e)
+		}
+	}
+	return MostPressing(exits...)
+}
