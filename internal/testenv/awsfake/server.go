@@ -68,6 +68,11 @@ type Call struct {
 	Names       []string // Parameter Store: Name / Names members, as sent
 	Status      int      // HTTP status answered
 	ErrorCode   string   // __type answered, "" on success
+	// Invocation is the SDK's amz-sdk-invocation-id header: one id for a
+	// call and its retries ("" when absent). Counting distinct ids counts
+	// what the client asked for, however often a loaded machine made the
+	// SDK retry (also a request answered 200 whose answer came too late).
+	Invocation string
 }
 
 // Option configures New.
@@ -228,6 +233,28 @@ func (s *Server) Calls(op string) int {
 	return s.calls[op]
 }
 
+// Invocations returns how many distinct SDK invocations of op the Server
+// received (a call and its retries count once; requests without the
+// header count each).
+func (s *Server) Invocations(op string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	seen := map[string]bool{}
+	n := 0
+	for _, c := range s.log {
+		if c.Op != op {
+			continue
+		}
+		if c.Invocation == "" {
+			n++
+		} else if !seen[c.Invocation] {
+			seen[c.Invocation] = true
+			n++
+		}
+	}
+	return n
+}
+
 // TotalCalls returns how many requests the Server received.
 func (s *Server) TotalCalls() int {
 	s.mu.Lock()
@@ -278,7 +305,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	delay := s.delay
 	s.mu.Unlock()
 
-	call := Call{Op: op}
+	call := Call{Op: op, Invocation: r.Header.Get("Amz-Sdk-Invocation-Id")}
 	out, aerr := s.handle(w, r, op, delay, &call)
 	if aerr != nil {
 		call.Status, call.ErrorCode = aerr.status, aerr.code

@@ -23,7 +23,7 @@ func (s *Server) serveSSM(w http.ResponseWriter, r *http.Request, op string) {
 	delay := s.delay
 	s.mu.Unlock()
 
-	call := Call{Op: op}
+	call := Call{Op: op, Invocation: r.Header.Get("Amz-Sdk-Invocation-Id")}
 	out, aerr := s.handleSSM(r, op, delay, &call)
 	if aerr != nil {
 		call.Status, call.ErrorCode = aerr.status, aerr.code
