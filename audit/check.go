@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
+	"github.com/n8n-secrets/n8n-secrets/internal/settings"
 	"github.com/n8n-secrets/n8n-secrets/internal/suggest"
 )
 
@@ -541,6 +542,9 @@ func (a *auditor) checkServices() {
 			}
 		}
 		usesInjector := len(refs) > 0 || s.runs == injectorYes || r != roleNone
+		if usesInjector && s.runs != injectorNo {
+			a.checkSettings(s)
+		}
 		allowHTTP := false
 		if v, ok := s.literalValue("N8N_SECRETS_ALLOW_HTTP"); ok && isTrue(v) {
 			allowHTTP = true
@@ -1155,6 +1159,27 @@ func (a *auditor) refusedAt(nn []notName) Pos {
 // vaultScheme is the scheme of Vault references, whose paths the policy
 // checks compare.
 const vaultScheme = "vault"
+
+// checkSettings reports the N8N_SECRETS_* variables a start of the
+// container's n8n-secrets refuses: a misspelt setting, a value the setting
+// does not take (when the files show it). It is called for a container
+// that runs n8n-secrets, or n8n or references through an image whose
+// entrypoint the files do not show; one that does not run n8n-secrets
+// reads none of them.
+func (a *auditor) checkSettings(s *service) {
+	for _, v := range s.env {
+		value, known, pos := "", false, v.pos
+		switch {
+		case v.kind == literal:
+			value, known, pos = v.value, true, v.at()
+		case v.kind == fromSecret && v.secretKnown:
+			value, known, pos = v.secretValue, true, v.secretPos
+		}
+		if problem, hint := settings.VarProblem(v.name, value, known); problem != "" {
+			a.add(CodeSettingInvalid, Error, pos, s.subject, v.name+": "+problem, hint)
+		}
+	}
+}
 
 // misspeltKeyVar returns the service's variable one or two typos away from
 // N8N_ENCRYPTION_KEY or N8N_ENCRYPTION_KEY_FILE (N8N_ENCRYPTON_KEY), or

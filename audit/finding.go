@@ -108,6 +108,8 @@ const (
 	CodeSecretInManifest = "SECRET_IN_MANIFEST"
 	// CodeBadReference: a value the injector's start refuses as a reference.
 	CodeBadReference = "BAD_REFERENCE"
+	// CodeSettingInvalid: an N8N_SECRETS_* variable the injector's start refuses.
+	CodeSettingInvalid = "SETTING_INVALID"
 	// CodeForeignReference: a value that is another tool's reference (op://, ref+vault://, …).
 	CodeForeignReference = "FOREIGN_REFERENCE"
 	// CodeKeyIsPath: N8N_ENCRYPTION_KEY holds a path instead of a key.
@@ -172,6 +174,8 @@ var Rules = []Rule{
 		"A Secret's data in a manifest is only base64: in version control it is plain text. Create the Secret from files (`kubectl create secret generic --from-file`), or use an external secrets operator, sealed secrets or n8n-secrets references: a Secret whose secret values are all references (vault://…, ${…}, another tool's) holds no secret and is not reported, and the containers that get them are judged for what the start makes of them.", true, 6.0},
 	{CodeBadReference, Error, "a value the injector refuses as a reference",
 		"n8n-secrets refuses to start on a malformed reference, a malformed ${…} inside a value (unclosed, a scheme typo, a bad reference in it), a value one typo away from a reference (vualt://…) or a malformed N8N_SECRETS_ENV_FROM item: the audit reports what the start would, with the injector's own parser, by line and never by text. See the reference grammar in `n8n-secrets --help`; a value meant literally goes in N8N_SECRETS_SKIP. In a Compose file, ${vault://…} is refused by Compose itself (\"Invalid template\"): write $${…}, which Compose passes on as ${…}.", false, 0},
+	{CodeSettingInvalid, Error, "an n8n-secrets setting the start refuses",
+		"n8n-secrets refuses to start (exit 64) on an N8N_SECRETS_* variable one or two typos from a setting's (N8N_SECRETS_EXPECT_KEY_FINGERPRNT: ignored, a fingerprint pin or N8N_SECRETS_VERIFY_KEY=on would silently be off) and on a value its setting does not take (N8N_SECRETS_TIMEOUT=30 without a unit, a mode it does not know). The finding names the variable and the problem, never the value. `n8n-secrets help` lists every setting.", false, 0},
 	{CodeForeignReference, Warning, "a value that is another tool's reference",
 		"n8n-secrets resolves its own references only: a whole value that is another tool's (1Password's op://…, vals' ref+vault://…, berglas' sm://…, an AWS Secrets Manager ARN without awssm://, …) is passed on to n8n as it is, and the start warns (FOREIGN_REFERENCE), with the same hint as here. Unless that tool resolves it before n8n starts, n8n takes the reference's text as the value. Write it as a reference n8n-secrets reads (for an ARN, awssm://arn:…); a value meant literally goes in N8N_SECRETS_SKIP.", true, 5.0},
 	{CodeKeyIsPath, Error, "N8N_ENCRYPTION_KEY holds a path",

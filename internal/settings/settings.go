@@ -369,24 +369,69 @@ func load(env environ.Env, flags []FlagValue) (*Settings, error) {
 // start like the prefix are looked at; the error names the variable and
 // the setting, never the value.
 func settingTypo(env environ.Env) error {
-	known := make([]string, len(Table))
-	for i := range Table {
-		known[i] = Table[i].VarName()
-	}
 	var names []string
 	for name := range env.Map() {
-		if strings.HasPrefix(name, Prefix[:len(Prefix)-2]) && !contains(known, name) {
-			names = append(names, name)
-		}
+		names = append(names, name)
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		if near := suggest.Nearest(name, 2, known...); near != "" {
-			return Usagef("did you mean "+near+"? (n8n-secrets help lists every setting)",
-				"%s: not a setting of n8n-secrets, and it would be ignored", name)
+		if near := nearSetting(name); near != "" {
+			return Usagef(typoHint(near), "%s: %s", name, notASetting)
 		}
 	}
 	return nil
+}
+
+// notASetting is the problem of a variable one or two typos from a
+// setting's.
+const notASetting = "not a setting of n8n-secrets, and it would be ignored"
+
+// typoHint is the hint for a variable one or two typos from near.
+func typoHint(near string) string {
+	return "did you mean " + near + "? (n8n-secrets help lists every setting)"
+}
+
+// nearSetting returns the setting's variable name is one or two typos
+// away from, when name starts like the prefix and is no setting's; else
+// "".
+func nearSetting(name string) string {
+	if !strings.HasPrefix(name, Prefix[:len(Prefix)-2]) {
+		return ""
+	}
+	known := make([]string, len(Table))
+	for i := range Table {
+		if known[i] = Table[i].VarName(); known[i] == name {
+			return ""
+		}
+	}
+	return suggest.Nearest(name, 2, known...)
+}
+
+// VarProblem says what a start would refuse (exit 64) in one variable of
+// a container's environment, taken as a setting of n8n-secrets: a name one
+// or two typos from a setting's variable, or, when the value is known, a
+// value the setting does not take. It names the problem, never the value;
+// "" when a start takes it (or it is no setting's). The checks across
+// settings (N8N_SECRETS_MASK outside supervise mode, …) are not made: they
+// need the whole environment.
+func VarProblem(name, value string, valueKnown bool) (problem, hint string) {
+	if near := nearSetting(name); near != "" {
+		return notASetting, typoHint(near)
+	}
+	for i := range Table {
+		d := &Table[i]
+		if d.VarName() != name || !valueKnown {
+			continue
+		}
+		s := defaults()
+		if msg := d.set(s, value); msg != "" {
+			return msg, ""
+		}
+		if d.check != nil {
+			return d.check(s), ""
+		}
+	}
+	return "", ""
 }
 
 // validate checks the values once flags and variables are merged: each
