@@ -179,7 +179,7 @@ var hints = map[logcode.Code]string{
 	inject.CodeTooLarge:            "Linux takes at most 128 KiB per environment variable: pass large values as files (NAME_FILE, or a file the program reads)",
 }
 
-// summary returns the attributes of the event logged just before exec.
+// Summary returns the attributes of the event logged just before exec.
 func (o *Outcome) Summary(command string) []any {
 	removed := 0
 	for _, r := range o.Results {
