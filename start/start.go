@@ -96,7 +96,7 @@ func (o *Outcome) launch(r *Run, command string) error {
 	log := o.opts.Log
 	if err := o.Report(log, command); err != nil {
 		if sig := r.sigs.received(); sig != 0 {
-			f := failure.As(err)
+			f := failure.Of(err) // never nil, unlike As
 			f.Signal = sig
 			return f
 		}
