@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/n8n-secrets/n8n-secrets/inject"
 	"github.com/n8n-secrets/n8n-secrets/internal/testenv/n8ntest"
 	"github.com/n8n-secrets/n8n-secrets/n8n"
 	"github.com/n8n-secrets/n8n-secrets/n8n/rekey"
@@ -49,22 +50,31 @@ func TestSQLiteFIFOUnderTheDeadline(t *testing.T) {
 
 // TestKeyCommandsSIGTERMExit143: SIGTERM while the key commands resolve
 // their keys ends them with 143, as the README's exit codes say for every
-// command that reads secrets, not with SIGINT's 130.
+// command that reads secrets, not with SIGINT's 130; the failure names
+// the variable, never a value.
 func TestKeyCommandsSIGTERMExit143(t *testing.T) {
 	e := newE2E(t)
 	fifo := filepath.Join(e.dir, "key")
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	env := []string{"N8N_ENCRYPTION_KEY=file:key", "N8N_SECRETS_TIMEOUT=1m", "NEWK=" + e.canary("newkey") + "-0123456789abcdef"}
-	for _, args := range [][]string{{"verify-key"}, {"rekey", "--to", "NEWK"}} {
+	newk := e.canary("newkey")
+	env := []string{"N8N_ENCRYPTION_KEY=file:key", "N8N_SECRETS_TIMEOUT=1m", "NEWK=" + newk + "-0123456789abcdef"}
+	for _, args := range [][]string{{"verify-key"}, {"rekey", "--to", "NEWK"}, {"fingerprint"}} {
 		p := e.start(env, args...)
 		w := openFIFOWriter(t, fifo, 30*time.Second) // the command reads it
 		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 			t.Fatal(err)
 		}
-		if r := p.wait(10 * time.Second); r.code != 143 {
+		r := p.wait(10 * time.Second)
+		if r.code != 143 {
 			t.Errorf("%s: exit %d after SIGTERM, want 143\n%s", args[0], r.code, r.stderr)
+		}
+		if !strings.Contains(r.stderr, inject.CodeCanceled.Name()) || !strings.Contains(r.stderr, `"var":"N8N_ENCRYPTION_KEY"`) {
+			t.Errorf("%s: no %s event naming N8N_ENCRYPTION_KEY\n%s", args[0], inject.CodeCanceled, r.stderr)
+		}
+		if strings.Contains(r.stdout+r.stderr, newk) {
+			t.Errorf("%s: the new key's value is in the output", args[0])
 		}
 		w.Close()
 	}

@@ -491,7 +491,21 @@ func TestSignalDuringResolutionStopsWithoutExec(t *testing.T) {
 		if !strings.Contains(se.String(), `"code":"CANCELED"`) {
 			t.Errorf("%v: log lacks CANCELED:\n%s", sig, se.String())
 		}
+		// The one event to alert on says the exit code the process has.
+		if want := fmt.Sprintf(`"exit":%d`, 128+int(sig)); !strings.Contains(notStartingLine(se.String()), want) {
+			t.Errorf("%v: the NOT_STARTING event does not say %s:\n%s", sig, want, se.String())
+		}
 	}
+}
+
+// notStartingLine returns the NOT_STARTING event of a JSON log, or "".
+func notStartingLine(log string) string {
+	for _, l := range strings.Split(log, "\n") {
+		if strings.Contains(l, `"code":"NOT_STARTING"`) {
+			return l
+		}
+	}
+	return ""
 }
 
 func TestDeadlineOnBlockedSecret(t *testing.T) {

@@ -3,9 +3,13 @@
 // invariants and execs the command with the values in its environment.
 // Nothing is written to disk and no process of its own stays behind.
 //
-// This file is the only one that imports every provider: it parses the
-// command line, wires the providers for the schemes actually used, calls
-// package inject, prints errors and execs.
+// This file parses the command line, reads the environment once
+// (internal/environ) and the settings (internal/settings), and runs the
+// command, one file per command; the start sequence they share is package
+// start. The stores come from one list (package providers, the only
+// importer of every provider). Whatever stops a command is returned as an
+// error, which exit (exit.go) maps to the exit code and reports when it is
+// not logged yet; exec.go execs.
 package main
 
 import (

@@ -27,7 +27,9 @@ type Only struct {
 // ResolveOnly resolves, through Prepare like every command and with no
 // command to guard, only the variables only selects, logs each failure,
 // and returns the environment they resolved to. A failure is returned
-// logged (128+N when signal N stopped the run).
+// logged (128+N when signal N stopped the run). A signal received during
+// the run stops it (128+N) also when every reference resolved: the
+// command does not carry on after SIGTERM.
 func (r *Run) ResolveOnly(opts Options, only Only) (environ.Env, error) {
 	owned := OwnedVars(opts.Stores)
 	var list []string
@@ -54,6 +56,9 @@ func (r *Run) ResolveOnly(opts Options, only Only) (environ.Env, error) {
 		// A signal that stopped the resolution exits 128+signal (143 for
 		// SIGTERM), as the default mode does, not CANCELED's 130.
 		return environ.Env{}, &failure.Failure{Codes: FailedCodes(o.Errs), Signal: r.Received(), Logged: true}
+	}
+	if err := r.Signaled(); err != nil {
+		return environ.Env{}, err
 	}
 	return environ.New(o.Env), nil
 }

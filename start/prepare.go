@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/n8n-secrets/n8n-secrets/inject"
@@ -36,6 +37,9 @@ type Outcome struct {
 	// EnvFrom are the variables the env-from secrets give, once resolved.
 	EnvFrom []inject.EnvFromEntry
 	started time.Time
+	// received returns the signal the run received so far (0 for none);
+	// nil outside a Run. The "not starting" event's exit takes it.
+	received func() syscall.Signal
 
 	Requests map[string]int64 // requests sent, by scheme, for providers that count them
 	// For supervise mode, which keeps the providers open: what was asked

@@ -98,8 +98,13 @@ func (o *Outcome) reportEnvFrom(log *slog.Logger) {
 }
 
 // notStarting logs the one event that says the start was refused, with
-// the codes of what failed, and returns f.
+// the codes of what failed, and returns f. A signal the run received is
+// f's too: the event's exit is the one the process exits with (143 after
+// SIGTERM, not CANCELED's 130).
 func (o *Outcome) notStarting(log *slog.Logger, command string, f *failure.Failure) error {
+	if f.Signal == 0 && o.received != nil {
+		f.Signal = o.received()
+	}
 	names := make([]string, 0, len(f.Codes))
 	for _, c := range f.Codes {
 		names = append(names, c.Name())
@@ -179,7 +184,7 @@ var hints = map[logcode.Code]string{
 	inject.CodeTooLarge:            "Linux takes at most 128 KiB per environment variable: pass large values as files (NAME_FILE, or a file the program reads)",
 }
 
-// summary returns the attributes of the event logged just before exec.
+// Summary returns the attributes of the event logged just before exec.
 func (o *Outcome) Summary(command string) []any {
 	removed := 0
 	for _, r := range o.Results {

@@ -55,7 +55,11 @@ func (r *Run) Signaled() error {
 // Prepare scans the environment, resolves every reference, builds the
 // child's environment and runs the n8n guard, under the run's deadline;
 // it logs nothing of its own (Report does) and writes nothing.
-func (r *Run) Prepare(opts Options) *Outcome { return prepare(r.Ctx, opts) }
+func (r *Run) Prepare(opts Options) *Outcome {
+	o := prepare(r.Ctx, opts)
+	o.received = r.sigs.received
+	return o
+}
 
 // Started is a start that passed: the command's file and what the
 // resolution produced (Outcome.Env is the child's environment).
@@ -96,7 +100,7 @@ func (o *Outcome) launch(r *Run, command string) error {
 	log := o.opts.Log
 	if err := o.Report(log, command); err != nil {
 		if sig := r.sigs.received(); sig != 0 {
-			f := failure.As(err)
+			f := failure.Of(err) // never nil, unlike As
 			f.Signal = sig
 			return f
 		}

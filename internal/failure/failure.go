@@ -37,6 +37,8 @@ type Failure struct {
 
 func (f *Failure) Error() string {
 	switch {
+	case f == nil:
+		return "failed without a reason (a nil *Failure returned as an error)"
 	case f.Err != nil:
 		return f.Err.Error()
 	case f.Signal != 0:
@@ -51,7 +53,12 @@ func (f *Failure) Error() string {
 	return "failed: " + strings.Join(names, ", ")
 }
 
-func (f *Failure) Unwrap() error { return f.Err }
+func (f *Failure) Unwrap() error {
+	if f == nil {
+		return nil
+	}
+	return f.Err
+}
 
 // Logged returns the failure of codes whose events are in the log.
 func Logged(codes ...logcode.Code) error { return &Failure{Codes: codes, Logged: true} }
@@ -87,9 +94,15 @@ type Coded interface {
 }
 
 // Of returns err as a Failure: err's own, or one made from err's code (its
-// own, else the core's classification, inject.CodeOf), not logged yet.
+// own, else the core's classification, inject.CodeOf), not logged yet. A
+// nil *Failure returned as an error failed without saying why: a failure
+// without codes (65), to report, never exit 0.
 func Of(err error) *Failure {
-	if f := As(err); f != nil {
+	var f *Failure
+	if errors.As(err, &f) {
+		if f == nil {
+			return &Failure{Err: err}
+		}
 		return f
 	}
 	var c Coded

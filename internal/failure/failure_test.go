@@ -49,3 +49,32 @@ func TestStatusAndSignal(t *testing.T) {
 		t.Errorf("a failure without a code: exit %d, want 65 (fail closed)", got)
 	}
 }
+
+// TestTypedNilFailureFailsClosed: a nil *Failure returned as an error (a
+// non-nil interface) is a command that says it failed without saying why:
+// it exits 65 and reports itself, never 0 (fail open) and never a panic
+// (a stack trace instead of the exit path's one line).
+func TestTypedNilFailureFailsClosed(t *testing.T) {
+	var f *failure.Failure
+	var err error = f
+	defer func() {
+		if r := recover(); r != nil {
+			t.Fatalf("a nil *Failure as an error panics: %v", r)
+		}
+	}()
+	if code := failure.Exit(err); code != 65 {
+		t.Errorf("exit %d, want 65", code)
+	}
+	g := failure.Of(err)
+	if g == nil || g.Logged || g.Err != err {
+		t.Errorf("Of = %+v: want a failure to report, not logged, keeping the error", g)
+	}
+	if msg := err.Error(); msg == "" {
+		t.Error("no message to report")
+	}
+	// What the exit path asks of it to report it.
+	_, _ = inject.CodeOf(err), failure.HintOf(err)
+	if errors.Is(err, inject.ErrPermission) {
+		t.Error("a nil *Failure wraps something")
+	}
+}

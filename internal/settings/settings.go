@@ -31,7 +31,7 @@ import (
 // through.
 const Prefix = "N8N_SECRETS_"
 
-// settings are the injector's own settings: each is an environment variable
+// Settings are the injector's own settings: each is an environment variable
 // N8N_SECRETS_<NAME> and a flag of the same meaning; a flag wins. The
 // table Table describes each one; nothing else does.
 type Settings struct {
@@ -65,7 +65,7 @@ type Settings struct {
 	source map[string]string
 }
 
-// setting describes one setting: the one table that the flags, the
+// Setting describes one setting: the one table that the flags, the
 // variables, the validation, the help text and the README's tables come
 // from.
 type Setting struct {
@@ -205,7 +205,7 @@ func checkPatterns(list string) string {
 	return ""
 }
 
-// varOf returns a setting's variable: N8N_SECRETS_ and its flag in
+// VarName returns a setting's variable: N8N_SECRETS_ and its flag in
 // capitals.
 func (d *Setting) VarName() string {
 	return Prefix + strings.ToUpper(strings.ReplaceAll(d.Flag, "-", "_"))
@@ -221,7 +221,7 @@ func ByFlag(flag string) *Setting {
 	return nil
 }
 
-// name returns how a message names the setting of flag: the flag and its
+// Name returns how a message names the setting of flag: the flag and its
 // position when a flag set it, else its variable.
 func (s *Settings) Name(flag string) string {
 	if src := s.source[flag]; src != "" {
@@ -434,7 +434,7 @@ func VarProblem(name, value string, valueKnown bool) (problem, hint string) {
 	return "", ""
 }
 
-// validate checks the values once flags and variables are merged: each
+// Validate checks the values once flags and variables are merged: each
 // setting's own check, in the table's order, then the checks that take
 // several settings.
 func (s *Settings) Validate() error {
@@ -479,10 +479,10 @@ func Flags(into *[]FlagValue) []*cmdline.Flag {
 	return flags
 }
 
-// logger returns the structured logger the settings ask for, on stderr.
+// Logger returns the structured logger the settings ask for, on stderr.
 func (s *Settings) Logger() *slog.Logger { return NewLogger(Format(s), s.LogLevel) }
 
-// logFormat returns the log format s asks for: json or text as set, else
+// Format returns the log format s asks for: json or text as set, else
 // (auto, or s nil) text when stderr is a terminal and JSON otherwise.
 func Format(s *Settings) string {
 	if s != nil && (s.LogFormat == "text" || s.LogFormat == "json") {
