@@ -1,7 +1,9 @@
 // Command n8n-secrets resolves secret references in the environment
-// (vault://, awssm://, file:, NAME_FILE), checks n8n's encryption-key
-// invariants and execs the command with the values in its environment.
-// Nothing is written to disk and no process of its own stays behind.
+// (vault://, awssm://, azkv://, gcpsm://, awsssm://, file:, NAME_FILE),
+// checks n8n's encryption-key invariants and execs the command with the
+// values in its environment. In exec mode no value is written to disk and
+// no process of its own stays behind; what does write says so (the
+// settings file's sync, rekey --apply, install).
 //
 // This file parses the command line, reads the environment once
 // (internal/environ) and the settings (internal/settings), and runs the
