@@ -270,12 +270,20 @@ func (s *Server) Log() []Call {
 }
 
 // RequestedSecretIDs returns the SecretId values of all requests (each
-// member of a SecretIdList counts), as sent, oldest first.
+// member of a SecretIdList counts), as sent, oldest first; a request the
+// SDK retried (the same invocation id) is listed once.
 func (s *Server) RequestedSecretIDs() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var ids []string
+	seen := map[string]bool{}
 	for _, c := range s.log {
+		if c.Invocation != "" {
+			if seen[c.Invocation] {
+				continue // the SDK's retry of a call already listed
+			}
+			seen[c.Invocation] = true
+		}
 		ids = append(ids, c.SecretIDs...)
 	}
 	return ids
