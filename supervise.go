@@ -8,7 +8,6 @@ package main
 // whether new values may reach the command. This file wires them.
 
 import (
-	"strconv"
 	"time"
 
 	"github.com/n8n-secrets/n8n-secrets/internal/environ"
@@ -16,6 +15,7 @@ import (
 	"github.com/n8n-secrets/n8n-secrets/internal/logcode"
 	"github.com/n8n-secrets/n8n-secrets/internal/settings"
 	"github.com/n8n-secrets/n8n-secrets/metrics"
+	"github.com/n8n-secrets/n8n-secrets/n8n/n8nenv"
 	"github.com/n8n-secrets/n8n-secrets/start"
 	"github.com/n8n-secrets/n8n-secrets/supervise"
 	"github.com/n8n-secrets/n8n-secrets/watch"
@@ -30,18 +30,23 @@ const gracefulShutdownVar = "N8N_GRACEFUL_SHUTDOWN_TIMEOUT"
 // defaultGrace is n8n's default for N8N_GRACEFUL_SHUTDOWN_TIMEOUT.
 const defaultGrace = 30 * time.Second
 
-// graceOf reads n8n's N8N_GRACEFUL_SHUTDOWN_TIMEOUT (whole seconds).
+// graceOf reads n8n's N8N_GRACEFUL_SHUTDOWN_TIMEOUT (seconds) as n8n reads
+// a number (n8nenv.Number: JavaScript's Number, so " 30", "2.5" and
+// "0x1e" are what n8n takes too). A value n8n would ignore (NaN: "30s")
+// or a negative one is refused rather than silently replaced by the
+// default, as n8n would.
 func graceOf(env environ.Env) (time.Duration, error) {
-	v, ok := env.Lookup(gracefulShutdownVar)
-	if !ok || v == "" {
-		return defaultGrace, nil
+	n, valid := n8nenv.Number(env.Map(), gracefulShutdownVar, defaultGrace.Seconds())
+	if !valid || n < 0 || n > maxGrace.Seconds() {
+		return 0, settings.Usagef("a number of seconds, like 30 (n8n would ignore this value and wait 30 s)",
+			"%s: not a number of seconds n8n takes", gracefulShutdownVar)
 	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 0 {
-		return 0, settings.Usagef("n8n reads it as whole seconds, like 30", "%s: not a number of seconds", gracefulShutdownVar)
-	}
-	return time.Duration(n) * time.Second, nil
+	return time.Duration(n * float64(time.Second)), nil
 }
+
+// maxGrace bounds N8N_GRACEFUL_SHUTDOWN_TIMEOUT (a week), so that the
+// duration cannot overflow.
+const maxGrace = 7 * 24 * time.Hour
 
 // superviseMode runs the start sequence as exec mode does, then supervises
 // the command until it exits for good; its exit code is the command's.
