@@ -102,15 +102,10 @@ func parseAuthorization(h string) (*authorization, *apiError) {
 	}, nil
 }
 
-// authenticate verifies the request's SigV4 signature by signing a copy of
-// it, made of the headers the client declared as signed, with the SDK's own
-// signer and the secret key registered for the access key id.
-func (s *Server) authenticate(r *http.Request, body []byte) (*caller, *apiError) {
-	return s.authenticateFor(r, body, signingName)
-}
-
-// authenticateFor is authenticate for the service whose SigV4 name is
-// service ("secretsmanager", "ssm").
+// authenticateFor verifies the request's SigV4 signature for the service
+// whose SigV4 name is service ("secretsmanager", "ssm") by signing a copy
+// of it, made of the headers the client declared as signed, with the SDK's
+// own signer and the secret key registered for the access key id.
 func (s *Server) authenticateFor(r *http.Request, body []byte, service string) (*caller, *apiError) {
 	h := r.Header.Get("Authorization")
 	if h == "" {

@@ -300,12 +300,38 @@ func (s *Server) Reset() {
 
 // --- HTTP ---
 
+// endpoint is one service the Server answers on its one URL: its SigV4
+// name, its operations, the faults and denials a test set on it, and how
+// it writes an error.
+type endpoint struct {
+	signingName string
+	handlers    map[string]func(*caller, []byte, *Call) (any, *apiError)
+	faults      *[]*apiError
+	denied      *map[string]bool
+	deny        func(who *caller, op, resource string) *apiError
+	errorBody   func(*apiError) any
+}
+
+// secretsManager is the Secrets Manager endpoint.
+func (s *Server) secretsManager() endpoint {
+	return endpoint{signingName: signingName,
+		handlers: map[string]func(*caller, []byte, *Call) (any, *apiError){
+			OpGetSecretValue: s.getSecretValue, OpBatchGetSecretValue: s.batchGetSecretValue,
+			OpPutSecretValue: s.putSecretValue, OpCreateSecret: s.createSecret,
+			OpListSecrets: s.listSecrets, OpDescribeSecret: s.describeSecret,
+		},
+		faults: &s.faults, denied: &s.deniedOp, deny: accessDenied,
+		errorBody: func(e *apiError) any { return e.body() }}
+}
+
+// serveHTTP answers one request: Secrets Manager's or, by its target,
+// Parameter Store's (serveSSM's endpoint); each is counted and logged.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	if op, ok := strings.CutPrefix(r.Header.Get("X-Amz-Target"), ssmTargetPrefix); ok {
-		s.serveSSM(w, r, op)
-		return
+	target := r.Header.Get("X-Amz-Target")
+	ep, op := s.secretsManager(), strings.TrimPrefix(target, targetPrefix)
+	if o, ok := strings.CutPrefix(target, ssmTargetPrefix); ok {
+		ep, op = s.parameterStore(), o
 	}
-	op, _ := strings.CutPrefix(r.Header.Get("X-Amz-Target"), targetPrefix)
 
 	s.mu.Lock()
 	s.calls[op]++
@@ -314,10 +340,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 
 	call := Call{Op: op, Invocation: r.Header.Get("Amz-Sdk-Invocation-Id")}
-	out, aerr := s.handle(w, r, op, delay, &call)
+	out, aerr := s.handle(r, ep, op, delay, &call)
 	if aerr != nil {
 		call.Status, call.ErrorCode = aerr.status, aerr.code
-		s.write(w, aerr.status, aerr.body(), aerr.code)
+		s.write(w, aerr.status, ep.errorBody(aerr), aerr.code)
 	} else {
 		call.Status = http.StatusOK
 		s.write(w, http.StatusOK, out, "")
@@ -327,7 +353,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 }
 
-func (s *Server) handle(w http.ResponseWriter, r *http.Request, op string, delay time.Duration, call *Call) (any, *apiError) {
+func (s *Server) handle(r *http.Request, ep endpoint, op string, delay time.Duration, call *Call) (any, *apiError) {
 	// Read the body first: only then does net/http watch the connection and
 	// cancel r.Context() when the client goes away during the delay.
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
@@ -343,42 +369,28 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, op string, delay
 			return nil, newError(499, "ClientClosedRequest", "client gave up")
 		}
 	}
-	who, aerr := s.authenticate(r, body)
+	who, aerr := s.authenticateFor(r, body, ep.signingName)
 	if aerr != nil {
 		return nil, aerr
 	}
 	call.Region, call.AccessKeyID = who.region, who.cred.AccessKeyID
 
-	var handler func(*caller, []byte, *Call) (any, *apiError)
-	switch op {
-	case OpGetSecretValue:
-		handler = s.getSecretValue
-	case OpBatchGetSecretValue:
-		handler = s.batchGetSecretValue
-	case OpPutSecretValue:
-		handler = s.putSecretValue
-	case OpCreateSecret:
-		handler = s.createSecret
-	case OpListSecrets:
-		handler = s.listSecrets
-	case OpDescribeSecret:
-		handler = s.describeSecret
-	}
+	handler := ep.handlers[op]
 	if r.Method != http.MethodPost || handler == nil {
 		return nil, clientError(CodeUnknownOperation, "")
 	}
 
 	s.mu.Lock()
-	if len(s.faults) > 0 {
-		f := s.faults[0]
-		s.faults = s.faults[1:]
+	if len(*ep.faults) > 0 {
+		f := (*ep.faults)[0]
+		*ep.faults = (*ep.faults)[1:]
 		s.mu.Unlock()
 		return nil, f
 	}
-	denied := s.deniedOp[op]
+	denied := (*ep.denied)[op]
 	s.mu.Unlock()
 	if denied {
-		return nil, accessDenied(who, op, "")
+		return nil, ep.deny(who, op, "")
 	}
 	return handler(who, body, call)
 }

@@ -3,90 +3,25 @@ package awsfake
 import (
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"regexp"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 )
 
-// serveSSM answers one Parameter Store request: counted and logged as
-// Secrets Manager's are, authenticated for the service "ssm", its errors in
+// parameterStore is the Parameter Store endpoint: counted and logged as
+// Secrets Manager's, authenticated for the service "ssm", its errors in
 // the SSM model's shapes.
-func (s *Server) serveSSM(w http.ResponseWriter, r *http.Request, op string) {
-	s.mu.Lock()
-	s.calls[op]++
-	s.total++
-	delay := s.delay
-	s.mu.Unlock()
-
-	call := Call{Op: op, Invocation: r.Header.Get("Amz-Sdk-Invocation-Id")}
-	out, aerr := s.handleSSM(r, op, delay, &call)
-	if aerr != nil {
-		call.Status, call.ErrorCode = aerr.status, aerr.code
-		s.write(w, aerr.status, ssmBody(aerr), aerr.code)
-	} else {
-		call.Status = http.StatusOK
-		s.write(w, http.StatusOK, out, "")
-	}
-	s.mu.Lock()
-	s.log = append(s.log, call)
-	s.mu.Unlock()
-}
-
-func (s *Server) handleSSM(r *http.Request, op string, delay time.Duration, call *Call) (any, *apiError) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
-	if err != nil {
-		return nil, clientError(CodeSerialization, "could not read the request body: %v", err)
-	}
-	if delay > 0 {
-		timer := time.NewTimer(delay)
-		defer timer.Stop()
-		select {
-		case <-timer.C:
-		case <-r.Context().Done():
-			return nil, newError(499, "ClientClosedRequest", "client gave up")
-		}
-	}
-	who, aerr := s.authenticateFor(r, body, ssmSigningName)
-	if aerr != nil {
-		return nil, aerr
-	}
-	call.Region, call.AccessKeyID = who.region, who.cred.AccessKeyID
-
-	var handler func(*caller, []byte, *Call) (any, *apiError)
-	switch op {
-	case OpGetParameter:
-		handler = s.getParameter
-	case OpGetParameters:
-		handler = s.getParameters
-	case OpDescribeParameters:
-		handler = s.describeParameters
-	case OpPutParameter:
-		handler = s.putParameter
-	case OpLabelParameterVersion:
-		handler = s.labelParameterVersion
-	}
-	if r.Method != http.MethodPost || handler == nil {
-		return nil, clientError(CodeUnknownOperation, "")
-	}
-
-	s.mu.Lock()
-	if len(s.ssm.faults) > 0 {
-		f := s.ssm.faults[0]
-		s.ssm.faults = s.ssm.faults[1:]
-		s.mu.Unlock()
-		return nil, f
-	}
-	denied := s.ssm.deniedOp[op]
-	s.mu.Unlock()
-	if denied {
-		return nil, ssmAccessDenied(who, op, "")
-	}
-	return handler(who, body, call)
+func (s *Server) parameterStore() endpoint {
+	return endpoint{signingName: ssmSigningName,
+		handlers: map[string]func(*caller, []byte, *Call) (any, *apiError){
+			OpGetParameter: s.getParameter, OpGetParameters: s.getParameters,
+			OpDescribeParameters: s.describeParameters, OpPutParameter: s.putParameter,
+			OpLabelParameterVersion: s.labelParameterVersion,
+		},
+		faults: &s.ssm.faults, denied: &s.ssm.deniedOp, deny: ssmAccessDenied,
+		errorBody: func(e *apiError) any { return ssmBody(e) }}
 }
 
 // ssmAccessDenied is IAM's denial of ssm:<op> (on resource, if given).
