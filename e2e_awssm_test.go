@@ -212,15 +212,7 @@ func TestAWSSMExitCodes(t *testing.T) {
 			// is a list, and the last of two equal names wins in Go's os/exec.
 			env := append(e.awsEnv(s, "us-east-1"), tt.setup(e)...)
 			r := e.run(env, "--", self(t))
-			if r.code != tt.code {
-				t.Errorf("exit %d, want %d\nstderr: %s", r.code, tt.code, r.stderr)
-			}
-			if r.child != nil {
-				t.Error("the command was started")
-			}
-			if !strings.Contains(r.stderr, `"code":"`+tt.log+`"`) {
-				t.Errorf("log lacks code %s:\n%s", tt.log, r.stderr)
-			}
+			r.assertRefused(t, tt.code, tt.log)
 		})
 	}
 }

@@ -92,15 +92,7 @@ func TestAWSSSMFailures(t *testing.T) {
 			e.canaries = append(e.canaries, ok, denied)
 			env := append(e.ssmEnv(s, "us-east-1"), tt.setup(e)...)
 			r := e.run(env, "--", self(t))
-			if r.code != tt.code {
-				t.Errorf("exit %d, want %d\nstderr: %s", r.code, tt.code, r.stderr)
-			}
-			if r.child != nil {
-				t.Error("the command was started")
-			}
-			if !strings.Contains(r.stderr, `"code":"`+tt.log+`"`) {
-				t.Errorf("log lacks code %s:\n%s", tt.log, r.stderr)
-			}
+			r.assertRefused(t, tt.code, tt.log)
 		})
 	}
 }

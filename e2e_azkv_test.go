@@ -185,15 +185,7 @@ func TestAzureKeyVaultFailures(t *testing.T) {
 			s, env := e.azEnv(t)
 			env = append(env, tt.setup(e, s)...)
 			r := e.run(env, "--", self(t))
-			if r.code != tt.code {
-				t.Errorf("exit %d, want %d\nstderr: %s", r.code, tt.code, r.stderr)
-			}
-			if r.child != nil {
-				t.Error("the command was started")
-			}
-			if !strings.Contains(r.stderr, `"code":"`+tt.log+`"`) {
-				t.Errorf("log lacks code %s:\n%s", tt.log, r.stderr)
-			}
+			r.assertRefused(t, tt.code, tt.log)
 			azTokensNotShown(t, s, r.stdout+r.stderr)
 		})
 	}

@@ -139,15 +139,7 @@ func TestGCPSMFailures(t *testing.T) {
 			f, env := e.gcpEnv(t)
 			env = append(env, tt.setup(e, f)...)
 			r := e.run(env, "--", self(t))
-			if r.code != tt.code {
-				t.Errorf("exit %d, want %d\nstderr: %s", r.code, tt.code, r.stderr)
-			}
-			if r.child != nil {
-				t.Error("the command was started")
-			}
-			if !strings.Contains(r.stderr, `"code":"`+tt.log+`"`) {
-				t.Errorf("log lacks code %s:\n%s", tt.log, r.stderr)
-			}
+			r.assertRefused(t, tt.code, tt.log)
 			tokensNotShown(t, f, r.stdout+r.stderr)
 		})
 	}

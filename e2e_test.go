@@ -160,6 +160,21 @@ func textLogs(env, args []string) bool {
 
 // assertLogLines checks that every line the binary wrote on stderr is a
 // JSON event of n8n-secrets with a code that codeTable lists.
+// assertRefused checks that a start was refused: exit code, the command
+// never started, and an event carrying the log code log.
+func (r result) assertRefused(t *testing.T, code int, log string) {
+	t.Helper()
+	if r.code != code {
+		t.Errorf("exit %d, want %d\nstderr: %s", r.code, code, r.stderr)
+	}
+	if r.child != nil {
+		t.Error("the command was started")
+	}
+	if !strings.Contains(r.stderr, `"code":"`+log+`"`) {
+		t.Errorf("log lacks code %s:\n%s", log, r.stderr)
+	}
+}
+
 func (e *e2e) assertLogLines(stderr string) {
 	e.t.Helper()
 	listed := map[string]bool{}
